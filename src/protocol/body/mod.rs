@@ -1,0 +1,1 @@
+//! JSON bodies (route data, cluster info, broker registration, ...).

@@ -1,0 +1,1 @@
+//! Typed request/response headers, one file per family.

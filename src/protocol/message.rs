@@ -1,0 +1,1 @@
+//! The stored-message layout, properties string and message ids.

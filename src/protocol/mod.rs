@@ -1,0 +1,16 @@
+//! The RocketMQ 4.x remoting protocol: frames, commands, codes, typed headers, JSON bodies and the
+//! stored-message layout. Pure data and parsing: no actix, no I/O, so every rule here is unit-tested
+//! on bytes alone.
+
+pub mod body;
+pub mod codes;
+pub mod command;
+pub mod error;
+pub mod frame;
+pub mod header;
+pub mod headers;
+pub mod message;
+
+pub use command::{LanguageCode, RemotingCommand, SerializeType};
+pub use error::ProtocolError;
+pub use header::{CommandHeader, ExtFields};
