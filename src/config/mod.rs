@@ -1,0 +1,378 @@
+//! Configuration loading shared by every binary.
+//!
+//! Layers, lowest first: the struct's `Default`, the config file (`-c FILE`: TOML, or Java
+//! properties `key=value` so an existing RocketMQ `namesrv.conf`/`broker.conf` loads), environment
+//! variables `ACTORMQ_<KEY>`, then `--set key=value` flags. The `config` crate does the layering and
+//! reads the files; it lower-cases keys, so the merged map is folded back onto the struct's
+//! camelCase names here, which also lets us reject unknown keys with a message that names them and
+//! convert text values (`"9876"`, `"true"`) by the type of each field's default.
+
+mod properties;
+
+pub mod namesrv;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value as Json;
+use thiserror::Error;
+
+pub use namesrv::NamesrvConfig;
+
+/// Prefix of the environment variables that set config keys.
+pub const ENV_PREFIX: &str = "ACTORMQ_";
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("unknown config key '{key}' (from {origin})")]
+    UnknownKey { key: String, origin: String },
+    #[error("config key '{key}' = '{value}': {reason}")]
+    BadValue {
+        key: String,
+        value: String,
+        reason: String,
+    },
+    #[error("--set expects key=value, got '{0}'")]
+    BadSet(String),
+    #[error("cannot read config file {path}: {reason}")]
+    File { path: String, reason: String },
+}
+
+/// A config struct: serde with RocketMQ's camelCase key names and a `Default`.
+pub trait ConfigKeys: Serialize + DeserializeOwned + Default {
+    /// RocketMQ keys that real config files carry but that mean nothing here: accepted with a
+    /// warning instead of failing the start.
+    const IGNORED: &'static [&'static str] = &[];
+}
+
+/// Where the values come from.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    pub file: Option<std::path::PathBuf>,
+    /// `key=value` pairs from `--set`.
+    pub sets: Vec<String>,
+    /// Environment variables (name, value); normally `std::env::vars()`.
+    pub env: Vec<(String, String)>,
+}
+
+impl Sources {
+    /// A file and `--set` flags, with the process environment.
+    pub fn from_args(file: Option<std::path::PathBuf>, sets: Vec<String>) -> Sources {
+        Sources {
+            file,
+            sets,
+            env: std::env::vars().collect(),
+        }
+    }
+}
+
+/// Load `T` from the layered sources. Returns the config and the ignored keys that were seen.
+pub fn load<T: ConfigKeys>(src: &Sources) -> Result<(T, Vec<String>), ConfigError> {
+    let defaults = serde_json::to_value(T::default()).expect("config serializes");
+    let Json::Object(defaults) = defaults else {
+        panic!("config struct must serialize to an object")
+    };
+    // lower-case name -> canonical camelCase name.
+    let canon: BTreeMap<String, String> = defaults
+        .keys()
+        .map(|k| (k.to_ascii_lowercase(), k.clone()))
+        .collect();
+    let ignored: BTreeMap<String, &str> = T::IGNORED
+        .iter()
+        .map(|k| (k.to_ascii_lowercase(), *k))
+        .collect();
+
+    // Each layer is read into (origin, key, text) triples; later layers win.
+    let mut layers: Vec<(String, String, Json)> = Vec::new();
+    if let Some(path) = &src.file {
+        for (k, v) in read_file(path)? {
+            layers.push((format!("file {}", path.display()), k, v));
+        }
+    }
+    for (name, value) in &src.env {
+        if let Some(key) = name.strip_prefix(ENV_PREFIX) {
+            layers.push((
+                format!("environment {name}"),
+                key.to_string(),
+                Json::String(value.clone()),
+            ));
+        }
+    }
+    for s in &src.sets {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| ConfigError::BadSet(s.clone()))?;
+        layers.push((
+            "--set".into(),
+            k.trim().to_string(),
+            Json::String(v.trim().to_string()),
+        ));
+    }
+
+    let mut merged = defaults.clone();
+    let mut seen_ignored = Vec::new();
+    for (origin, key, value) in layers {
+        let lower = key.to_ascii_lowercase().replace('_', "");
+        if let Some(name) = canon
+            .iter()
+            .find(|(l, _)| l.replace('_', "") == lower)
+            .map(|(_, n)| n.clone())
+        {
+            let typed = coerce(&name, &defaults[&name], value)?;
+            merged.insert(name, typed);
+        } else if let Some(name) = ignored.get(&key.to_ascii_lowercase()) {
+            seen_ignored.push(name.to_string());
+        } else {
+            return Err(ConfigError::UnknownKey { key, origin });
+        }
+    }
+    match serde_json::from_value::<T>(Json::Object(merged.clone())) {
+        Ok(cfg) => Ok((cfg, seen_ignored)),
+        Err(e) => {
+            // Name the key: find the first changed key that fails on its own.
+            for (k, v) in merged.iter().filter(|(k, v)| defaults.get(*k) != Some(*v)) {
+                let mut one = defaults.clone();
+                one.insert(k.clone(), v.clone());
+                if let Err(e1) = serde_json::from_value::<T>(Json::Object(one)) {
+                    return Err(ConfigError::BadValue {
+                        key: k.clone(),
+                        value: v.to_string(),
+                        reason: e1.to_string(),
+                    });
+                }
+            }
+            Err(ConfigError::BadValue {
+                key: "(several)".into(),
+                value: String::new(),
+                reason: e.to_string(),
+            })
+        }
+    }
+}
+
+/// Read a config file into key -> value. `.toml` is TOML; anything else is Java properties.
+fn read_file(path: &Path) -> Result<Vec<(String, Json)>, ConfigError> {
+    let err = |reason: String| ConfigError::File {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    let is_toml = path.extension().map(|e| e == "toml").unwrap_or(false);
+    if !is_toml {
+        return Ok(properties::parse(&text)
+            .into_iter()
+            .map(|(k, v)| (k, Json::String(v)))
+            .collect());
+    }
+    // The `config` crate parses TOML for us; its key case is not reliable, so take the raw text's
+    // keys from the file and the values from the crate.
+    let built = config::Config::builder()
+        .add_source(config::File::from_str(&text, config::FileFormat::Toml))
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    let map = built
+        .try_deserialize::<BTreeMap<String, config::Value>>()
+        .map_err(|e| err(e.to_string()))?;
+    let mut out = Vec::new();
+    for (k, v) in map {
+        let j = config_value_to_json(v).map_err(|e| err(format!("key '{k}': {e}")))?;
+        out.push((k, j));
+    }
+    Ok(out)
+}
+
+fn config_value_to_json(v: config::Value) -> Result<Json, String> {
+    use config::ValueKind as K;
+    Ok(match v.kind {
+        K::Nil => Json::Null,
+        K::Boolean(b) => Json::Bool(b),
+        K::I64(i) => Json::from(i),
+        K::I128(i) => Json::from(i as i64),
+        K::U64(u) => Json::from(u),
+        K::U128(u) => Json::from(u as u64),
+        K::Float(f) => serde_json::Number::from_f64(f)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
+        K::String(s) => Json::String(s),
+        K::Table(_) => return Err("nested tables are not config keys".into()),
+        K::Array(a) => Json::Array(
+            a.into_iter()
+                .map(config_value_to_json)
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    })
+}
+
+/// Convert `value` to the JSON type of the key's default, so text from properties files,
+/// environment variables and `--set` works for numbers and booleans.
+fn coerce(key: &str, default: &Json, value: Json) -> Result<Json, ConfigError> {
+    let bad = |v: &str, why: &str| ConfigError::BadValue {
+        key: key.to_string(),
+        value: v.to_string(),
+        reason: why.to_string(),
+    };
+    let Json::String(text) = &value else {
+        // TOML gave a typed value: accept it when its type matches.
+        let ok = matches!(
+            (default, &value),
+            (Json::Number(_), Json::Number(_))
+                | (Json::Bool(_), Json::Bool(_))
+                | (Json::Array(_), Json::Array(_))
+        );
+        return if ok {
+            Ok(value)
+        } else if let (Json::String(_), Json::Number(n)) = (default, &value) {
+            Ok(Json::String(n.to_string()))
+        } else {
+            Err(bad(
+                &value.to_string(),
+                &format!("expected a value like {default}"),
+            ))
+        };
+    };
+    let t = text.trim();
+    match default {
+        Json::Bool(_) => crate::protocol::header::parse_bool(t)
+            .map(Json::Bool)
+            .ok_or_else(|| bad(t, "expected true or false")),
+        Json::Number(n) if n.is_f64() => t
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Json::Number)
+            .ok_or_else(|| bad(t, "expected a number")),
+        Json::Number(_) => t
+            .parse::<i64>()
+            .map(Json::from)
+            .map_err(|_| bad(t, "expected an integer")),
+        Json::Array(_) => Ok(Json::Array(
+            t.split([';', ','])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Json::String(s.to_string()))
+                .collect(),
+        )),
+        _ => Ok(Json::String(t.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Serialize, Deserialize, PartialEq)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct T {
+        listen_port: u16,
+        broker_name: String,
+        auto_create: bool,
+        ratio: f64,
+    }
+    impl Default for T {
+        fn default() -> Self {
+            T {
+                listen_port: 9876,
+                broker_name: "b".into(),
+                auto_create: true,
+                ratio: 0.5,
+            }
+        }
+    }
+    impl ConfigKeys for T {
+        const IGNORED: &'static [&'static str] = &["rocketmqHome"];
+    }
+
+    fn src(
+        file: Option<(&str, &str)>,
+        env: &[(&str, &str)],
+        sets: &[&str],
+    ) -> (Sources, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = file.map(|(name, text)| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        });
+        let s = Sources {
+            file,
+            sets: sets.iter().map(|s| s.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        (s, dir)
+    }
+
+    #[test]
+    fn layers_in_order_default_file_env_set() {
+        let (s, _d) = src(
+            Some((
+                "a.toml",
+                "listenPort = 1\nbrokerName = \"f\"\nratio = 0.7\n",
+            )),
+            &[],
+            &[],
+        );
+        let (t, _) = load::<T>(&s).unwrap();
+        assert_eq!(
+            (
+                t.listen_port,
+                t.broker_name.as_str(),
+                t.auto_create,
+                t.ratio
+            ),
+            (1, "f", true, 0.7)
+        );
+
+        let (s, _d) = src(
+            Some(("a.toml", "listenPort = 1\nbrokerName = \"f\"\n")),
+            &[
+                ("ACTORMQ_LISTENPORT", "2"),
+                ("ACTORMQ_brokerName", "e"),
+                ("OTHER", "x"),
+            ],
+            &["listenPort=3", "autoCreate=false"],
+        );
+        let (t, _) = load::<T>(&s).unwrap();
+        assert_eq!(
+            (t.listen_port, t.broker_name.as_str(), t.auto_create),
+            (3, "e", false)
+        );
+    }
+
+    #[test]
+    fn properties_files_load() {
+        let text = "# a RocketMQ conf\nbrokerName = broker-a\nlistenPort=10911\n! bang comment\nrocketmqHome=/opt/rmq\n";
+        let (s, _d) = src(Some(("broker.conf", text)), &[], &[]);
+        let (t, ignored) = load::<T>(&s).unwrap();
+        assert_eq!((t.listen_port, t.broker_name.as_str()), (10911, "broker-a"));
+        assert_eq!(ignored, vec!["rocketmqHome".to_string()]);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let (s, _d) = src(Some(("a.conf", "listenPort=1\nbogusKey=2\n")), &[], &[]);
+        let e = load::<T>(&s).unwrap_err().to_string();
+        assert!(e.contains("bogusKey") && e.contains("a.conf"), "{e}");
+        let (s, _d) = src(None, &[("ACTORMQ_NOPE", "1")], &[]);
+        assert!(load::<T>(&s).unwrap_err().to_string().contains("NOPE"));
+        let (s, _d) = src(None, &[], &["whatever=1"]);
+        assert!(load::<T>(&s).unwrap_err().to_string().contains("whatever"));
+    }
+
+    #[test]
+    fn bad_values_say_what_is_wrong() {
+        let (s, _d) = src(None, &[], &["listenPort=abc"]);
+        let e = load::<T>(&s).unwrap_err().to_string();
+        assert!(e.contains("listenPort") && e.contains("abc"), "{e}");
+        let (s, _d) = src(None, &[], &["listenPort"]);
+        assert!(matches!(load::<T>(&s), Err(ConfigError::BadSet(_))));
+        let (s, _d) = src(None, &[], &["listenPort=99999999"]);
+        assert!(load::<T>(&s).is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! The name server's configuration (`namesrv -c FILE --set key=value`).
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigKeys;
+
+/// Name-server settings. Key names follow RocketMQ's `NamesrvConfig`/`NettyServerConfig` where
+/// one exists.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NamesrvConfig {
+    /// Address to bind.
+    pub listen_addr: String,
+    /// Port to bind; 0 picks a free port (the bound one is printed).
+    pub listen_port: u16,
+    /// How often the broker-liveness scan runs (ms). RocketMQ: 10 s.
+    pub scan_not_active_broker_interval: u64,
+    /// A broker not heard from for this long is dropped (ms). RocketMQ: 120 s.
+    pub broker_channel_expired_time: u64,
+    /// Largest frame accepted (bytes); larger closes the connection. RocketMQ: 16 MiB.
+    pub frame_max_length: usize,
+    /// Requests one connection may have in flight before it is answered SYSTEM_BUSY.
+    pub max_inflight_per_connection: usize,
+    /// `tracing` filter (e.g. `info`, `actormq=debug`).
+    pub log_level: String,
+}
+
+impl Default for NamesrvConfig {
+    fn default() -> Self {
+        NamesrvConfig {
+            listen_addr: "0.0.0.0".into(),
+            listen_port: 9876,
+            scan_not_active_broker_interval: 10_000,
+            broker_channel_expired_time: 120_000,
+            frame_max_length: 16 * 1024 * 1024,
+            max_inflight_per_connection: 1024,
+            log_level: "info".into(),
+        }
+    }
+}
+
+impl ConfigKeys for NamesrvConfig {
+    const IGNORED: &'static [&'static str] = &[
+        "rocketmqHome",
+        "kvConfigPath",
+        "configStorePath",
+        "productEnvName",
+        "clusterTest",
+        "orderMessageEnable",
+        "serverWorkerThreads",
+        "serverCallbackExecutorThreads",
+        "serverSelectorThreads",
+        "serverOnewaySemaphoreValue",
+        "serverAsyncSemaphoreValue",
+        "serverChannelMaxIdleTimeSeconds",
+        "serverSocketSndBufSize",
+        "serverSocketRcvBufSize",
+        "serverPooledByteBufAllocatorEnable",
+        "useEpollNativeSelector",
+    ];
+}
