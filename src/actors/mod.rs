@@ -1,1 +1,3 @@
-//! actors layer.
+//! Actors: thin actix shells over the plain logic structs beside them.
+
+pub mod namesrv;

@@ -1,0 +1,3 @@
+//! Name server.
+pub mod kv_config;
+pub mod route_table;
