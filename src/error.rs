@@ -1,1 +1,70 @@
-//! Errors.
+//! Service-level errors and their one mapping to wire response codes.
+//!
+//! Every layer has its own typed error (`ProtocolError`, later `StoreError`...). Request handlers
+//! return `ServiceError`, and `ServiceError::into_response` is the single place where an error
+//! becomes a RocketMQ response code and remark.
+
+use thiserror::Error;
+
+use crate::protocol::codes::response_code as rc;
+use crate::protocol::{ProtocolError, RemotingCommand};
+
+/// Why a request failed, as the client will be told.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    /// Bad header or body: SYSTEM_ERROR with the parse error (it names the field).
+    #[error("{0}")]
+    Protocol(#[from] ProtocolError),
+    /// No handler for the request code.
+    #[error(" request type {0} not supported")]
+    NotSupported(i32),
+    /// The server is overloaded; the remark starts with RocketMQ's marker (`[OVERLOAD]`...).
+    #[error("{0}")]
+    Busy(String),
+    /// The topic is unknown.
+    #[error("{0}")]
+    TopicNotExist(String),
+    /// A lookup found nothing (QUERY_NOT_FOUND).
+    #[error("{0}")]
+    NotFound(String),
+    /// Any other failure with a remark.
+    #[error("{0}")]
+    System(String),
+}
+
+impl ServiceError {
+    /// The wire response code.
+    pub fn code(&self) -> i32 {
+        match self {
+            ServiceError::Protocol(_) | ServiceError::System(_) => rc::SYSTEM_ERROR,
+            ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,
+            ServiceError::Busy(_) => rc::SYSTEM_BUSY,
+            ServiceError::TopicNotExist(_) => rc::TOPIC_NOT_EXIST,
+            ServiceError::NotFound(_) => rc::QUERY_NOT_FOUND,
+        }
+    }
+
+    /// The response to `req` that reports this error.
+    pub fn into_response(self, req: &RemotingCommand) -> RemotingCommand {
+        req.response_to(self.code(), Some(self.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_is_rocketmqs() {
+        let req = RemotingCommand::request(105).with_opaque(9);
+        let r = ServiceError::from(ProtocolError::MissingField("topic")).into_response(&req);
+        assert_eq!(r.code, 1);
+        assert!(r.remark.unwrap().contains("topic"));
+        assert_eq!(r.opaque, 9);
+        let r = ServiceError::NotSupported(999).into_response(&req);
+        assert_eq!((r.code, r.remark.as_deref()), (3, Some(" request type 999 not supported")));
+        assert_eq!(ServiceError::TopicNotExist("x".into()).code(), 17);
+        assert_eq!(ServiceError::Busy("[OVERLOAD]".into()).code(), 2);
+        assert_eq!(ServiceError::NotFound("x".into()).code(), 22);
+    }
+}

@@ -1,3 +1,4 @@
 //! Actors: thin actix shells over the plain logic structs beside them.
 
 pub mod namesrv;
+pub mod net;

@@ -1,3 +1,190 @@
-//! Name server.
+//! `NameServer`: the route registry actor.
+//!
+//! - Owns: the `RouteTable` (brokers, clusters, topic queues, liveness) and the `KvConfig`.
+//! - Handles: the typed messages in `messages.rs`, sent by the per-request handlers in
+//!   `handlers/` (which run on the connection's arbiter), plus `ConnectionClosed` from the
+//!   dispatcher when a socket closes, and its own liveness scan (`run_interval`).
+//! - Runs on: the arbiter that started it (the system arbiter in the binaries). Its work per
+//!   message is a map update, so one actor serves every connection.
+//!
+//! Name servers never talk to each other: brokers register with each of them.
+
+pub mod dispatch;
+pub mod handlers;
 pub mod kv_config;
+pub mod messages;
 pub mod route_table;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::actors::net::{serve, ServerOptions};
+use crate::config::NamesrvConfig;
+use kv_config::{KvConfig, ORDER_TOPIC_CONFIG};
+use messages::*;
+use route_table::RouteTable;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Mailbox bound: senders wait beyond it (each connection also caps its own in-flight requests).
+const MAILBOX: usize = 4096;
+
+pub struct NameServer {
+    routes: RouteTable,
+    kv: KvConfig,
+    scan_interval: Duration,
+    expiry_ms: i64,
+}
+
+impl NameServer {
+    pub fn new(scan_interval: Duration, expiry: Duration) -> Self {
+        NameServer {
+            routes: RouteTable::new(),
+            kv: KvConfig::default(),
+            scan_interval,
+            expiry_ms: expiry.as_millis() as i64,
+        }
+    }
+}
+
+impl Actor for NameServer {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(MAILBOX);
+        ctx.run_interval(self.scan_interval, |act, _ctx| {
+            for addr in act.routes.scan_not_active(now_ms(), act.expiry_ms) {
+                info!(broker = %addr, "broker expired: no registration within the expiry time");
+            }
+        });
+    }
+}
+
+impl Handler<RegisterBroker> for NameServer {
+    type Result = MessageResult<RegisterBroker>;
+    fn handle(&mut self, msg: RegisterBroker, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.routes.register(msg.0, now_ms()))
+    }
+}
+
+impl Handler<UnregisterBroker> for NameServer {
+    type Result = ();
+    fn handle(&mut self, m: UnregisterBroker, _: &mut Self::Context) {
+        info!(broker = %m.broker_addr, name = %m.broker_name, "broker unregistered");
+        self.routes.unregister(&m.broker_addr, &m.broker_name, m.broker_id);
+    }
+}
+
+impl Handler<ConnectionClosed> for NameServer {
+    type Result = ();
+    fn handle(&mut self, m: ConnectionClosed, _: &mut Self::Context) {
+        for addr in self.routes.connection_closed(m.0) {
+            info!(broker = %addr, "broker dropped: its connection closed");
+        }
+    }
+}
+
+impl Handler<GetRoute> for NameServer {
+    type Result = MessageResult<GetRoute>;
+    fn handle(&mut self, m: GetRoute, _: &mut Self::Context) -> Self::Result {
+        let route = self.routes.route(&m.0).map(|mut r| {
+            r.order_topic_conf = self.kv.get(ORDER_TOPIC_CONFIG, &m.0).map(str::to_string);
+            r
+        });
+        MessageResult(route)
+    }
+}
+
+impl Handler<GetClusterInfo> for NameServer {
+    type Result = MessageResult<GetClusterInfo>;
+    fn handle(&mut self, _: GetClusterInfo, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.routes.cluster_info())
+    }
+}
+
+impl Handler<GetTopics> for NameServer {
+    type Result = MessageResult<GetTopics>;
+    fn handle(&mut self, m: GetTopics, _: &mut Self::Context) -> Self::Result {
+        MessageResult(match m.cluster {
+            None => self.routes.all_topics(),
+            Some(c) => self.routes.topics_of_cluster(&c),
+        })
+    }
+}
+
+impl Handler<DeleteTopic> for NameServer {
+    type Result = ();
+    fn handle(&mut self, m: DeleteTopic, _: &mut Self::Context) {
+        self.routes.delete_topic(&m.0);
+    }
+}
+
+impl Handler<WipeWritePerm> for NameServer {
+    type Result = i32;
+    fn handle(&mut self, m: WipeWritePerm, _: &mut Self::Context) -> i32 {
+        self.routes.wipe_write_perm(&m.0)
+    }
+}
+
+impl Handler<QueryDataVersion> for NameServer {
+    type Result = MessageResult<QueryDataVersion>;
+    fn handle(&mut self, m: QueryDataVersion, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.routes.query_data_version(&m.broker_addr, &m.version, now_ms()))
+    }
+}
+
+impl Handler<KvRequest> for NameServer {
+    type Result = MessageResult<KvRequest>;
+    fn handle(&mut self, m: KvRequest, _: &mut Self::Context) -> Self::Result {
+        MessageResult(match m {
+            KvRequest::Put { namespace, key, value } => {
+                self.kv.put(&namespace, &key, &value);
+                KvReply::Done
+            }
+            KvRequest::Get { namespace, key } => {
+                KvReply::Value(self.kv.get(&namespace, &key).map(str::to_string))
+            }
+            KvRequest::Delete { namespace, key } => {
+                self.kv.delete(&namespace, &key);
+                KvReply::Done
+            }
+            KvRequest::List { namespace } => KvReply::List(self.kv.list(&namespace).cloned()),
+        })
+    }
+}
+
+/// A running name server.
+pub struct NamesrvHandle {
+    pub local_addr: std::net::SocketAddr,
+    pub actor: Addr<NameServer>,
+}
+
+/// Bind the listener and start the actor and the accept loop on the current actix system.
+/// `listenPort = 0` binds a free port; the bound address is returned.
+pub async fn start(cfg: &NamesrvConfig) -> std::io::Result<NamesrvHandle> {
+    let listener = TcpListener::bind((cfg.listen_addr.as_str(), cfg.listen_port)).await?;
+    let local_addr = listener.local_addr()?;
+    let actor = NameServer::new(
+        Duration::from_millis(cfg.scan_not_active_broker_interval.max(1)),
+        Duration::from_millis(cfg.broker_channel_expired_time),
+    )
+    .start();
+    let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone()));
+    let opts = ServerOptions {
+        max_frame: cfg.frame_max_length,
+        max_inflight: cfg.max_inflight_per_connection.max(1),
+        ..Default::default()
+    };
+    actix_rt::spawn(serve(listener, Vec::new(), dispatch, opts));
+    Ok(NamesrvHandle { local_addr, actor })
+}

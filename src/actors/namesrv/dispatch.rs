@@ -1,0 +1,68 @@
+//! The name server's dispatch table: request code -> handler. Runs on the connection's arbiter;
+//! each handler decodes its header and body, asks the `NameServer` actor, and builds the reply.
+
+use actix::Addr;
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
+
+use super::handlers;
+use super::messages::ConnectionClosed;
+use super::NameServer;
+use crate::actors::net::{ConnInfo, Dispatch};
+use crate::error::ServiceError;
+use crate::protocol::codes::request_code as code;
+use crate::protocol::RemotingCommand;
+
+pub struct NamesrvDispatch {
+    ns: Addr<NameServer>,
+}
+
+impl NamesrvDispatch {
+    pub fn new(ns: Addr<NameServer>) -> Self {
+        NamesrvDispatch { ns }
+    }
+}
+
+/// What every handler returns: a reply, or an error that becomes one.
+pub type HandlerResult = Result<RemotingCommand, ServiceError>;
+
+impl Dispatch for NamesrvDispatch {
+    fn dispatch(&self, req: RemotingCommand, conn: &ConnInfo) -> LocalBoxFuture<'static, Option<RemotingCommand>> {
+        let ns = self.ns.clone();
+        let conn_id = conn.id;
+        async move {
+            let result: HandlerResult = match req.code {
+                code::REGISTER_BROKER => handlers::register_broker::handle(&ns, &req, conn_id).await,
+                code::UNREGISTER_BROKER => handlers::unregister_broker::handle(&ns, &req).await,
+                code::GET_ROUTEINFO_BY_TOPIC => handlers::get_route::handle(&ns, &req).await,
+                code::GET_BROKER_CLUSTER_INFO => handlers::cluster_info::handle(&ns, &req).await,
+                code::GET_ALL_TOPIC_LIST_FROM_NAMESERVER | code::GET_TOPICS_BY_CLUSTER => {
+                    handlers::topic_list::handle(&ns, &req).await
+                }
+                code::PUT_KV_CONFIG | code::GET_KV_CONFIG | code::DELETE_KV_CONFIG | code::GET_KVLIST_BY_NAMESPACE => {
+                    handlers::kv_config::handle(&ns, &req).await
+                }
+                code::QUERY_DATA_VERSION => handlers::data_version::handle(&ns, &req).await,
+                code::DELETE_TOPIC_IN_NAMESRV | code::WIPE_WRITE_PERM_OF_BROKER => {
+                    handlers::topic_admin::handle(&ns, &req).await
+                }
+                other => Err(ServiceError::NotSupported(other)),
+            };
+            let resp = result.unwrap_or_else(|e| {
+                tracing::debug!(error = %e, "request failed");
+                e.into_response(&req)
+            });
+            (!req.is_oneway()).then_some(resp)
+        }
+        .boxed_local()
+    }
+
+    fn connection_closed(&self, conn: &ConnInfo) {
+        self.ns.do_send(ConnectionClosed(conn.id));
+    }
+}
+
+/// Turn a mailbox failure (actor gone) into an error reply.
+pub fn mailbox(e: actix::MailboxError) -> ServiceError {
+    ServiceError::System(format!("name server unavailable: {e}"))
+}

@@ -1,0 +1,17 @@
+//! One file per name-server request (or small family of requests).
+
+pub mod cluster_info;
+pub mod data_version;
+pub mod get_route;
+pub mod kv_config;
+pub mod register_broker;
+pub mod topic_admin;
+pub mod topic_list;
+pub mod unregister_broker;
+
+use serde::Serialize;
+
+/// Serialize a JSON body.
+pub(crate) fn json_body<T: Serialize>(v: &T) -> bytes::Bytes {
+    bytes::Bytes::from(serde_json::to_vec(v).expect("bodies serialize"))
+}

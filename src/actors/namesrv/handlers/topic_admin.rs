@@ -1,0 +1,26 @@
+//! Admin requests on the route table: DELETE_TOPIC_IN_NAMESRV (216) and
+//! WIPE_WRITE_PERM_OF_BROKER (205).
+
+use actix::Addr;
+
+use crate::actors::namesrv::dispatch::{mailbox, HandlerResult};
+use crate::actors::namesrv::messages::{DeleteTopic, WipeWritePerm};
+use crate::actors::namesrv::NameServer;
+use crate::protocol::codes::{request_code, response_code};
+use crate::protocol::headers::namesrv::{
+    DeleteTopicFromNamesrvRequestHeader, WipeWritePermOfBrokerRequestHeader,
+    WipeWritePermOfBrokerResponseHeader,
+};
+use crate::protocol::RemotingCommand;
+
+pub async fn handle(ns: &Addr<NameServer>, req: &RemotingCommand) -> HandlerResult {
+    let ok = req.response_to(response_code::SUCCESS, None);
+    if req.code == request_code::DELETE_TOPIC_IN_NAMESRV {
+        let h: DeleteTopicFromNamesrvRequestHeader = req.header()?;
+        ns.send(DeleteTopic(h.topic)).await.map_err(mailbox)?;
+        return Ok(ok);
+    }
+    let h: WipeWritePermOfBrokerRequestHeader = req.header()?;
+    let n = ns.send(WipeWritePerm(h.broker_name)).await.map_err(mailbox)?;
+    Ok(ok.with_header(&WipeWritePermOfBrokerResponseHeader { wipe_topic_count: n }))
+}

@@ -1,0 +1,39 @@
+//! TCP plumbing shared by the name server and the broker: an accept loop that spreads
+//! connections over arbiters, and one `Connection` actor per socket.
+
+pub mod connection;
+pub mod server;
+
+use std::net::SocketAddr;
+
+use futures::future::LocalBoxFuture;
+
+use crate::protocol::RemotingCommand;
+
+pub use connection::{Connection, Outbound};
+pub use server::{serve, ServerOptions};
+
+/// What a request handler knows about the connection it came from.
+#[derive(Clone, Debug)]
+pub struct ConnInfo {
+    /// Unique per process.
+    pub id: u64,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    /// Write a command to this connection (server-initiated requests).
+    pub addr: actix::Addr<Connection>,
+}
+
+/// Routes requests to handlers. Implemented once per server kind (name server, broker); shared by
+/// every connection, so it must be cheap to call from any arbiter.
+pub trait Dispatch: Send + Sync + 'static {
+    /// Handle one request. `None` means no response (oneway requests, or nothing to say).
+    fn dispatch(
+        &self,
+        req: RemotingCommand,
+        conn: &ConnInfo,
+    ) -> LocalBoxFuture<'static, Option<RemotingCommand>>;
+
+    /// The connection closed (peer gone, decode error, or shutdown).
+    fn connection_closed(&self, _conn: &ConnInfo) {}
+}
