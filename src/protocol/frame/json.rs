@@ -1,0 +1,305 @@
+//! The JSON header (serialize type 0).
+//!
+//! Decoding is deliberately lenient because real clients disagree (protocol.md §1.3, §9): Java
+//! writes fastjson's alphabetical shape with string ext values, the C++/Python client sends
+//! `"remark":""`, numeric ext values and a trailing newline, ali-ons omits
+//! `serializeTypeCurrentRPC`, the Rust client may send `"remark":null` or `language` as an
+//! integer. serde_json parses into a small struct whose fields use forgiving visitors, so no
+//! intermediate `Value` tree is built for the fixed fields.
+//!
+//! Encoding writes the fastjson shape by hand (keys alphabetical, ext values always JSON strings,
+//! ext keys sorted for deterministic bytes): the C++ client reads only string-typed ext values.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::protocol::command::{LanguageCode, RemotingCommand, SerializeType};
+use crate::protocol::error::ProtocolError;
+use crate::protocol::header::ExtFields;
+
+#[derive(Deserialize)]
+struct WireHeader {
+    #[serde(default, deserialize_with = "lenient_i32")]
+    code: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_language")]
+    language: Option<LanguageCode>,
+    #[serde(default, deserialize_with = "lenient_i32")]
+    version: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_i32")]
+    opaque: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_i32")]
+    flag: Option<i32>,
+    #[serde(default, deserialize_with = "lenient_remark")]
+    remark: Option<String>,
+    #[serde(default, rename = "extFields", deserialize_with = "lenient_ext")]
+    ext_fields: ExtFields,
+}
+
+/// Decode a JSON header; the returned command has an empty body.
+pub fn decode_header(src: &[u8]) -> Result<RemotingCommand, ProtocolError> {
+    // serde's derived struct would also accept a positional array: only an object is a header.
+    if src.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ProtocolError::MalformedHeader(
+            "JSON header is not an object".into(),
+        ));
+    }
+    let h: WireHeader = serde_json::from_slice(src)
+        .map_err(|e| ProtocolError::MalformedHeader(format!("JSON header: {e}")))?;
+    let code = h
+        .code
+        .ok_or_else(|| ProtocolError::MalformedHeader("JSON header without `code`".into()))?;
+    Ok(RemotingCommand {
+        code,
+        language: h.language.unwrap_or_default(),
+        version: h.version.unwrap_or(0),
+        opaque: h.opaque.unwrap_or(0),
+        flag: h.flag.unwrap_or(0),
+        remark: h.remark,
+        ext_fields: h.ext_fields,
+        serialize_type: SerializeType::Json,
+        body: Default::default(),
+    })
+}
+
+/// An i32 given as a JSON number (integral, in range) or a numeric string; `null` is absent.
+fn lenient_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<i32>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a 32-bit integer or a numeric string")
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            i32::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom(format!("{v} out of i32 range")))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i32::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom(format!("{v} out of i32 range")))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            if v.fract() == 0.0 && v >= i32::MIN as f64 && v <= i32::MAX as f64 {
+                Ok(Some(v as i32))
+            } else {
+                Err(E::custom(format!("{v} is not a 32-bit integer")))
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            v.trim()
+                .parse::<i32>()
+                .map(Some)
+                .map_err(|_| E::custom(format!("{v:?} is not a 32-bit integer")))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// `language` as an enum name ("JAVA", "CPP", ...) or its ordinal; `null` is absent.
+fn lenient_language<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LanguageCode>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<LanguageCode>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a language name or ordinal")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(LanguageCode::from_name(v.trim())))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(
+                u8::try_from(v).map_or(LanguageCode::Other, LanguageCode::from_code),
+            ))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(
+                u8::try_from(v).map_or(LanguageCode::Other, LanguageCode::from_code),
+            ))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// `remark` as a string (kept as sent, `""` included) or `null`.
+fn lenient_remark<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
+}
+
+/// `extFields`: an object (or `null`) whose values may be strings, numbers or booleans; numbers
+/// keep serde_json's rendering of their value (integers exactly as written), `null` values are
+/// skipped, nested objects/arrays are kept as their compact JSON text.
+fn lenient_ext<'de, D: Deserializer<'de>>(d: D) -> Result<ExtFields, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = ExtFields;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an extFields object")
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(ExtFields::new())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            // Cap the pre-allocation: the size hint comes from the peer.
+            let mut out = ExtFields::with_capacity(map.size_hint().unwrap_or(0).min(32));
+            while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+                let text = match v {
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    other => other.to_string(),
+                };
+                out.insert(k, text);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+/// Encode the header of `cmd` as fastjson would write it.
+pub fn encode_header(cmd: &RemotingCommand) -> Vec<u8> {
+    let ext_size: usize = cmd
+        .ext_fields
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 6)
+        .sum();
+    let mut out =
+        String::with_capacity(128 + ext_size + cmd.remark.as_ref().map_or(0, |r| r.len() + 12));
+    out.push_str("{\"code\":");
+    push_int(&mut out, cmd.code);
+    if !cmd.ext_fields.is_empty() {
+        out.push_str(",\"extFields\":{");
+        let mut entries: Vec<(&String, &String)> = cmd.ext_fields.iter().collect();
+        entries.sort_unstable();
+        for (i, (k, v)) in entries.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_str(&mut out, k);
+            out.push(':');
+            push_str(&mut out, v);
+        }
+        out.push('}');
+    }
+    out.push_str(",\"flag\":");
+    push_int(&mut out, cmd.flag);
+    out.push_str(",\"language\":\"");
+    out.push_str(cmd.language.name());
+    out.push_str("\",\"opaque\":");
+    push_int(&mut out, cmd.opaque);
+    if let Some(remark) = &cmd.remark {
+        out.push_str(",\"remark\":");
+        push_str(&mut out, remark);
+    }
+    out.push_str(",\"serializeTypeCurrentRPC\":\"JSON\",\"version\":");
+    push_int(&mut out, cmd.version);
+    out.push('}');
+    out.into_bytes()
+}
+
+fn push_int(out: &mut String, v: i32) {
+    use fmt::Write;
+    let _ = write!(out, "{v}");
+}
+
+/// Append `s` as a JSON string literal.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        let esc: Option<&str> = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\r' => Some("\\r"),
+            '\t' => Some("\\t"),
+            '\u{8}' => Some("\\b"),
+            '\u{c}' => Some("\\f"),
+            c if (c as u32) < 0x20 => None,
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        match esc {
+            Some(e) => out.push_str(e),
+            None => {
+                use fmt::Write;
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+        }
+        start = i + c.len_utf8();
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(s: &str) -> RemotingCommand {
+        decode_header(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn ext_numbers_and_booleans_become_text() {
+        let c = dec(r#"{"code":310,"extFields":{"d":4,"e":-1,"x":1.5,"k":true,"n":null,"s":"v"}}"#);
+        assert_eq!(c.ext("d"), Some("4"));
+        assert_eq!(c.ext("e"), Some("-1"));
+        assert_eq!(c.ext("x"), Some("1.5"));
+        assert_eq!(c.ext("k"), Some("true"));
+        assert_eq!(c.ext("n"), None);
+        assert_eq!(c.ext("s"), Some("v"));
+    }
+
+    #[test]
+    fn numeric_strings_language_ordinals_and_nulls() {
+        let c = dec(" {\"code\":\"105\",\"opaque\":\" 7\",\"language\":12,\"remark\":null,\"extFields\":null}\n");
+        assert_eq!((c.code, c.opaque), (105, 7));
+        assert_eq!(c.language, LanguageCode::Rust);
+        assert_eq!(c.remark, None);
+        assert!(c.ext_fields.is_empty());
+        assert_eq!(
+            dec(r#"{"code":1,"language":"cpp"}"#).language,
+            LanguageCode::Cpp
+        );
+    }
+
+    #[test]
+    fn missing_code_and_out_of_range_numbers_are_malformed() {
+        for bad in [
+            r#"{"opaque":1}"#,
+            r#"{"code":4294967296}"#,
+            r#"{"code":"x"}"#,
+            r#"{"code":1.5}"#,
+            r#"[1]"#,
+            r#"{"code":1} x"#,
+        ] {
+            assert!(
+                matches!(
+                    decode_header(bad.as_bytes()),
+                    Err(ProtocolError::MalformedHeader(_))
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn escapes_round_trip_through_serde() {
+        let mut out = String::new();
+        let nasty = "a\"b\\c\nd\u{1}e\u{7f}é😀";
+        push_str(&mut out, nasty);
+        assert_eq!(serde_json::from_str::<String>(&out).unwrap(), nasty);
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001e\u{7f}é😀\"");
+    }
+}
