@@ -62,7 +62,10 @@ mod tests {
         assert!(r.remark.unwrap().contains("topic"));
         assert_eq!(r.opaque, 9);
         let r = ServiceError::NotSupported(999).into_response(&req);
-        assert_eq!((r.code, r.remark.as_deref()), (3, Some(" request type 999 not supported")));
+        assert_eq!(
+            (r.code, r.remark.as_deref()),
+            (3, Some(" request type 999 not supported"))
+        );
         assert_eq!(ServiceError::TopicNotExist("x".into()).code(), 17);
         assert_eq!(ServiceError::Busy("[OVERLOAD]".into()).code(), 2);
         assert_eq!(ServiceError::NotFound("x".into()).code(), 22);

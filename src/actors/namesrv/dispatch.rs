@@ -27,21 +27,28 @@ impl NamesrvDispatch {
 pub type HandlerResult = Result<RemotingCommand, ServiceError>;
 
 impl Dispatch for NamesrvDispatch {
-    fn dispatch(&self, req: RemotingCommand, conn: &ConnInfo) -> LocalBoxFuture<'static, Option<RemotingCommand>> {
+    fn dispatch(
+        &self,
+        req: RemotingCommand,
+        conn: &ConnInfo,
+    ) -> LocalBoxFuture<'static, Option<RemotingCommand>> {
         let ns = self.ns.clone();
         let conn_id = conn.id;
         async move {
             let result: HandlerResult = match req.code {
-                code::REGISTER_BROKER => handlers::register_broker::handle(&ns, &req, conn_id).await,
+                code::REGISTER_BROKER => {
+                    handlers::register_broker::handle(&ns, &req, conn_id).await
+                }
                 code::UNREGISTER_BROKER => handlers::unregister_broker::handle(&ns, &req).await,
                 code::GET_ROUTEINFO_BY_TOPIC => handlers::get_route::handle(&ns, &req).await,
                 code::GET_BROKER_CLUSTER_INFO => handlers::cluster_info::handle(&ns, &req).await,
                 code::GET_ALL_TOPIC_LIST_FROM_NAMESERVER | code::GET_TOPICS_BY_CLUSTER => {
                     handlers::topic_list::handle(&ns, &req).await
                 }
-                code::PUT_KV_CONFIG | code::GET_KV_CONFIG | code::DELETE_KV_CONFIG | code::GET_KVLIST_BY_NAMESPACE => {
-                    handlers::kv_config::handle(&ns, &req).await
-                }
+                code::PUT_KV_CONFIG
+                | code::GET_KV_CONFIG
+                | code::DELETE_KV_CONFIG
+                | code::GET_KVLIST_BY_NAMESPACE => handlers::kv_config::handle(&ns, &req).await,
                 code::QUERY_DATA_VERSION => handlers::data_version::handle(&ns, &req).await,
                 code::DELETE_TOPIC_IN_NAMESRV | code::WIPE_WRITE_PERM_OF_BROKER => {
                     handlers::topic_admin::handle(&ns, &req).await

@@ -66,10 +66,22 @@ pub struct QueryDataVersion {
 #[derive(Message)]
 #[rtype(result = "KvReply")]
 pub enum KvRequest {
-    Put { namespace: String, key: String, value: String },
-    Get { namespace: String, key: String },
-    Delete { namespace: String, key: String },
-    List { namespace: String },
+    Put {
+        namespace: String,
+        key: String,
+        value: String,
+    },
+    Get {
+        namespace: String,
+        key: String,
+    },
+    Delete {
+        namespace: String,
+        key: String,
+    },
+    List {
+        namespace: String,
+    },
 }
 
 pub enum KvReply {

@@ -81,7 +81,8 @@ impl Handler<UnregisterBroker> for NameServer {
     type Result = ();
     fn handle(&mut self, m: UnregisterBroker, _: &mut Self::Context) {
         info!(broker = %m.broker_addr, name = %m.broker_name, "broker unregistered");
-        self.routes.unregister(&m.broker_addr, &m.broker_name, m.broker_id);
+        self.routes
+            .unregister(&m.broker_addr, &m.broker_name, m.broker_id);
     }
 }
 
@@ -139,7 +140,10 @@ impl Handler<WipeWritePerm> for NameServer {
 impl Handler<QueryDataVersion> for NameServer {
     type Result = MessageResult<QueryDataVersion>;
     fn handle(&mut self, m: QueryDataVersion, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.routes.query_data_version(&m.broker_addr, &m.version, now_ms()))
+        MessageResult(
+            self.routes
+                .query_data_version(&m.broker_addr, &m.version, now_ms()),
+        )
     }
 }
 
@@ -147,7 +151,11 @@ impl Handler<KvRequest> for NameServer {
     type Result = MessageResult<KvRequest>;
     fn handle(&mut self, m: KvRequest, _: &mut Self::Context) -> Self::Result {
         MessageResult(match m {
-            KvRequest::Put { namespace, key, value } => {
+            KvRequest::Put {
+                namespace,
+                key,
+                value,
+            } => {
                 self.kv.put(&namespace, &key, &value);
                 KvReply::Done
             }

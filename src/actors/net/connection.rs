@@ -83,7 +83,8 @@ impl StreamHandler<Result<RemotingCommand, CodecError>> for Connection {
             return;
         }
         self.inflight += 1;
-        let span = tracing::info_span!("request", code = req.code, opaque = req.opaque, peer = %info.peer);
+        let span =
+            tracing::info_span!("request", code = req.code, opaque = req.opaque, peer = %info.peer);
         let fut = self.dispatch.dispatch(req, &info).instrument(span);
         ctx.spawn(fut.into_actor(self).map(|resp, act, _ctx| {
             act.inflight -= 1;

@@ -9,7 +9,9 @@ use crate::actors::namesrv::messages::QueryDataVersion;
 use crate::actors::namesrv::NameServer;
 use crate::protocol::body::DataVersion;
 use crate::protocol::codes::response_code;
-use crate::protocol::headers::namesrv::{QueryDataVersionRequestHeader, QueryDataVersionResponseHeader};
+use crate::protocol::headers::namesrv::{
+    QueryDataVersionRequestHeader, QueryDataVersionResponseHeader,
+};
 use crate::protocol::{ProtocolError, RemotingCommand};
 
 pub async fn handle(ns: &Addr<NameServer>, req: &RemotingCommand) -> HandlerResult {
@@ -17,7 +19,10 @@ pub async fn handle(ns: &Addr<NameServer>, req: &RemotingCommand) -> HandlerResu
     let version: DataVersion = serde_json::from_slice(&req.body)
         .map_err(|e| ProtocolError::MalformedBody(format!("data version: {e}")))?;
     let (changed, stored) = ns
-        .send(QueryDataVersion { broker_addr: h.broker_addr, version })
+        .send(QueryDataVersion {
+            broker_addr: h.broker_addr,
+            version,
+        })
         .await
         .map_err(mailbox)?;
     let mut resp = req

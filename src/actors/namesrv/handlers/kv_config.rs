@@ -20,19 +20,31 @@ pub async fn handle(ns: &Addr<NameServer>, req: &RemotingCommand) -> HandlerResu
     let ask = match req.code {
         request_code::PUT_KV_CONFIG => {
             let h: PutKVConfigRequestHeader = req.header()?;
-            KvRequest::Put { namespace: h.namespace, key: h.key, value: h.value }
+            KvRequest::Put {
+                namespace: h.namespace,
+                key: h.key,
+                value: h.value,
+            }
         }
         request_code::GET_KV_CONFIG => {
             let h: GetKVConfigRequestHeader = req.header()?;
-            KvRequest::Get { namespace: h.namespace, key: h.key }
+            KvRequest::Get {
+                namespace: h.namespace,
+                key: h.key,
+            }
         }
         request_code::DELETE_KV_CONFIG => {
             let h: DeleteKVConfigRequestHeader = req.header()?;
-            KvRequest::Delete { namespace: h.namespace, key: h.key }
+            KvRequest::Delete {
+                namespace: h.namespace,
+                key: h.key,
+            }
         }
         _ => {
             let h: GetKVListByNamespaceRequestHeader = req.header()?;
-            KvRequest::List { namespace: h.namespace }
+            KvRequest::List {
+                namespace: h.namespace,
+            }
         }
     };
     let what = match &ask {
@@ -43,7 +55,9 @@ pub async fn handle(ns: &Addr<NameServer>, req: &RemotingCommand) -> HandlerResu
     let ok = req.response_to(response_code::SUCCESS, None);
     match ns.send(ask).await.map_err(mailbox)? {
         KvReply::Done => Ok(ok),
-        KvReply::Value(Some(value)) => Ok(ok.with_header(&GetKVConfigResponseHeader { value: Some(value) })),
+        KvReply::Value(Some(value)) => {
+            Ok(ok.with_header(&GetKVConfigResponseHeader { value: Some(value) }))
+        }
         KvReply::List(Some(table)) => Ok(ok.with_body(json_body(&KvTable { table }))),
         KvReply::Value(None) | KvReply::List(None) => {
             Err(ServiceError::NotFound(format!("No config item, {what}")))

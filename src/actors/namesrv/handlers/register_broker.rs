@@ -10,7 +10,9 @@ use crate::actors::namesrv::NameServer;
 use crate::error::ServiceError;
 use crate::protocol::body::RegisterBrokerBody;
 use crate::protocol::codes::response_code;
-use crate::protocol::headers::namesrv::{RegisterBrokerRequestHeader, RegisterBrokerResponseHeader};
+use crate::protocol::headers::namesrv::{
+    RegisterBrokerRequestHeader, RegisterBrokerResponseHeader,
+};
 use crate::protocol::RemotingCommand;
 
 pub async fn handle(ns: &Addr<NameServer>, req: &RemotingCommand, conn: ConnId) -> HandlerResult {

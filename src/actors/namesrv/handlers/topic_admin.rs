@@ -21,6 +21,11 @@ pub async fn handle(ns: &Addr<NameServer>, req: &RemotingCommand) -> HandlerResu
         return Ok(ok);
     }
     let h: WipeWritePermOfBrokerRequestHeader = req.header()?;
-    let n = ns.send(WipeWritePerm(h.broker_name)).await.map_err(mailbox)?;
-    Ok(ok.with_header(&WipeWritePermOfBrokerResponseHeader { wipe_topic_count: n }))
+    let n = ns
+        .send(WipeWritePerm(h.broker_name))
+        .await
+        .map_err(mailbox)?;
+    Ok(ok.with_header(&WipeWritePermOfBrokerResponseHeader {
+        wipe_topic_count: n,
+    }))
 }
