@@ -10,9 +10,23 @@
 use super::error::ProtocolError;
 use super::header::{parse_bool, ExtFields};
 
+pub mod admin;
+pub mod client;
 pub mod namesrv;
+pub mod offset;
+pub mod pull;
+pub mod query;
+pub mod send;
+pub mod transaction;
 
+pub use admin::*;
+pub use client::*;
 pub use namesrv::*;
+pub use offset::*;
+pub use pull::*;
+pub use query::*;
+pub use send::*;
+pub use transaction::*;
 
 /// A scalar header value: how it is parsed from and rendered to its text.
 pub trait Scalar: Sized {
