@@ -421,4 +421,20 @@ fn config_errors_and_print_config() {
     let cfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(cfg["listenPort"], 0);
     assert_eq!(cfg["scanNotActiveBrokerInterval"], 5000);
+
+    // The shipped example configs load.
+    for file in ["conf/namesrv.toml", "conf/namesrv.conf"] {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + file;
+        let out = std::process::Command::new(NAMESRV)
+            .args(["-c", &path, "--print-config"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(cfg["listenPort"], 9876, "{file}");
+    }
 }
