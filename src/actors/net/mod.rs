@@ -1,6 +1,7 @@
 //! TCP plumbing shared by the name server and the broker: an accept loop that spreads
 //! connections over arbiters, and one `Connection` actor per socket.
 
+pub mod client;
 pub mod connection;
 pub mod server;
 

@@ -1,0 +1,156 @@
+//! `RemotingClient`: one outgoing remoting connection (broker -> name server, later the client
+//! library -> brokers). Plain tokio, usable from any actor or task: a writer task fed by a bounded
+//! channel, a reader task that completes waiting calls by opaque, and calls with a timeout.
+//! Requests the peer sends us (server-initiated, e.g. NOTIFY_CONSUMER_IDS_CHANGED) go to an
+//! optional handler channel.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use parking_lot::Mutex;
+use thiserror::Error;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+use crate::protocol::frame::{RemotingCodec, DEFAULT_MAX_FRAME};
+use crate::protocol::RemotingCommand;
+
+#[derive(Debug, Error)]
+pub enum ClientError {
+    #[error("connect to {addr} failed: {reason}")]
+    Connect { addr: String, reason: String },
+    #[error("request to {addr} timed out after {millis} ms")]
+    Timeout { addr: String, millis: u128 },
+    #[error("connection to {0} closed")]
+    Closed(String),
+}
+
+type Pending = Arc<Mutex<HashMap<i32, oneshot::Sender<RemotingCommand>>>>;
+
+/// A connected client. Cheap to clone; the connection closes when every clone is dropped (or the
+/// peer closes it).
+#[derive(Clone)]
+pub struct RemotingClient {
+    addr: String,
+    tx: mpsc::Sender<RemotingCommand>,
+    pending: Pending,
+    next_opaque: Arc<AtomicI32>,
+}
+
+/// Outstanding writes queued per connection before `call` waits.
+const WRITE_QUEUE: usize = 1024;
+
+impl RemotingClient {
+    /// Connect to `addr` (`host:port`). Server-initiated requests are sent to `inbound` if given.
+    pub async fn connect(
+        addr: &str,
+        timeout: Duration,
+        inbound: Option<mpsc::UnboundedSender<RemotingCommand>>,
+    ) -> Result<RemotingClient, ClientError> {
+        let err = |reason: String| ClientError::Connect {
+            addr: addr.to_string(),
+            reason,
+        };
+        let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+            .await
+            .map_err(|_| err("timed out".into()))?
+            .map_err(|e| err(e.to_string()))?;
+        let _ = stream.set_nodelay(true);
+        let (r, w) = stream.into_split();
+        let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
+        let (tx, mut rx) = mpsc::channel::<RemotingCommand>(WRITE_QUEUE);
+
+        let mut writer = FramedWrite::new(w, RemotingCodec::new(DEFAULT_MAX_FRAME));
+        tokio::spawn(async move {
+            while let Some(cmd) = rx.recv().await {
+                if writer.send(cmd).await.is_err() {
+                    break;
+                }
+            }
+        });
+
+        let mut reader = FramedRead::new(r, RemotingCodec::new(DEFAULT_MAX_FRAME));
+        let pending_r = pending.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(cmd)) = reader.next().await {
+                if cmd.is_response() {
+                    if let Some(waiter) = pending_r.lock().remove(&cmd.opaque) {
+                        let _ = waiter.send(cmd);
+                    }
+                } else if let Some(inbound) = &inbound {
+                    let _ = inbound.send(cmd);
+                }
+            }
+            // Closed: fail every waiter at once instead of letting each time out.
+            pending_r.lock().clear();
+        });
+
+        Ok(RemotingClient {
+            addr: addr.to_string(),
+            tx,
+            pending,
+            next_opaque: Arc::new(AtomicI32::new(1)),
+        })
+    }
+
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    /// Whether the connection is still open.
+    pub fn is_open(&self) -> bool {
+        !self.tx.is_closed()
+    }
+
+    /// Send a request and wait for its response.
+    pub async fn call(
+        &self,
+        mut cmd: RemotingCommand,
+        timeout: Duration,
+    ) -> Result<RemotingCommand, ClientError> {
+        let opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
+        cmd.opaque = opaque;
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().insert(opaque, tx);
+        let result = tokio::time::timeout(timeout, async {
+            self.tx
+                .send(cmd)
+                .await
+                .map_err(|_| ClientError::Closed(self.addr.clone()))?;
+            rx.await.map_err(|_| ClientError::Closed(self.addr.clone()))
+        })
+        .await;
+        match result {
+            Ok(r) => r,
+            Err(_) => {
+                self.pending.lock().remove(&opaque);
+                Err(ClientError::Timeout {
+                    addr: self.addr.clone(),
+                    millis: timeout.as_millis(),
+                })
+            }
+        }
+    }
+
+    /// Send a oneway request (no response expected).
+    pub async fn oneway(&self, mut cmd: RemotingCommand) -> Result<(), ClientError> {
+        cmd.opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
+        cmd.mark_oneway();
+        self.tx
+            .send(cmd)
+            .await
+            .map_err(|_| ClientError::Closed(self.addr.clone()))
+    }
+
+    /// Write a response to a request the peer sent us.
+    pub async fn reply(&self, cmd: RemotingCommand) -> Result<(), ClientError> {
+        self.tx
+            .send(cmd)
+            .await
+            .map_err(|_| ClientError::Closed(self.addr.clone()))
+    }
+}
