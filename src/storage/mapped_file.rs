@@ -66,6 +66,15 @@ impl MappedFile {
     pub fn open(dir: &Path, start: u64, size: u64) -> Result<MappedFile, StoreError> {
         std::fs::create_dir_all(dir).at(dir)?;
         let path = dir.join(file_name(start));
+        if !path.exists() {
+            // Create at full size under a temporary name, then rename: a crash never leaves a
+            // short file under a real name.
+            let tmp = dir.join(format!("{}.tmp", file_name(start)));
+            let f = File::create(&tmp).at(&tmp)?;
+            f.set_len(size).at(&tmp)?;
+            drop(f);
+            std::fs::rename(&tmp, &path).at(&path)?;
+        }
         let file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -373,6 +382,8 @@ impl MappedFileQueue {
                 let name = e.file_name().to_string_lossy().to_string();
                 if name.len() == 20 && name.bytes().all(|b| b.is_ascii_digit()) {
                     starts.push(name.parse::<u64>().unwrap_or(0));
+                } else if name.ends_with(".tmp") {
+                    let _ = std::fs::remove_file(e.path());
                 }
             }
         }

@@ -12,14 +12,15 @@ pub mod flush;
 pub mod index_file;
 pub mod mapped_file;
 pub mod metadata;
+mod read;
 pub mod recovery;
 pub mod retention;
 pub mod store;
+pub mod types;
 
 pub use config::{FlushDiskType, StoreConfig};
 pub use dispatcher::{Arrival, ArrivalListener};
 pub use error::StoreError;
 pub use flush::Durability;
-pub use store::{
-    GetResult, GetStatus, MessageBatchToStore, MessageStore, MessageToStore, PutResult, TagsFilter,
-};
+pub use store::MessageStore;
+pub use types::{GetResult, GetStatus, MessageBatchToStore, MessageToStore, PutResult, TagsFilter};

@@ -10,172 +10,52 @@
 //! returns (ASYNC) or after its durability resolves (SYNC) therefore always sees the message.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 
 use super::checkpoint::{Checkpoint, CheckpointData};
 use super::commit_log::CommitLog;
 use super::config::{FlushDiskType, StoreConfig};
 use super::consume_queue::{ConsumeQueue, CqUnit};
-use super::dispatcher::{Arrival, ArrivalListener, Dispatcher, RecordView};
+use super::dispatcher::{Arrival, ArrivalListener, Dispatcher};
 use super::error::{IoContext, StoreError};
-use super::flush::{Durability, Flusher};
+use super::flush::Flusher;
 use super::index_file::IndexService;
 use super::mapped_file::Allocator;
 use super::recovery;
 use super::retention::DiskGuard;
+use super::types::{now_ms, MessageBatchToStore, MessageToStore, PutResult};
 use crate::protocol::message::{
-    body_crc, decode_batch, decode_record, encode_offset_msg_id, encode_record, properties,
-    sys_flag, tags_code, MessageExt, RecordFields,
+    body_crc, decode_batch, encode_offset_msg_id, encode_record, properties, sys_flag, tags_code,
+    RecordFields,
 };
 
 pub(crate) type CqTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
-
-/// One message to append.
-#[derive(Debug, Clone)]
-pub struct MessageToStore {
-    pub topic: String,
-    pub queue_id: i32,
-    pub flag: i32,
-    /// Stored verbatim, except that the IPv6 host bits follow the addresses.
-    pub sys_flag: i32,
-    pub born_timestamp: i64,
-    pub born_host: SocketAddr,
-    pub store_host: SocketAddr,
-    pub reconsume_times: i32,
-    pub prepared_transaction_offset: i64,
-    pub body: Bytes,
-    /// The properties string as it is to be stored (§5.4).
-    pub properties: String,
-    /// Consume-queue tags code; `None` = hash of the TAGS property. The broker sets the delivery
-    /// time here for SCHEDULE_TOPIC_XXXX.
-    pub tags_code: Option<i64>,
-    /// The WAIT property: under SYNC_FLUSH, `false` acknowledges without waiting for the flush.
-    pub wait_store_msg_ok: bool,
-}
-
-impl MessageToStore {
-    /// A message with neutral defaults (local hosts, no flags).
-    pub fn new(topic: &str, queue_id: i32, body: impl Into<Bytes>, properties: &str) -> Self {
-        MessageToStore {
-            topic: topic.to_string(),
-            queue_id,
-            flag: 0,
-            sys_flag: 0,
-            born_timestamp: now_ms(),
-            born_host: SocketAddr::from(([127, 0, 0, 1], 0)),
-            store_host: SocketAddr::from(([127, 0, 0, 1], 10911)),
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-            body: body.into(),
-            properties: properties.to_string(),
-            tags_code: None,
-            wait_store_msg_ok: true,
-        }
-    }
-}
-
-/// A batch send (code 320): `body` is the batch body (§5.2), `properties` the batch-level
-/// properties appended to each message's own.
-#[derive(Debug, Clone)]
-pub struct MessageBatchToStore {
-    pub topic: String,
-    pub queue_id: i32,
-    pub sys_flag: i32,
-    pub born_timestamp: i64,
-    pub born_host: SocketAddr,
-    pub store_host: SocketAddr,
-    pub body: Bytes,
-    pub properties: String,
-    pub wait_store_msg_ok: bool,
-}
-
-/// Result of an append (RocketMQ's `AppendMessageResult`).
-#[derive(Debug, Clone)]
-pub struct PutResult {
-    /// Physical offset of the (first) record.
-    pub phys_offset: i64,
-    /// Bytes appended (all records of a batch).
-    pub wrote_bytes: i64,
-    /// Queue offset of the (first) record.
-    pub queue_offset: i64,
-    pub store_timestamp: i64,
-    /// Offset msg id; comma-joined ids for a batch.
-    pub msg_id: String,
-    pub msg_count: usize,
-    /// Await (or `wait()`) before acknowledging under SYNC_FLUSH.
-    pub durability: Durability,
-}
-
-/// `GetMessageStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GetStatus {
-    Found,
-    NoMatchedMessage,
-    MessageWasRemoving,
-    OffsetFoundNull,
-    OffsetOverflowBadly,
-    OffsetOverflowOne,
-    OffsetTooSmall,
-    NoMatchedLogicQueue,
-    NoMessageInQueue,
-}
-
-/// Result of `get_message` (protocol.md §7.3).
-#[derive(Debug, Clone)]
-pub struct GetResult {
-    pub status: GetStatus,
-    pub next_begin_offset: i64,
-    pub min_offset: i64,
-    pub max_offset: i64,
-    /// Whole records, zero-copy slices of the CommitLog mapping.
-    pub messages: Vec<Bytes>,
-    /// Queue offset of each message.
-    pub queue_offsets: Vec<i64>,
-}
-
-impl GetResult {
-    pub fn total_bytes(&self) -> usize {
-        self.messages.iter().map(|b| b.len()).sum()
-    }
-}
-
-/// Tag filter on the consume-queue tags code.
-pub type TagsFilter<'a> = &'a dyn Fn(i64) -> bool;
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 struct PutState {
     last_ts: i64,
 }
 
 pub struct MessageStore {
-    cfg: StoreConfig,
-    cl: Arc<CommitLog>,
-    cqs: Arc<RwLock<CqTable>>,
+    pub(crate) cfg: StoreConfig,
+    pub(crate) cl: Arc<CommitLog>,
+    pub(crate) cqs: Arc<RwLock<CqTable>>,
     put_lock: Mutex<PutState>,
     last_ts: Arc<AtomicI64>,
     flusher: Arc<Flusher>,
     dispatcher: Arc<Dispatcher>,
-    index: Option<Arc<IndexService>>,
+    pub(crate) index: Option<Arc<IndexService>>,
     checkpoint: Arc<Checkpoint>,
     allocator: Arc<Allocator>,
     pub(crate) disk: Arc<DiskGuard>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     stop: Arc<AtomicBool>,
     shut: AtomicBool,
-    memory_bytes: u64,
+    pub(crate) memory_bytes: u64,
 }
 
 impl MessageStore {
@@ -300,7 +180,7 @@ impl MessageStore {
             .collect()
     }
 
-    fn find_queue(&self, topic: &str, queue_id: i32) -> Option<Arc<ConsumeQueue>> {
+    pub(crate) fn find_queue(&self, topic: &str, queue_id: i32) -> Option<Arc<ConsumeQueue>> {
         self.cqs
             .read()
             .get(topic)
@@ -475,222 +355,6 @@ impl MessageStore {
             msg_count: offsets.len(),
             durability,
         })
-    }
-
-    fn in_memory(&self, phys: u64) -> bool {
-        let behind = self.cl.max_offset().saturating_sub(phys);
-        behind < self.memory_bytes / 100 * self.cfg.access_message_in_memory_max_ratio
-    }
-
-    /// Read up to `max_msgs` messages of a queue from `offset` (protocol.md §7.3 and §6.3 caps).
-    pub fn get_message(
-        &self,
-        topic: &str,
-        queue_id: i32,
-        offset: i64,
-        max_msgs: usize,
-        filter: Option<TagsFilter<'_>>,
-    ) -> GetResult {
-        let mut r = GetResult {
-            status: GetStatus::NoMatchedLogicQueue,
-            next_begin_offset: 0,
-            min_offset: 0,
-            max_offset: 0,
-            messages: Vec::new(),
-            queue_offsets: Vec::new(),
-        };
-        let Some(cq) = self.find_queue(topic, queue_id) else {
-            return r;
-        };
-        let (min, max) = (cq.min_offset() as i64, cq.max_offset() as i64);
-        r.min_offset = min;
-        r.max_offset = max;
-        if max == 0 {
-            r.status = GetStatus::NoMessageInQueue;
-            return r;
-        }
-        if offset < min {
-            r.status = GetStatus::OffsetTooSmall;
-            r.next_begin_offset = min;
-            return r;
-        }
-        if offset == max {
-            r.status = GetStatus::OffsetOverflowOne;
-            r.next_begin_offset = offset;
-            return r;
-        }
-        if offset > max {
-            r.status = GetStatus::OffsetOverflowBadly;
-            r.next_begin_offset = max;
-            return r;
-        }
-        let max_msgs = max_msgs.max(1);
-        let scan_units = (16000usize.max(max_msgs * 20) / 20) as i64;
-        let cl_min = self.cl.min_offset() as i64;
-        let mut removing = false;
-        let mut bytes = 0usize;
-        let mut i = 0i64;
-        while i < scan_units && offset + i < max {
-            let Some(u) = cq.get((offset + i) as u64) else {
-                if i == 0 {
-                    r.status = GetStatus::OffsetFoundNull;
-                    r.next_begin_offset = cq.roll_next_file(offset as u64) as i64;
-                    return r;
-                }
-                break;
-            };
-            if !u.is_message() {
-                i += 1;
-                continue;
-            }
-            if u.phys_offset < cl_min {
-                removing = true;
-                i += 1;
-                continue;
-            }
-            let (cap_bytes, cap_count) = if self.in_memory(u.phys_offset as u64) {
-                (
-                    self.cfg.max_transfer_bytes_on_message_in_memory,
-                    self.cfg.max_transfer_count_on_message_in_memory,
-                )
-            } else {
-                (
-                    self.cfg.max_transfer_bytes_on_message_in_disk,
-                    self.cfg.max_transfer_count_on_message_in_disk,
-                )
-            };
-            let n = r.messages.len();
-            if n >= max_msgs || (n > 0 && (bytes + u.size as usize > cap_bytes || n >= cap_count)) {
-                break;
-            }
-            if let Some(f) = filter {
-                if !f(u.tags_code) {
-                    i += 1;
-                    continue;
-                }
-            }
-            match self.cl.read(u.phys_offset as u64, u.size as usize) {
-                Some(b) => {
-                    bytes += b.len();
-                    r.messages.push(b);
-                    r.queue_offsets.push(offset + i);
-                }
-                None => removing = true,
-            }
-            i += 1;
-        }
-        r.next_begin_offset = offset + i;
-        r.status = if !r.messages.is_empty() {
-            GetStatus::Found
-        } else if removing {
-            GetStatus::MessageWasRemoving
-        } else {
-            GetStatus::NoMatchedMessage
-        };
-        r
-    }
-
-    /// First valid logical offset of a queue (0 if unknown).
-    pub fn min_offset(&self, topic: &str, queue_id: i32) -> i64 {
-        self.find_queue(topic, queue_id)
-            .map(|q| q.min_offset() as i64)
-            .unwrap_or(0)
-    }
-
-    /// Next logical offset of a queue, i.e. its message count (0 if unknown).
-    pub fn max_offset(&self, topic: &str, queue_id: i32) -> i64 {
-        self.find_queue(topic, queue_id)
-            .map(|q| q.max_offset() as i64)
-            .unwrap_or(0)
-    }
-
-    /// Queue ids the store knows for `topic`.
-    pub fn queue_ids(&self, topic: &str) -> Vec<i32> {
-        let mut v: Vec<i32> = self
-            .cqs
-            .read()
-            .get(topic)
-            .map(|m| m.keys().copied().collect())
-            .unwrap_or_default();
-        v.sort_unstable();
-        v
-    }
-
-    /// Store timestamp of the message at a logical offset.
-    pub fn store_time(&self, topic: &str, queue_id: i32, offset: i64) -> Option<i64> {
-        let u = self.find_queue(topic, queue_id)?.get(offset as u64)?;
-        self.unit_time(&u)
-    }
-
-    fn unit_time(&self, u: &CqUnit) -> Option<i64> {
-        if !u.is_message() {
-            return None;
-        }
-        let b = self.cl.read(u.phys_offset as u64, u.size as usize)?;
-        RecordView::parse(&b).map(|r| r.store_timestamp)
-    }
-
-    /// SEARCH_OFFSET_BY_TIMESTAMP (§7.4): binary search by store time; 0 when the queue is empty.
-    pub fn offset_by_time(&self, topic: &str, queue_id: i32, timestamp: i64) -> i64 {
-        match self.find_queue(topic, queue_id) {
-            Some(q) => q.offset_by_time(timestamp, |u| self.unit_time(u)) as i64,
-            None => 0,
-        }
-    }
-
-    /// Store time of the oldest message of a queue.
-    pub fn earliest_store_time(&self, topic: &str, queue_id: i32) -> Option<i64> {
-        self.store_time(topic, queue_id, self.min_offset(topic, queue_id))
-    }
-
-    /// Oldest and newest CommitLog offsets.
-    pub fn commit_log_min_offset(&self) -> i64 {
-        self.cl.min_offset() as i64
-    }
-    pub fn commit_log_max_offset(&self) -> i64 {
-        self.cl.max_offset() as i64
-    }
-
-    /// The record at a physical offset (VIEW_MESSAGE_BY_ID, send-back, end-transaction), zero-copy.
-    pub fn lookup(&self, phys_offset: i64) -> Option<Bytes> {
-        if phys_offset < 0 {
-            return None;
-        }
-        self.cl.read_record(phys_offset as u64)
-    }
-
-    /// The decoded record at a physical offset.
-    pub fn lookup_message(&self, phys_offset: i64) -> Option<MessageExt> {
-        decode_record(&self.lookup(phys_offset)?).ok()
-    }
-
-    /// QUERY_MESSAGE: records of `topic` whose KEYS or UNIQ_KEY contain `key`, stored within
-    /// `[begin, end]` (ms), newest first, at most `max`.
-    pub fn query_by_key(
-        &self,
-        topic: &str,
-        key: &str,
-        max: usize,
-        begin: i64,
-        end: i64,
-    ) -> Vec<Bytes> {
-        let Some(ix) = &self.index else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for phys in ix.query(topic, key, max.saturating_mul(2).max(max), begin, end) {
-            let Some(b) = self.lookup(phys) else { continue };
-            let Some(r) = RecordView::parse(&b) else {
-                continue;
-            };
-            if r.topic == topic && r.index_keys().contains(&key) {
-                out.push(b);
-                if out.len() >= max {
-                    break;
-                }
-            }
-        }
-        out
     }
 
     /// Register a listener called (on the dispatcher thread, once per dispatch round) with every
