@@ -319,6 +319,7 @@ fn retention_deletes_old_files_but_never_held_ones() {
     let g = store.get_message("R", 0, min, 4, None);
     assert_eq!(g.status, GetStatus::Found);
     assert!(decode_record(&g.messages[0]).unwrap().commit_log_offset >= store.commit_log_min_offset());
+    drop(g);
     // Forced deletion under disk pressure removes the oldest file even if not expired.
     for i in 0..300 {
         store.put_message(msg("R", 0, i)).unwrap();
