@@ -29,8 +29,16 @@ fn cfg(dir: &std::path::Path, mode: FlushDiskType) -> StoreConfig {
 }
 
 fn msg(topic: &str, q: i32, i: usize) -> MessageToStore {
-    let props = format!("TAGS\u{1}tag{}\u{2}KEYS\u{1}k{i} common\u{2}UNIQ_KEY\u{1}U{i:08}", i % 3);
-    MessageToStore::new(topic, q, Bytes::from(vec![(i % 251) as u8; 200 + i % 300]), &props)
+    let props = format!(
+        "TAGS\u{1}tag{}\u{2}KEYS\u{1}k{i} common\u{2}UNIQ_KEY\u{1}U{i:08}",
+        i % 3
+    );
+    MessageToStore::new(
+        topic,
+        q,
+        Bytes::from(vec![(i % 251) as u8; 200 + i % 300]),
+        &props,
+    )
 }
 
 #[test]
@@ -49,7 +57,10 @@ fn append_read_across_files_and_reopen() {
         assert_eq!((host.port(), off), (10911, r.phys_offset));
         results.push(r);
     }
-    assert!(store.commit_log_max_offset() > 5 * 64 * 1024, "crossed several CommitLog files");
+    assert!(
+        store.commit_log_max_offset() > 5 * 64 * 1024,
+        "crossed several CommitLog files"
+    );
     for (i, r) in results.iter().enumerate() {
         let m = decode_record(&store.lookup(r.phys_offset).unwrap()).unwrap();
         assert_eq!(m.body.len(), 200 + i % 300);
@@ -82,17 +93,29 @@ fn pull_statuses_filter_and_caps() {
     let dir = tempfile::tempdir().unwrap();
     let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
     let g = store.get_message("none", 0, 5, 32, None);
-    assert_eq!((g.status, g.next_begin_offset), (GetStatus::NoMatchedLogicQueue, 0));
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::NoMatchedLogicQueue, 0)
+    );
     for i in 0..60 {
         store.put_message(msg("P", 0, i)).unwrap();
     }
     let g = store.get_message("P", 0, 60, 32, None);
-    assert_eq!((g.status, g.next_begin_offset), (GetStatus::OffsetOverflowOne, 60));
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::OffsetOverflowOne, 60)
+    );
     let g = store.get_message("P", 0, 99, 32, None);
-    assert_eq!((g.status, g.next_begin_offset), (GetStatus::OffsetOverflowBadly, 60));
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::OffsetOverflowBadly, 60)
+    );
     // The in-memory cap: 32 messages per pull.
     let g = store.get_message("P", 0, 0, 100, None);
-    assert_eq!((g.status, g.messages.len(), g.next_begin_offset), (GetStatus::Found, 32, 32));
+    assert_eq!(
+        (g.status, g.messages.len(), g.next_begin_offset),
+        (GetStatus::Found, 32, 32)
+    );
     assert_eq!((g.min_offset, g.max_offset), (0, 60));
     assert_eq!(g.queue_offsets, (0..32).collect::<Vec<i64>>());
     let g = store.get_message("P", 0, 10, 5, None);
@@ -105,10 +128,16 @@ fn pull_statuses_filter_and_caps() {
     for b in &g.messages {
         assert_eq!(decode_record(b).unwrap().tags(), Some("tag1"));
     }
-    assert_eq!(g.next_begin_offset, 29, "offset after the last scanned unit");
+    assert_eq!(
+        g.next_begin_offset, 29,
+        "offset after the last scanned unit"
+    );
     let none = |_: i64| false;
     let g = store.get_message("P", 0, 0, 10, Some(&none));
-    assert_eq!((g.status, g.next_begin_offset), (GetStatus::NoMatchedMessage, 60));
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::NoMatchedMessage, 60)
+    );
     // Byte cap: a pull never exceeds 256 KiB in memory unless a single message does.
     assert!(g.total_bytes() <= 256 * 1024);
 }
@@ -144,11 +173,17 @@ fn batch_transactions_lookup_time_and_keys() {
         let m = decode_record(b).unwrap();
         assert_eq!(m.body.as_ref(), format!("batch-{i}").as_bytes());
         assert_eq!(m.flag, i as i32);
-        assert_eq!(m.properties, format!("UNIQ_KEY\u{1}B{i}\u{2}KEYS\u{1}bk{i}\u{2}CLUSTER\u{1}DefaultCluster"));
+        assert_eq!(
+            m.properties,
+            format!("UNIQ_KEY\u{1}B{i}\u{2}KEYS\u{1}bk{i}\u{2}CLUSTER\u{1}DefaultCluster")
+        );
         assert_eq!(m.queue_offset, i as i64);
     }
     assert!(matches!(
-        store.put_batch(MessageBatchToStore { body: Bytes::from_static(b"junk"), ..sample_batch() }),
+        store.put_batch(MessageBatchToStore {
+            body: Bytes::from_static(b"junk"),
+            ..sample_batch()
+        }),
         Err(StoreError::IllegalMessage(_))
     ));
 
@@ -164,9 +199,15 @@ fn batch_transactions_lookup_time_and_keys() {
     // Too big and too long.
     let mut big = msg("T", 0, 0);
     big.body = Bytes::from(vec![0u8; 4 * 1024 * 1024 + 1]);
-    assert!(matches!(store.put_message(big), Err(StoreError::IllegalMessage(_))));
+    assert!(matches!(
+        store.put_message(big),
+        Err(StoreError::IllegalMessage(_))
+    ));
     let long = "x".repeat(128);
-    assert!(matches!(store.put_message(msg(&long, 0, 0)), Err(StoreError::IllegalMessage(_))));
+    assert!(matches!(
+        store.put_message(msg(&long, 0, 0)),
+        Err(StoreError::IllegalMessage(_))
+    ));
 
     // Time search and key queries.
     let mut stamps = Vec::new();
@@ -190,11 +231,22 @@ fn batch_transactions_lookup_time_and_keys() {
         std::thread::sleep(Duration::from_millis(5));
     };
     assert_eq!(found.len(), 1);
-    assert_eq!(decode_record(&found[0]).unwrap().property("UNIQ_KEY"), Some("U00000007"));
-    assert_eq!(store.query_by_key("S", "U00000003", 10, 0, i64::MAX).len(), 1);
-    assert_eq!(store.query_by_key("S", "common", 100, 0, i64::MAX).len(), 20);
+    assert_eq!(
+        decode_record(&found[0]).unwrap().property("UNIQ_KEY"),
+        Some("U00000007")
+    );
+    assert_eq!(
+        store.query_by_key("S", "U00000003", 10, 0, i64::MAX).len(),
+        1
+    );
+    assert_eq!(
+        store.query_by_key("S", "common", 100, 0, i64::MAX).len(),
+        20
+    );
     assert_eq!(store.query_by_key("S", "common", 4, 0, i64::MAX).len(), 4);
-    assert!(store.query_by_key("S", "k7", 10, 0, stamps[0] - 5000).is_empty());
+    assert!(store
+        .query_by_key("S", "k7", 10, 0, stamps[0] - 5000)
+        .is_empty());
     assert!(store.query_by_key("T", "k7", 10, 0, i64::MAX).is_empty());
     assert_eq!(store.query_by_key("B", "bk2", 10, 0, i64::MAX).len(), 1);
 }
@@ -226,11 +278,17 @@ fn arrivals_are_notified_in_batches() {
     for i in 0..50 {
         store.put_message(msg("A", (i % 2) as i32, i)).unwrap();
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut max = [0i64; 2];
     rt.block_on(async {
         while max != [25, 25] {
-            let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+            let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
             for a in batch {
                 assert_eq!(a.topic, "A");
                 max[a.queue_id as usize] = max[a.queue_id as usize].max(a.max_offset);
@@ -238,7 +296,10 @@ fn arrivals_are_notified_in_batches() {
         }
     });
     assert!(calls.load(Ordering::Relaxed) >= 1);
-    assert!(calls.load(Ordering::Relaxed) <= 50, "batched per round, never more than once per message");
+    assert!(
+        calls.load(Ordering::Relaxed) <= 50,
+        "batched per round, never more than once per message"
+    );
 }
 
 #[test]
@@ -263,14 +324,23 @@ fn sync_flush_group_commit() {
         t.join().unwrap();
     }
     let syncs = store.sync_count() - before;
-    assert!(syncs < 400, "{syncs} syncs for 400 acknowledged appends: no group commit");
+    assert!(
+        syncs < 400,
+        "{syncs} syncs for 400 acknowledged appends: no group commit"
+    );
     // Async await works on a runtime too; WAIT=false does not wait.
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let r = store.put_message(msg("G", 0, 1)).unwrap();
     rt.block_on(r.durability.flushed()).unwrap();
     let mut m = msg("G", 0, 2);
     m.wait_store_msg_ok = false;
-    assert!(matches!(store.put_message(m).unwrap().durability, actormq::storage::Durability::Done));
+    assert!(matches!(
+        store.put_message(m).unwrap().durability,
+        actormq::storage::Durability::Done
+    ));
 }
 
 #[test]
@@ -282,7 +352,10 @@ fn disk_full_refuses_appends_without_harm() {
     let e = store.put_message(msg("D", 0, 2)).unwrap_err();
     let text = e.to_string();
     assert!(matches!(e, StoreError::DiskFull(_)));
-    assert!(text.contains("commitlog") && text.contains("95.5%") && text.contains("90%"), "{text}");
+    assert!(
+        text.contains("commitlog") && text.contains("95.5%") && text.contains("90%"),
+        "{text}"
+    );
     assert!(store.put_batch(sample_batch()).is_err());
     // Stored data is still served.
     assert_eq!(store.get_message("D", 0, 0, 1, None).messages.len(), 1);
@@ -300,32 +373,72 @@ fn retention_deletes_old_files_but_never_held_ones() {
     }
     store.flush().unwrap();
     let held = store.get_message("R", 0, 0, 1, None).messages.remove(0);
-    let files = std::fs::read_dir(dir.path().join("commitlog")).unwrap().count();
+    let files = std::fs::read_dir(dir.path().join("commitlog"))
+        .unwrap()
+        .count();
     assert!(files >= 5);
     let later = SystemTime::now() + Duration::from_secs(73 * 3600);
-    let n = store.run_retention(later, Plan { delete_expired: true, force: false });
-    assert_eq!(n, 0, "the oldest file is held by a reader; nothing behind it can go first");
+    let n = store.run_retention(
+        later,
+        Plan {
+            delete_expired: true,
+            force: false,
+        },
+    );
+    assert_eq!(
+        n, 0,
+        "the oldest file is held by a reader; nothing behind it can go first"
+    );
     assert_eq!(decode_record(&held).unwrap().queue_offset, 0);
     drop(held);
     // Not expired yet: nothing deleted.
-    assert_eq!(store.run_retention(SystemTime::now(), Plan { delete_expired: true, force: false }), 0);
-    let n = store.run_retention(later, Plan { delete_expired: true, force: false });
+    assert_eq!(
+        store.run_retention(
+            SystemTime::now(),
+            Plan {
+                delete_expired: true,
+                force: false
+            }
+        ),
+        0
+    );
+    let n = store.run_retention(
+        later,
+        Plan {
+            delete_expired: true,
+            force: false,
+        },
+    );
     assert!(n >= 4, "deleted {n}");
     assert!(store.commit_log_min_offset() > 0);
     let min = store.min_offset("R", 0);
     assert!(min > 0);
     let g = store.get_message("R", 0, 0, 4, None);
-    assert_eq!((g.status, g.next_begin_offset), (GetStatus::OffsetTooSmall, min));
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::OffsetTooSmall, min)
+    );
     let g = store.get_message("R", 0, min, 4, None);
     assert_eq!(g.status, GetStatus::Found);
-    assert!(decode_record(&g.messages[0]).unwrap().commit_log_offset >= store.commit_log_min_offset());
+    assert!(
+        decode_record(&g.messages[0]).unwrap().commit_log_offset >= store.commit_log_min_offset()
+    );
     drop(g);
     // Forced deletion under disk pressure removes the oldest file even if not expired.
     for i in 0..300 {
         store.put_message(msg("R", 0, i)).unwrap();
     }
     let before = store.commit_log_min_offset();
-    assert_eq!(store.run_retention(SystemTime::now(), Plan { delete_expired: true, force: true }), 1);
+    assert_eq!(
+        store.run_retention(
+            SystemTime::now(),
+            Plan {
+                delete_expired: true,
+                force: true
+            }
+        ),
+        1
+    );
     assert!(store.commit_log_min_offset() > before);
     store.put_message(msg("R", 0, 1)).unwrap();
 }

@@ -389,10 +389,20 @@ impl MappedFileQueue {
         }
         starts.sort_unstable();
         let mut files = Vec::new();
-        for s in starts {
+        let n = starts.len();
+        for (i, s) in starts.into_iter().enumerate() {
             let path = self.dir.join(file_name(s));
             let len = std::fs::metadata(&path).at(&path)?.len();
-            if len != self.file_size {
+            if len < self.file_size && i + 1 == n {
+                // A short last file is a torn tail: extend it with zeros; recovery finds the end.
+                tracing::warn!(
+                    "{} is {len} bytes, extending to {}",
+                    path.display(),
+                    self.file_size
+                );
+                let f = OpenOptions::new().write(true).open(&path).at(&path)?;
+                f.set_len(self.file_size).at(&path)?;
+            } else if len != self.file_size {
                 return Err(StoreError::Corrupt(format!(
                     "{} is {len} bytes, expected {}",
                     path.display(),
