@@ -1,1 +1,0 @@
-//! The stored-message layout, properties string and message ids.

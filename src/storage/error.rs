@@ -1,0 +1,68 @@
+//! `StoreError`: what the store reports to the broker. Each variant maps to one wire answer
+//! (FLUSH_DISK_TIMEOUT, SERVICE_NOT_AVAILABLE, MESSAGE_ILLEGAL, SYSTEM_ERROR), so the broker maps
+//! errors in one place without parsing strings.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::protocol::ProtocolError;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// An I/O error on a store file.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The disk is past the hard watermark (or the store is otherwise not writable). The reason
+    /// names the path, the usage and the threshold; the broker answers SERVICE_NOT_AVAILABLE.
+    #[error("store refuses writes: {0}")]
+    DiskFull(String),
+    /// A SYNC_FLUSH append was not durable within `syncFlushTimeout`: FLUSH_DISK_TIMEOUT. The
+    /// record is stored; only its durability is unconfirmed.
+    #[error("flush did not complete within {timeout_ms} ms")]
+    FlushTimeout { timeout_ms: u64 },
+    /// The flush thread failed to write the data back (I/O error); the append is not durable.
+    #[error("flush failed: {0}")]
+    FlushFailed(String),
+    /// The message violates a layout limit (size, topic, properties): MESSAGE_ILLEGAL.
+    #[error("illegal message: {0}")]
+    IllegalMessage(String),
+    /// A stored file is damaged beyond what recovery repairs.
+    #[error("corrupt store data: {0}")]
+    Corrupt(String),
+    /// The store was shut down.
+    #[error("the store is shut down")]
+    ShutDown,
+    /// A metadata JSON file and its `.bak` are both unreadable.
+    #[error("metadata file {path} unreadable: {reason}")]
+    Metadata { path: PathBuf, reason: String },
+}
+
+impl StoreError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StoreError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+impl From<ProtocolError> for StoreError {
+    fn from(e: ProtocolError) -> Self {
+        StoreError::IllegalMessage(e.to_string())
+    }
+}
+
+/// Attach a path to `std::io::Result`s.
+pub(crate) trait IoContext<T> {
+    fn at(self, path: &std::path::Path) -> Result<T, StoreError>;
+}
+
+impl<T> IoContext<T> for std::io::Result<T> {
+    fn at(self, path: &std::path::Path) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::io(path, e))
+    }
+}

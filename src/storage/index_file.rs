@@ -1,0 +1,432 @@
+//! IndexFile: lookup of messages by key (`topic#KEY` for each KEYS token and `topic#UNIQ_KEY`)
+//! within a time range, in RocketMQ's hash-slot layout (protocol.md §6.4):
+//! a 40-byte header, `maxHashSlotNum` i32 slots each holding the newest entry number for the slot,
+//! then `maxIndexNum` 20-byte entries `keyHash i32 | phyOffset i64 | timeDiff i32 (s) | prevIndex i32`
+//! chained newest-first. Entry numbers start at 1.
+//!
+//! Written only by the dispatcher thread; a mutex per file makes concurrent queries safe (queries
+//! are rare and short). Files are named by creation time `yyyyMMddHHmmssSSS` (UTC here).
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use memmap2::MmapMut;
+use parking_lot::{Mutex, RwLock};
+
+use super::error::{IoContext, StoreError};
+use crate::protocol::message::java_string_hash;
+
+const HEADER: usize = 40;
+const ENTRY: usize = 20;
+
+/// The header fields.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexHeader {
+    pub begin_timestamp: i64,
+    pub end_timestamp: i64,
+    pub begin_phy_offset: i64,
+    pub end_phy_offset: i64,
+    pub hash_slot_count: i32,
+    pub index_count: i32,
+}
+
+/// `|String.hashCode(key)|`, 0 when the absolute value overflows.
+pub fn key_hash(key: &str) -> i32 {
+    java_string_hash(key).checked_abs().unwrap_or(0)
+}
+
+/// yyyyMMddHHmmssSSS of a unix-millisecond time, UTC.
+pub fn time_file_name(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}{:02}{:02}{:02}{:03}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
+pub struct IndexFile {
+    path: PathBuf,
+    slots: u32,
+    max_index: u32,
+    map: Mutex<MmapMut>,
+}
+
+impl IndexFile {
+    pub fn file_size(slots: u32, max_index: u32) -> u64 {
+        HEADER as u64 + slots as u64 * 4 + max_index as u64 * ENTRY as u64
+    }
+
+    pub fn open(path: &Path, slots: u32, max_index: u32) -> Result<IndexFile, StoreError> {
+        let size = Self::file_size(slots, max_index);
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d).at(d)?;
+        }
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .at(path)?;
+        let len = f.metadata().at(path)?.len();
+        if len != size {
+            if len != 0 {
+                return Err(StoreError::Corrupt(format!(
+                    "{} is {len} bytes, expected {size}",
+                    path.display()
+                )));
+            }
+            f.set_len(size).at(path)?;
+        }
+        // SAFETY: the store owns this file.
+        let map = unsafe { MmapMut::map_mut(&f) }.at(path)?;
+        Ok(IndexFile {
+            path: path.to_path_buf(),
+            slots,
+            max_index,
+            map: Mutex::new(map),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn rd_i32(m: &[u8], at: usize) -> i32 {
+        i32::from_be_bytes(m[at..at + 4].try_into().unwrap())
+    }
+    fn rd_i64(m: &[u8], at: usize) -> i64 {
+        i64::from_be_bytes(m[at..at + 8].try_into().unwrap())
+    }
+
+    pub fn header(&self) -> IndexHeader {
+        let m = self.map.lock();
+        IndexHeader {
+            begin_timestamp: Self::rd_i64(&m, 0),
+            end_timestamp: Self::rd_i64(&m, 8),
+            begin_phy_offset: Self::rd_i64(&m, 16),
+            end_phy_offset: Self::rd_i64(&m, 24),
+            hash_slot_count: Self::rd_i32(&m, 32),
+            index_count: Self::rd_i32(&m, 36).max(1),
+        }
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.header().index_count as u32 >= self.max_index
+    }
+
+    /// Add `key` for the record at `phy` stored at `ts`. Returns false when the file is full.
+    pub fn put(&self, key: &str, phy: i64, ts: i64) -> bool {
+        let mut m = self.map.lock();
+        let mut count = Self::rd_i32(&m, 36).max(1);
+        if count as u32 >= self.max_index {
+            return false;
+        }
+        let hash = key_hash(key);
+        let slot_at = HEADER + (hash as u32 % self.slots) as usize * 4;
+        let mut prev = Self::rd_i32(&m, slot_at);
+        if prev <= 0 || prev >= count {
+            prev = 0;
+        }
+        let mut begin = Self::rd_i64(&m, 0);
+        if count <= 1 || begin == 0 {
+            begin = ts;
+            m[0..8].copy_from_slice(&ts.to_be_bytes());
+            m[16..24].copy_from_slice(&phy.to_be_bytes());
+        }
+        let diff = ((ts - begin) / 1000).clamp(0, i32::MAX as i64) as i32;
+        let at = HEADER + self.slots as usize * 4 + count as usize * ENTRY;
+        m[at..at + 4].copy_from_slice(&hash.to_be_bytes());
+        m[at + 4..at + 12].copy_from_slice(&phy.to_be_bytes());
+        m[at + 12..at + 16].copy_from_slice(&diff.to_be_bytes());
+        m[at + 16..at + 20].copy_from_slice(&prev.to_be_bytes());
+        m[slot_at..slot_at + 4].copy_from_slice(&count.to_be_bytes());
+        if prev == 0 {
+            let slots = Self::rd_i32(&m, 32) + 1;
+            m[32..36].copy_from_slice(&slots.to_be_bytes());
+        }
+        count += 1;
+        m[36..40].copy_from_slice(&count.to_be_bytes());
+        m[8..16].copy_from_slice(&ts.to_be_bytes());
+        m[24..32].copy_from_slice(&phy.to_be_bytes());
+        true
+    }
+
+    /// Record that everything up to the record at `phy` is indexed, for a record without keys.
+    pub fn touch(&self, phy: i64, ts: i64) {
+        let mut m = self.map.lock();
+        if Self::rd_i64(&m, 0) == 0 {
+            m[0..8].copy_from_slice(&ts.to_be_bytes());
+            m[16..24].copy_from_slice(&phy.to_be_bytes());
+        }
+        m[8..16].copy_from_slice(&ts.to_be_bytes());
+        m[24..32].copy_from_slice(&phy.to_be_bytes());
+    }
+
+    /// Physical offsets of entries for `key` stored within `[begin, end]` ms, newest first.
+    pub fn query(&self, key: &str, max: usize, begin: i64, end: i64, out: &mut Vec<i64>) {
+        let m = self.map.lock();
+        let count = Self::rd_i32(&m, 36).max(1);
+        let base_ts = Self::rd_i64(&m, 0);
+        let hash = key_hash(key);
+        let slot_at = HEADER + (hash as u32 % self.slots) as usize * 4;
+        let mut idx = Self::rd_i32(&m, slot_at);
+        let mut steps = 0;
+        while idx > 0 && idx < count && out.len() < max && steps < count {
+            let at = HEADER + self.slots as usize * 4 + idx as usize * ENTRY;
+            let h = Self::rd_i32(&m, at);
+            let phy = Self::rd_i64(&m, at + 4);
+            let diff = Self::rd_i32(&m, at + 12);
+            let prev = Self::rd_i32(&m, at + 16);
+            if diff < 0 {
+                break;
+            }
+            let t = base_ts + diff as i64 * 1000;
+            // Entry times are truncated to seconds: widen the window by one second.
+            if h == hash && t >= begin - 999 && t <= end && !out.contains(&phy) {
+                out.push(phy);
+            }
+            if prev <= 0 || prev >= idx {
+                break;
+            }
+            idx = prev;
+            steps += 1;
+        }
+    }
+
+    pub fn flush(&self) -> Result<(), StoreError> {
+        let m = self.map.lock();
+        m.flush().at(&self.path)
+    }
+}
+
+/// The list of index files; the dispatcher adds keys, queries walk newest to oldest.
+pub struct IndexService {
+    dir: PathBuf,
+    slots: u32,
+    max_index: u32,
+    files: RwLock<Vec<Arc<IndexFile>>>,
+}
+
+impl IndexService {
+    pub fn new(dir: PathBuf, slots: u32, max_index: u32) -> IndexService {
+        IndexService {
+            dir,
+            slots: slots.max(1),
+            max_index: max_index.max(2),
+            files: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// Map existing files (sorted by name = creation time). With `keep_until_ts` (after a crash),
+    /// files holding entries newer than the checkpoint are removed: they may be torn, and the
+    /// dispatcher re-indexes from there.
+    pub fn load(&self, keep_until_ts: Option<i64>) -> Result<(), StoreError> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        let mut files = Vec::new();
+        for p in names {
+            match IndexFile::open(&p, self.slots, self.max_index) {
+                Ok(f) => {
+                    if let Some(ts) = keep_until_ts {
+                        if f.header().end_timestamp > ts {
+                            drop(f);
+                            let _ = std::fs::remove_file(&p);
+                            continue;
+                        }
+                    }
+                    files.push(Arc::new(f))
+                }
+                Err(e) => {
+                    tracing::warn!("dropping unreadable index file {}: {e}", p.display());
+                    let _ = std::fs::remove_file(&p);
+                }
+            }
+        }
+        *self.files.write() = files;
+        Ok(())
+    }
+
+    /// Physical offset below which everything is indexed.
+    pub fn indexed_until(&self) -> i64 {
+        self.files
+            .read()
+            .last()
+            .map(|f| f.header().end_phy_offset)
+            .unwrap_or(-1)
+    }
+
+    /// Index one record's keys (dispatcher thread).
+    pub fn put(&self, topic: &str, keys: &[&str], phy: i64, ts: i64) -> Result<(), StoreError> {
+        if phy <= self.indexed_until() {
+            return Ok(());
+        }
+        if keys.is_empty() {
+            self.writable(ts)?.touch(phy, ts);
+            return Ok(());
+        }
+        for k in keys {
+            let key = format!("{topic}#{k}");
+            loop {
+                let f = self.writable(ts)?;
+                if f.put(&key, phy, ts) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn writable(&self, ts: i64) -> Result<Arc<IndexFile>, StoreError> {
+        if let Some(f) = self.files.read().last() {
+            if !f.is_full() {
+                return Ok(f.clone());
+            }
+        }
+        let mut name = time_file_name(ts.max(1));
+        let mut files = self.files.write();
+        while files.iter().any(|f| {
+            f.path()
+                .file_name()
+                .map(|n| n.to_string_lossy() == name)
+                .unwrap_or(false)
+        }) {
+            name.push('0');
+        }
+        if let Some(prev) = files.last() {
+            prev.flush()?;
+        }
+        let f = Arc::new(IndexFile::open(
+            &self.dir.join(name),
+            self.slots,
+            self.max_index,
+        )?);
+        files.push(f.clone());
+        Ok(f)
+    }
+
+    /// Candidates for `topic#key` stored in `[begin, end]`, newest file first, up to `max`.
+    pub fn query(&self, topic: &str, key: &str, max: usize, begin: i64, end: i64) -> Vec<i64> {
+        let key = format!("{topic}#{key}");
+        let mut out = Vec::new();
+        for f in self.files.read().iter().rev() {
+            let h = f.header();
+            if h.index_count <= 1 || h.end_timestamp < begin - 999 || h.begin_timestamp > end {
+                continue;
+            }
+            f.query(&key, max, begin, end, &mut out);
+            if out.len() >= max {
+                break;
+            }
+        }
+        out
+    }
+
+    pub fn flush(&self) -> Result<(), StoreError> {
+        if let Some(f) = self.files.read().last() {
+            f.flush()?;
+        }
+        Ok(())
+    }
+
+    /// After the CommitLog was truncated to `end`: drop files that start at or past it and make the
+    /// last one claim no more than `end - 1`, so records appended from `end` on are indexed again.
+    /// (Stale entries past `end` stay in the chains; queries verify every hit against the record.)
+    pub fn clamp_to(&self, end: i64) {
+        let mut files = self.files.write();
+        while files
+            .last()
+            .is_some_and(|f| f.header().begin_phy_offset >= end)
+        {
+            let f = files.pop().unwrap();
+            let _ = std::fs::remove_file(f.path());
+        }
+        if let Some(f) = files.last() {
+            let mut m = f.map.lock();
+            if IndexFile::rd_i64(&m, 24) >= end {
+                m[24..32].copy_from_slice(&(end - 1).to_be_bytes());
+            }
+        }
+    }
+
+    /// Delete files whose entries all point below `min_phy` (retention); never the last one.
+    pub fn delete_expired(&self, min_phy: i64) -> usize {
+        let mut files = self.files.write();
+        let mut n = 0;
+        while files.len() > 1 && files[0].header().end_phy_offset < min_phy {
+            let f = files.remove(0);
+            let _ = std::fs::remove_file(f.path());
+            n += 1;
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_hashes() {
+        assert_eq!(time_file_name(0), "19700101000000000");
+        assert_eq!(time_file_name(1_700_000_000_123), "20231114221320123");
+        assert_eq!(key_hash("polygenelubricants"), 0);
+        assert_eq!(key_hash("hello"), 99162322);
+    }
+
+    #[test]
+    fn chain_walk_time_range_and_rollover() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = IndexService::new(dir.path().to_path_buf(), 4, 6); // 5 entries per file
+        let t0 = 1_700_000_000_000;
+        for i in 0..12i64 {
+            let key = if i % 2 == 0 { "even" } else { "odd" };
+            svc.put("T", &[key, "all"], i * 100, t0 + i * 1000).unwrap();
+        }
+        assert!(svc.files.read().len() >= 4);
+        let mut all = svc.query("T", "all", 100, 0, i64::MAX);
+        all.sort();
+        assert_eq!(all, (0..12).map(|i| i * 100).collect::<Vec<_>>());
+        let mut even = svc.query("T", "even", 100, t0, t0 + 5000);
+        even.sort();
+        assert_eq!(even, vec![0, 200, 400]);
+        assert_eq!(svc.query("T", "all", 3, 0, i64::MAX).len(), 3);
+        assert!(svc.query("U", "all", 10, 0, i64::MAX).is_empty());
+        // Re-putting an already indexed offset is a no-op (idempotent re-dispatch).
+        svc.put("T", &["all"], 500, t0).unwrap();
+        assert_eq!(svc.query("T", "all", 100, 0, i64::MAX).len(), 12);
+        svc.flush().unwrap();
+        let again = IndexService::new(dir.path().to_path_buf(), 4, 6);
+        again.load(None).unwrap();
+        assert_eq!(again.query("T", "odd", 100, 0, i64::MAX).len(), 6);
+        assert_eq!(again.indexed_until(), 1100);
+        assert!(again.delete_expired(700) >= 1);
+        // After a crash, files newer than the checkpoint are dropped.
+        let third = IndexService::new(dir.path().to_path_buf(), 4, 6);
+        third.load(Some(t0 + 3000)).unwrap();
+        assert!(third.indexed_until() < 1100);
+    }
+}

@@ -1,0 +1,230 @@
+//! The read side of the facade: pulls (`get_message`, protocol.md §7.3 statuses and §6.3 caps),
+//! offsets, time search, lookups by physical offset and by key. Lock-free on the data: consume
+//! queue units and CommitLog records are read from published positions, and records are returned
+//! as zero-copy `Bytes` over the mapping.
+
+use bytes::Bytes;
+
+use super::consume_queue::CqUnit;
+use super::dispatcher::RecordView;
+use super::store::MessageStore;
+use super::types::{GetResult, GetStatus, TagsFilter};
+use crate::protocol::message::{decode_record, MessageExt};
+
+impl MessageStore {
+    fn in_memory(&self, phys: u64) -> bool {
+        let behind = self.cl.max_offset().saturating_sub(phys);
+        behind < self.memory_bytes / 100 * self.cfg.access_message_in_memory_max_ratio
+    }
+
+    /// Read up to `max_msgs` messages of a queue from `offset` (protocol.md §7.3 and §6.3 caps).
+    pub fn get_message(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_msgs: usize,
+        filter: Option<TagsFilter<'_>>,
+    ) -> GetResult {
+        let mut r = GetResult {
+            status: GetStatus::NoMatchedLogicQueue,
+            next_begin_offset: 0,
+            min_offset: 0,
+            max_offset: 0,
+            messages: Vec::new(),
+            queue_offsets: Vec::new(),
+        };
+        let Some(cq) = self.find_queue(topic, queue_id) else {
+            return r;
+        };
+        let (min, max) = (cq.min_offset() as i64, cq.max_offset() as i64);
+        r.min_offset = min;
+        r.max_offset = max;
+        if max == 0 {
+            r.status = GetStatus::NoMessageInQueue;
+            return r;
+        }
+        if offset < min {
+            r.status = GetStatus::OffsetTooSmall;
+            r.next_begin_offset = min;
+            return r;
+        }
+        if offset == max {
+            r.status = GetStatus::OffsetOverflowOne;
+            r.next_begin_offset = offset;
+            return r;
+        }
+        if offset > max {
+            r.status = GetStatus::OffsetOverflowBadly;
+            r.next_begin_offset = max;
+            return r;
+        }
+        let max_msgs = max_msgs.max(1);
+        let scan_units = (16000usize.max(max_msgs * 20) / 20) as i64;
+        let cl_min = self.cl.min_offset() as i64;
+        let mut removing = false;
+        let mut bytes = 0usize;
+        let mut i = 0i64;
+        while i < scan_units && offset + i < max {
+            let Some(u) = cq.get((offset + i) as u64) else {
+                if i == 0 {
+                    r.status = GetStatus::OffsetFoundNull;
+                    r.next_begin_offset = cq.roll_next_file(offset as u64) as i64;
+                    return r;
+                }
+                break;
+            };
+            if !u.is_message() {
+                i += 1;
+                continue;
+            }
+            if u.phys_offset < cl_min {
+                removing = true;
+                i += 1;
+                continue;
+            }
+            let (cap_bytes, cap_count) = if self.in_memory(u.phys_offset as u64) {
+                (
+                    self.cfg.max_transfer_bytes_on_message_in_memory,
+                    self.cfg.max_transfer_count_on_message_in_memory,
+                )
+            } else {
+                (
+                    self.cfg.max_transfer_bytes_on_message_in_disk,
+                    self.cfg.max_transfer_count_on_message_in_disk,
+                )
+            };
+            let n = r.messages.len();
+            if n >= max_msgs || (n > 0 && (bytes + u.size as usize > cap_bytes || n >= cap_count)) {
+                break;
+            }
+            if let Some(f) = filter {
+                if !f(u.tags_code) {
+                    i += 1;
+                    continue;
+                }
+            }
+            match self.cl.read(u.phys_offset as u64, u.size as usize) {
+                Some(b) => {
+                    bytes += b.len();
+                    r.messages.push(b);
+                    r.queue_offsets.push(offset + i);
+                }
+                None => removing = true,
+            }
+            i += 1;
+        }
+        r.next_begin_offset = offset + i;
+        r.status = if !r.messages.is_empty() {
+            GetStatus::Found
+        } else if removing {
+            GetStatus::MessageWasRemoving
+        } else {
+            GetStatus::NoMatchedMessage
+        };
+        r
+    }
+
+    /// First valid logical offset of a queue (0 if unknown).
+    pub fn min_offset(&self, topic: &str, queue_id: i32) -> i64 {
+        self.find_queue(topic, queue_id)
+            .map(|q| q.min_offset() as i64)
+            .unwrap_or(0)
+    }
+
+    /// Next logical offset of a queue, i.e. its message count (0 if unknown).
+    pub fn max_offset(&self, topic: &str, queue_id: i32) -> i64 {
+        self.find_queue(topic, queue_id)
+            .map(|q| q.max_offset() as i64)
+            .unwrap_or(0)
+    }
+
+    /// Queue ids the store knows for `topic`.
+    pub fn queue_ids(&self, topic: &str) -> Vec<i32> {
+        let mut v: Vec<i32> = self
+            .cqs
+            .read()
+            .get(topic)
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default();
+        v.sort_unstable();
+        v
+    }
+
+    /// Store timestamp of the message at a logical offset.
+    pub fn store_time(&self, topic: &str, queue_id: i32, offset: i64) -> Option<i64> {
+        let u = self.find_queue(topic, queue_id)?.get(offset as u64)?;
+        self.unit_time(&u)
+    }
+
+    fn unit_time(&self, u: &CqUnit) -> Option<i64> {
+        if !u.is_message() {
+            return None;
+        }
+        let b = self.cl.read(u.phys_offset as u64, u.size as usize)?;
+        RecordView::parse(&b).map(|r| r.store_timestamp)
+    }
+
+    /// SEARCH_OFFSET_BY_TIMESTAMP (§7.4): binary search by store time; 0 when the queue is empty.
+    pub fn offset_by_time(&self, topic: &str, queue_id: i32, timestamp: i64) -> i64 {
+        match self.find_queue(topic, queue_id) {
+            Some(q) => q.offset_by_time(timestamp, |u| self.unit_time(u)) as i64,
+            None => 0,
+        }
+    }
+
+    /// Store time of the oldest message of a queue.
+    pub fn earliest_store_time(&self, topic: &str, queue_id: i32) -> Option<i64> {
+        self.store_time(topic, queue_id, self.min_offset(topic, queue_id))
+    }
+
+    /// Oldest and newest CommitLog offsets.
+    pub fn commit_log_min_offset(&self) -> i64 {
+        self.cl.min_offset() as i64
+    }
+    pub fn commit_log_max_offset(&self) -> i64 {
+        self.cl.max_offset() as i64
+    }
+
+    /// The record at a physical offset (VIEW_MESSAGE_BY_ID, send-back, end-transaction), zero-copy.
+    pub fn lookup(&self, phys_offset: i64) -> Option<Bytes> {
+        if phys_offset < 0 {
+            return None;
+        }
+        self.cl.read_record(phys_offset as u64)
+    }
+
+    /// The decoded record at a physical offset.
+    pub fn lookup_message(&self, phys_offset: i64) -> Option<MessageExt> {
+        decode_record(&self.lookup(phys_offset)?).ok()
+    }
+
+    /// QUERY_MESSAGE: records of `topic` whose KEYS or UNIQ_KEY contain `key`, stored within
+    /// `[begin, end]` (ms), newest first, at most `max`.
+    pub fn query_by_key(
+        &self,
+        topic: &str,
+        key: &str,
+        max: usize,
+        begin: i64,
+        end: i64,
+    ) -> Vec<Bytes> {
+        let Some(ix) = &self.index else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for phys in ix.query(topic, key, max.saturating_mul(2).max(max), begin, end) {
+            let Some(b) = self.lookup(phys) else { continue };
+            let Some(r) = RecordView::parse(&b) else {
+                continue;
+            };
+            if r.topic == topic && r.index_keys().contains(&key) {
+                out.push(b);
+                if out.len() >= max {
+                    break;
+                }
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,444 @@
+//! MessageStore facade: appends across file boundaries, pull statuses and caps, batches,
+//! transactions, lookups, time search, key queries, arrivals, SYNC_FLUSH group commit, disk-full
+//! refusal, retention and clean restart. Small files so every test crosses boundaries quickly.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use actormq::protocol::message::{
+    decode_offset_msg_id, decode_record, encode_batch, java_string_hash, sys_flag, BatchItem,
+};
+use actormq::storage::retention::Plan;
+use actormq::storage::{
+    FlushDiskType, GetStatus, MessageBatchToStore, MessageStore, MessageToStore, StoreConfig,
+    StoreError,
+};
+use bytes::Bytes;
+
+fn cfg(dir: &std::path::Path, mode: FlushDiskType) -> StoreConfig {
+    let mut c = StoreConfig::with_root(dir);
+    c.mapped_file_size_commit_log = 64 * 1024;
+    c.mapped_file_size_consume_queue = 100 * 20;
+    c.flush_disk_type = mode;
+    c.flush_interval_commit_log = 10;
+    c.flush_interval_consume_queue = 50;
+    c.max_hash_slot_num = 64;
+    c.max_index_num = 400;
+    c
+}
+
+fn msg(topic: &str, q: i32, i: usize) -> MessageToStore {
+    let props = format!(
+        "TAGS\u{1}tag{}\u{2}KEYS\u{1}k{i} common\u{2}UNIQ_KEY\u{1}U{i:08}",
+        i % 3
+    );
+    MessageToStore::new(
+        topic,
+        q,
+        Bytes::from(vec![(i % 251) as u8; 200 + i % 300]),
+        &props,
+    )
+}
+
+#[test]
+fn append_read_across_files_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    let mut results = Vec::new();
+    for i in 0..1000 {
+        let r = store.put_message(msg("T", (i % 2) as i32, i)).unwrap();
+        assert_eq!(r.queue_offset, (i / 2) as i64);
+        // Visible to a pull right after the append returns.
+        let g = store.get_message("T", (i % 2) as i32, r.queue_offset, 1, None);
+        assert_eq!(g.status, GetStatus::Found);
+        assert_eq!(g.messages[0].len() as i64, r.wrote_bytes);
+        let (host, off) = decode_offset_msg_id(&r.msg_id).unwrap();
+        assert_eq!((host.port(), off), (10911, r.phys_offset));
+        results.push(r);
+    }
+    assert!(
+        store.commit_log_max_offset() > 5 * 64 * 1024,
+        "crossed several CommitLog files"
+    );
+    for (i, r) in results.iter().enumerate() {
+        let m = decode_record(&store.lookup(r.phys_offset).unwrap()).unwrap();
+        assert_eq!(m.body.len(), 200 + i % 300);
+        assert!(m.crc_ok());
+        assert_eq!(m.queue_offset, r.queue_offset);
+        assert_eq!(m.store_timestamp, r.store_timestamp);
+    }
+    store.shutdown().unwrap();
+    assert!(!dir.path().join("abort").exists());
+    drop(store);
+
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    assert_eq!(store.max_offset("T", 0), 500);
+    assert_eq!(store.max_offset("T", 1), 500);
+    let g = store.get_message("T", 1, 0, 32, None);
+    assert_eq!(g.status, GetStatus::Found);
+    assert_eq!(g.messages.len(), 32);
+    for (k, b) in g.messages.iter().enumerate() {
+        let m = decode_record(b).unwrap();
+        assert_eq!(m.queue_offset, k as i64);
+        assert_eq!(m.commit_log_offset, results[2 * k + 1].phys_offset);
+    }
+    let r = store.put_message(msg("T", 0, 1000)).unwrap();
+    assert_eq!(r.queue_offset, 500, "queue offsets continue after restart");
+    assert!(r.phys_offset >= results.last().unwrap().phys_offset);
+}
+
+#[test]
+fn pull_statuses_filter_and_caps() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    let g = store.get_message("none", 0, 5, 32, None);
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::NoMatchedLogicQueue, 0)
+    );
+    for i in 0..60 {
+        store.put_message(msg("P", 0, i)).unwrap();
+    }
+    let g = store.get_message("P", 0, 60, 32, None);
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::OffsetOverflowOne, 60)
+    );
+    let g = store.get_message("P", 0, 99, 32, None);
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::OffsetOverflowBadly, 60)
+    );
+    // The in-memory cap: 32 messages per pull.
+    let g = store.get_message("P", 0, 0, 100, None);
+    assert_eq!(
+        (g.status, g.messages.len(), g.next_begin_offset),
+        (GetStatus::Found, 32, 32)
+    );
+    assert_eq!((g.min_offset, g.max_offset), (0, 60));
+    assert_eq!(g.queue_offsets, (0..32).collect::<Vec<i64>>());
+    let g = store.get_message("P", 0, 10, 5, None);
+    assert_eq!((g.messages.len(), g.next_begin_offset), (5, 15));
+    // Tag filter on the tags code: only tag1 (i % 3 == 1).
+    let want = java_string_hash("tag1") as i64;
+    let f = move |code: i64| code == want;
+    let g = store.get_message("P", 0, 0, 10, Some(&f));
+    assert_eq!(g.messages.len(), 10);
+    for b in &g.messages {
+        assert_eq!(decode_record(b).unwrap().tags(), Some("tag1"));
+    }
+    assert_eq!(
+        g.next_begin_offset, 29,
+        "offset after the last scanned unit"
+    );
+    let none = |_: i64| false;
+    let g = store.get_message("P", 0, 0, 10, Some(&none));
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::NoMatchedMessage, 60)
+    );
+    // Byte cap: a pull never exceeds 256 KiB in memory unless a single message does.
+    assert!(g.total_bytes() <= 256 * 1024);
+}
+
+#[test]
+fn batch_transactions_lookup_time_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    let items: Vec<BatchItem> = (0..5)
+        .map(|i| BatchItem {
+            flag: i,
+            body: Bytes::from(format!("batch-{i}")),
+            properties: format!("UNIQ_KEY\u{1}B{i}\u{2}KEYS\u{1}bk{i}"),
+        })
+        .collect();
+    let batch = MessageBatchToStore {
+        topic: "B".into(),
+        queue_id: 3,
+        sys_flag: 0,
+        born_timestamp: 1,
+        born_host: "10.0.0.9:5555".parse().unwrap(),
+        store_host: "10.0.0.1:10911".parse().unwrap(),
+        body: encode_batch(&items).freeze(),
+        properties: "CLUSTER\u{1}DefaultCluster".into(),
+        wait_store_msg_ok: true,
+    };
+    let r = store.put_batch(batch).unwrap();
+    assert_eq!((r.queue_offset, r.msg_count), (0, 5));
+    assert_eq!(r.msg_id.split(',').count(), 5);
+    assert_eq!(store.max_offset("B", 3), 5);
+    let g = store.get_message("B", 3, 0, 32, None);
+    for (i, b) in g.messages.iter().enumerate() {
+        let m = decode_record(b).unwrap();
+        assert_eq!(m.body.as_ref(), format!("batch-{i}").as_bytes());
+        assert_eq!(m.flag, i as i32);
+        assert_eq!(
+            m.properties,
+            format!("UNIQ_KEY\u{1}B{i}\u{2}KEYS\u{1}bk{i}\u{2}CLUSTER\u{1}DefaultCluster")
+        );
+        assert_eq!(m.queue_offset, i as i64);
+    }
+    assert!(matches!(
+        store.put_batch(MessageBatchToStore {
+            body: Bytes::from_static(b"junk"),
+            ..sample_batch()
+        }),
+        Err(StoreError::IllegalMessage(_))
+    ));
+
+    // Prepared transaction: stored (offset 0) but not in any consume queue.
+    let mut half = msg("H", 0, 1);
+    half.sys_flag = sys_flag::TRANSACTION_PREPARED_TYPE;
+    let r = store.put_message(half).unwrap();
+    assert_eq!(r.queue_offset, 0);
+    assert_eq!(store.max_offset("H", 0), 0);
+    assert!(store.lookup_message(r.phys_offset).is_some());
+    assert!(store.lookup(r.phys_offset + 1).is_none());
+
+    // Too big and too long.
+    let mut big = msg("T", 0, 0);
+    big.body = Bytes::from(vec![0u8; 4 * 1024 * 1024 + 1]);
+    assert!(matches!(
+        store.put_message(big),
+        Err(StoreError::IllegalMessage(_))
+    ));
+    let long = "x".repeat(128);
+    assert!(matches!(
+        store.put_message(msg(&long, 0, 0)),
+        Err(StoreError::IllegalMessage(_))
+    ));
+
+    // Time search and key queries.
+    let mut stamps = Vec::new();
+    for i in 0..20 {
+        stamps.push(store.put_message(msg("S", 0, i)).unwrap().store_timestamp);
+        if i % 5 == 4 {
+            std::thread::sleep(Duration::from_millis(15));
+        }
+    }
+    assert_eq!(store.offset_by_time("S", 0, stamps[10]), 10);
+    assert_eq!(store.offset_by_time("S", 0, 0), 0);
+    assert_eq!(store.offset_by_time("S", 0, i64::MAX), 19);
+    assert_eq!(store.earliest_store_time("S", 0), Some(stamps[0]));
+    store.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let found = loop {
+        let f = store.query_by_key("S", "k7", 10, 0, i64::MAX);
+        if !f.is_empty() || Instant::now() > deadline {
+            break f;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        decode_record(&found[0]).unwrap().property("UNIQ_KEY"),
+        Some("U00000007")
+    );
+    assert_eq!(
+        store.query_by_key("S", "U00000003", 10, 0, i64::MAX).len(),
+        1
+    );
+    assert_eq!(
+        store.query_by_key("S", "common", 100, 0, i64::MAX).len(),
+        20
+    );
+    assert_eq!(store.query_by_key("S", "common", 4, 0, i64::MAX).len(), 4);
+    assert!(store
+        .query_by_key("S", "k7", 10, 0, stamps[0] - 5000)
+        .is_empty());
+    assert!(store.query_by_key("T", "k7", 10, 0, i64::MAX).is_empty());
+    assert_eq!(store.query_by_key("B", "bk2", 10, 0, i64::MAX).len(), 1);
+}
+
+fn sample_batch() -> MessageBatchToStore {
+    MessageBatchToStore {
+        topic: "B".into(),
+        queue_id: 0,
+        sys_flag: 0,
+        born_timestamp: 0,
+        born_host: "127.0.0.1:1".parse().unwrap(),
+        store_host: "127.0.0.1:10911".parse().unwrap(),
+        body: Bytes::new(),
+        properties: String::new(),
+        wait_store_msg_ok: true,
+    }
+}
+
+#[test]
+fn arrivals_are_notified_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c2 = calls.clone();
+    store.add_arrival_listener(Arc::new(move |_| {
+        c2.fetch_add(1, Ordering::Relaxed);
+    }));
+    let mut rx = store.subscribe_arrivals();
+    for i in 0..50 {
+        store.put_message(msg("A", (i % 2) as i32, i)).unwrap();
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut max = [0i64; 2];
+    rt.block_on(async {
+        while max != [25, 25] {
+            let batch = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            for a in batch {
+                assert_eq!(a.topic, "A");
+                max[a.queue_id as usize] = max[a.queue_id as usize].max(a.max_offset);
+            }
+        }
+    });
+    assert!(calls.load(Ordering::Relaxed) >= 1);
+    assert!(
+        calls.load(Ordering::Relaxed) <= 50,
+        "batched per round, never more than once per message"
+    );
+}
+
+#[test]
+fn sync_flush_group_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::SyncFlush)).unwrap();
+    let before = store.sync_count();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let s = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..50 {
+                    let r = s.put_message(msg("G", t, i)).unwrap();
+                    r.durability.wait().unwrap();
+                    let g = s.get_message("G", t, r.queue_offset, 1, None);
+                    assert_eq!(g.status, GetStatus::Found);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let syncs = store.sync_count() - before;
+    assert!(
+        syncs < 400,
+        "{syncs} syncs for 400 acknowledged appends: no group commit"
+    );
+    // Async await works on a runtime too; WAIT=false does not wait.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = store.put_message(msg("G", 0, 1)).unwrap();
+    rt.block_on(r.durability.flushed()).unwrap();
+    let mut m = msg("G", 0, 2);
+    m.wait_store_msg_ok = false;
+    assert!(matches!(
+        store.put_message(m).unwrap().durability,
+        actormq::storage::Durability::Done
+    ));
+}
+
+#[test]
+fn disk_full_refuses_appends_without_harm() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    let r = store.put_message(msg("D", 0, 1)).unwrap();
+    store.set_disk_usage_probe(|_| Ok(95.5));
+    let e = store.put_message(msg("D", 0, 2)).unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, StoreError::DiskFull(_)));
+    assert!(
+        text.contains("commitlog") && text.contains("95.5%") && text.contains("90%"),
+        "{text}"
+    );
+    assert!(store.put_batch(sample_batch()).is_err());
+    // Stored data is still served.
+    assert_eq!(store.get_message("D", 0, 0, 1, None).messages.len(), 1);
+    assert!(store.lookup(r.phys_offset).is_some());
+    store.set_disk_usage_probe(|_| Ok(50.0));
+    assert_eq!(store.put_message(msg("D", 0, 3)).unwrap().queue_offset, 1);
+}
+
+#[test]
+fn retention_deletes_old_files_but_never_held_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    for i in 0..1000 {
+        store.put_message(msg("R", 0, i)).unwrap();
+    }
+    store.flush().unwrap();
+    let held = store.get_message("R", 0, 0, 1, None).messages.remove(0);
+    let files = std::fs::read_dir(dir.path().join("commitlog"))
+        .unwrap()
+        .count();
+    assert!(files >= 5);
+    let later = SystemTime::now() + Duration::from_secs(73 * 3600);
+    let n = store.run_retention(
+        later,
+        Plan {
+            delete_expired: true,
+            force: false,
+        },
+    );
+    assert_eq!(
+        n, 0,
+        "the oldest file is held by a reader; nothing behind it can go first"
+    );
+    assert_eq!(decode_record(&held).unwrap().queue_offset, 0);
+    drop(held);
+    // Not expired yet: nothing deleted.
+    assert_eq!(
+        store.run_retention(
+            SystemTime::now(),
+            Plan {
+                delete_expired: true,
+                force: false
+            }
+        ),
+        0
+    );
+    let n = store.run_retention(
+        later,
+        Plan {
+            delete_expired: true,
+            force: false,
+        },
+    );
+    assert!(n >= 4, "deleted {n}");
+    assert!(store.commit_log_min_offset() > 0);
+    let min = store.min_offset("R", 0);
+    assert!(min > 0);
+    let g = store.get_message("R", 0, 0, 4, None);
+    assert_eq!(
+        (g.status, g.next_begin_offset),
+        (GetStatus::OffsetTooSmall, min)
+    );
+    let g = store.get_message("R", 0, min, 4, None);
+    assert_eq!(g.status, GetStatus::Found);
+    assert!(
+        decode_record(&g.messages[0]).unwrap().commit_log_offset >= store.commit_log_min_offset()
+    );
+    drop(g);
+    // Forced deletion under disk pressure removes the oldest file even if not expired.
+    for i in 0..300 {
+        store.put_message(msg("R", 0, i)).unwrap();
+    }
+    let before = store.commit_log_min_offset();
+    assert_eq!(
+        store.run_retention(
+            SystemTime::now(),
+            Plan {
+                delete_expired: true,
+                force: true
+            }
+        ),
+        1
+    );
+    assert!(store.commit_log_min_offset() > before);
+    store.put_message(msg("R", 0, 1)).unwrap();
+}
