@@ -9,6 +9,7 @@
 
 mod properties;
 
+pub mod broker;
 pub mod namesrv;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use thiserror::Error;
 
+pub use broker::BrokerConfig;
 pub use namesrv::NamesrvConfig;
 
 /// Prefix of the environment variables that set config keys.

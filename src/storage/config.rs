@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `flushDiskType`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum FlushDiskType {
     /// Background flush by interval and dirty pages; an append is acknowledged when it is in the
     /// page cache.
@@ -21,7 +21,7 @@ pub enum FlushDiskType {
 }
 
 /// Store settings (RocketMQ names in `camelCase`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct StoreConfig {
     /// `storePathRootDir`: root of `commitlog/`, `consumequeue/`, `index/`, `checkpoint`, `abort`,

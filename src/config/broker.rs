@@ -1,0 +1,227 @@
+//! The broker's configuration (`broker -c FILE --set key=value`): broker keys plus every store
+//! key (`StoreConfig`, flattened), all under RocketMQ's `broker.conf` names.
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigKeys;
+use crate::storage::StoreConfig;
+
+/// Broker settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokerConfig {
+    /// `brokerClusterName`.
+    pub broker_cluster_name: String,
+    /// `brokerName`: the broker group (master and slaves share it).
+    pub broker_name: String,
+    /// `brokerId`: 0 = master, > 0 = slave.
+    pub broker_id: i64,
+    /// `brokerRole`: `ASYNC_MASTER`, `SYNC_MASTER` or `SLAVE`.
+    pub broker_role: String,
+    /// `namesrvAddr`: name servers, `host:port` separated by `;`.
+    pub namesrv_addr: String,
+    /// Address to bind.
+    pub listen_addr: String,
+    /// `listenPort`: 10911; 0 picks a free port.
+    pub listen_port: u16,
+    /// `brokerIP1`: the address clients are told (routes, message ids). Must be reachable by
+    /// clients; the default suits a single machine.
+    #[serde(rename = "brokerIP1")]
+    pub broker_ip1: String,
+    /// Run a name server in this process and register with it (a one-command deployment).
+    pub standalone: bool,
+    /// Port of the embedded name server in standalone mode (0 = any free port).
+    pub namesrv_listen_port: u16,
+    /// `brokerPermission`: 6 = read + write.
+    pub broker_permission: i32,
+    pub auto_create_topic_enable: bool,
+    pub auto_create_subscription_group: bool,
+    /// Queues of the TBW102 template topic.
+    pub default_topic_queue_nums: i32,
+    pub cluster_topic_enable: bool,
+    pub broker_topic_enable: bool,
+    /// A send that waited longer than this (ms) before it could be handled gets SYSTEM_BUSY.
+    pub wait_time_mills_in_send_queue: u64,
+    /// Register with the name servers this often (ms).
+    pub register_name_server_period: u64,
+    /// Register using the compressed body.
+    pub compressed_register: bool,
+    /// Scan client connections this often (ms).
+    pub client_scan_interval: u64,
+    /// Drop a client silent this long (ms).
+    pub client_channel_expired_time: u64,
+    pub long_polling_enable: bool,
+    pub short_polling_time_mills: u64,
+    /// Orderly-consumption locks expire after this long (ms).
+    pub rebalance_lock_max_live_time: u64,
+    /// Sent back in send responses (`MSG_REGION`).
+    pub region_id: String,
+    /// Sent back in send responses (`TRACE_ON`).
+    pub trace_on: bool,
+    /// Persist consumer offsets this often (ms).
+    pub flush_consumer_offset_interval: u64,
+    /// Largest frame accepted.
+    pub frame_max_length: usize,
+    /// Requests in flight per connection before SYSTEM_BUSY.
+    pub max_inflight_per_connection: usize,
+    /// I/O arbiters for connections (0 = one per core).
+    pub io_threads: usize,
+    /// `tracing` filter.
+    pub log_level: String,
+    #[serde(flatten)]
+    pub store: StoreConfig,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            broker_cluster_name: "DefaultCluster".into(),
+            broker_name: "broker-a".into(),
+            broker_id: 0,
+            broker_role: "ASYNC_MASTER".into(),
+            namesrv_addr: String::new(),
+            listen_addr: "0.0.0.0".into(),
+            listen_port: 10911,
+            broker_ip1: "127.0.0.1".into(),
+            standalone: false,
+            namesrv_listen_port: 9876,
+            broker_permission: 6,
+            auto_create_topic_enable: true,
+            auto_create_subscription_group: true,
+            default_topic_queue_nums: 8,
+            cluster_topic_enable: true,
+            broker_topic_enable: true,
+            wait_time_mills_in_send_queue: 200,
+            register_name_server_period: 30_000,
+            compressed_register: false,
+            client_scan_interval: 10_000,
+            client_channel_expired_time: 120_000,
+            long_polling_enable: true,
+            short_polling_time_mills: 1_000,
+            rebalance_lock_max_live_time: 60_000,
+            region_id: "DefaultRegion".into(),
+            trace_on: true,
+            flush_consumer_offset_interval: 5_000,
+            frame_max_length: 16 * 1024 * 1024,
+            max_inflight_per_connection: 1024,
+            io_threads: 0,
+            log_level: "info".into(),
+            store: StoreConfig::default(),
+        }
+    }
+}
+
+impl BrokerConfig {
+    /// The name-server addresses.
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.namesrv_addr
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl ConfigKeys for BrokerConfig {
+    const IGNORED: &'static [&'static str] = &[
+        "rocketmqHome",
+        "brokerIP2",
+        "haListenPort",
+        "haMasterAddress",
+        "storePathCommitLog",
+        "storePathConsumeQueue",
+        "storePathIndex",
+        "storeCheckpoint",
+        "abortFile",
+        "sendMessageThreadPoolNums",
+        "pullMessageThreadPoolNums",
+        "queryMessageThreadPoolNums",
+        "adminBrokerThreadPoolNums",
+        "clientManageThreadPoolNums",
+        "consumerManageThreadPoolNums",
+        "heartbeatThreadPoolNums",
+        "endTransactionThreadPoolNums",
+        "useReentrantLockWhenPutMessage",
+        "transientStorePoolEnable",
+        "transientStorePoolSize",
+        "fastFailIfNoBufferInStorePool",
+        "slaveReadEnable",
+        "serverWorkerThreads",
+        "serverCallbackExecutorThreads",
+        "serverSelectorThreads",
+        "serverOnewaySemaphoreValue",
+        "serverAsyncSemaphoreValue",
+        "serverChannelMaxIdleTimeSeconds",
+        "serverSocketSndBufSize",
+        "serverSocketRcvBufSize",
+        "serverPooledByteBufAllocatorEnable",
+        "useEpollNativeSelector",
+        "aclEnable",
+        "traceTopicEnable",
+        "enablePropertyFilter",
+        "filterServerNums",
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{load, Sources};
+
+    #[test]
+    fn a_rocketmq_broker_conf_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("broker.conf");
+        std::fs::write(
+            &p,
+            "brokerClusterName = DefaultCluster\nbrokerName = broker-a\nbrokerId = 0\n\
+             deleteWhen = 04\nfileReservedTime = 48\nbrokerRole = ASYNC_MASTER\n\
+             flushDiskType = SYNC_FLUSH\nnamesrvAddr=127.0.0.1:9876;127.0.0.1:9877\nbrokerIP1=10.0.0.5\n\
+             rocketmqHome=/opt/rmq\n",
+        )
+        .unwrap();
+        let (c, ignored) = load::<BrokerConfig>(&Sources {
+            file: Some(p),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.store.file_reserved_time, 48);
+        assert_eq!(
+            c.store.flush_disk_type,
+            crate::storage::FlushDiskType::SyncFlush
+        );
+        assert_eq!(c.namesrv_addrs().len(), 2);
+        assert_eq!(c.broker_ip1, "10.0.0.5");
+        assert_eq!(ignored, vec!["rocketmqHome"]);
+    }
+
+    #[test]
+    fn store_keys_are_settable_and_unknown_keys_named() {
+        let (c, _) = load::<BrokerConfig>(&Sources {
+            sets: vec![
+                "mappedFileSizeCommitLog=65536".into(),
+                "storePathRootDir=/tmp/x".into(),
+            ],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.store.mapped_file_size_commit_log, 65536);
+        assert_eq!(
+            c.store.store_path_root_dir,
+            std::path::PathBuf::from("/tmp/x")
+        );
+        let e = load::<BrokerConfig>(&Sources {
+            sets: vec!["flushDiskTyp=SYNC_FLUSH".into()],
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("flushDiskTyp"));
+        let e = load::<BrokerConfig>(&Sources {
+            sets: vec!["flushDiskType=FAST".into()],
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("flushDiskType"), "{e}");
+    }
+}
