@@ -30,6 +30,29 @@ pub enum ServiceError {
     /// Any other failure with a remark.
     #[error("{0}")]
     System(String),
+    /// Writing or reading is not permitted (broker or topic perm, forbidden system topic).
+    #[error("{0}")]
+    NoPermission(String),
+    /// The message breaks a limit (size, properties, topic length).
+    #[error("{0}")]
+    MessageIllegal(String),
+    /// The store refuses writes (disk full, shutting down, slave).
+    #[error("{0}")]
+    ServiceNotAvailable(String),
+    /// The consumer group is unknown and auto-creation is off.
+    #[error("{0}")]
+    SubscriptionGroupNotExist(String),
+}
+
+impl From<crate::storage::StoreError> for ServiceError {
+    fn from(e: crate::storage::StoreError) -> Self {
+        use crate::storage::StoreError as S;
+        match e {
+            S::DiskFull(_) | S::ShutDown => ServiceError::ServiceNotAvailable(e.to_string()),
+            S::IllegalMessage(_) => ServiceError::MessageIllegal(e.to_string()),
+            _ => ServiceError::System(e.to_string()),
+        }
+    }
 }
 
 impl ServiceError {
@@ -41,6 +64,10 @@ impl ServiceError {
             ServiceError::Busy(_) => rc::SYSTEM_BUSY,
             ServiceError::TopicNotExist(_) => rc::TOPIC_NOT_EXIST,
             ServiceError::NotFound(_) => rc::QUERY_NOT_FOUND,
+            ServiceError::NoPermission(_) => rc::NO_PERMISSION,
+            ServiceError::MessageIllegal(_) => rc::MESSAGE_ILLEGAL,
+            ServiceError::ServiceNotAvailable(_) => rc::SERVICE_NOT_AVAILABLE,
+            ServiceError::SubscriptionGroupNotExist(_) => rc::SUBSCRIPTION_GROUP_NOT_EXIST,
         }
     }
 
@@ -69,5 +96,12 @@ mod tests {
         assert_eq!(ServiceError::TopicNotExist("x".into()).code(), 17);
         assert_eq!(ServiceError::Busy("[OVERLOAD]".into()).code(), 2);
         assert_eq!(ServiceError::NotFound("x".into()).code(), 22);
+        let disk = crate::storage::StoreError::DiskFull("/data 96% > 90%".into());
+        let e = ServiceError::from(disk);
+        assert_eq!(e.code(), 14);
+        assert!(e.to_string().contains("96%"));
+        assert_eq!(ServiceError::NoPermission("x".into()).code(), 16);
+        assert_eq!(ServiceError::MessageIllegal("x".into()).code(), 13);
+        assert_eq!(ServiceError::SubscriptionGroupNotExist("x".into()).code(), 26);
     }
 }

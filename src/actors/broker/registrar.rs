@@ -1,0 +1,177 @@
+//! `Registrar`: keeps this broker registered with every configured name server.
+//!
+//! - Owns: one `RemotingClient` per name server, and the registration header fields.
+//! - Handles: `RegisterNow` (sent by the topic admin handlers after a topic change, and by the
+//!   startup code), `UnregisterAll` (graceful shutdown), its own timers: a full registration every
+//!   `registerNameServerPeriod`, and a 1 s connection check that reconnects to a name server whose
+//!   connection closed and registers at once (a restarted name server learns about us quickly).
+//! - Runs on: the broker's control arbiter. Network calls run as spawned futures, never blocking.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use tracing::{debug, info, warn};
+
+use crate::actors::net::client::RemotingClient;
+use crate::protocol::body::RegisterBrokerBody;
+use crate::protocol::codes::{request_code, response_code};
+use crate::protocol::headers::namesrv::{RegisterBrokerRequestHeader, UnRegisterBrokerRequestHeader};
+use crate::protocol::RemotingCommand;
+
+/// Produces the current registration body (topics and data version).
+pub type BodySource = Arc<dyn Fn() -> RegisterBrokerBody + Send + Sync>;
+
+/// Who we are, as told to the name servers.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub cluster: String,
+    pub broker_name: String,
+    pub broker_addr: String,
+    pub ha_addr: String,
+    pub broker_id: i64,
+    pub compressed: bool,
+}
+
+const RPC_TIMEOUT: Duration = Duration::from_secs(6);
+
+pub struct Registrar {
+    namesrvs: Vec<String>,
+    clients: HashMap<String, RemotingClient>,
+    identity: Identity,
+    body: BodySource,
+    period: Duration,
+}
+
+impl Registrar {
+    pub fn new(namesrvs: Vec<String>, identity: Identity, body: BodySource, period: Duration) -> Self {
+        Registrar {
+            namesrvs,
+            clients: HashMap::new(),
+            identity,
+            body,
+            period,
+        }
+    }
+
+    fn register_request(&self) -> RemotingCommand {
+        let body = (self.body)();
+        let bytes = if self.identity.compressed {
+            body.encode_compressed()
+        } else {
+            body.encode_json()
+        };
+        let id = &self.identity;
+        RemotingCommand::request_with(
+            request_code::REGISTER_BROKER,
+            &RegisterBrokerRequestHeader {
+                broker_name: id.broker_name.clone(),
+                broker_addr: id.broker_addr.clone(),
+                cluster_name: id.cluster.clone(),
+                ha_server_addr: id.ha_addr.clone(),
+                broker_id: id.broker_id,
+                compressed: Some(id.compressed),
+                body_crc32: Some((crc32fast::hash(&bytes) & 0x7FFF_FFFF) as i32),
+            },
+        )
+        .with_body(bytes)
+    }
+
+    /// Register with one name server, connecting first if needed.
+    fn register_with(&mut self, addr: String, ctx: &mut Context<Self>) {
+        let req = self.register_request();
+        let existing = self.clients.get(&addr).filter(|c| c.is_open()).cloned();
+        let fut = async move {
+            let client = match existing {
+                Some(c) => c,
+                None => RemotingClient::connect(&addr, RPC_TIMEOUT, None).await.map_err(|e| e.to_string())?,
+            };
+            let resp = client.call(req, RPC_TIMEOUT).await.map_err(|e| e.to_string())?;
+            if resp.code != response_code::SUCCESS {
+                return Err(format!("code {}: {}", resp.code, resp.remark.unwrap_or_default()));
+            }
+            Ok::<_, String>((addr, client))
+        };
+        ctx.spawn(fut.into_actor(self).map(|res, act, _| match res {
+            Ok((addr, client)) => {
+                debug!(namesrv = %addr, "registered");
+                act.clients.insert(addr, client);
+            }
+            Err(e) => warn!(error = %e, "register with name server failed"),
+        }));
+    }
+
+    fn register_all(&mut self, ctx: &mut Context<Self>) {
+        for addr in self.namesrvs.clone() {
+            self.register_with(addr, ctx);
+        }
+    }
+}
+
+impl Actor for Registrar {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(64);
+        self.register_all(ctx);
+        ctx.run_interval(self.period, |act, ctx| act.register_all(ctx));
+        ctx.run_interval(Duration::from_secs(1), |act, ctx| {
+            let lost: Vec<String> = act
+                .namesrvs
+                .iter()
+                .filter(|a| act.clients.get(*a).map(|c| !c.is_open()).unwrap_or(false))
+                .cloned()
+                .collect();
+            for addr in lost {
+                info!(namesrv = %addr, "name server connection lost; reconnecting and registering");
+                act.clients.remove(&addr);
+                act.register_with(addr, ctx);
+            }
+        });
+    }
+}
+
+/// Register with every name server now (topics changed). Sender: topic admin handlers.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RegisterNow;
+
+impl Handler<RegisterNow> for Registrar {
+    type Result = ();
+    fn handle(&mut self, _: RegisterNow, ctx: &mut Self::Context) {
+        self.register_all(ctx);
+    }
+}
+
+/// Unregister from every name server (graceful shutdown). Resolves when all answered or timed out.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct UnregisterAll;
+
+impl Handler<UnregisterAll> for Registrar {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: UnregisterAll, _ctx: &mut Self::Context) -> Self::Result {
+        let id = self.identity.clone();
+        let clients: Vec<RemotingClient> = self.clients.values().cloned().collect();
+        Box::pin(async move {
+            let calls = clients.into_iter().map(|c| {
+                let req = RemotingCommand::request_with(
+                    request_code::UNREGISTER_BROKER,
+                    &UnRegisterBrokerRequestHeader {
+                        broker_name: id.broker_name.clone(),
+                        broker_addr: id.broker_addr.clone(),
+                        cluster_name: id.cluster.clone(),
+                        broker_id: id.broker_id,
+                    },
+                );
+                async move {
+                    if let Err(e) = c.call(req, Duration::from_secs(3)).await {
+                        warn!(error = %e, "unregister failed");
+                    }
+                }
+            });
+            futures::future::join_all(calls).await;
+        })
+    }
+}
