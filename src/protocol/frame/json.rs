@@ -110,7 +110,11 @@ fn lenient_language<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LanguageCo
             f.write_str("a language name or ordinal")
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(LanguageCode::from_name(v.trim())))
+            let v = v.trim();
+            Ok(Some(match v.parse::<u8>() {
+                Ok(ordinal) => LanguageCode::from_code(ordinal),
+                Err(_) => LanguageCode::from_name(v),
+            }))
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
             Ok(Some(
@@ -134,9 +138,11 @@ fn lenient_remark<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     Option::<String>::deserialize(d)
 }
 
-/// `extFields`: an object (or `null`) whose values may be strings, numbers or booleans; numbers
-/// keep serde_json's rendering of their value (integers exactly as written), `null` values are
-/// skipped, nested objects/arrays are kept as their compact JSON text.
+/// `extFields`: an object (or `null`) whose values may be strings, numbers or booleans. Integers
+/// within 64 bits keep their decimal text exactly (`1` -> "1", `-1` -> "-1"); other numbers are
+/// rendered from their f64 value (`1.5` -> "1.5", but `1.50` -> "1.5" and `1e2` -> "100.0"), since
+/// serde_json without `arbitrary_precision` does not keep the source text. No client sends those.
+/// `null` values are skipped; nested objects/arrays are kept as their compact JSON text.
 fn lenient_ext<'de, D: Deserializer<'de>>(d: D) -> Result<ExtFields, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
@@ -259,6 +265,19 @@ mod tests {
         assert_eq!(c.ext("k"), Some("true"));
         assert_eq!(c.ext("n"), None);
         assert_eq!(c.ext("s"), Some("v"));
+    }
+
+    #[test]
+    fn ext_extreme_integers_and_nested_values() {
+        let c = dec(concat!(
+            r#"{"code":1,"extFields":{"max":9223372036854775807,"min":-9223372036854775808,"#,
+            r#""u":18446744073709551615,"o":{"x":[1,"y"]},"e":"\u00e9\n"}}"#
+        ));
+        assert_eq!(c.ext("max"), Some("9223372036854775807"));
+        assert_eq!(c.ext("min"), Some("-9223372036854775808"));
+        assert_eq!(c.ext("u"), Some("18446744073709551615"));
+        assert_eq!(c.ext("o"), Some(r#"{"x":[1,"y"]}"#));
+        assert_eq!(c.ext("e"), Some("\u{e9}\n"));
     }
 
     #[test]

@@ -58,17 +58,23 @@ pub fn check(src: &[u8], max_frame: usize) -> Result<Option<usize>, ProtocolErro
 }
 
 /// Decode exactly one frame (including its leading length word) into a command.
+///
+/// Errors: `FrameTooSmall` (length word < 4), `MalformedHeader` (length word disagreeing with the
+/// frame, or an undecodable header), `HeaderPastFrame`, `UnknownSerializeType`.
 pub fn parse(frame: Bytes) -> Result<RemotingCommand, ProtocolError> {
-    if frame.len() < 8 {
-        return Err(ProtocolError::FrameTooSmall(frame.len().saturating_sub(4)));
+    let declared = frame
+        .get(..4)
+        .map_or(0, |w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]) as usize);
+    if declared < 4 {
+        return Err(ProtocolError::FrameTooSmall(declared));
     }
-    let declared = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]) as usize;
-    let actual = frame.len() - 4;
+    let actual = frame.len().saturating_sub(4);
     if declared != actual {
         return Err(ProtocolError::MalformedHeader(format!(
             "length word {declared} does not match the {actual} bytes of the frame"
         )));
     }
+    // From here on the frame holds at least the two length words.
     let word = u32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
     let type_byte = (word >> 24) as u8;
     let header_len = (word & MAX_HEADER_LEN as u32) as usize;

@@ -78,6 +78,12 @@ fn parse_errors() {
         parse(Bytes::from_static(&[0, 0, 0, 3, 0, 0, 0])),
         Err(ProtocolError::FrameTooSmall(3))
     );
+    assert_eq!(parse(Bytes::new()), Err(ProtocolError::FrameTooSmall(0)));
+    // A frame cut short of its declared length.
+    assert!(matches!(
+        parse(Bytes::from_static(&[0, 0, 0, 100, 0, 0, 0, 0])),
+        Err(ProtocolError::MalformedHeader(_))
+    ));
     assert!(matches!(
         parse(frame(1, &[1, 2, 3], b"").freeze()),
         Err(ProtocolError::MalformedHeader(_))
