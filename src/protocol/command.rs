@@ -80,6 +80,9 @@ impl LanguageCode {
 pub const FLAG_RESPONSE: i32 = 1;
 /// Flag bit 1: the request is oneway (never answered).
 pub const FLAG_ONEWAY: i32 = 2;
+/// The `language` we write. `RUST` exists only in recent 4.9.x enums; older Java clients parse the
+/// header with an enum that lacks it, so we write `JAVA`, as the Java broker we stand in for does.
+pub const WIRE_LANGUAGE: LanguageCode = LanguageCode::Java;
 /// The `version` we send: MQVersion V4_9_8.
 pub const OUR_VERSION: i32 = 409;
 
@@ -99,11 +102,11 @@ pub struct RemotingCommand {
 }
 
 impl RemotingCommand {
-    /// A new request with the given code (JSON, our language and version, opaque 0).
+    /// A new request with the given code (JSON, opaque 0).
     pub fn request(code: i32) -> Self {
         RemotingCommand {
             code,
-            language: LanguageCode::Rust,
+            language: WIRE_LANGUAGE,
             version: OUR_VERSION,
             ..Default::default()
         }
@@ -120,7 +123,7 @@ impl RemotingCommand {
     pub fn response_to(&self, code: i32, remark: Option<String>) -> Self {
         RemotingCommand {
             code,
-            language: LanguageCode::Rust,
+            language: WIRE_LANGUAGE,
             version: OUR_VERSION,
             opaque: self.opaque,
             flag: FLAG_RESPONSE,
