@@ -1,4 +1,5 @@
 //! Actors: thin actix shells over the plain logic structs beside them.
 
+pub mod broker;
 pub mod namesrv;
 pub mod net;

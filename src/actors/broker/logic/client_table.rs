@@ -1,0 +1,376 @@
+//! The broker's client registry (Java's `ProducerManager` + `ConsumerManager`): who is connected,
+//! in which producer and consumer groups, with which subscriptions (protocol.md §7.5).
+//!
+//! Entries are kept per (group, connection) because that is what liveness is about: a heartbeat
+//! refreshes the entries of the groups it names, a closed connection drops all its entries, and an
+//! entry silent for longer than the expiry (120 s) is dropped by [`ClientTable::scan_expired`].
+//! Every mutation that can change who is in a consumer group reports the consumer groups whose
+//! membership changed, because those groups must be sent NOTIFY_CONSUMER_IDS_CHANGED so their
+//! members rebalance; the actor does the sending (to [`ClientTable::connections_of`]).
+//!
+//! "Membership changed" is: the set of client ids in the group changed, or its set of subscribed
+//! topics changed. A newer `subVersion` for an already subscribed topic replaces the subscription
+//! but is not a membership change (Java does the same: rebalancing depends only on topics).
+//! A heartbeat's subscription list is the group's whole list, as in Java: topics it lacks are
+//! removed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::protocol::body::{
+    Connection, ConsumeFromWhere, ConsumeType, ConsumerConnection, ConsumerData, HeartbeatData,
+    MessageModel, ProducerConnection, SubscriptionData,
+};
+use crate::protocol::command::LanguageCode;
+
+/// Identifies a client connection (assigned by the accept loop).
+pub type ConnId = u64;
+
+/// The facts a request arrives with: which connection, and who the client says it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientInfo {
+    pub conn: ConnId,
+    pub client_id: String,
+    /// The peer's `ip:port`.
+    pub addr: String,
+    pub language: LanguageCode,
+    /// The client's MQVersion ordinal.
+    pub version: i32,
+}
+
+/// One (group, connection) entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientEntry {
+    pub info: ClientInfo,
+    pub last_heartbeat_ms: i64,
+}
+
+impl ClientEntry {
+    fn connection(&self) -> Connection {
+        Connection {
+            client_addr: self.info.addr.clone(),
+            client_id: self.info.client_id.clone(),
+            language: self.info.language.name().to_string(),
+            version: self.info.version,
+        }
+    }
+}
+
+/// A consumer group as the broker sees it.
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerGroup {
+    consume_type: ConsumeType,
+    message_model: MessageModel,
+    consume_from_where: ConsumeFromWhere,
+    subscriptions: BTreeMap<String, SubscriptionData>,
+    entries: BTreeMap<ConnId, ClientEntry>,
+}
+
+impl ConsumerGroup {
+    pub fn consume_type(&self) -> ConsumeType {
+        self.consume_type
+    }
+    pub fn message_model(&self) -> MessageModel {
+        self.message_model
+    }
+    pub fn consume_from_where(&self) -> ConsumeFromWhere {
+        self.consume_from_where
+    }
+    pub fn subscriptions(&self) -> &BTreeMap<String, SubscriptionData> {
+        &self.subscriptions
+    }
+    pub fn entries(&self) -> impl Iterator<Item = &ClientEntry> {
+        self.entries.values()
+    }
+
+    fn client_ids(&self) -> BTreeSet<&str> {
+        self.entries
+            .values()
+            .map(|e| e.info.client_id.as_str())
+            .collect()
+    }
+
+    /// Apply a heartbeat's subscription list; true when the topic set changed.
+    fn update_subscriptions(&mut self, subs: &[SubscriptionData]) -> bool {
+        let mut changed = false;
+        for sub in subs {
+            match self.subscriptions.get(&sub.topic) {
+                None => {
+                    self.subscriptions.insert(sub.topic.clone(), sub.clone());
+                    changed = true;
+                }
+                Some(old) if sub.sub_version > old.sub_version => {
+                    self.subscriptions.insert(sub.topic.clone(), sub.clone());
+                }
+                Some(_) => {}
+            }
+        }
+        let wanted: BTreeSet<&str> = subs.iter().map(|s| s.topic.as_str()).collect();
+        let before = self.subscriptions.len();
+        self.subscriptions
+            .retain(|topic, _| wanted.contains(topic.as_str()));
+        changed || self.subscriptions.len() != before
+    }
+}
+
+/// What an expiry scan removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expired {
+    /// Connections that had at least one expired entry (Java closes them).
+    pub conns: BTreeSet<ConnId>,
+    /// Consumer groups whose membership changed.
+    pub changed_groups: Vec<String>,
+}
+
+/// The registry.
+#[derive(Debug, Clone, Default)]
+pub struct ClientTable {
+    consumers: BTreeMap<String, ConsumerGroup>,
+    producers: BTreeMap<String, BTreeMap<ConnId, ClientEntry>>,
+}
+
+impl ClientTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Register (or refresh) a client in a consumer group from its heartbeat data. True when the
+    /// group's membership changed (→ notify the group).
+    pub fn register_consumer(
+        &mut self,
+        client: &ClientInfo,
+        data: &ConsumerData,
+        now_ms: i64,
+    ) -> bool {
+        let group = self.consumers.entry(data.group_name.clone()).or_default();
+        let ids_before: BTreeSet<String> =
+            group.client_ids().into_iter().map(String::from).collect();
+        group.consume_type = data.consume_type;
+        group.message_model = data.message_model;
+        group.consume_from_where = data.consume_from_where;
+        group.entries.insert(
+            client.conn,
+            ClientEntry {
+                info: client.clone(),
+                last_heartbeat_ms: now_ms,
+            },
+        );
+        let ids_changed = group
+            .client_ids()
+            .into_iter()
+            .ne(ids_before.iter().map(String::as_str));
+        let subs_changed = group.update_subscriptions(&data.subscription_data_set);
+        ids_changed || subs_changed
+    }
+
+    /// Register (or refresh) a client in a producer group.
+    pub fn register_producer(&mut self, client: &ClientInfo, group: &str, now_ms: i64) {
+        self.producers.entry(group.to_string()).or_default().insert(
+            client.conn,
+            ClientEntry {
+                info: client.clone(),
+                last_heartbeat_ms: now_ms,
+            },
+        );
+    }
+
+    /// A whole HEART_BEAT: every producer and consumer group in it. Returns the consumer groups
+    /// whose membership changed. (The caller still auto-creates subscription groups and retry
+    /// topics per consumer group.)
+    pub fn heartbeat(
+        &mut self,
+        client: &ClientInfo,
+        hb: &HeartbeatData,
+        now_ms: i64,
+    ) -> Vec<String> {
+        for p in &hb.producer_data_set {
+            self.register_producer(client, &p.group_name, now_ms);
+        }
+        let mut changed = Vec::new();
+        for c in &hb.consumer_data_set {
+            if self.register_consumer(client, c, now_ms) && !changed.contains(&c.group_name) {
+                changed.push(c.group_name.clone());
+            }
+        }
+        changed
+    }
+
+    /// UNREGISTER_CLIENT: drop the client's entries (this connection, or any with its client id)
+    /// from the named groups. Returns the consumer groups whose membership changed.
+    pub fn unregister(
+        &mut self,
+        client_id: &str,
+        producer_group: Option<&str>,
+        consumer_group: Option<&str>,
+        conn: ConnId,
+    ) -> Vec<String> {
+        let gone = |e: &ClientEntry| e.info.conn == conn || e.info.client_id == client_id;
+        if let Some(pg) = producer_group {
+            if let Some(entries) = self.producers.get_mut(pg) {
+                entries.retain(|_, e| !gone(e));
+                if entries.is_empty() {
+                    self.producers.remove(pg);
+                }
+            }
+        }
+        let mut changed = Vec::new();
+        if let Some(cg) = consumer_group {
+            if self.remove_consumer_entries(cg, |e| gone(e)) {
+                changed.push(cg.to_string());
+            }
+        }
+        changed
+    }
+
+    /// Remove matching entries from a consumer group (dropping the group when empty); true when
+    /// its client-id set changed.
+    fn remove_consumer_entries(
+        &mut self,
+        group: &str,
+        pred: impl Fn(&ClientEntry) -> bool,
+    ) -> bool {
+        let Some(g) = self.consumers.get_mut(group) else {
+            return false;
+        };
+        let before: BTreeSet<String> = g.client_ids().into_iter().map(String::from).collect();
+        g.entries.retain(|_, e| !pred(e));
+        let after: BTreeSet<String> = g.client_ids().into_iter().map(String::from).collect();
+        if g.entries.is_empty() {
+            self.consumers.remove(group);
+        }
+        before != after
+    }
+
+    /// A connection closed: drop all its entries. Returns the consumer groups that changed.
+    pub fn connection_closed(&mut self, conn: ConnId) -> Vec<String> {
+        self.producers.retain(|_, entries| {
+            entries.remove(&conn);
+            !entries.is_empty()
+        });
+        let groups: Vec<String> = self
+            .consumers
+            .iter()
+            .filter(|(_, g)| g.entries.contains_key(&conn))
+            .map(|(n, _)| n.clone())
+            .collect();
+        groups
+            .into_iter()
+            .filter(|g| self.remove_consumer_entries(g, |e| e.info.conn == conn))
+            .collect()
+    }
+
+    /// Drop entries whose last heartbeat is more than `expiry_ms` before `now_ms` (exactly
+    /// `expiry_ms` old is still alive).
+    pub fn scan_expired(&mut self, now_ms: i64, expiry_ms: i64) -> Expired {
+        let dead = |e: &ClientEntry| now_ms - e.last_heartbeat_ms > expiry_ms;
+        let mut out = Expired::default();
+        self.producers.retain(|_, entries| {
+            entries.retain(|_, e| {
+                let d = dead(e);
+                if d {
+                    out.conns.insert(e.info.conn);
+                }
+                !d
+            });
+            !entries.is_empty()
+        });
+        let groups: Vec<String> = self.consumers.keys().cloned().collect();
+        for g in groups {
+            if let Some(group) = self.consumers.get(&g) {
+                out.conns.extend(
+                    group
+                        .entries
+                        .values()
+                        .filter(|e| dead(e))
+                        .map(|e| e.info.conn),
+                );
+            }
+            if self.remove_consumer_entries(&g, dead) {
+                out.changed_groups.push(g);
+            }
+        }
+        out
+    }
+
+    pub fn consumer_group(&self, group: &str) -> Option<&ConsumerGroup> {
+        self.consumers.get(group)
+    }
+
+    /// Names of all consumer groups with a live member.
+    pub fn consumer_groups(&self) -> Vec<String> {
+        self.consumers.keys().cloned().collect()
+    }
+
+    /// GET_CONSUMER_LIST_BY_GROUP: the group's client ids, sorted, without duplicates.
+    pub fn consumer_ids(&self, group: &str) -> Vec<String> {
+        self.consumers
+            .get(group)
+            .map(|g| g.client_ids().into_iter().map(String::from).collect())
+            .unwrap_or_default()
+    }
+
+    /// The connections to send NOTIFY_CONSUMER_IDS_CHANGED to.
+    pub fn connections_of(&self, group: &str) -> Vec<ConnId> {
+        self.consumers
+            .get(group)
+            .map(|g| g.entries.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// The group's registered subscription of `topic`.
+    pub fn subscription(&self, group: &str, topic: &str) -> Option<&SubscriptionData> {
+        self.consumers.get(group)?.subscriptions.get(topic)
+    }
+
+    /// Consumer groups subscribed to `topic`.
+    pub fn groups_subscribing(&self, topic: &str) -> Vec<String> {
+        self.consumers
+            .iter()
+            .filter(|(_, g)| g.subscriptions.contains_key(topic))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// The connection of a given consumer client (GET_CONSUMER_RUNNING_INFO forwarding).
+    pub fn consumer_conn(&self, group: &str, client_id: &str) -> Option<ConnId> {
+        self.consumers
+            .get(group)?
+            .entries
+            .values()
+            .find(|e| e.info.client_id == client_id)
+            .map(|e| e.info.conn)
+    }
+
+    /// One live connection of a producer group (the most recently heard from), e.g. for
+    /// CHECK_TRANSACTION_STATE.
+    pub fn producer_connection_for_group(&self, group: &str) -> Option<ConnId> {
+        self.producers
+            .get(group)?
+            .values()
+            .max_by_key(|e| (e.last_heartbeat_ms, e.info.conn))
+            .map(|e| e.info.conn)
+    }
+
+    /// GET_CONSUMER_CONNECTION_LIST body; `None` when the group has no live member.
+    pub fn consumer_connection(&self, group: &str) -> Option<ConsumerConnection> {
+        let g = self.consumers.get(group)?;
+        Some(ConsumerConnection {
+            connection_set: g.entries.values().map(ClientEntry::connection).collect(),
+            consume_from_where: g.consume_from_where,
+            consume_type: g.consume_type,
+            message_model: g.message_model,
+            subscription_table: g.subscriptions.clone(),
+        })
+    }
+
+    /// GET_PRODUCER_CONNECTION_LIST body; `None` when the group has no live member.
+    pub fn producer_connection(&self, group: &str) -> Option<ProducerConnection> {
+        let entries = self.producers.get(group)?;
+        Some(ProducerConnection {
+            connection_set: entries.values().map(ClientEntry::connection).collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "client_table_tests.rs"]
+mod tests;

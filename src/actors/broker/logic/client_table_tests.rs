@@ -1,0 +1,219 @@
+//! Tests of the client registry (a separate file to keep `client_table.rs` readable).
+
+use super::*;
+
+fn client(conn: ConnId, id: &str) -> ClientInfo {
+    ClientInfo {
+        conn,
+        client_id: id.to_string(),
+        addr: format!("10.0.0.{conn}:4000"),
+        language: LanguageCode::Java,
+        version: 409,
+    }
+}
+
+fn sub(topic: &str, expr: &str, version: i64) -> SubscriptionData {
+    SubscriptionData {
+        sub_string: expr.to_string(),
+        sub_version: version,
+        topic: topic.to_string(),
+        ..Default::default()
+    }
+}
+
+fn consumer(group: &str, subs: Vec<SubscriptionData>) -> ConsumerData {
+    ConsumerData {
+        group_name: group.to_string(),
+        subscription_data_set: subs,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn first_registration_and_new_client_ids_change_membership() {
+    let mut t = ClientTable::new();
+    let data = consumer("g", vec![sub("T", "*", 1)]);
+    assert!(t.register_consumer(&client(1, "c1"), &data, 0));
+    assert!(
+        !t.register_consumer(&client(1, "c1"), &data, 10),
+        "a plain refresh"
+    );
+    assert!(
+        t.register_consumer(&client(2, "c2"), &data, 10),
+        "a new client id"
+    );
+    // The same client id over a second connection is not a new member.
+    assert!(!t.register_consumer(&client(3, "c2"), &data, 10));
+    assert_eq!(t.consumer_ids("g"), vec!["c1", "c2"]);
+    assert_eq!(t.connections_of("g"), vec![1, 2, 3]);
+    assert!(t.consumer_ids("nope").is_empty());
+    assert!(t.connections_of("nope").is_empty());
+}
+
+#[test]
+fn subscription_topic_changes_count_but_newer_versions_only_replace() {
+    let mut t = ClientTable::new();
+    let c = client(1, "c1");
+    t.register_consumer(&c, &consumer("g", vec![sub("T", "a", 5)]), 0);
+    // Newer version: replaced, not a membership change.
+    assert!(!t.register_consumer(&c, &consumer("g", vec![sub("T", "b", 6)]), 1));
+    assert_eq!(t.subscription("g", "T").unwrap().sub_string, "b");
+    // Older or equal version: kept.
+    assert!(!t.register_consumer(&c, &consumer("g", vec![sub("T", "old", 6)]), 2));
+    assert!(!t.register_consumer(&c, &consumer("g", vec![sub("T", "older", 3)]), 2));
+    assert_eq!(t.subscription("g", "T").unwrap().sub_string, "b");
+    // A topic added, then one dropped: both are changes.
+    assert!(t.register_consumer(
+        &c,
+        &consumer("g", vec![sub("T", "b", 6), sub("U", "*", 1)]),
+        3
+    ));
+    assert!(t.register_consumer(&c, &consumer("g", vec![sub("U", "*", 1)]), 4));
+    assert!(t.subscription("g", "T").is_none());
+    assert_eq!(t.groups_subscribing("U"), vec!["g"]);
+    assert!(t.groups_subscribing("T").is_empty());
+}
+
+#[test]
+fn group_settings_follow_the_latest_heartbeat() {
+    let mut t = ClientTable::new();
+    let mut d = consumer("g", vec![]);
+    d.consume_type = ConsumeType::ConsumeActively;
+    d.message_model = MessageModel::Broadcasting;
+    d.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    t.register_consumer(&client(1, "c1"), &d, 0);
+    let g = t.consumer_group("g").unwrap();
+    assert_eq!(g.consume_type(), ConsumeType::ConsumeActively);
+    assert_eq!(g.message_model(), MessageModel::Broadcasting);
+    assert_eq!(
+        g.consume_from_where(),
+        ConsumeFromWhere::ConsumeFromFirstOffset
+    );
+}
+
+#[test]
+fn unregister_removes_by_connection_or_client_id() {
+    let mut t = ClientTable::new();
+    let d = consumer("g", vec![sub("T", "*", 1)]);
+    t.register_consumer(&client(1, "c1"), &d, 0);
+    t.register_consumer(&client(2, "c2"), &d, 0);
+    t.register_consumer(&client(3, "c2"), &d, 0);
+    t.register_producer(&client(1, "c1"), "pg", 0);
+    // c2 unregisters over connection 2: its connection 3 entry goes too.
+    assert_eq!(t.unregister("c2", Some("pg"), Some("g"), 2), vec!["g"]);
+    assert_eq!(t.consumer_ids("g"), vec!["c1"]);
+    assert_eq!(t.connections_of("g"), vec![1]);
+    assert!(
+        t.producer_connection_for_group("pg").is_some(),
+        "c1 still produces"
+    );
+    // Unknown client: nothing changes.
+    assert!(t.unregister("cx", None, Some("g"), 9).is_empty());
+    assert!(t.unregister("c1", Some("pg"), Some("g"), 1) == vec!["g"]);
+    assert!(t.consumer_group("g").is_none(), "an empty group disappears");
+    assert!(t.producer_connection_for_group("pg").is_none());
+    assert!(t.unregister("c1", None, Some("g"), 1).is_empty());
+}
+
+#[test]
+fn connection_close_drops_all_entries_of_that_connection() {
+    let mut t = ClientTable::new();
+    let c = client(7, "c7");
+    t.register_consumer(&c, &consumer("g1", vec![]), 0);
+    t.register_consumer(&c, &consumer("g2", vec![]), 0);
+    t.register_consumer(&client(8, "c8"), &consumer("g2", vec![]), 0);
+    t.register_consumer(&client(9, "c7"), &consumer("g3", vec![]), 0);
+    t.register_consumer(&client(7, "c7"), &consumer("g3", vec![]), 0);
+    t.register_producer(&c, "pg", 0);
+    let changed = t.connection_closed(7);
+    // g3 still has c7 over connection 9, so its membership is unchanged.
+    assert_eq!(changed, vec!["g1", "g2"]);
+    assert!(t.consumer_group("g1").is_none());
+    assert_eq!(t.consumer_ids("g2"), vec!["c8"]);
+    assert_eq!(t.connections_of("g3"), vec![9]);
+    assert!(t.producer_connection("pg").is_none());
+    assert!(t.connection_closed(7).is_empty());
+}
+
+#[test]
+fn expiry_boundary_is_strictly_greater() {
+    let mut t = ClientTable::new();
+    t.register_consumer(&client(1, "c1"), &consumer("g", vec![]), 0);
+    t.register_consumer(&client(2, "c2"), &consumer("g", vec![]), 50);
+    t.register_producer(&client(3, "p3"), "pg", 0);
+    // Exactly 120 s old: alive.
+    let e = t.scan_expired(120_000, 120_000);
+    assert_eq!(e, Expired::default());
+    // One ms later c1 and p3 are gone; c2 (heard at 50) is not.
+    let e = t.scan_expired(120_001, 120_000);
+    assert_eq!(e.conns, BTreeSet::from([1, 3]));
+    assert_eq!(e.changed_groups, vec!["g"]);
+    assert_eq!(t.consumer_ids("g"), vec!["c2"]);
+    assert!(t.producer_connection_for_group("pg").is_none());
+    // A refreshed entry survives a later scan.
+    t.register_consumer(&client(2, "c2"), &consumer("g", vec![]), 200_000);
+    assert_eq!(t.scan_expired(300_000, 120_000), Expired::default());
+    let e = t.scan_expired(320_001, 120_000);
+    assert_eq!(e.changed_groups, vec!["g"]);
+    assert!(t.consumer_groups().is_empty());
+}
+
+#[test]
+fn heartbeat_registers_everything_and_reports_changed_groups() {
+    let mut t = ClientTable::new();
+    let hb = HeartbeatData {
+        client_id: "c1".into(),
+        consumer_data_set: vec![
+            consumer("g1", vec![sub("T", "*", 1)]),
+            consumer("g2", vec![]),
+        ],
+        producer_data_set: vec![crate::protocol::body::ProducerData {
+            group_name: "pg".into(),
+        }],
+    };
+    assert_eq!(t.heartbeat(&client(1, "c1"), &hb, 0), vec!["g1", "g2"]);
+    assert!(t.heartbeat(&client(1, "c1"), &hb, 1).is_empty());
+    assert_eq!(t.producer_connection_for_group("pg"), Some(1));
+}
+
+#[test]
+fn producer_connection_prefers_the_freshest() {
+    let mut t = ClientTable::new();
+    t.register_producer(&client(1, "a"), "pg", 100);
+    t.register_producer(&client(2, "b"), "pg", 200);
+    assert_eq!(t.producer_connection_for_group("pg"), Some(2));
+    t.register_producer(&client(1, "a"), "pg", 300);
+    assert_eq!(t.producer_connection_for_group("pg"), Some(1));
+    assert_eq!(t.producer_connection_for_group("other"), None);
+}
+
+#[test]
+fn admin_views() {
+    let mut t = ClientTable::new();
+    let mut cpp = client(4, "c4");
+    cpp.language = LanguageCode::Cpp;
+    cpp.version = 333;
+    t.register_consumer(&cpp, &consumer("g", vec![sub("T", "a||b", 9)]), 0);
+    t.register_producer(&cpp, "pg", 0);
+    let cc = t.consumer_connection("g").unwrap();
+    assert_eq!(cc.connection_set.len(), 1);
+    let conn = &cc.connection_set[0];
+    assert_eq!(
+        (
+            conn.client_addr.as_str(),
+            conn.client_id.as_str(),
+            conn.language.as_str(),
+            conn.version
+        ),
+        ("10.0.0.4:4000", "c4", "CPP", 333)
+    );
+    assert_eq!(cc.subscription_table["T"].sub_version, 9);
+    assert_eq!(cc.consume_type, ConsumeType::ConsumePassively);
+    assert!(t.consumer_connection("none").is_none());
+    assert_eq!(
+        t.producer_connection("pg").unwrap().connection_set[0].client_id,
+        "c4"
+    );
+    assert_eq!(t.consumer_conn("g", "c4"), Some(4));
+    assert_eq!(t.consumer_conn("g", "zz"), None);
+}

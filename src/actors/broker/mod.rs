@@ -1,0 +1,3 @@
+//! The broker. For now only the plain logic its actors will wrap; the actix shells come later.
+
+pub mod logic;
