@@ -4,7 +4,7 @@
 //!   watermark pauses this actor, and so its reads, while a slow reader lets replies pile up) and a
 //!   count of requests in flight.
 //! - Handles: decoded frames from its read half (a stream); `Outbound` commands from other actors
-//!   (server-initiated requests such as NOTIFY_CONSUMER_IDS_CHANGED).
+//!   (server-initiated requests such as NOTIFY_CONSUMER_IDS_CHANGED); `Close` (client expired).
 //! - Runs on: the I/O arbiter the accept loop chose for it.
 //!
 //! A frame that cannot be decoded (oversize, garbage) closes only this connection, with a warning.
@@ -95,6 +95,19 @@ impl StreamHandler<Result<RemotingCommand, CodecError>> for Connection {
     }
 
     fn finished(&mut self, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+/// Close the connection (the broker expired the client behind it).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Close;
+
+impl Handler<Close> for Connection {
+    type Result = ();
+
+    fn handle(&mut self, _: Close, ctx: &mut Self::Context) {
         ctx.stop();
     }
 }

@@ -1,0 +1,100 @@
+//! `BrokerCtx`: the broker's shared state, one `Arc` handed to every request handler.
+//!
+//! The send and pull paths run on the connection's own arbiter and touch only this: the store
+//! (its own short lock), and the read-mostly tables behind `parking_lot` locks held for a lookup
+//! or an update, never across an `.await`. That keeps a send within one thread (no actor hop);
+//! actors own what needs a single owner over time (client table, held pulls, timers).
+//!
+//! Metadata changes are handed to the `Persister` thread, so no handler does file I/O.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use actix::Addr;
+use parking_lot::{Mutex, RwLock};
+
+use super::heartbeat::HeartbeatActor;
+use super::logic::delay::DelayLevels;
+use super::logic::groups::SubscriptionGroupTable;
+use super::logic::locks::LockTable;
+use super::logic::offsets::ConsumerOffsetTable;
+use super::logic::topics::TopicTable;
+use super::persist::{PersistJob, Persister};
+use super::queue::QueueRegistry;
+use super::registrar::{RegisterNow, Registrar};
+use crate::config::BrokerConfig;
+use crate::protocol::body::perm;
+use crate::storage::MessageStore;
+
+/// Counters for GET_BROKER_RUNTIME_INFO and the benchmark.
+#[derive(Default)]
+pub struct Stats {
+    pub put_messages: AtomicU64,
+    pub put_bytes: AtomicU64,
+    pub get_messages: AtomicU64,
+    pub busy_rejections: AtomicU64,
+}
+
+pub struct BrokerCtx {
+    pub cfg: BrokerConfig,
+    pub store: Arc<MessageStore>,
+    pub topics: RwLock<TopicTable>,
+    pub groups: Arc<RwLock<SubscriptionGroupTable>>,
+    pub offsets: Mutex<ConsumerOffsetTable>,
+    pub locks: Mutex<LockTable>,
+    pub delay: DelayLevels,
+    /// `brokerIP1:listenPort`: written into stored messages and message ids.
+    pub store_host: SocketAddr,
+    /// The same, as text (name-server registration).
+    pub broker_addr: String,
+    pub persister: Persister,
+    pub heartbeat: Addr<HeartbeatActor>,
+    pub queues: QueueRegistry,
+    pub registrar: OnceLock<Addr<Registrar>>,
+    pub stats: Stats,
+    pub started_ms: i64,
+    /// Broker permission (`brokerPermission`), changeable at run time.
+    pub broker_perm: AtomicI64,
+}
+
+impl BrokerCtx {
+    /// Whether the broker accepts writes.
+    pub fn writeable(&self) -> bool {
+        perm::writeable(self.broker_perm.load(Ordering::Relaxed) as i32)
+    }
+
+    pub fn readable(&self) -> bool {
+        perm::readable(self.broker_perm.load(Ordering::Relaxed) as i32)
+    }
+
+    /// Topics changed: persist them and re-register with the name servers.
+    pub fn topics_changed(&self) {
+        let file = crate::storage::metadata::TopicsFile {
+            data_version: self.topics.read().data_version(),
+            topic_config_table: self.topics.read().wrapper().topic_config_table,
+        };
+        self.persister.submit(PersistJob::Topics(file));
+        if let Some(r) = self.registrar.get() {
+            r.do_send(RegisterNow);
+        }
+    }
+
+    /// Subscription groups changed: persist them.
+    pub fn groups_changed(&self) {
+        let w = self.groups.read().wrapper();
+        self.persister
+            .submit(PersistJob::Groups(crate::storage::metadata::SubscriptionGroupFile {
+                data_version: w.data_version,
+                subscription_group_table: w.subscription_group_table,
+            }));
+    }
+
+    /// Snapshot consumer offsets to disk (periodic, and at shutdown).
+    pub fn persist_offsets(&self) {
+        let file = crate::storage::metadata::ConsumerOffsetFile {
+            offset_table: self.offsets.lock().snapshot(),
+        };
+        self.persister.submit(PersistJob::Offsets(file));
+    }
+}

@@ -1,0 +1,184 @@
+//! Admin requests: UPDATE_AND_CREATE_TOPIC (17), UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200),
+//! GET_ALL_TOPIC_CONFIG (21), GET_BROKER_RUNTIME_INFO (28), GET_TOPIC_STATS_INFO (202),
+//! GET_CONSUMER_CONNECTION_LIST (203), GET_CONSUME_STATS (208), DELETE_TOPIC_IN_BROKER (215).
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::{json_body, mailbox, ok, HandlerResult};
+use crate::actors::broker::context::BrokerCtx;
+use crate::actors::broker::heartbeat::{GetConsumerConnection, GroupsSubscribing};
+use crate::actors::namesrv::now_ms;
+use crate::error::ServiceError;
+use crate::protocol::body::broker::{ConsumeStats, MessageQueue, OffsetWrapper, TopicOffset, TopicStatsTable};
+use crate::protocol::body::{KvTable, SubscriptionGroupConfig, TopicConfig};
+use crate::protocol::headers::admin::{
+    CreateTopicRequestHeader, DeleteTopicRequestHeader, GetConsumeStatsRequestHeader,
+    GetConsumerConnectionListRequestHeader, GetTopicStatsInfoRequestHeader,
+};
+use crate::protocol::{ProtocolError, RemotingCommand};
+
+pub fn create_topic(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let h: CreateTopicRequestHeader = req.header()?;
+    let config = TopicConfig {
+        order: h.is_order(),
+        perm: h.perm,
+        read_queue_nums: h.read_queue_nums,
+        topic_filter_type: h.topic_filter_type.clone(),
+        topic_name: h.topic.clone(),
+        topic_sys_flag: h.topic_sys_flag.unwrap_or(0),
+        write_queue_nums: h.write_queue_nums,
+    };
+    if config.read_queue_nums <= 0 || config.write_queue_nums <= 0 || config.read_queue_nums > 1024 {
+        return Err(ServiceError::System(format!(
+            "illegal queue numbers: read {} write {}",
+            config.read_queue_nums, config.write_queue_nums
+        )));
+    }
+    ctx.topics
+        .write()
+        .update(config, now_ms())
+        .map_err(|e| ServiceError::System(e.to_string()))?;
+    tracing::info!(topic = %h.topic, "topic created or updated");
+    ctx.topics_changed();
+    Ok(ok(req))
+}
+
+pub fn delete_topic(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let h: DeleteTopicRequestHeader = req.header()?;
+    if ctx.topics.write().delete(&h.topic, now_ms()).is_some() {
+        ctx.offsets.lock().remove_topic(&h.topic);
+        ctx.topics_changed();
+    }
+    Ok(ok(req))
+}
+
+pub fn create_group(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let config: SubscriptionGroupConfig = serde_json::from_slice(&req.body)
+        .map_err(|e| ProtocolError::MalformedBody(format!("subscription group config: {e}")))?;
+    if config.group_name.trim().is_empty() {
+        return Err(ServiceError::System("the subscription group name is blank".into()));
+    }
+    ctx.groups.write().update(config, now_ms());
+    ctx.groups_changed();
+    Ok(ok(req))
+}
+
+pub fn all_topic_config(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let wrapper = ctx.topics.read().wrapper();
+    Ok(ok(req).with_body(json_body(&wrapper)))
+}
+
+pub fn runtime_info(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let s = &ctx.stats;
+    let mut table = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        table.insert(k.to_string(), v);
+    };
+    put("brokerVersionDesc", "V4_9_8".into());
+    put("brokerVersion", crate::protocol::command::OUR_VERSION.to_string());
+    put("bootTimestamp", ctx.started_ms.to_string());
+    put("runtime", format!("{} ms", now_ms() - ctx.started_ms));
+    put("msgPutTotalTodayNow", s.put_messages.load(Ordering::Relaxed).to_string());
+    put("msgGetTotalTodayNow", s.get_messages.load(Ordering::Relaxed).to_string());
+    put("putBytesTotal", s.put_bytes.load(Ordering::Relaxed).to_string());
+    put("sendThreadPoolQueueHeadWaitTimeMills", "0".into());
+    put("busyRejections", s.busy_rejections.load(Ordering::Relaxed).to_string());
+    put("commitLogMinOffset", ctx.store.commit_log_min_offset().to_string());
+    put("commitLogMaxOffset", ctx.store.commit_log_max_offset().to_string());
+    put("brokerName", ctx.cfg.broker_name.clone());
+    put("brokerRole", ctx.cfg.broker_role.clone());
+    put(
+        "flushDiskType",
+        format!("{:?}", ctx.cfg.store.flush_disk_type),
+    );
+    Ok(ok(req).with_body(json_body(&KvTable { table })))
+}
+
+pub fn topic_stats(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let h: GetTopicStatsInfoRequestHeader = req.header()?;
+    let config = ctx
+        .topics
+        .read()
+        .get(&h.topic)
+        .cloned()
+        .ok_or_else(|| ServiceError::TopicNotExist(format!("topic[{}] not exist", h.topic)))?;
+    let mut stats = TopicStatsTable::default();
+    for q in 0..config.write_queue_nums {
+        let max = ctx.store.max_offset(&h.topic, q);
+        let last = if max > 0 {
+            ctx.store.store_time(&h.topic, q, max - 1).unwrap_or(0)
+        } else {
+            0
+        };
+        stats.offset_table.insert(
+            MessageQueue::new(&h.topic, &ctx.cfg.broker_name, q),
+            TopicOffset {
+                last_update_timestamp: last,
+                max_offset: max,
+                min_offset: ctx.store.min_offset(&h.topic, q),
+            },
+        );
+    }
+    Ok(ok(req).with_body(stats.to_fastjson().into_bytes()))
+}
+
+pub async fn consumer_connections(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let h: GetConsumerConnectionListRequestHeader = req.header()?;
+    let conn = ctx
+        .heartbeat
+        .send(GetConsumerConnection(h.consumer_group.clone()))
+        .await
+        .map_err(mailbox)?;
+    match conn {
+        Some(c) if !c.connection_set.is_empty() => Ok(ok(req).with_body(json_body(&c))),
+        _ => Err(ServiceError::System(format!(
+            "the consumer group[{}] not online",
+            h.consumer_group
+        ))),
+    }
+}
+
+pub async fn consume_stats(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let h: GetConsumeStatsRequestHeader = req.header()?;
+    let topics: Vec<String> = match h.topic.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() => vec![t.to_string()],
+        _ => ctx.offsets.lock().topics_of_group(&h.consumer_group).into_iter().collect(),
+    };
+    let mut stats = ConsumeStats::default();
+    for topic in topics {
+        let Some(config) = ctx.topics.read().get(&topic).cloned() else {
+            continue;
+        };
+        // Java skips topics the group neither subscribes to nor has offsets for.
+        let subscribed = ctx
+            .heartbeat
+            .send(GroupsSubscribing(topic.clone()))
+            .await
+            .map_err(mailbox)?
+            .contains(&h.consumer_group);
+        let has_offsets = ctx.offsets.lock().query_all(&h.consumer_group, &topic).is_some();
+        if !subscribed && !has_offsets {
+            continue;
+        }
+        for q in 0..config.write_queue_nums {
+            let broker_offset = ctx.store.max_offset(&topic, q);
+            let consumer_offset = ctx.offsets.lock().query(&h.consumer_group, &topic, q).unwrap_or(0);
+            let last_timestamp = if consumer_offset > 0 {
+                ctx.store.store_time(&topic, q, consumer_offset - 1).unwrap_or(0)
+            } else {
+                0
+            };
+            stats.offset_table.insert(
+                MessageQueue::new(&topic, &ctx.cfg.broker_name, q),
+                OffsetWrapper {
+                    broker_offset,
+                    consumer_offset,
+                    last_timestamp,
+                },
+            );
+        }
+    }
+    Ok(ok(req).with_body(stats.to_fastjson().into_bytes()))
+}

@@ -1,0 +1,101 @@
+//! HEART_BEAT (34), UNREGISTER_CLIENT (35), GET_CONSUMER_LIST_BY_GROUP (38).
+//!
+//! A heartbeat also ensures, on this arbiter, what Java's broker ensures: the subscription group
+//! exists (auto-created when allowed) and its retry topic `%RETRY%<group>` exists. The client table
+//! itself lives in the `HeartbeatActor`, which notifies the group when its membership changes.
+
+use std::sync::Arc;
+
+use super::{json_body, mailbox, ok, HandlerResult};
+use crate::actors::broker::context::BrokerCtx;
+use crate::actors::broker::heartbeat::{ClientHeartbeat, GetConsumerIds, UnregisterClient};
+use crate::actors::broker::logic::client_table::ClientInfo;
+use crate::actors::namesrv::now_ms;
+use crate::actors::net::ConnInfo;
+use crate::error::ServiceError;
+use crate::protocol::body::broker::GetConsumerListByGroupResponseBody;
+use crate::protocol::body::heartbeat::HeartbeatData;
+use crate::protocol::headers::client::{GetConsumerListByGroupRequestHeader, UnregisterClientRequestHeader};
+use crate::protocol::RemotingCommand;
+
+fn client_info(req: &RemotingCommand, conn: &ConnInfo, client_id: String) -> ClientInfo {
+    ClientInfo {
+        conn: conn.id,
+        client_id,
+        addr: conn.peer.to_string(),
+        language: req.language,
+        version: req.version,
+    }
+}
+
+pub async fn heartbeat(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnInfo) -> HandlerResult {
+    let data = HeartbeatData::decode(&req.body)?;
+    let now = now_ms();
+    let mut topics_changed = false;
+    for c in &data.consumer_data_set {
+        let created = ctx.groups.write().get_or_create(&c.group_name, now);
+        match created {
+            Some((group, was_created)) => {
+                if was_created {
+                    ctx.groups_changed();
+                }
+                let (_, t) = ctx
+                    .topics
+                    .write()
+                    .ensure_retry_topic(&c.group_name, group.retry_queue_nums, 0, now);
+                topics_changed |= t;
+            }
+            None => {
+                return Err(ServiceError::SubscriptionGroupNotExist(format!(
+                    "subscription group [{}] does not exist",
+                    c.group_name
+                )))
+            }
+        }
+    }
+    if topics_changed {
+        ctx.topics_changed();
+    }
+    let client = client_info(req, conn, data.client_id.clone());
+    ctx.heartbeat
+        .send(ClientHeartbeat {
+            client,
+            conn: conn.addr.clone(),
+            data,
+        })
+        .await
+        .map_err(mailbox)?;
+    Ok(ok(req))
+}
+
+pub async fn unregister(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnInfo) -> HandlerResult {
+    let h: UnregisterClientRequestHeader = req.header()?;
+    ctx.heartbeat
+        .send(UnregisterClient {
+            client_id: h.client_id,
+            producer_group: h.producer_group,
+            consumer_group: h.consumer_group,
+            conn: conn.id,
+        })
+        .await
+        .map_err(mailbox)?;
+    Ok(ok(req))
+}
+
+pub async fn consumer_list(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let h: GetConsumerListByGroupRequestHeader = req.header()?;
+    let ids = ctx
+        .heartbeat
+        .send(GetConsumerIds(h.consumer_group.clone()))
+        .await
+        .map_err(mailbox)?;
+    if ids.is_empty() {
+        return Err(ServiceError::System(format!(
+            "no consumer for this group, {}",
+            h.consumer_group
+        )));
+    }
+    Ok(ok(req).with_body(json_body(&GetConsumerListByGroupResponseBody {
+        consumer_id_list: ids,
+    })))
+}

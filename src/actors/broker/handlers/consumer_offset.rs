@@ -1,0 +1,34 @@
+//! QUERY_CONSUMER_OFFSET (14) and UPDATE_CONSUMER_OFFSET (15). The offset table is shared state
+//! (a short lock), persisted by the `Persister` thread every `flushConsumerOffsetInterval`.
+
+use std::sync::Arc;
+
+use super::{ok, HandlerResult};
+use crate::actors::broker::context::BrokerCtx;
+use crate::error::ServiceError;
+use crate::protocol::headers::offset::{
+    OffsetResponseHeader, QueryConsumerOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
+};
+use crate::protocol::RemotingCommand;
+
+pub fn query(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let h: QueryConsumerOffsetRequestHeader = req.header()?;
+    if let Some(offset) = ctx.offsets.lock().query(&h.consumer_group, &h.topic, h.queue_id) {
+        return Ok(ok(req).with_header(&OffsetResponseHeader { offset }));
+    }
+    // No committed offset: SUCCESS with 0 while the queue still starts at 0 and its first message
+    // is in memory (a new group then reads a fresh queue from its start), else QUERY_NOT_FOUND.
+    let min = ctx.store.min_offset(&h.topic, h.queue_id);
+    if min <= 0 && ctx.store.is_in_memory(&h.topic, h.queue_id, 0) {
+        return Ok(ok(req).with_header(&OffsetResponseHeader { offset: 0 }));
+    }
+    Err(ServiceError::NotFound("Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first".into()))
+}
+
+pub fn update(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let h: UpdateConsumerOffsetRequestHeader = req.header()?;
+    ctx.offsets
+        .lock()
+        .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+    Ok(ok(req))
+}

@@ -1,0 +1,203 @@
+//! `HeartbeatActor`: the broker's client registry.
+//!
+//! - Owns: the `ClientTable` (producer and consumer groups, their subscriptions and connections)
+//!   and the address of each client connection.
+//! - Handles: `ClientHeartbeat` and `UnregisterClient` (from the HEART_BEAT / UNREGISTER_CLIENT
+//!   handlers), `ConnectionGone` (from the dispatcher when a socket closes), the queries of the
+//!   consumer-list and admin handlers, and its own scan every `clientScanInterval` that drops
+//!   clients silent for `clientChannelExpiredTime` and closes their connections.
+//! - Sends: NOTIFY_CONSUMER_IDS_CHANGED (oneway, JSON) to every remaining member of a consumer
+//!   group whose membership changed (join, leave, expiry, closed connection), so they rebalance
+//!   at once.
+//! - Runs on: the broker's control arbiter.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use parking_lot::RwLock;
+use tracing::info;
+
+use super::logic::client_table::{ClientInfo, ClientTable, ConnId};
+use super::logic::groups::SubscriptionGroupTable;
+use crate::actors::namesrv::now_ms;
+use crate::actors::net::{Close, Connection, Outbound};
+use crate::protocol::body::broker::ConsumerConnection;
+use crate::protocol::body::heartbeat::{HeartbeatData, SubscriptionData};
+use crate::protocol::codes::request_code;
+use crate::protocol::headers::client::NotifyConsumerIdsChangedRequestHeader;
+use crate::protocol::RemotingCommand;
+
+pub struct HeartbeatActor {
+    table: ClientTable,
+    conns: HashMap<ConnId, Addr<Connection>>,
+    groups: Arc<RwLock<SubscriptionGroupTable>>,
+    scan_interval: Duration,
+    expiry_ms: i64,
+}
+
+impl HeartbeatActor {
+    pub fn new(groups: Arc<RwLock<SubscriptionGroupTable>>, scan_interval: Duration, expiry: Duration) -> Self {
+        HeartbeatActor {
+            table: ClientTable::new(),
+            conns: HashMap::new(),
+            groups,
+            scan_interval,
+            expiry_ms: expiry.as_millis() as i64,
+        }
+    }
+
+    /// Tell every member of each changed group to rebalance (if the group wants to be told).
+    fn notify(&self, groups: &[String]) {
+        for g in groups {
+            let enabled = self
+                .groups
+                .read()
+                .get(g)
+                .map(|c| c.notify_consumer_ids_changed_enable)
+                .unwrap_or(true);
+            let members = self.table.connections_of(g);
+            info!(group = %g, members = members.len(), "consumer group changed");
+            if !enabled {
+                continue;
+            }
+            for conn in members {
+                if let Some(addr) = self.conns.get(&conn) {
+                    let mut cmd = RemotingCommand::request_with(
+                        request_code::NOTIFY_CONSUMER_IDS_CHANGED,
+                        &NotifyConsumerIdsChangedRequestHeader {
+                            consumer_group: g.clone(),
+                        },
+                    );
+                    cmd.mark_oneway();
+                    addr.do_send(Outbound(cmd));
+                }
+            }
+        }
+    }
+}
+
+impl Actor for HeartbeatActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(4096);
+        ctx.run_interval(self.scan_interval, |act, _ctx| {
+            let expired = act.table.scan_expired(now_ms(), act.expiry_ms);
+            for conn in &expired.conns {
+                info!(conn, "client expired: no heartbeat within the expiry time; closing");
+                if let Some(addr) = act.conns.remove(conn) {
+                    addr.do_send(Close);
+                }
+            }
+            act.notify(&expired.changed_groups);
+        });
+    }
+}
+
+/// A HEART_BEAT from a client. Sender: the HEART_BEAT handler.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ClientHeartbeat {
+    pub client: ClientInfo,
+    pub conn: Addr<Connection>,
+    pub data: HeartbeatData,
+}
+
+impl Handler<ClientHeartbeat> for HeartbeatActor {
+    type Result = ();
+    fn handle(&mut self, m: ClientHeartbeat, _: &mut Self::Context) {
+        self.conns.insert(m.client.conn, m.conn);
+        let changed = self.table.heartbeat(&m.client, &m.data, now_ms());
+        self.notify(&changed);
+    }
+}
+
+/// UNREGISTER_CLIENT. Sender: its handler.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct UnregisterClient {
+    pub client_id: String,
+    pub producer_group: Option<String>,
+    pub consumer_group: Option<String>,
+    pub conn: ConnId,
+}
+
+impl Handler<UnregisterClient> for HeartbeatActor {
+    type Result = ();
+    fn handle(&mut self, m: UnregisterClient, _: &mut Self::Context) {
+        let changed = self.table.unregister(
+            &m.client_id,
+            m.producer_group.as_deref(),
+            m.consumer_group.as_deref(),
+            m.conn,
+        );
+        self.notify(&changed);
+    }
+}
+
+/// A client connection closed. Sender: the broker dispatcher.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ConnectionGone(pub ConnId);
+
+impl Handler<ConnectionGone> for HeartbeatActor {
+    type Result = ();
+    fn handle(&mut self, m: ConnectionGone, _: &mut Self::Context) {
+        self.conns.remove(&m.0);
+        let changed = self.table.connection_closed(m.0);
+        self.notify(&changed);
+    }
+}
+
+/// GET_CONSUMER_LIST_BY_GROUP: the group's client ids, sorted.
+#[derive(Message)]
+#[rtype(result = "Vec<String>")]
+pub struct GetConsumerIds(pub String);
+
+impl Handler<GetConsumerIds> for HeartbeatActor {
+    type Result = MessageResult<GetConsumerIds>;
+    fn handle(&mut self, m: GetConsumerIds, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.table.consumer_ids(&m.0))
+    }
+}
+
+/// The subscription a group registered for a topic (pulls without the subscription flag).
+#[derive(Message)]
+#[rtype(result = "Option<SubscriptionData>")]
+pub struct GetSubscription {
+    pub group: String,
+    pub topic: String,
+}
+
+impl Handler<GetSubscription> for HeartbeatActor {
+    type Result = MessageResult<GetSubscription>;
+    fn handle(&mut self, m: GetSubscription, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.table.subscription(&m.group, &m.topic).cloned())
+    }
+}
+
+/// GET_CONSUMER_CONNECTION_LIST.
+#[derive(Message)]
+#[rtype(result = "Option<ConsumerConnection>")]
+pub struct GetConsumerConnection(pub String);
+
+impl Handler<GetConsumerConnection> for HeartbeatActor {
+    type Result = MessageResult<GetConsumerConnection>;
+    fn handle(&mut self, m: GetConsumerConnection, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.table.consumer_connection(&m.0))
+    }
+}
+
+/// Consumer groups subscribed to a topic (GET_CONSUME_STATS without a topic, runtime info).
+#[derive(Message)]
+#[rtype(result = "Vec<String>")]
+pub struct GroupsSubscribing(pub String);
+
+impl Handler<GroupsSubscribing> for HeartbeatActor {
+    type Result = MessageResult<GroupsSubscribing>;
+    fn handle(&mut self, m: GroupsSubscribing, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.table.groups_subscribing(&m.0))
+    }
+}
