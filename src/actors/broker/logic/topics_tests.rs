@@ -1,0 +1,245 @@
+//! Tests of the topic table (a separate file to keep `topics.rs` readable).
+
+use super::*;
+
+fn table() -> TopicTable {
+    TopicTable::new(TopicTableConfig::default(), 1000)
+}
+
+#[test]
+fn builtins_match_java() {
+    let t = table();
+    let q = |n: &str| {
+        let c = t.get(n).unwrap_or_else(|| panic!("{n} missing"));
+        (c.read_queue_nums, c.write_queue_nums, c.perm)
+    };
+    assert_eq!(q("SELF_TEST_TOPIC"), (1, 1, 6));
+    assert_eq!(q("TBW102"), (8, 8, 7));
+    assert_eq!(q("BenchmarkTest"), (1024, 1024, 6));
+    assert_eq!(q("DefaultCluster"), (16, 16, 7));
+    assert_eq!(q("broker-a"), (1, 1, 7));
+    assert_eq!(q("OFFSET_MOVED_EVENT"), (1, 1, 6));
+    assert_eq!(q("SCHEDULE_TOPIC_XXXX"), (18, 18, 6));
+    assert_eq!(q("DefaultCluster_REPLY_TOPIC"), (1, 1, 6));
+    assert!(t.get("RMQ_SYS_TRACE_TOPIC").is_none());
+    assert_eq!(t.len(), 8);
+    assert_eq!(
+        t.data_version(),
+        DataVersion {
+            counter: 0,
+            timestamp: 1000
+        }
+    );
+
+    let t2 = TopicTable::new(
+        TopicTableConfig {
+            auto_create_topic_enable: false,
+            cluster_topic_enable: false,
+            broker_topic_enable: false,
+            trace_topic_enable: true,
+            ..Default::default()
+        },
+        0,
+    );
+    assert!(t2.get("TBW102").is_none());
+    assert_eq!(t2.get("DefaultCluster").unwrap().perm, perm::INHERIT);
+    assert_eq!(t2.get("broker-a").unwrap().perm, perm::INHERIT);
+    assert!(t2.get("RMQ_SYS_TRACE_TOPIC").is_some());
+}
+
+#[test]
+fn name_validation() {
+    assert_eq!(validate_name("Topic_1-%|x"), Ok(()));
+    assert_eq!(validate_name(""), Err(TopicError::Blank));
+    assert_eq!(validate_name("   "), Err(TopicError::Blank));
+    assert!(matches!(
+        validate_name("a b"),
+        Err(TopicError::IllegalChars(_))
+    ));
+    assert!(matches!(
+        validate_name("a.b"),
+        Err(TopicError::IllegalChars(_))
+    ));
+    assert!(matches!(
+        validate_name("tö"),
+        Err(TopicError::IllegalChars(_))
+    ));
+    assert_eq!(validate_name(&"a".repeat(127)), Ok(()));
+    let e = validate_name(&"a".repeat(128)).unwrap_err();
+    assert!(matches!(e, TopicError::TooLong(_)));
+    assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+    assert!(TopicError::IllegalChars("a b".into())
+        .to_string()
+        .contains("^[%|a-zA-Z0-9_-]+$"));
+}
+
+#[test]
+fn send_and_create_checks() {
+    let t = table();
+    for forbidden in NOT_ALLOWED_SEND {
+        let e = t.check_send(forbidden).unwrap_err();
+        assert_eq!(
+            e.response_code(),
+            response_code::NO_PERMISSION,
+            "{forbidden}"
+        );
+    }
+    // TBW102 and the benchmark topic are system topics but may be sent to.
+    assert_eq!(t.check_send("TBW102"), Ok(()));
+    assert_eq!(t.check_send("BenchmarkTest"), Ok(()));
+    assert_eq!(t.check_send("%RETRY%g"), Ok(()));
+    assert!(t.check_send("bad topic").is_err());
+
+    for sys in [
+        "TBW102",
+        "SCHEDULE_TOPIC_XXXX",
+        "broker-a",
+        "rmq_sys_foo",
+        "RMQ_SYS_TRANS_HALF_TOPIC",
+        "DefaultCluster_REPLY_TOPIC",
+    ] {
+        assert_eq!(
+            t.check_creatable(sys),
+            Err(TopicError::SystemTopic(sys.into())),
+            "{sys}"
+        );
+    }
+    assert_eq!(
+        t.check_creatable("DefaultCluster"),
+        Err(TopicError::ConflictsWithCluster("DefaultCluster".into()))
+    );
+    assert_eq!(t.check_creatable("TopicTest"), Ok(()));
+    assert!(t.is_system_topic("rmq_sys_x") && !t.is_system_topic("TopicTest"));
+}
+
+#[test]
+fn update_delete_bump_the_version() {
+    let mut t = table();
+    assert_eq!(t.update(TopicConfig::new("T", 4), 2000), Ok(None));
+    assert_eq!(
+        t.data_version(),
+        DataVersion {
+            counter: 1,
+            timestamp: 2000
+        }
+    );
+    let old = t.update(TopicConfig::new("T", 8), 3000).unwrap().unwrap();
+    assert_eq!(old.read_queue_nums, 4);
+    assert_eq!(t.get("T").unwrap().read_queue_nums, 8);
+    assert_eq!(t.data_version().counter, 2);
+    assert!(t.update(TopicConfig::new("TBW102", 1), 3000).is_err());
+    assert_eq!(
+        t.data_version().counter,
+        2,
+        "a refused update does not bump"
+    );
+    assert!(t.delete("T", 4000).is_some());
+    assert_eq!(
+        t.data_version(),
+        DataVersion {
+            counter: 3,
+            timestamp: 4000
+        }
+    );
+    assert!(t.delete("T", 5000).is_none());
+    assert_eq!(
+        t.data_version().counter,
+        3,
+        "deleting nothing does not bump"
+    );
+}
+
+#[test]
+fn auto_create_from_template() {
+    let mut t = table();
+    let (c, created) = t.create_on_send("New", "TBW102", 4, 0, 2000).unwrap();
+    assert!(created);
+    assert_eq!((c.read_queue_nums, c.write_queue_nums, c.perm), (4, 4, 6));
+    assert_eq!(t.data_version().counter, 1);
+    let (again, created) = t.create_on_send("New", "TBW102", 4, 0, 3000).unwrap();
+    assert!(!created);
+    assert_eq!(again, c);
+    assert_eq!(t.data_version().counter, 1);
+    // Clamped to the template's write queues; negative request clamps to 0.
+    let (c, _) = t.create_on_send("Big", "TBW102", 64, 1, 3000).unwrap();
+    assert_eq!((c.read_queue_nums, c.topic_sys_flag), (8, 1));
+    let (c, _) = t.create_on_send("Neg", "TBW102", -5, 0, 3000).unwrap();
+    assert_eq!(c.write_queue_nums, 0);
+    // A template without INHERIT, a missing template, or an illegal name: not created.
+    let e = t
+        .create_on_send("X", "SELF_TEST_TOPIC", 4, 0, 3000)
+        .unwrap_err();
+    assert_eq!(e.response_code(), response_code::TOPIC_NOT_EXIST);
+    assert_eq!(e.to_string(), "topic[X] not exist, apply first please!");
+    assert!(t.create_on_send("X", "Nope", 4, 0, 3000).is_err());
+    assert!(t.create_on_send("a b", "TBW102", 4, 0, 3000).is_err());
+    assert!(!t.contains("X"));
+    // A cluster topic (perm 7) is a valid template too, like in Java.
+    assert!(
+        t.create_on_send("ViaCluster", "DefaultCluster", 4, 0, 3000)
+            .unwrap()
+            .1
+    );
+}
+
+#[test]
+fn tbw102_loaded_but_auto_create_disabled_is_no_template() {
+    let mut t = TopicTable::new(
+        TopicTableConfig {
+            auto_create_topic_enable: false,
+            ..Default::default()
+        },
+        0,
+    );
+    t.put(topic_with("TBW102", 8, 7), 1);
+    assert!(t.create_on_send("New", "TBW102", 4, 0, 2).is_err());
+}
+
+#[test]
+fn retry_and_dlq_topics() {
+    let mut t = table();
+    let (r, created) = t.ensure_retry_topic("g", 1, 0, 10);
+    assert!(created);
+    assert_eq!(r.topic_name, "%RETRY%g");
+    assert_eq!((r.read_queue_nums, r.write_queue_nums, r.perm), (1, 1, 6));
+    assert!(!t.ensure_retry_topic("g", 3, 0, 11).1);
+    let (d, created) = t.ensure_dlq_topic("g", 12);
+    assert!(created);
+    assert_eq!(
+        (d.topic_name.as_str(), d.read_queue_nums, d.perm),
+        ("%DLQ%g", 1, 6)
+    );
+    assert_eq!(t.data_version().counter, 2);
+    assert!(is_retry_topic("%RETRY%g") && !is_retry_topic("%DLQ%g"));
+}
+
+#[test]
+fn wrapper_and_load() {
+    let mut t = table();
+    t.update(TopicConfig::new("T", 4), 2000).unwrap();
+    let w = t.wrapper();
+    assert_eq!(w.topic_config_table.len(), 9);
+    let json = serde_json::to_string(&w).unwrap();
+
+    let mut fresh = table();
+    let mut loaded: TopicConfigSerializeWrapper = serde_json::from_str(&json).unwrap();
+    // The file changed a built-in: the stored entry wins.
+    loaded
+        .topic_config_table
+        .insert("TBW102".into(), topic_with("TBW102", 4, 7));
+    loaded.topic_config_table.remove("BenchmarkTest");
+    fresh.load(loaded);
+    assert_eq!(fresh.get("T").unwrap().read_queue_nums, 4);
+    assert_eq!(fresh.get("TBW102").unwrap().read_queue_nums, 4);
+    assert!(
+        fresh.contains("BenchmarkTest"),
+        "built-ins the file lacks stay"
+    );
+    assert_eq!(
+        fresh.data_version(),
+        DataVersion {
+            counter: 1,
+            timestamp: 2000
+        }
+    );
+}
