@@ -39,6 +39,12 @@ pub enum ServiceError {
     /// The store refuses writes (disk full, shutting down, slave).
     #[error("{0}")]
     ServiceNotAvailable(String),
+    /// A pull without its own subscription from a group that registered none for the topic.
+    #[error("{0}")]
+    SubscriptionNotExist(String),
+    /// The registered subscription is older than the pull's.
+    #[error("{0}")]
+    SubscriptionNotLatest(String),
     /// The consumer group is unknown and auto-creation is off.
     #[error("{0}")]
     SubscriptionGroupNotExist(String),
@@ -68,6 +74,8 @@ impl ServiceError {
             ServiceError::MessageIllegal(_) => rc::MESSAGE_ILLEGAL,
             ServiceError::ServiceNotAvailable(_) => rc::SERVICE_NOT_AVAILABLE,
             ServiceError::SubscriptionGroupNotExist(_) => rc::SUBSCRIPTION_GROUP_NOT_EXIST,
+            ServiceError::SubscriptionNotExist(_) => rc::SUBSCRIPTION_NOT_EXIST,
+            ServiceError::SubscriptionNotLatest(_) => rc::SUBSCRIPTION_NOT_LATEST,
         }
     }
 
@@ -102,6 +110,9 @@ mod tests {
         assert!(e.to_string().contains("96%"));
         assert_eq!(ServiceError::NoPermission("x".into()).code(), 16);
         assert_eq!(ServiceError::MessageIllegal("x".into()).code(), 13);
-        assert_eq!(ServiceError::SubscriptionGroupNotExist("x".into()).code(), 26);
+        assert_eq!(
+            ServiceError::SubscriptionGroupNotExist("x".into()).code(),
+            26
+        );
     }
 }

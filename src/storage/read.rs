@@ -17,6 +17,19 @@ impl MessageStore {
         behind < self.memory_bytes / 100 * self.cfg.access_message_in_memory_max_ratio
     }
 
+    /// Whether the message at logical `offset` of a queue exists and has left the in-memory window
+    /// (Java's `checkInDiskByConsumeOffset`, used by QUERY_CONSUMER_OFFSET). False when there is no
+    /// such message.
+    pub fn offset_on_disk(&self, topic: &str, queue_id: i32, offset: i64) -> bool {
+        let Some(cq) = self.find_queue(topic, queue_id) else {
+            return false;
+        };
+        match cq.get(offset.max(0) as u64) {
+            Some(u) if u.is_message() => !self.in_memory(u.phys_offset as u64),
+            _ => false,
+        }
+    }
+
     /// Read up to `max_msgs` messages of a queue from `offset` (protocol.md §7.3 and §6.3 caps).
     pub fn get_message(
         &self,

@@ -83,11 +83,12 @@ impl BrokerCtx {
     /// Subscription groups changed: persist them.
     pub fn groups_changed(&self) {
         let w = self.groups.read().wrapper();
-        self.persister
-            .submit(PersistJob::Groups(crate::storage::metadata::SubscriptionGroupFile {
+        self.persister.submit(PersistJob::Groups(
+            crate::storage::metadata::SubscriptionGroupFile {
                 data_version: w.data_version,
                 subscription_group_table: w.subscription_group_table,
-            }));
+            },
+        ));
     }
 
     /// Snapshot consumer offsets to disk (periodic, and at shutdown).

@@ -38,7 +38,11 @@ pub struct HeartbeatActor {
 }
 
 impl HeartbeatActor {
-    pub fn new(groups: Arc<RwLock<SubscriptionGroupTable>>, scan_interval: Duration, expiry: Duration) -> Self {
+    pub fn new(
+        groups: Arc<RwLock<SubscriptionGroupTable>>,
+        scan_interval: Duration,
+        expiry: Duration,
+    ) -> Self {
         HeartbeatActor {
             table: ClientTable::new(),
             conns: HashMap::new(),
@@ -86,7 +90,10 @@ impl Actor for HeartbeatActor {
         ctx.run_interval(self.scan_interval, |act, _ctx| {
             let expired = act.table.scan_expired(now_ms(), act.expiry_ms);
             for conn in &expired.conns {
-                info!(conn, "client expired: no heartbeat within the expiry time; closing");
+                info!(
+                    conn,
+                    "client expired: no heartbeat within the expiry time; closing"
+                );
                 if let Some(addr) = act.conns.remove(conn) {
                     addr.do_send(Close);
                 }

@@ -1,3 +1,20 @@
-//! The broker. For now only the plain logic its actors will wrap; the actix shells come later.
+//! The broker: actix shells over the plain logic in `logic/`.
+//!
+//! Threads: connections live on the I/O arbiters (one actor each); the send and pull handlers run
+//! there and call the store directly. The control arbiter (the system's) hosts the
+//! `HeartbeatActor`, `ScheduleActor` and `Registrar`; `QueueActor`s live on the I/O arbiters. The
+//! store's own threads (flush, dispatch, allocation, retention) and the metadata `Persister` do
+//! all blocking I/O.
 
+pub mod context;
+pub mod dispatch;
+pub mod handlers;
+pub mod heartbeat;
 pub mod logic;
+pub mod persist;
+pub mod queue;
+pub mod registrar;
+pub mod schedule;
+pub mod startup;
+
+pub use startup::{start, BrokerHandle, StartError};

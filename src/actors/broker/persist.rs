@@ -3,12 +3,8 @@
 //! snapshot and go on; the thread writes each file atomically (temp file, fsync, rename, `.bak`).
 //! Snapshots of the same file that queue up are coalesced: only the newest is written.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::thread::JoinHandle;
-
 use crossbeam_channel::{unbounded, Receiver, Sender};
-use parking_lot::Mutex;
+use std::collections::BTreeMap;
 use tracing::warn;
 
 use crate::storage::metadata::{
@@ -37,23 +33,20 @@ impl PersistJob {
     }
 }
 
+/// Handle to the persister thread (which ends when every handle is dropped).
 #[derive(Clone)]
 pub struct Persister {
     tx: Sender<PersistJob>,
-    thread: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl Persister {
     pub fn start(files: MetadataFiles) -> Persister {
         let (tx, rx) = unbounded();
-        let handle = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("metadata-persist".into())
             .spawn(move || run(files, rx))
             .expect("spawn persister thread");
-        Persister {
-            tx,
-            thread: Arc::new(Mutex::new(Some(handle))),
-        }
+        Persister { tx }
     }
 
     pub fn submit(&self, job: PersistJob) {

@@ -17,7 +17,9 @@ use tracing::{debug, info, warn};
 use crate::actors::net::client::RemotingClient;
 use crate::protocol::body::RegisterBrokerBody;
 use crate::protocol::codes::{request_code, response_code};
-use crate::protocol::headers::namesrv::{RegisterBrokerRequestHeader, UnRegisterBrokerRequestHeader};
+use crate::protocol::headers::namesrv::{
+    RegisterBrokerRequestHeader, UnRegisterBrokerRequestHeader,
+};
 use crate::protocol::RemotingCommand;
 
 /// Produces the current registration body (topics and data version).
@@ -45,7 +47,12 @@ pub struct Registrar {
 }
 
 impl Registrar {
-    pub fn new(namesrvs: Vec<String>, identity: Identity, body: BodySource, period: Duration) -> Self {
+    pub fn new(
+        namesrvs: Vec<String>,
+        identity: Identity,
+        body: BodySource,
+        period: Duration,
+    ) -> Self {
         Registrar {
             namesrvs,
             clients: HashMap::new(),
@@ -85,11 +92,20 @@ impl Registrar {
         let fut = async move {
             let client = match existing {
                 Some(c) => c,
-                None => RemotingClient::connect(&addr, RPC_TIMEOUT, None).await.map_err(|e| e.to_string())?,
+                None => RemotingClient::connect(&addr, RPC_TIMEOUT, None)
+                    .await
+                    .map_err(|e| e.to_string())?,
             };
-            let resp = client.call(req, RPC_TIMEOUT).await.map_err(|e| e.to_string())?;
+            let resp = client
+                .call(req, RPC_TIMEOUT)
+                .await
+                .map_err(|e| e.to_string())?;
             if resp.code != response_code::SUCCESS {
-                return Err(format!("code {}: {}", resp.code, resp.remark.unwrap_or_default()));
+                return Err(format!(
+                    "code {}: {}",
+                    resp.code,
+                    resp.remark.unwrap_or_default()
+                ));
             }
             Ok::<_, String>((addr, client))
         };

@@ -11,7 +11,9 @@ use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::heartbeat::{GetConsumerConnection, GroupsSubscribing};
 use crate::actors::namesrv::now_ms;
 use crate::error::ServiceError;
-use crate::protocol::body::broker::{ConsumeStats, MessageQueue, OffsetWrapper, TopicOffset, TopicStatsTable};
+use crate::protocol::body::broker::{
+    ConsumeStats, MessageQueue, OffsetWrapper, TopicOffset, TopicStatsTable,
+};
 use crate::protocol::body::{KvTable, SubscriptionGroupConfig, TopicConfig};
 use crate::protocol::headers::admin::{
     CreateTopicRequestHeader, DeleteTopicRequestHeader, GetConsumeStatsRequestHeader,
@@ -30,7 +32,8 @@ pub fn create_topic(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         topic_sys_flag: h.topic_sys_flag.unwrap_or(0),
         write_queue_nums: h.write_queue_nums,
     };
-    if config.read_queue_nums <= 0 || config.write_queue_nums <= 0 || config.read_queue_nums > 1024 {
+    if config.read_queue_nums <= 0 || config.write_queue_nums <= 0 || config.read_queue_nums > 1024
+    {
         return Err(ServiceError::System(format!(
             "illegal queue numbers: read {} write {}",
             config.read_queue_nums, config.write_queue_nums
@@ -58,7 +61,9 @@ pub fn create_group(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     let config: SubscriptionGroupConfig = serde_json::from_slice(&req.body)
         .map_err(|e| ProtocolError::MalformedBody(format!("subscription group config: {e}")))?;
     if config.group_name.trim().is_empty() {
-        return Err(ServiceError::System("the subscription group name is blank".into()));
+        return Err(ServiceError::System(
+            "the subscription group name is blank".into(),
+        ));
     }
     ctx.groups.write().update(config, now_ms());
     ctx.groups_changed();
@@ -77,16 +82,37 @@ pub fn runtime_info(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         table.insert(k.to_string(), v);
     };
     put("brokerVersionDesc", "V4_9_8".into());
-    put("brokerVersion", crate::protocol::command::OUR_VERSION.to_string());
+    put(
+        "brokerVersion",
+        crate::protocol::command::OUR_VERSION.to_string(),
+    );
     put("bootTimestamp", ctx.started_ms.to_string());
     put("runtime", format!("{} ms", now_ms() - ctx.started_ms));
-    put("msgPutTotalTodayNow", s.put_messages.load(Ordering::Relaxed).to_string());
-    put("msgGetTotalTodayNow", s.get_messages.load(Ordering::Relaxed).to_string());
-    put("putBytesTotal", s.put_bytes.load(Ordering::Relaxed).to_string());
+    put(
+        "msgPutTotalTodayNow",
+        s.put_messages.load(Ordering::Relaxed).to_string(),
+    );
+    put(
+        "msgGetTotalTodayNow",
+        s.get_messages.load(Ordering::Relaxed).to_string(),
+    );
+    put(
+        "putBytesTotal",
+        s.put_bytes.load(Ordering::Relaxed).to_string(),
+    );
     put("sendThreadPoolQueueHeadWaitTimeMills", "0".into());
-    put("busyRejections", s.busy_rejections.load(Ordering::Relaxed).to_string());
-    put("commitLogMinOffset", ctx.store.commit_log_min_offset().to_string());
-    put("commitLogMaxOffset", ctx.store.commit_log_max_offset().to_string());
+    put(
+        "busyRejections",
+        s.busy_rejections.load(Ordering::Relaxed).to_string(),
+    );
+    put(
+        "commitLogMinOffset",
+        ctx.store.commit_log_min_offset().to_string(),
+    );
+    put(
+        "commitLogMaxOffset",
+        ctx.store.commit_log_max_offset().to_string(),
+    );
     put("brokerName", ctx.cfg.broker_name.clone());
     put("brokerRole", ctx.cfg.broker_role.clone());
     put(
@@ -144,7 +170,12 @@ pub async fn consume_stats(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> Handl
     let h: GetConsumeStatsRequestHeader = req.header()?;
     let topics: Vec<String> = match h.topic.as_deref().map(str::trim) {
         Some(t) if !t.is_empty() => vec![t.to_string()],
-        _ => ctx.offsets.lock().topics_of_group(&h.consumer_group).into_iter().collect(),
+        _ => ctx
+            .offsets
+            .lock()
+            .topics_of_group(&h.consumer_group)
+            .into_iter()
+            .collect(),
     };
     let mut stats = ConsumeStats::default();
     for topic in topics {
@@ -158,15 +189,25 @@ pub async fn consume_stats(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> Handl
             .await
             .map_err(mailbox)?
             .contains(&h.consumer_group);
-        let has_offsets = ctx.offsets.lock().query_all(&h.consumer_group, &topic).is_some();
+        let has_offsets = ctx
+            .offsets
+            .lock()
+            .query_all(&h.consumer_group, &topic)
+            .is_some();
         if !subscribed && !has_offsets {
             continue;
         }
         for q in 0..config.write_queue_nums {
             let broker_offset = ctx.store.max_offset(&topic, q);
-            let consumer_offset = ctx.offsets.lock().query(&h.consumer_group, &topic, q).unwrap_or(0);
+            let consumer_offset = ctx
+                .offsets
+                .lock()
+                .query(&h.consumer_group, &topic, q)
+                .unwrap_or(0);
             let last_timestamp = if consumer_offset > 0 {
-                ctx.store.store_time(&topic, q, consumer_offset - 1).unwrap_or(0)
+                ctx.store
+                    .store_time(&topic, q, consumer_offset - 1)
+                    .unwrap_or(0)
             } else {
                 0
             };

@@ -15,7 +15,9 @@ use crate::actors::net::ConnInfo;
 use crate::error::ServiceError;
 use crate::protocol::body::broker::GetConsumerListByGroupResponseBody;
 use crate::protocol::body::heartbeat::HeartbeatData;
-use crate::protocol::headers::client::{GetConsumerListByGroupRequestHeader, UnregisterClientRequestHeader};
+use crate::protocol::headers::client::{
+    GetConsumerListByGroupRequestHeader, UnregisterClientRequestHeader,
+};
 use crate::protocol::RemotingCommand;
 
 fn client_info(req: &RemotingCommand, conn: &ConnInfo, client_id: String) -> ClientInfo {
@@ -28,7 +30,11 @@ fn client_info(req: &RemotingCommand, conn: &ConnInfo, client_id: String) -> Cli
     }
 }
 
-pub async fn heartbeat(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnInfo) -> HandlerResult {
+pub async fn heartbeat(
+    ctx: &Arc<BrokerCtx>,
+    req: &RemotingCommand,
+    conn: &ConnInfo,
+) -> HandlerResult {
     let data = HeartbeatData::decode(&req.body)?;
     let now = now_ms();
     let mut topics_changed = false;
@@ -39,10 +45,12 @@ pub async fn heartbeat(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnI
                 if was_created {
                     ctx.groups_changed();
                 }
-                let (_, t) = ctx
-                    .topics
-                    .write()
-                    .ensure_retry_topic(&c.group_name, group.retry_queue_nums, 0, now);
+                let (_, t) = ctx.topics.write().ensure_retry_topic(
+                    &c.group_name,
+                    group.retry_queue_nums,
+                    0,
+                    now,
+                );
                 topics_changed |= t;
             }
             None => {
@@ -68,7 +76,11 @@ pub async fn heartbeat(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnI
     Ok(ok(req))
 }
 
-pub async fn unregister(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnInfo) -> HandlerResult {
+pub async fn unregister(
+    ctx: &Arc<BrokerCtx>,
+    req: &RemotingCommand,
+    conn: &ConnInfo,
+) -> HandlerResult {
     let h: UnregisterClientRequestHeader = req.header()?;
     ctx.heartbeat
         .send(UnregisterClient {
@@ -95,7 +107,9 @@ pub async fn consumer_list(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> Handl
             h.consumer_group
         )));
     }
-    Ok(ok(req).with_body(json_body(&GetConsumerListByGroupResponseBody {
-        consumer_id_list: ids,
-    })))
+    Ok(
+        ok(req).with_body(json_body(&GetConsumerListByGroupResponseBody {
+            consumer_id_list: ids,
+        })),
+    )
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::{ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
+use crate::actors::broker::logic::pull_result::{query_offset_answer, OffsetQueryAnswer};
 use crate::error::ServiceError;
 use crate::protocol::headers::offset::{
     OffsetResponseHeader, QueryConsumerOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
@@ -13,16 +14,22 @@ use crate::protocol::RemotingCommand;
 
 pub fn query(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let h: QueryConsumerOffsetRequestHeader = req.header()?;
-    if let Some(offset) = ctx.offsets.lock().query(&h.consumer_group, &h.topic, h.queue_id) {
-        return Ok(ok(req).with_header(&OffsetResponseHeader { offset }));
-    }
+    let stored = ctx
+        .offsets
+        .lock()
+        .query(&h.consumer_group, &h.topic, h.queue_id);
     // No committed offset: SUCCESS with 0 while the queue still starts at 0 and its first message
-    // is in memory (a new group then reads a fresh queue from its start), else QUERY_NOT_FOUND.
+    // is not on disk (a new group then reads a fresh queue from its start), else QUERY_NOT_FOUND.
     let min = ctx.store.min_offset(&h.topic, h.queue_id);
-    if min <= 0 && ctx.store.is_in_memory(&h.topic, h.queue_id, 0) {
-        return Ok(ok(req).with_header(&OffsetResponseHeader { offset: 0 }));
+    let on_disk = stored.is_none() && ctx.store.offset_on_disk(&h.topic, h.queue_id, 0);
+    match query_offset_answer(stored, min, on_disk) {
+        OffsetQueryAnswer::Offset(offset) => {
+            Ok(ok(req).with_header(&OffsetResponseHeader { offset }))
+        }
+        OffsetQueryAnswer::NotFound => Err(ServiceError::NotFound(
+            "Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first".into(),
+        )),
     }
-    Err(ServiceError::NotFound("Not found, V3_0_6_SNAPSHOT maybe this group consumer boot first".into()))
 }
 
 pub fn update(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {

@@ -8,7 +8,9 @@ use bytes::BytesMut;
 use super::{ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
 use crate::error::ServiceError;
-use crate::protocol::headers::query::{QueryMessageRequestHeader, QueryMessageResponseHeader, ViewMessageRequestHeader};
+use crate::protocol::headers::query::{
+    QueryMessageRequestHeader, QueryMessageResponseHeader, ViewMessageRequestHeader,
+};
 use crate::protocol::RemotingCommand;
 
 /// UNIQ_KEY queries return at most this many (Java's `defaultQueryMaxNum`).
@@ -16,10 +18,9 @@ const DEFAULT_QUERY_MAX_NUM: usize = 32;
 
 pub fn view(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let h: ViewMessageRequestHeader = req.header()?;
-    let record = ctx
-        .store
-        .lookup(h.offset)
-        .ok_or_else(|| ServiceError::System(format!("can not find message by the offset, {}", h.offset)))?;
+    let record = ctx.store.lookup(h.offset).ok_or_else(|| {
+        ServiceError::System(format!("can not find message by the offset, {}", h.offset))
+    })?;
     Ok(ok(req).with_body(record))
 }
 

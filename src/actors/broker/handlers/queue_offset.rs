@@ -8,8 +8,9 @@ use crate::actors::broker::context::BrokerCtx;
 use crate::error::ServiceError;
 use crate::protocol::codes::request_code;
 use crate::protocol::headers::offset::{
-    GetEarliestMsgStoretimeRequestHeader, GetEarliestMsgStoretimeResponseHeader, GetMaxOffsetRequestHeader,
-    GetMinOffsetRequestHeader, OffsetResponseHeader, SearchOffsetRequestHeader,
+    GetEarliestMsgStoretimeRequestHeader, GetEarliestMsgStoretimeResponseHeader,
+    GetMaxOffsetRequestHeader, GetMinOffsetRequestHeader, OffsetResponseHeader,
+    SearchOffsetRequestHeader,
 };
 use crate::protocol::RemotingCommand;
 
@@ -36,7 +37,9 @@ pub fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
                     h.queue_id, h.topic
                 ))
             })?;
-            return Ok(ok(req).with_header(&GetEarliestMsgStoretimeResponseHeader { timestamp: ts }));
+            return Ok(
+                ok(req).with_header(&GetEarliestMsgStoretimeResponseHeader { timestamp: ts })
+            );
         }
     };
     Ok(ok(req).with_header(&OffsetResponseHeader { offset }))

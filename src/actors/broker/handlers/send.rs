@@ -13,24 +13,35 @@ use rand::Rng;
 
 use super::HandlerResult;
 use crate::actors::broker::context::BrokerCtx;
-use crate::actors::broker::logic::retry::{max_reconsume_times, retry_group, retry_topic_send, RetrySend};
+use crate::actors::broker::logic::retry::{
+    max_reconsume_times, retry_group, retry_topic_send, RetrySend,
+};
 use crate::actors::broker::logic::topics::SCHEDULE_TOPIC;
 use crate::actors::namesrv::now_ms;
 use crate::actors::net::ConnInfo;
 use crate::error::ServiceError;
 use crate::protocol::body::perm;
 use crate::protocol::codes::{message_sys_flag, request_code, response_code};
-use crate::protocol::headers::send::{send_request_header, SendMessageRequestHeader, SendMessageResponseHeader};
+use crate::protocol::headers::send::{
+    send_request_header, SendMessageRequestHeader, SendMessageResponseHeader,
+};
 use crate::protocol::message::properties::{self as prop, Properties};
 use crate::protocol::message::MAX_TOPIC_LEN;
 use crate::protocol::RemotingCommand;
 use crate::storage::{MessageBatchToStore, MessageToStore, PutResult, StoreError};
 
-pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnInfo, received: Instant) -> HandlerResult {
+pub async fn handle(
+    ctx: &Arc<BrokerCtx>,
+    req: &RemotingCommand,
+    conn: &ConnInfo,
+    received: Instant,
+) -> HandlerResult {
     let h = send_request_header(req.code, &req.ext_fields)?;
     let waited = received.elapsed().as_millis() as u64;
     if waited > ctx.cfg.wait_time_mills_in_send_queue {
-        ctx.stats.busy_rejections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ctx.stats
+            .busy_rejections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         return Err(ServiceError::Busy(format!(
             "[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: {waited}ms"
         )));
@@ -51,24 +62,37 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnInfo
         Ok(()) => (response_code::SUCCESS, None),
         Err(StoreError::FlushTimeout { timeout_ms }) => (
             response_code::FLUSH_DISK_TIMEOUT,
-            Some(format!("the message is stored but its flush did not finish within {timeout_ms} ms")),
+            Some(format!(
+                "the message is stored but its flush did not finish within {timeout_ms} ms"
+            )),
         ),
         Err(e) => return Err(e.into()),
     };
-    ctx.stats.put_messages.fetch_add(result.1.msg_count as u64, std::sync::atomic::Ordering::Relaxed);
-    ctx.stats.put_bytes.fetch_add(result.1.wrote_bytes as u64, std::sync::atomic::Ordering::Relaxed);
-    Ok(req.response_to(code, remark).with_header(&SendMessageResponseHeader {
-        msg_id: result.1.msg_id.clone(),
-        queue_id: result.0,
-        queue_offset: result.1.queue_offset,
-        transaction_id: None,
-        region: ctx.cfg.region_id.clone(),
-        trace_on: ctx.cfg.trace_on,
-    }))
+    ctx.stats.put_messages.fetch_add(
+        result.1.msg_count as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    ctx.stats.put_bytes.fetch_add(
+        result.1.wrote_bytes as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    Ok(req
+        .response_to(code, remark)
+        .with_header(&SendMessageResponseHeader {
+            msg_id: result.1.msg_id.clone(),
+            queue_id: result.0,
+            queue_offset: result.1.queue_offset,
+            transaction_id: None,
+            region: ctx.cfg.region_id.clone(),
+            trace_on: ctx.cfg.trace_on,
+        }))
 }
 
 /// Topic checks, auto-creation and queue choice. Returns the topic and the queue to write.
-fn resolve_topic_and_queue(ctx: &BrokerCtx, h: &SendMessageRequestHeader) -> Result<(String, i32), ServiceError> {
+fn resolve_topic_and_queue(
+    ctx: &BrokerCtx,
+    h: &SendMessageRequestHeader,
+) -> Result<(String, i32), ServiceError> {
     let now = now_ms();
     {
         let topics = ctx.topics.read();
@@ -82,8 +106,16 @@ fn resolve_topic_and_queue(ctx: &BrokerCtx, h: &SendMessageRequestHeader) -> Res
             let created = if is_retry {
                 // A retry topic appears on a consumer's heartbeat; a send to one we lack creates it.
                 let group = retry_group(&h.topic).unwrap_or_default().to_string();
-                let queues = ctx.groups.read().get(&group).map(|g| g.retry_queue_nums).unwrap_or(1);
-                Ok(ctx.topics.write().ensure_retry_topic(&group, queues, 0, now))
+                let queues = ctx
+                    .groups
+                    .read()
+                    .get(&group)
+                    .map(|g| g.retry_queue_nums)
+                    .unwrap_or(1);
+                Ok(ctx
+                    .topics
+                    .write()
+                    .ensure_retry_topic(&group, queues, 0, now))
             } else {
                 ctx.topics.write().create_on_send(
                     &h.topic,
@@ -153,7 +185,10 @@ fn put_single(
     let tx_type = message_sys_flag::transaction_value(h.sys_flag);
     let (mut props, wait) = stored_properties(ctx, h.properties.as_deref());
     if tx_type == message_sys_flag::TRANSACTION_PREPARED_TYPE
-        || props.get(prop::TRAN_MSG).map(|v| v.eq_ignore_ascii_case("true")) == Some(true)
+        || props
+            .get(prop::TRAN_MSG)
+            .map(|v| v.eq_ignore_ascii_case("true"))
+            == Some(true)
     {
         return Err(ServiceError::NoPermission(
             "transactional (half) messages are not supported by this broker yet".into(),
@@ -170,9 +205,16 @@ fn put_single(
 
     // A send to %RETRY%<group> at or past the group's limit goes to the DLQ.
     if let Some(group) = retry_group(&topic) {
-        let retry_max = ctx.groups.read().get(group).map(|g| g.retry_max_times).unwrap_or(16);
+        let retry_max = ctx
+            .groups
+            .read()
+            .get(group)
+            .map(|g| g.retry_max_times)
+            .unwrap_or(16);
         let max = max_reconsume_times(retry_max, h.max_reconsume_times, req.version);
-        if let RetrySend::DeadLetter { topic: dlq } = retry_topic_send(group, h.reconsume_times, max) {
+        if let RetrySend::DeadLetter { topic: dlq } =
+            retry_topic_send(group, h.reconsume_times, max)
+        {
             let (_, created) = ctx.topics.write().ensure_dlq_topic(group, now_ms());
             if created {
                 ctx.topics_changed();
@@ -184,20 +226,33 @@ fn put_single(
     }
 
     // A delay level diverts the message to SCHEDULE_TOPIC_XXXX until it is due.
-    let delay_level: i32 = props.get(prop::DELAY).and_then(|d| d.trim().parse().ok()).unwrap_or(0);
-    if delay_level > 0 && tx_type != message_sys_flag::TRANSACTION_ROLLBACK_TYPE {
-        let level = ctx.delay.clamp(delay_level);
-        props.insert(prop::DELAY, &level.to_string());
-        props.insert(prop::REAL_TOPIC, &msg.topic);
-        props.insert(prop::REAL_QID, &msg.queue_id.to_string());
-        msg.tags_code = Some(ctx.delay.deliver_at(now_ms(), level));
-        msg.topic = SCHEDULE_TOPIC.to_string();
-        msg.queue_id = ctx.delay.queue_id(level);
+    if tx_type != message_sys_flag::TRANSACTION_ROLLBACK_TYPE {
+        divert_if_delayed(ctx, &mut msg, &mut props);
     }
     msg.properties = props.encode();
     let answered_queue = queue_id;
     let put = ctx.store.put_message(msg)?;
     Ok((answered_queue, put))
+}
+
+/// The broker's delay rule: a message with a DELAY level is stored in SCHEDULE_TOPIC_XXXX, queue
+/// `level - 1`, with its real topic and queue in REAL_TOPIC / REAL_QID and its delivery time as the
+/// consume-queue tags code; the schedule actor moves it back when due. Levels past the last clamp.
+pub fn divert_if_delayed(ctx: &BrokerCtx, msg: &mut MessageToStore, props: &mut Properties) {
+    let level: i32 = props
+        .get(prop::DELAY)
+        .and_then(|d| d.trim().parse().ok())
+        .unwrap_or(0);
+    if level <= 0 {
+        return;
+    }
+    let level = ctx.delay.clamp(level);
+    props.insert(prop::DELAY, &level.to_string());
+    props.insert(prop::REAL_TOPIC, &msg.topic);
+    props.insert(prop::REAL_QID, &msg.queue_id.to_string());
+    msg.tags_code = Some(ctx.delay.deliver_at(now_ms(), level));
+    msg.topic = SCHEDULE_TOPIC.to_string();
+    msg.queue_id = ctx.delay.queue_id(level);
 }
 
 fn put_batch(
@@ -214,7 +269,9 @@ fn put_batch(
         )));
     }
     if retry_group(topic).is_some() {
-        return Err(ServiceError::System("batch request does not support retry group".into()));
+        return Err(ServiceError::System(
+            "batch request does not support retry group".into(),
+        ));
     }
     let (props, wait) = stored_properties(ctx, h.properties.as_deref());
     if props.get(prop::DELAY).is_some() {

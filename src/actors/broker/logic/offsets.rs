@@ -42,6 +42,17 @@ impl ConsumerOffsetTable {
         Self::default()
     }
 
+    /// A table holding `table` (`"topic@group"` -> queue -> offset), as read from
+    /// `consumerOffset.json`.
+    pub fn from_table(table: BTreeMap<String, BTreeMap<i32, i64>>) -> Self {
+        ConsumerOffsetTable { table }
+    }
+
+    /// A copy of the whole table, for persisting.
+    pub fn snapshot(&self) -> BTreeMap<String, BTreeMap<i32, i64>> {
+        self.table.clone()
+    }
+
     /// Store `offset` for the group on one queue (UPDATE_CONSUMER_OFFSET, pull commit flag).
     pub fn commit(&mut self, group: &str, topic: &str, queue_id: i32, offset: i64) {
         self.table

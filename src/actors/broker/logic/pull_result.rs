@@ -12,34 +12,20 @@
 
 use crate::protocol::codes::response_code;
 
-/// Mirror of the store's `GetMessageStatus`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GetStatus {
-    Found,
-    NoMatchedMessage,
-    NoMessageInQueue,
-    OffsetTooSmall,
-    OffsetOverflowOne,
-    OffsetOverflowBadly,
-    OffsetFoundNull,
-    MessageWasRemoving,
-    NoMatchedLogicQueue,
-}
+pub use crate::storage::GetStatus;
 
-impl GetStatus {
-    /// Java's name (sent as the pull response's remark).
-    pub fn name(self) -> &'static str {
-        match self {
-            GetStatus::Found => "FOUND",
-            GetStatus::NoMatchedMessage => "NO_MATCHED_MESSAGE",
-            GetStatus::NoMessageInQueue => "NO_MESSAGE_IN_QUEUE",
-            GetStatus::OffsetTooSmall => "OFFSET_TOO_SMALL",
-            GetStatus::OffsetOverflowOne => "OFFSET_OVERFLOW_ONE",
-            GetStatus::OffsetOverflowBadly => "OFFSET_OVERFLOW_BADLY",
-            GetStatus::OffsetFoundNull => "OFFSET_FOUND_NULL",
-            GetStatus::MessageWasRemoving => "MESSAGE_WAS_REMOVING",
-            GetStatus::NoMatchedLogicQueue => "NO_MATCHED_LOGIC_QUEUE",
-        }
+/// Java's name of a status (sent as the pull response's remark).
+pub fn status_name(status: GetStatus) -> &'static str {
+    match status {
+        GetStatus::Found => "FOUND",
+        GetStatus::NoMatchedMessage => "NO_MATCHED_MESSAGE",
+        GetStatus::NoMessageInQueue => "NO_MESSAGE_IN_QUEUE",
+        GetStatus::OffsetTooSmall => "OFFSET_TOO_SMALL",
+        GetStatus::OffsetOverflowOne => "OFFSET_OVERFLOW_ONE",
+        GetStatus::OffsetOverflowBadly => "OFFSET_OVERFLOW_BADLY",
+        GetStatus::OffsetFoundNull => "OFFSET_FOUND_NULL",
+        GetStatus::MessageWasRemoving => "MESSAGE_WAS_REMOVING",
+        GetStatus::NoMatchedLogicQueue => "NO_MATCHED_LOGIC_QUEUE",
     }
 }
 
@@ -115,7 +101,7 @@ pub fn pull_answer(read: &StoreRead, correct_offsets: bool) -> PullAnswer {
         suggest_which_broker_id: 0,
         long_poll: code == response_code::PULL_NOT_FOUND,
         offset_moved_event,
-        remark: read.status.name(),
+        remark: status_name(read.status),
     }
 }
 

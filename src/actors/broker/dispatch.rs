@@ -1,0 +1,104 @@
+//! The broker's dispatch table: request code -> handler file. Runs on the connection's arbiter.
+//! Counts requests in flight so a graceful shutdown can wait for them.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
+
+use super::context::BrokerCtx;
+use super::handlers::{
+    admin, client, consumer_offset, lock, pull, query, queue_offset, send, send_back, HandlerResult,
+};
+use super::heartbeat::ConnectionGone;
+use crate::actors::net::{ConnInfo, Dispatch};
+use crate::error::ServiceError;
+use crate::protocol::codes::request_code as code;
+use crate::protocol::RemotingCommand;
+
+pub struct BrokerDispatch {
+    ctx: Arc<BrokerCtx>,
+    inflight: Arc<AtomicUsize>,
+}
+
+impl BrokerDispatch {
+    pub fn new(ctx: Arc<BrokerCtx>, inflight: Arc<AtomicUsize>) -> Self {
+        BrokerDispatch { ctx, inflight }
+    }
+}
+
+struct InflightGuard(Arc<AtomicUsize>);
+
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+async fn route(
+    ctx: &Arc<BrokerCtx>,
+    req: &RemotingCommand,
+    conn: &ConnInfo,
+    received: Instant,
+) -> HandlerResult {
+    match req.code {
+        code::SEND_MESSAGE | code::SEND_MESSAGE_V2 | code::SEND_BATCH_MESSAGE => {
+            send::handle(ctx, req, conn, received).await
+        }
+        code::PULL_MESSAGE => pull::handle(ctx, req).await,
+        code::QUERY_MESSAGE => query::query(ctx, req),
+        code::VIEW_MESSAGE_BY_ID => query::view(ctx, req),
+        code::QUERY_CONSUMER_OFFSET => consumer_offset::query(ctx, req),
+        code::UPDATE_CONSUMER_OFFSET => consumer_offset::update(ctx, req),
+        code::GET_MAX_OFFSET
+        | code::GET_MIN_OFFSET
+        | code::SEARCH_OFFSET_BY_TIMESTAMP
+        | code::GET_EARLIEST_MSG_STORETIME => queue_offset::handle(ctx, req),
+        code::HEART_BEAT => client::heartbeat(ctx, req, conn).await,
+        code::UNREGISTER_CLIENT => client::unregister(ctx, req, conn).await,
+        code::GET_CONSUMER_LIST_BY_GROUP => client::consumer_list(ctx, req).await,
+        code::CONSUMER_SEND_MSG_BACK => send_back::handle(ctx, req).await,
+        code::LOCK_BATCH_MQ => lock::lock(ctx, req),
+        code::UNLOCK_BATCH_MQ => lock::unlock(ctx, req),
+        code::UPDATE_AND_CREATE_TOPIC => admin::create_topic(ctx, req),
+        code::DELETE_TOPIC_IN_BROKER => admin::delete_topic(ctx, req),
+        code::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => admin::create_group(ctx, req),
+        code::GET_ALL_TOPIC_CONFIG => admin::all_topic_config(ctx, req),
+        code::GET_BROKER_RUNTIME_INFO => admin::runtime_info(ctx, req),
+        code::GET_TOPIC_STATS_INFO => admin::topic_stats(ctx, req),
+        code::GET_CONSUMER_CONNECTION_LIST => admin::consumer_connections(ctx, req).await,
+        code::GET_CONSUME_STATS => admin::consume_stats(ctx, req).await,
+        other => Err(ServiceError::NotSupported(other)),
+    }
+}
+
+impl Dispatch for BrokerDispatch {
+    fn dispatch(
+        &self,
+        req: RemotingCommand,
+        conn: &ConnInfo,
+    ) -> LocalBoxFuture<'static, Option<RemotingCommand>> {
+        let received = Instant::now();
+        self.inflight.fetch_add(1, Ordering::AcqRel);
+        let guard = InflightGuard(self.inflight.clone());
+        let ctx = self.ctx.clone();
+        let conn = conn.clone();
+        async move {
+            let _guard = guard;
+            let resp = route(&ctx, &req, &conn, received)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::debug!(code = req.code, error = %e, "request failed");
+                    e.into_response(&req)
+                });
+            (!req.is_oneway()).then_some(resp)
+        }
+        .boxed_local()
+    }
+
+    fn connection_closed(&self, conn: &ConnInfo) {
+        self.ctx.heartbeat.do_send(ConnectionGone(conn.id));
+    }
+}

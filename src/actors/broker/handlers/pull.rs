@@ -1,0 +1,226 @@
+//! PULL_MESSAGE (11), with long polling.
+//!
+//! On the connection's arbiter: check group, topic and queue; pick the tag filter (the request's
+//! own subscription, or the one the group registered by heartbeat); read from the store with the
+//! tag-hash filter, then drop hash collisions by an exact tag check; map the store status to the
+//! pull answer. If nothing is there and the consumer allows suspension, park the pull with the
+//! queue's `QueueActor` and read again when woken or when the hold time ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::sync::oneshot;
+
+use super::{mailbox, HandlerResult};
+use crate::actors::broker::context::BrokerCtx;
+use crate::actors::broker::heartbeat::GetSubscription;
+use crate::actors::broker::logic::filter::TagFilter;
+use crate::actors::broker::logic::pull_result::{pull_answer, GetStatus, StoreRead};
+use crate::actors::broker::queue::HoldPull;
+use crate::actors::namesrv::now_ms;
+use crate::error::ServiceError;
+use crate::protocol::body::perm;
+use crate::protocol::codes::{pull_sys_flag, response_code};
+use crate::protocol::headers::pull::{PullMessageRequestHeader, PullMessageResponseHeader};
+use crate::protocol::message::decode_record;
+use crate::protocol::RemotingCommand;
+use crate::storage::GetResult;
+
+pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
+    let h: PullMessageRequestHeader = req.header()?;
+    if !ctx.readable() {
+        return Err(ServiceError::NoPermission(format!(
+            "the broker[{}] pulling message is forbidden",
+            ctx.cfg.broker_name
+        )));
+    }
+    let group = ctx
+        .groups
+        .write()
+        .get_or_create(&h.consumer_group, now_ms());
+    let Some((group, created)) = group else {
+        return Err(ServiceError::SubscriptionGroupNotExist(format!(
+            "subscription group [{}] does not exist",
+            h.consumer_group
+        )));
+    };
+    if created {
+        ctx.groups_changed();
+    }
+    if !group.consume_enable {
+        return Err(ServiceError::NoPermission(format!(
+            "subscription group no permission, {}",
+            h.consumer_group
+        )));
+    }
+    let topic = ctx.topics.read().get(&h.topic).cloned().ok_or_else(|| {
+        ServiceError::TopicNotExist(format!("topic[{}] not exist, apply first please!", h.topic))
+    })?;
+    if !perm::readable(topic.perm) {
+        return Err(ServiceError::NoPermission(format!(
+            "the topic[{}] pulling message is forbidden",
+            h.topic
+        )));
+    }
+    if h.queue_id < 0 || h.queue_id >= topic.read_queue_nums {
+        return Err(ServiceError::System(format!(
+            "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}]",
+            h.queue_id, h.topic, topic.read_queue_nums
+        )));
+    }
+    let filter = subscription_filter(ctx, &h).await?;
+
+    if pull_sys_flag::has_commit_offset(h.sys_flag) && ctx.cfg.broker_id == 0 {
+        ctx.offsets
+            .lock()
+            .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+    }
+
+    let max = h.max_msg_nums.clamp(1, 1024) as usize;
+    let (mut answer, mut result) = read(ctx, &h, &filter, max);
+    let may_suspend = h.sys_flag & pull_sys_flag::FLAG_SUSPEND != 0;
+    if answer.long_poll && may_suspend {
+        let hold_ms = if ctx.cfg.long_polling_enable {
+            h.suspend_timeout_millis.clamp(0, 60_000) as u64
+        } else {
+            ctx.cfg.short_polling_time_mills
+        };
+        let (tx, rx) = oneshot::channel();
+        ctx.queues
+            .get(&h.topic, h.queue_id)
+            .send(HoldPull {
+                offset: h.queue_offset,
+                deadline_ms: now_ms() + hold_ms as i64,
+                filter: if filter.is_all() {
+                    None
+                } else {
+                    Some(filter.clone())
+                },
+                wake: tx,
+            })
+            .await
+            .map_err(mailbox)?;
+        let _ = tokio::time::timeout(Duration::from_millis(hold_ms), rx).await;
+        (answer, result) = read(ctx, &h, &filter, max);
+    }
+
+    ctx.stats.get_messages.fetch_add(
+        result.messages.len() as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    let mut resp = req
+        .response_to(answer.code, Some(answer.remark.to_string()))
+        .with_header(&PullMessageResponseHeader {
+            suggest_which_broker_id: answer.suggest_which_broker_id,
+            next_begin_offset: answer.next_begin_offset,
+            min_offset: answer.min_offset,
+            max_offset: answer.max_offset,
+        });
+    if answer.code == response_code::SUCCESS {
+        resp.body = concat(&result.messages);
+    }
+    Ok(resp)
+}
+
+/// The filter of this pull: the request's expression with the subscription flag, else the one the
+/// group registered through its heartbeat (which must be at least as new as the request's).
+async fn subscription_filter(
+    ctx: &BrokerCtx,
+    h: &PullMessageRequestHeader,
+) -> Result<TagFilter, ServiceError> {
+    if pull_sys_flag::has_subscription(h.sys_flag) {
+        let ty = h.expression_type.as_deref().unwrap_or("TAG");
+        if !ty.eq_ignore_ascii_case("TAG") {
+            return Err(ServiceError::System(format!(
+                "expression type {ty} is not supported; only TAG filtering is"
+            )));
+        }
+        return Ok(TagFilter::parse(h.subscription.as_deref().unwrap_or("*")));
+    }
+    let sub = ctx
+        .heartbeat
+        .send(GetSubscription {
+            group: h.consumer_group.clone(),
+            topic: h.topic.clone(),
+        })
+        .await
+        .map_err(mailbox)?;
+    let Some(sub) = sub else {
+        return Err(ServiceError::SubscriptionNotExist(format!(
+            "the consumer's subscription not exist, group: {} topic: {}",
+            h.consumer_group, h.topic
+        )));
+    };
+    if sub.sub_version < h.sub_version {
+        return Err(ServiceError::SubscriptionNotLatest(format!(
+            "the consumer's subscription not latest, group: {}",
+            h.consumer_group
+        )));
+    }
+    TagFilter::from_subscription(&sub).ok_or_else(|| {
+        ServiceError::System(format!(
+            "expression type {} is not supported; only TAG filtering is",
+            sub.expression_type
+        ))
+    })
+}
+
+/// One store read with hash filter and exact tag check, mapped to the pull answer.
+fn read(
+    ctx: &BrokerCtx,
+    h: &PullMessageRequestHeader,
+    filter: &TagFilter,
+    max: usize,
+) -> (
+    crate::actors::broker::logic::pull_result::PullAnswer,
+    GetResult,
+) {
+    let mut result = if filter.is_all() {
+        ctx.store
+            .get_message(&h.topic, h.queue_id, h.queue_offset, max, None)
+    } else {
+        let f = |code: i64| filter.matches_code(code);
+        ctx.store
+            .get_message(&h.topic, h.queue_id, h.queue_offset, max, Some(&f))
+    };
+    if !filter.is_all() && !result.messages.is_empty() {
+        // The hash matched; drop tag-hash collisions with an exact check of the TAGS property.
+        let keep: Vec<usize> = (0..result.messages.len())
+            .filter(|i| match decode_record(&result.messages[*i]) {
+                Ok(m) => filter.matches_tag(m.tags()),
+                Err(_) => true,
+            })
+            .collect();
+        if keep.len() != result.messages.len() {
+            result.messages = keep.iter().map(|i| result.messages[*i].clone()).collect();
+            result.queue_offsets = keep.iter().map(|i| result.queue_offsets[*i]).collect();
+            if result.messages.is_empty() {
+                result.status = GetStatus::NoMatchedMessage;
+            }
+        }
+    }
+    let answer = pull_answer(
+        &StoreRead {
+            status: result.status,
+            requested_offset: h.queue_offset,
+            min_offset: result.min_offset,
+            max_offset: result.max_offset,
+            scan_end_offset: result.next_begin_offset,
+        },
+        ctx.cfg.broker_id == 0,
+    );
+    (answer, result)
+}
+
+/// The response body: the stored records back to back (one copy into the reply buffer).
+fn concat(parts: &[Bytes]) -> Bytes {
+    if parts.len() == 1 {
+        return parts[0].clone();
+    }
+    let mut b = BytesMut::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        b.extend_from_slice(p);
+    }
+    b.freeze()
+}
