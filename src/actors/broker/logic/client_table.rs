@@ -173,9 +173,9 @@ impl ClientTable {
         );
     }
 
-    /// A whole HEART_BEAT: every producer and consumer group in it. Returns the consumer groups
-    /// whose membership changed. (The caller still auto-creates subscription groups and retry
-    /// topics per consumer group.)
+    /// A whole HEART_BEAT: every producer and consumer group in it (entries with a blank group
+    /// name are skipped). Returns the consumer groups whose membership changed. (The caller still
+    /// auto-creates subscription groups and retry topics per consumer group.)
     pub fn heartbeat(
         &mut self,
         client: &ClientInfo,
@@ -183,10 +183,15 @@ impl ClientTable {
         now_ms: i64,
     ) -> Vec<String> {
         for p in &hb.producer_data_set {
-            self.register_producer(client, &p.group_name, now_ms);
+            if !p.group_name.trim().is_empty() {
+                self.register_producer(client, &p.group_name, now_ms);
+            }
         }
         let mut changed = Vec::new();
         for c in &hb.consumer_data_set {
+            if c.group_name.trim().is_empty() {
+                continue;
+            }
             if self.register_consumer(client, c, now_ms) && !changed.contains(&c.group_name) {
                 changed.push(c.group_name.clone());
             }

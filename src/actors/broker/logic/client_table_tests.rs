@@ -171,7 +171,23 @@ fn heartbeat_registers_everything_and_reports_changed_groups() {
             group_name: "pg".into(),
         }],
     };
-    assert_eq!(t.heartbeat(&client(1, "c1"), &hb, 0), vec!["g1", "g2"]);
+    let mut with_blank = hb.clone();
+    with_blank.consumer_data_set.push(consumer(" ", vec![]));
+    with_blank
+        .producer_data_set
+        .push(crate::protocol::body::ProducerData {
+            group_name: String::new(),
+        });
+    assert_eq!(
+        t.heartbeat(&client(1, "c1"), &with_blank, 0),
+        vec!["g1", "g2"]
+    );
+    assert_eq!(
+        t.consumer_groups(),
+        vec!["g1", "g2"],
+        "blank group names are skipped"
+    );
+    assert!(t.producer_connection("").is_none());
     assert!(t.heartbeat(&client(1, "c1"), &hb, 1).is_empty());
     assert_eq!(t.producer_connection_for_group("pg"), Some(1));
 }
