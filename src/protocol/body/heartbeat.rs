@@ -287,6 +287,13 @@ mod tests {
         assert_eq!(s.code_set, BTreeSet::from([65, 66]));
         assert_eq!(s.tags_set.len(), 2);
         assert!(h.producer_data_set.is_empty());
+        // jsoncpp's FastWriter ends the body with a newline; codeSet may hold atoi(tag) zeros.
+        let cpp = "{\"clientID\":\"c\",\"consumerDataSet\":[{\"groupName\":\"g\",\"subscriptionDataSet\":[{\"codeSet\":[0],\"subString\":\"TagA\",\"subVersion\":\"5\",\"tagsSet\":[\"TagA\"],\"topic\":\"T\"}]}]}\n";
+        let h = HeartbeatData::decode(cpp.as_bytes()).unwrap();
+        assert_eq!(
+            h.consumer_data_set[0].subscription_data_set[0].sub_version,
+            5
+        );
         // An empty body object is a valid (empty) heartbeat.
         assert_eq!(
             HeartbeatData::decode(b"{}").unwrap(),

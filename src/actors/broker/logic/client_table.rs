@@ -121,6 +121,40 @@ pub struct Expired {
     pub changed_groups: Vec<String>,
 }
 
+/// Why a pull's registered subscription cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullSubscriptionError {
+    GroupNotOnline,
+    BroadcastForbidden,
+    NotSubscribed,
+    NotLatest,
+}
+
+impl PullSubscriptionError {
+    /// Response code and Java's remark.
+    pub fn answer(self) -> (i32, &'static str) {
+        use crate::protocol::codes::response_code::*;
+        match self {
+            Self::GroupNotOnline => (
+                SUBSCRIPTION_NOT_EXIST,
+                "the consumer's group info not exist",
+            ),
+            Self::BroadcastForbidden => (
+                NO_PERMISSION,
+                "the consumer group can not consume by broadcast way",
+            ),
+            Self::NotSubscribed => (
+                SUBSCRIPTION_NOT_EXIST,
+                "the consumer's subscription not exist",
+            ),
+            Self::NotLatest => (
+                SUBSCRIPTION_NOT_LATEST,
+                "the consumer's subscription not latest",
+            ),
+        }
+    }
+}
+
 /// The registry.
 #[derive(Debug, Clone, Default)]
 pub struct ClientTable {
@@ -173,9 +207,9 @@ impl ClientTable {
         );
     }
 
-    /// A whole HEART_BEAT: every producer and consumer group in it. Returns the consumer groups
-    /// whose membership changed. (The caller still auto-creates subscription groups and retry
-    /// topics per consumer group.)
+    /// A whole HEART_BEAT: every producer and consumer group in it (entries with a blank group
+    /// name are skipped). Returns the consumer groups whose membership changed. (The caller still
+    /// auto-creates subscription groups and retry topics per consumer group.)
     pub fn heartbeat(
         &mut self,
         client: &ClientInfo,
@@ -183,10 +217,15 @@ impl ClientTable {
         now_ms: i64,
     ) -> Vec<String> {
         for p in &hb.producer_data_set {
-            self.register_producer(client, &p.group_name, now_ms);
+            if !p.group_name.trim().is_empty() {
+                self.register_producer(client, &p.group_name, now_ms);
+            }
         }
         let mut changed = Vec::new();
         for c in &hb.consumer_data_set {
+            if c.group_name.trim().is_empty() {
+                continue;
+            }
             if self.register_consumer(client, c, now_ms) && !changed.contains(&c.group_name) {
                 changed.push(c.group_name.clone());
             }
@@ -319,6 +358,34 @@ impl ClientTable {
     /// The group's registered subscription of `topic`.
     pub fn subscription(&self, group: &str, topic: &str) -> Option<&SubscriptionData> {
         self.consumers.get(group)?.subscriptions.get(topic)
+    }
+
+    /// The subscription a pull without the SUBSCRIPTION flag filters by, with Java's checks: the
+    /// group must be registered (else SUBSCRIPTION_NOT_EXIST), broadcasting only if the group
+    /// config allows it (else NO_PERMISSION), the topic subscribed (else SUBSCRIPTION_NOT_EXIST),
+    /// and the registered `subVersion` not older than the pull's (else SUBSCRIPTION_NOT_LATEST).
+    pub fn pull_subscription(
+        &self,
+        group: &str,
+        topic: &str,
+        pull_sub_version: i64,
+        consume_broadcast_enable: bool,
+    ) -> Result<&SubscriptionData, PullSubscriptionError> {
+        let g = self
+            .consumers
+            .get(group)
+            .ok_or(PullSubscriptionError::GroupNotOnline)?;
+        if !consume_broadcast_enable && g.message_model == MessageModel::Broadcasting {
+            return Err(PullSubscriptionError::BroadcastForbidden);
+        }
+        let sub = g
+            .subscriptions
+            .get(topic)
+            .ok_or(PullSubscriptionError::NotSubscribed)?;
+        if sub.sub_version < pull_sub_version {
+            return Err(PullSubscriptionError::NotLatest);
+        }
+        Ok(sub)
     }
 
     /// Consumer groups subscribed to `topic`.

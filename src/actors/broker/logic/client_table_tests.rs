@@ -171,7 +171,23 @@ fn heartbeat_registers_everything_and_reports_changed_groups() {
             group_name: "pg".into(),
         }],
     };
-    assert_eq!(t.heartbeat(&client(1, "c1"), &hb, 0), vec!["g1", "g2"]);
+    let mut with_blank = hb.clone();
+    with_blank.consumer_data_set.push(consumer(" ", vec![]));
+    with_blank
+        .producer_data_set
+        .push(crate::protocol::body::ProducerData {
+            group_name: String::new(),
+        });
+    assert_eq!(
+        t.heartbeat(&client(1, "c1"), &with_blank, 0),
+        vec!["g1", "g2"]
+    );
+    assert_eq!(
+        t.consumer_groups(),
+        vec!["g1", "g2"],
+        "blank group names are skipped"
+    );
+    assert!(t.producer_connection("").is_none());
     assert!(t.heartbeat(&client(1, "c1"), &hb, 1).is_empty());
     assert_eq!(t.producer_connection_for_group("pg"), Some(1));
 }
@@ -216,4 +232,46 @@ fn admin_views() {
     );
     assert_eq!(t.consumer_conn("g", "c4"), Some(4));
     assert_eq!(t.consumer_conn("g", "zz"), None);
+}
+
+#[test]
+fn pull_subscription_checks() {
+    use crate::protocol::codes::response_code;
+    let mut t = ClientTable::new();
+    assert_eq!(
+        t.pull_subscription("g", "T", 0, true),
+        Err(PullSubscriptionError::GroupNotOnline)
+    );
+    t.register_consumer(
+        &client(1, "c1"),
+        &consumer("g", vec![sub("T", "a", 100)]),
+        0,
+    );
+    assert_eq!(
+        t.pull_subscription("g", "T", 100, true).unwrap().sub_string,
+        "a"
+    );
+    assert_eq!(
+        t.pull_subscription("g", "T", 99, true).unwrap().sub_version,
+        100
+    );
+    assert_eq!(
+        t.pull_subscription("g", "T", 101, true),
+        Err(PullSubscriptionError::NotLatest)
+    );
+    assert_eq!(
+        t.pull_subscription("g", "U", 0, true),
+        Err(PullSubscriptionError::NotSubscribed)
+    );
+    let mut b = consumer("g", vec![sub("T", "a", 100)]);
+    b.message_model = MessageModel::Broadcasting;
+    t.register_consumer(&client(1, "c1"), &b, 1);
+    assert!(t.pull_subscription("g", "T", 0, true).is_ok());
+    let e = t.pull_subscription("g", "T", 0, false).unwrap_err();
+    assert_eq!(e, PullSubscriptionError::BroadcastForbidden);
+    assert_eq!(e.answer().0, response_code::NO_PERMISSION);
+    assert_eq!(
+        PullSubscriptionError::NotLatest.answer().0,
+        response_code::SUBSCRIPTION_NOT_LATEST
+    );
 }

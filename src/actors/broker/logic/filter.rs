@@ -3,8 +3,9 @@
 //! A pull is filtered twice: first by the consume queue's 32-bit tag hash (cheap, no commit-log
 //! read), then by the exact tag string on the message (hash collisions). [`TagFilter`] answers both
 //! questions from one parsed expression. The filter is rebuilt from `subString` rather than trusting
-//! the client's `codeSet`, because some clients (C++/Python) omit `codeSet` and would otherwise match
-//! nothing; for well-behaved clients the result is identical.
+//! the client's `codeSet`, because the C++/Python client omits `codeSet` or fills it with
+//! `atoi(tag)` instead of the Java hash, and would otherwise match nothing; for Java clients the
+//! result is identical.
 //!
 //! The tag hash is written here privately: this branch has no `crate::protocol::message` tag hash
 //! yet (the storage branch has `tags_code`); switch to it when the branches meet.

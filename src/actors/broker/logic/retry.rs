@@ -107,6 +107,21 @@ pub fn plan_send_back(input: &SendBackInput<'_>) -> SendBackPlan {
     }
 }
 
+/// A group with `retryQueueNums <= 0` has retries switched off: Java answers SUCCESS to
+/// CONSUMER_SEND_MSG_BACK and drops the message.
+pub fn retry_disabled(retry_queue_nums: i32) -> bool {
+    retry_queue_nums <= 0
+}
+
+/// The retry-topic queue of a sent-back message: `random % retryQueueNums` (DLQ: always 0).
+pub fn retry_queue_id(random: u32, retry_queue_nums: i32) -> i32 {
+    if retry_queue_nums <= 0 {
+        0
+    } else {
+        (random % retry_queue_nums as u32) as i32
+    }
+}
+
 /// The group of a retry topic (`%RETRY%g` → `g`).
 pub fn retry_group(topic: &str) -> Option<&str> {
     topic.strip_prefix(RETRY_GROUP_TOPIC_PREFIX)
@@ -255,6 +270,14 @@ mod tests {
             PROPERTY_ORIGIN_MESSAGE_ID,
             "0A00000100002A9F0000000000000010".into()
         )));
+    }
+
+    #[test]
+    fn retry_queue_helpers() {
+        assert!(retry_disabled(0) && retry_disabled(-1) && !retry_disabled(1));
+        assert_eq!(retry_queue_id(7, 1), 0);
+        assert_eq!(retry_queue_id(7, 3), 1);
+        assert_eq!(retry_queue_id(7, 0), 0);
     }
 
     #[test]

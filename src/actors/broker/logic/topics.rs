@@ -93,6 +93,14 @@ pub enum TopicError {
     NotAllowedSend(String),
     /// The topic is unknown and could not be auto-created.
     NotExist(String),
+    /// A queue id outside the topic's queues.
+    QueueIdIllegal {
+        topic: String,
+        queue_id: i32,
+        queues: i32,
+    },
+    /// A pull from a topic without READ permission.
+    NotReadable(String),
 }
 
 impl TopicError {
@@ -101,6 +109,7 @@ impl TopicError {
         match self {
             TopicError::NotAllowedSend(_) => response_code::NO_PERMISSION,
             TopicError::NotExist(_) => response_code::TOPIC_NOT_EXIST,
+            TopicError::NotReadable(_) => response_code::NO_PERMISSION,
             _ => response_code::SYSTEM_ERROR,
         }
     }
@@ -128,6 +137,17 @@ impl fmt::Display for TopicError {
                 write!(f, "Sending message to topic[{t}] is forbidden.")
             }
             TopicError::NotExist(t) => write!(f, "topic[{t}] not exist, apply first please!"),
+            TopicError::QueueIdIllegal {
+                topic,
+                queue_id,
+                queues,
+            } => write!(
+                f,
+                "queueId[{queue_id}] is illegal, topic:[{topic}] has {queues} queues"
+            ),
+            TopicError::NotReadable(t) => {
+                write!(f, "the topic[{t}] pulling message is forbidden")
+            }
         }
     }
 }
@@ -161,6 +181,45 @@ impl Default for TopicTableConfig {
             msg_trace_topic_name: TRACE_TOPIC.into(),
         }
     }
+}
+
+/// The queue a send writes to: a requested id must be below max(read, write) queues; a negative
+/// one means "broker picks": `random % writeQueueNums` (the caller supplies the random number).
+pub fn send_queue_id(config: &TopicConfig, requested: i32, random: u32) -> Result<i32, TopicError> {
+    let valid = config.read_queue_nums.max(config.write_queue_nums);
+    if requested >= valid {
+        return Err(TopicError::QueueIdIllegal {
+            topic: config.topic_name.clone(),
+            queue_id: requested,
+            queues: valid,
+        });
+    }
+    if requested >= 0 {
+        return Ok(requested);
+    }
+    if config.write_queue_nums <= 0 {
+        return Err(TopicError::QueueIdIllegal {
+            topic: config.topic_name.clone(),
+            queue_id: requested,
+            queues: config.write_queue_nums,
+        });
+    }
+    Ok((random % config.write_queue_nums as u32) as i32)
+}
+
+/// The pull-path checks: the topic is readable and `0 <= queue_id < readQueueNums`.
+pub fn check_pull_queue(config: &TopicConfig, queue_id: i32) -> Result<(), TopicError> {
+    if !perm::readable(config.perm) {
+        return Err(TopicError::NotReadable(config.topic_name.clone()));
+    }
+    if queue_id < 0 || queue_id >= config.read_queue_nums {
+        return Err(TopicError::QueueIdIllegal {
+            topic: config.topic_name.clone(),
+            queue_id,
+            queues: config.read_queue_nums,
+        });
+    }
+    Ok(())
 }
 
 /// The topic table.

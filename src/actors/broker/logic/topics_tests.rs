@@ -243,3 +243,37 @@ fn wrapper_and_load() {
         }
     );
 }
+
+#[test]
+fn send_queue_choice() {
+    let mut c = TopicConfig::new("T", 4);
+    assert_eq!(send_queue_id(&c, 3, 0), Ok(3));
+    assert!(matches!(
+        send_queue_id(&c, 4, 0),
+        Err(TopicError::QueueIdIllegal { queues: 4, .. })
+    ));
+    assert_eq!(send_queue_id(&c, -1, 7), Ok(3));
+    assert_eq!(send_queue_id(&c, -1, u32::MAX), Ok((u32::MAX % 4) as i32));
+    // More read than write queues: ids up to max(read, write) are accepted, random picks writable.
+    c.read_queue_nums = 8;
+    assert_eq!(send_queue_id(&c, 6, 0), Ok(6));
+    assert_eq!(send_queue_id(&c, -1, 6), Ok(2));
+    c.write_queue_nums = 0;
+    assert!(send_queue_id(&c, -1, 1).is_err());
+    let e = send_queue_id(&c, 9, 0).unwrap_err();
+    assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+    assert!(e.to_string().contains("queueId[9] is illegal"));
+}
+
+#[test]
+fn pull_queue_checks() {
+    let mut c = TopicConfig::new("T", 4);
+    assert_eq!(check_pull_queue(&c, 0), Ok(()));
+    assert_eq!(check_pull_queue(&c, 3), Ok(()));
+    assert!(check_pull_queue(&c, 4).is_err());
+    assert!(check_pull_queue(&c, -1).is_err());
+    c.perm = perm::WRITE;
+    let e = check_pull_queue(&c, 0).unwrap_err();
+    assert_eq!(e, TopicError::NotReadable("T".into()));
+    assert_eq!(e.response_code(), response_code::NO_PERMISSION);
+}
