@@ -534,7 +534,10 @@ impl MappedFileQueue {
             }
         }
         if let Some(last) = files.last() {
-            last.truncate_to(off.saturating_sub(last.start()).min(last.size()))?;
+            // A file ending exactly at `off` keeps its own write position.
+            if off < last.end() {
+                last.truncate_to(off.saturating_sub(last.start()))?;
+            }
         }
         Ok(())
     }
@@ -636,7 +639,17 @@ mod tests {
         q2.truncate(1024).unwrap();
         assert_eq!(q2.files().len(), 1);
         assert_eq!(q2.max_offset(), 1024);
+        // A short last file is a torn tail and gets extended; a short middle file is corruption.
         std::fs::write(dir.path().join(file_name(9999)), b"short").unwrap();
+        q2.load().unwrap();
+        assert_eq!(
+            std::fs::metadata(dir.path().join(file_name(9999)))
+                .unwrap()
+                .len(),
+            1024
+        );
+        std::fs::write(dir.path().join(file_name(9999)), b"short").unwrap();
+        std::fs::write(dir.path().join(file_name(99999)), vec![0u8; 1024]).unwrap();
         assert!(q2.load().is_err());
     }
 }
