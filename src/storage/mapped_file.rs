@@ -74,6 +74,8 @@ impl MappedFile {
             f.set_len(size).at(&tmp)?;
             drop(f);
             std::fs::rename(&tmp, &path).at(&path)?;
+            // Make the new name durable too (SYNC_FLUSH promises survive a power cut).
+            File::open(dir).and_then(|d| d.sync_all()).at(dir)?;
         }
         let file = OpenOptions::new()
             .read(true)
