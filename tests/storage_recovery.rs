@@ -102,7 +102,7 @@ fn torn_tail_case(abnormal: bool, cut: bool) {
         "recovered end is the start of the torn record"
     );
     assert_eq!(check_consistent(&store), 399);
-    let q = (399 % 3) as i32;
+    let q: i32 = 399 % 3;
     assert_eq!(store.max_offset("R", q), 133);
     // The next append reuses the torn record's place and queue offset.
     let r = store.put_message(msg(q, 9999)).unwrap();

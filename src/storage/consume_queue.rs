@@ -435,4 +435,21 @@ mod tests {
         assert_eq!(cq.get(2), None);
         assert_eq!(cq.get(6), Some(unit(60)));
     }
+
+    #[test]
+    fn empty_prepared_next_file_does_not_move_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let cq = ConsumeQueue::new(dir.path(), "T", 0, 100, None);
+        for i in 0..7 {
+            cq.put(i, unit(i as i64 * 10)).unwrap();
+        }
+        // The allocator prepared the file after the current one, then the process died.
+        crate::storage::mapped_file::MappedFile::open(&dir.path().join("T/0"), 200, 100).unwrap();
+        let again = ConsumeQueue::new(dir.path(), "T", 0, 100, None);
+        again.load().unwrap();
+        assert_eq!(again.max_offset(), 7);
+        assert_eq!(again.files().files().len(), 2);
+        again.put(7, unit(70)).unwrap();
+        assert_eq!(again.get(7), Some(unit(70)));
+    }
 }

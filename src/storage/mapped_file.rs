@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -74,6 +74,8 @@ impl MappedFile {
             f.set_len(size).at(&tmp)?;
             drop(f);
             std::fs::rename(&tmp, &path).at(&path)?;
+            // Make the new name durable too (SYNC_FLUSH promises survive a power cut).
+            File::open(dir).and_then(|d| d.sync_all()).at(dir)?;
         }
         let file = OpenOptions::new()
             .read(true)
@@ -109,9 +111,13 @@ impl MappedFile {
 
     /// Touch every page with a write so later appends take no first-touch faults; with `flush`
     /// also write the zeroed pages back so the blocks are allocated before SYNC_FLUSH fsyncs them.
-    pub fn warm(&self, flush: bool) {
+    /// Stops early when `stop` is set.
+    pub fn warm(&self, flush: bool, stop: &AtomicBool) {
         let mut p = 0;
         while p < self.size {
+            if p % (1024 * PAGE_SIZE) == 0 && stop.load(Ordering::Relaxed) {
+                return;
+            }
             // SAFETY: the file is not yet in use by any writer or reader.
             unsafe { std::ptr::write_volatile(self.base.add(p as usize), 0) };
             p += PAGE_SIZE;
@@ -251,13 +257,14 @@ impl AsRef<[u8]> for MapSlice {
 pub struct Allocator {
     state: Mutex<AllocState>,
     cv: Condvar,
+    stopped: AtomicBool,
+    handle: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 #[derive(Default)]
 struct AllocState {
     pending: Vec<(PathBuf, u64, u64, bool)>,
     ready: HashMap<PathBuf, Result<Arc<MappedFile>, String>>,
-    stop: bool,
 }
 
 impl Allocator {
@@ -265,37 +272,52 @@ impl Allocator {
         let a = Arc::new(Allocator {
             state: Mutex::new(AllocState::default()),
             cv: Condvar::new(),
+            stopped: AtomicBool::new(false),
+            handle: Mutex::new(None),
         });
         let me = a.clone();
-        std::thread::Builder::new()
+        let h = std::thread::Builder::new()
             .name("store-allocate".into())
             .spawn(move || me.run(warm, flush_warmed))
             .expect("spawn allocator");
+        *a.handle.lock() = Some(h);
         a
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
     }
 
     fn run(&self, warm: bool, flush_warmed: bool) {
         loop {
             let job = {
                 let mut st = self.state.lock();
-                while st.pending.is_empty() && !st.stop {
+                while st.pending.is_empty() && !self.is_stopped() {
                     self.cv.wait(&mut st);
                 }
-                if st.stop {
+                if self.is_stopped() {
                     return;
                 }
                 st.pending.remove(0)
             };
             let (dir, start, size, do_warm) = job;
+            // Never warm (zero-touch) a file that already exists: it may hold data.
+            let existed = dir.join(file_name(start)).exists();
             let res = MappedFile::open(&dir, start, size).map(|f| {
-                if warm && do_warm {
-                    f.warm(flush_warmed);
+                if warm && do_warm && !existed {
+                    f.warm(flush_warmed, &self.stopped);
                 }
                 Arc::new(f)
             });
+            let key = dir.join(file_name(start));
             let mut st = self.state.lock();
-            st.ready
-                .insert(dir.join(file_name(start)), res.map_err(|e| e.to_string()));
+            if self.is_stopped() {
+                // Prepared after stop: it holds no data, remove it.
+                drop(res);
+                let _ = std::fs::remove_file(&key);
+                return;
+            }
+            st.ready.insert(key, res.map_err(|e| e.to_string()));
             self.cv.notify_all();
         }
     }
@@ -329,22 +351,31 @@ impl Allocator {
                     StoreError::Corrupt(format!("cannot create {}: {e}", key.display()))
                 });
             }
-            if st.stop {
+            if self.is_stopped() {
                 return Err(StoreError::ShutDown);
             }
             self.cv.wait(&mut st);
         }
     }
 
-    /// Stop the thread and delete prepared-but-unused files (they hold no data).
+    /// Stop and join the thread, and delete prepared-but-unused files (they hold no data). After
+    /// this returns no file of the store is touched by the allocator any more.
     pub fn stop(&self) {
+        {
+            let _st = self.state.lock();
+            self.stopped.store(true, Ordering::Release);
+            self.cv.notify_all();
+        }
+        if let Some(h) = self.handle.lock().take() {
+            if h.thread().id() != std::thread::current().id() {
+                let _ = h.join();
+            }
+        }
         let mut st = self.state.lock();
-        st.stop = true;
         for (path, f) in st.ready.drain() {
             drop(f);
             let _ = std::fs::remove_file(path);
         }
-        self.cv.notify_all();
     }
 }
 
@@ -505,7 +536,10 @@ impl MappedFileQueue {
             }
         }
         if let Some(last) = files.last() {
-            last.truncate_to(off.saturating_sub(last.start()).min(last.size()))?;
+            // A file ending exactly at `off` keeps its own write position.
+            if off < last.end() {
+                last.truncate_to(off.saturating_sub(last.start()))?;
+            }
         }
         Ok(())
     }
@@ -607,7 +641,17 @@ mod tests {
         q2.truncate(1024).unwrap();
         assert_eq!(q2.files().len(), 1);
         assert_eq!(q2.max_offset(), 1024);
+        // A short last file is a torn tail and gets extended; a short middle file is corruption.
         std::fs::write(dir.path().join(file_name(9999)), b"short").unwrap();
+        q2.load().unwrap();
+        assert_eq!(
+            std::fs::metadata(dir.path().join(file_name(9999)))
+                .unwrap()
+                .len(),
+            1024
+        );
+        std::fs::write(dir.path().join(file_name(9999)), b"short").unwrap();
+        std::fs::write(dir.path().join(file_name(99999)), vec![0u8; 1024]).unwrap();
         assert!(q2.load().is_err());
     }
 }
