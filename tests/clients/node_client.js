@@ -41,7 +41,8 @@ async function main() {
   const t1 = Date.now();
   const done = new Promise(resolve => {
     consumer.subscribe(topic, '*', async msg => {
-      const key = msg.keys && msg.keys[0];
+      // The getter returns the KEYS property: keys joined by a space.
+      const key = String(msg.keys || '').split(' ')[0];
       const i = parseInt(String(key).split('-')[1], 10);
       const e = expected(i);
       if (msg.body.toString() !== e.body || msg.tags !== e.tag || key !== e.key) {
