@@ -2,6 +2,8 @@
 //! and talk remoting frames over plain TCP. Every wait is bounded.
 #![allow(dead_code)]
 
+pub mod rmq;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -16,6 +18,7 @@ use bytes::{Bytes, BytesMut};
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    pub stdout_lines: mpsc::Receiver<String>,
     pub stderr_lines: mpsc::Receiver<String>,
 }
 
@@ -66,6 +69,7 @@ pub fn start(bin: &str, args: &[&str]) -> Server {
     Server {
         child,
         addr,
+        stdout_lines: rx,
         stderr_lines: erx,
     }
 }
@@ -95,14 +99,20 @@ pub fn send(s: &mut TcpStream, cmd: &RemotingCommand) {
     s.write_all(&b).unwrap();
 }
 
-/// Send a request and read its response.
+/// Send a request and read its response, skipping requests the server sends meanwhile (e.g.
+/// NOTIFY_CONSUMER_IDS_CHANGED).
 pub fn call(s: &mut TcpStream, cmd: &RemotingCommand) -> RemotingCommand {
     send(s, cmd);
-    let bytes = read_frame_bytes(s).expect("response frame");
-    let resp = frame::parse(Bytes::from(bytes)).expect("parse response");
-    assert!(resp.is_response());
-    assert_eq!(resp.opaque, cmd.opaque);
-    resp
+    for _ in 0..100 {
+        let bytes = read_frame_bytes(s).expect("response frame");
+        let resp = frame::parse(Bytes::from(bytes)).expect("parse response");
+        if !resp.is_response() {
+            continue;
+        }
+        assert_eq!(resp.opaque, cmd.opaque);
+        return resp;
+    }
+    panic!("no response among 100 frames");
 }
 
 /// Poll `f` every 50 ms until it returns true or `limit` passes.
@@ -115,4 +125,58 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     false
+}
+
+/// A standalone broker (with its embedded name server) started from the real binary.
+pub struct Broker {
+    pub server: Server,
+    pub namesrv: SocketAddr,
+    pub addr: SocketAddr,
+    pub dir: std::path::PathBuf,
+}
+
+/// Start `target/.../broker` in standalone mode on free ports with `dir` as its store, plus extra
+/// `--set` pairs. Waits (at most 20 s) for both listening lines.
+pub fn start_broker(bin: &str, dir: &std::path::Path, sets: &[&str]) -> Broker {
+    let mut args: Vec<String> = vec![
+        "standalone=true",
+        "listenAddr=127.0.0.1",
+        "listenPort=0",
+        "namesrvListenPort=0",
+        "mappedFileSizeCommitLog=8388608",
+        "mappedFileSizeConsumeQueue=60000",
+        "flushConsumerOffsetInterval=200",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    args.push(format!("storePathRootDir={}", dir.display()));
+    args.extend(sets.iter().map(|s| s.to_string()));
+    let args: Vec<String> = args
+        .into_iter()
+        .flat_map(|s| ["--set".to_string(), s])
+        .collect();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = start(bin, &refs);
+    // The first line was the name server's; the broker's follows.
+    let namesrv = server.addr;
+    let line = server_next_line(&server);
+    assert!(
+        line.starts_with("broker ") && line.contains("listening on"),
+        "{line}"
+    );
+    let port: u16 = line.rsplit(':').next().unwrap().trim().parse().unwrap();
+    Broker {
+        server,
+        namesrv,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        dir: dir.to_path_buf(),
+    }
+}
+
+fn server_next_line(server: &Server) -> String {
+    server
+        .stdout_lines
+        .recv_timeout(Duration::from_secs(20))
+        .expect("second listening line within 20 s")
 }
