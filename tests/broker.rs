@@ -513,3 +513,32 @@ fn sync_flush_acknowledged_messages_survive_sigkill() {
         assert!(m.crc_ok());
     }
 }
+
+#[test]
+fn shipped_broker_configs_load() {
+    for file in [
+        "conf/standalone.toml",
+        "conf/broker.toml",
+        "conf/2m-noslave/broker-a.properties",
+        "conf/2m-noslave/broker-b.properties",
+    ] {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/").to_string() + file;
+        let out = std::process::Command::new(BROKER)
+            .args(["-c", &path, "--print-config"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(cfg["brokerClusterName"], "DefaultCluster", "{file}");
+    }
+    let out = std::process::Command::new(BROKER)
+        .args(["--set", "brokerNam=x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("brokerNam"));
+}

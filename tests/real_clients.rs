@@ -50,7 +50,12 @@ fn run(mut cmd: Command, limit: Duration) -> serde_json::Value {
     }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().rev().find(|l| l.starts_with('{')).unwrap_or_default().to_string();
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_default()
+        .to_string();
     eprintln!("client summary: {line}");
     assert!(
         out.status.success(),
@@ -62,8 +67,11 @@ fn run(mut cmd: Command, limit: Duration) -> serde_json::Value {
 
 fn python(dir: &Path, namesrv: &str, topic: &str, mode: &str) -> serde_json::Value {
     let mut cmd = Command::new(dir.join("venv/bin/python"));
-    cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/python_client.py"))
-        .args([namesrv, topic, COUNT, mode]);
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/python_client.py"
+    ))
+    .args([namesrv, topic, COUNT, mode]);
     run(cmd, Duration::from_secs(120))
 }
 
@@ -96,11 +104,17 @@ fn node_ali_ons_client_push_consumer() {
     let mut s = connect(b.addr);
     assert_eq!(create_topic(&mut s, "NodeTopic", 4).code, 0);
     let script = dir.join("node/node_client.js");
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/node_client.js"), &script).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/node_client.js"),
+        &script,
+    )
+    .unwrap();
     let mut cmd = Command::new("node");
-    cmd.current_dir(dir.join("node"))
-        .arg(&script)
-        .args([&b.namesrv.to_string(), "NodeTopic", COUNT]);
+    cmd.current_dir(dir.join("node")).arg(&script).args([
+        &b.namesrv.to_string(),
+        "NodeTopic",
+        COUNT,
+    ]);
     let r = run(cmd, Duration::from_secs(120));
     assert_eq!(r["received"], 1000);
     assert_eq!(r["missing"], serde_json::json!([]));
