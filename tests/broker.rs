@@ -542,3 +542,217 @@ fn shipped_broker_configs_load() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("brokerNam"));
 }
+
+#[test]
+fn a_full_disk_refuses_sends_with_the_reason_and_keeps_serving_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    // Any real disk is more than 1% used: the hard watermark is already passed.
+    let b = start_broker(
+        BROKER,
+        dir.path(),
+        &["diskSpaceWarningLevelRatio=1", "cleanResourceInterval=100"],
+    );
+    let mut s = connect(b.addr);
+    create_topic(&mut s, "FullT", 1);
+    let mut r = send(&mut s, "FullT", 0, b"x", "", "", &[]);
+    assert!(wait_until(Duration::from_secs(5), || {
+        r = send(&mut s, "FullT", 0, b"x", "", "", &[]);
+        r.code == 14
+    }));
+    let remark = r.remark.unwrap();
+    assert!(
+        remark.contains(&dir.path().display().to_string()) && remark.contains('%'),
+        "{remark}"
+    );
+    // Reads still work.
+    let (p, _) = pull(&mut s, "G", "FullT", 0, 0, "*", 0);
+    assert!(matches!(p.code, 0 | 19), "{}", p.code);
+}
+
+#[test]
+fn admin_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = start_broker(BROKER, dir.path(), &[]);
+    let mut s = connect(b.addr);
+    create_topic(&mut s, "AT", 2);
+    for i in 0..3 {
+        send(&mut s, "AT", 1, format!("{i}").as_bytes(), "", "", &[]);
+    }
+    heartbeat(&mut s, "127.0.0.1@adm", "GA", "AT", "*");
+    call(
+        &mut s,
+        &request(
+            15,
+            &[
+                ("consumerGroup", "GA"),
+                ("topic", "AT"),
+                ("queueId", "1"),
+                ("commitOffset", "2"),
+            ],
+        ),
+    );
+    // GET_ALL_TOPIC_CONFIG.
+    let r = call(&mut s, &request(21, &[]));
+    let all: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(all["topicConfigTable"]["AT"]["readQueueNums"], 2);
+    assert!(all["topicConfigTable"]["%RETRY%GA"].is_object());
+    // GET_TOPIC_STATS_INFO: fastjson object keys (MessageQueue as key).
+    let r = call(&mut s, &request(202, &[("topic", "AT")]));
+    let text = String::from_utf8(r.body.to_vec()).unwrap();
+    assert!(
+        text.contains(r#"{"brokerName":"broker-a","queueId":1,"topic":"AT"}:{"#),
+        "{text}"
+    );
+    assert!(text.contains(r#""maxOffset":3"#), "{text}");
+    // GET_CONSUMER_CONNECTION_LIST.
+    let r = call(&mut s, &request(203, &[("consumerGroup", "GA")]));
+    let cc: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(cc["connectionSet"][0]["clientId"], "127.0.0.1@adm");
+    assert_eq!(cc["messageModel"], "CLUSTERING");
+    // GET_CONSUME_STATS: broker offset 3, consumer offset 2 on queue 1.
+    let r = call(
+        &mut s,
+        &request(208, &[("consumerGroup", "GA"), ("topic", "AT")]),
+    );
+    let text = String::from_utf8(r.body.to_vec()).unwrap();
+    assert!(
+        text.contains(r#""brokerOffset":3,"consumerOffset":2"#),
+        "{text}"
+    );
+    // GET_BROKER_RUNTIME_INFO.
+    let r = call(&mut s, &request(28, &[]));
+    let kv: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(kv["table"]["msgPutTotalTodayNow"], "3");
+    // UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, then the group is used as configured.
+    let body = serde_json::json!({"groupName": "GX", "consumeEnable": false}).to_string();
+    let c = actormq::protocol::RemotingCommand::request(200)
+        .with_opaque(next_opaque())
+        .with_body(body.into_bytes());
+    assert_eq!(call(&mut s, &c).code, 0);
+    let (r, _) = pull(&mut s, "GX", "AT", 1, 0, "*", 0);
+    assert_eq!(r.code, 16, "a group with consumeEnable=false may not pull");
+    // LOCK_BATCH_MQ / UNLOCK_BATCH_MQ.
+    let lock = |s: &mut std::net::TcpStream, code: i32, client: &str| {
+        let body = serde_json::json!({"clientId": client, "consumerGroup": "GA",
+            "mqSet": [{"brokerName": "broker-a", "queueId": 0, "topic": "AT"}]});
+        let c = actormq::protocol::RemotingCommand::request(code)
+            .with_opaque(next_opaque())
+            .with_body(body.to_string().into_bytes());
+        call(s, &c)
+    };
+    let r = lock(&mut s, 41, "c1");
+    let granted: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(granted["lockOKMQSet"].as_array().unwrap().len(), 1);
+    let r = lock(&mut s, 41, "c2");
+    let granted: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(
+        granted["lockOKMQSet"].as_array().unwrap().len(),
+        0,
+        "held by c1"
+    );
+    assert_eq!(lock(&mut s, 42, "c1").code, 0);
+    let r = lock(&mut s, 41, "c2");
+    let granted: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(granted["lockOKMQSet"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn delayed_messages_keep_their_schedule_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let sets = ["messageDelayLevel=1s 3s"];
+    let sent = Instant::now();
+    {
+        let mut b = start_broker(BROKER, dir.path(), &sets);
+        let mut s = connect(b.addr);
+        create_topic(&mut s, "DR", 1);
+        assert_eq!(
+            send(&mut s, "DR", 0, b"early", "", "", &[("DELAY", "1")]).code,
+            0
+        );
+        assert_eq!(
+            send(&mut s, "DR", 0, b"late", "", "", &[("DELAY", "2")]).code,
+            0
+        );
+        assert!(wait_until(Duration::from_secs(4), || pull_all(
+            &mut s, "G", "DR", 0, "*"
+        )
+        .len()
+            == 1));
+        unsafe { libc::kill(b.server.child.id() as i32, libc::SIGTERM) };
+        let start = Instant::now();
+        while b.server.child.try_wait().unwrap().is_none()
+            && start.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let b = start_broker(BROKER, dir.path(), &sets);
+    let mut s = connect(b.addr);
+    let mut got = Vec::new();
+    assert!(wait_until(Duration::from_secs(6), || {
+        got = pull_all(&mut s, "G", "DR", 0, "*");
+        got.len() >= 2
+    }));
+    assert!(sent.elapsed() >= Duration::from_millis(2900));
+    // Give the schedule a moment to (wrongly) deliver again; each is delivered exactly once.
+    std::thread::sleep(Duration::from_millis(600));
+    let bodies: Vec<Vec<u8>> = pull_all(&mut s, "G", "DR", 0, "*")
+        .iter()
+        .map(|m| m.body.to_vec())
+        .collect();
+    assert_eq!(bodies, vec![b"early".to_vec(), b"late".to_vec()]);
+}
+
+#[test]
+fn two_masters_share_one_name_server() {
+    let ns = common::start(
+        env!("CARGO_BIN_EXE_namesrv"),
+        &["--set", "listenPort=0", "--set", "listenAddr=127.0.0.1"],
+    );
+    let ns_addr = ns.addr.to_string();
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut brokers = Vec::new();
+    for (name, dir) in [("broker-a", &da), ("broker-b", &db)] {
+        let args = [
+            "listenAddr=127.0.0.1".to_string(),
+            "listenPort=0".into(),
+            "mappedFileSizeCommitLog=8388608".into(),
+            format!("brokerName={name}"),
+            format!("namesrvAddr={ns_addr}"),
+            format!("storePathRootDir={}", dir.path().display()),
+        ];
+        let args: Vec<String> = args
+            .into_iter()
+            .flat_map(|a| ["--set".to_string(), a])
+            .collect();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        brokers.push(common::start(BROKER, &refs));
+    }
+    for b in &brokers {
+        let mut s = connect(b.addr);
+        assert_eq!(create_topic(&mut s, "Shared", 4).code, 0);
+    }
+    let mut ns_conn = connect(ns.addr);
+    let mut route = TopicRouteData::default();
+    assert!(wait_until(Duration::from_secs(5), || {
+        let r = call(&mut ns_conn, &request(105, &[("topic", "Shared")]));
+        if r.code == 0 {
+            route = serde_json::from_slice(&r.body).unwrap();
+        }
+        route.broker_datas.len() == 2
+    }));
+    let names: Vec<&str> = route
+        .queue_datas
+        .iter()
+        .map(|q| q.broker_name.as_str())
+        .collect();
+    assert_eq!(names, vec!["broker-a", "broker-b"]);
+    // A broker that stops is dropped from the route (its connection closes, it unregistered).
+    drop(brokers.pop());
+    assert!(wait_until(Duration::from_secs(5), || {
+        let r = call(&mut ns_conn, &request(105, &[("topic", "Shared")]));
+        serde_json::from_slice::<TopicRouteData>(&r.body)
+            .map(|t| t.broker_datas.len() == 1)
+            .unwrap_or(false)
+    }));
+}
