@@ -95,10 +95,12 @@ impl Handler<UnitsArrived> for QueueActor {
     }
 }
 
+type QueueMap = HashMap<(String, i32), Addr<QueueActor>>;
+
 /// Finds (or starts) the `QueueActor` of a queue; shared by handlers and the dispatcher listener.
 #[derive(Clone)]
 pub struct QueueRegistry {
-    inner: Arc<Mutex<HashMap<(String, i32), Addr<QueueActor>>>>,
+    inner: Arc<Mutex<QueueMap>>,
     arbiters: Arc<Vec<ArbiterHandle>>,
     store: Arc<MessageStore>,
 }
