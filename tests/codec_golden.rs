@@ -185,7 +185,7 @@ fn java_style_send_response_exact_bytes() {
             });
     let mut buf = BytesMut::new();
     frame::encode(&resp, &mut buf);
-    let json = r#"{"code":0,"extFields":{"MSG_REGION":"DefaultRegion","TRACE_ON":"true","msgId":"7F00000100002A9F0000000000000000","queueId":"1","queueOffset":"7"},"flag":1,"language":"RUST","opaque":3,"serializeTypeCurrentRPC":"JSON","version":409}"#;
+    let json = r#"{"code":0,"extFields":{"MSG_REGION":"DefaultRegion","TRACE_ON":"true","msgId":"7F00000100002A9F0000000000000000","queueId":"1","queueOffset":"7"},"flag":1,"language":"JAVA","opaque":3,"serializeTypeCurrentRPC":"JSON","version":409}"#;
     assert_eq!(json.len(), 231);
     let mut want = vec![0, 0, 0, 235, 0, 0, 0, 231];
     want.extend_from_slice(json.as_bytes());
@@ -201,7 +201,7 @@ fn java_style_send_response_exact_bytes() {
         .with_body(&b"b"[..]);
     let mut buf = BytesMut::new();
     frame::encode(&err, &mut buf);
-    let json = r#"{"code":17,"flag":1,"language":"RUST","opaque":3,"remark":"topic \"x\" not exist","serializeTypeCurrentRPC":"JSON","version":409}"#;
+    let json = r#"{"code":17,"flag":1,"language":"JAVA","opaque":3,"remark":"topic \"x\" not exist","serializeTypeCurrentRPC":"JSON","version":409}"#;
     let mut want = Vec::new();
     want.extend_from_slice(&((4 + json.len() + 1) as u32).to_be_bytes());
     want.extend_from_slice(&(json.len() as u32).to_be_bytes());
