@@ -442,3 +442,25 @@ fn retention_deletes_old_files_but_never_held_ones() {
     assert!(store.commit_log_min_offset() > before);
     store.put_message(msg("R", 0, 1)).unwrap();
 }
+
+#[test]
+fn a_store_directory_is_opened_by_one_instance_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    store.prepare_queue("New", 2);
+    let t = Instant::now();
+    assert!(matches!(
+        MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)),
+        Err(StoreError::Io { .. })
+    ));
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(store.put_message(msg("New", 2, 0)).unwrap().queue_offset, 0);
+    store.shutdown().unwrap();
+    assert!(matches!(
+        store.put_message(msg("New", 2, 1)),
+        Err(StoreError::ShutDown)
+    ));
+    drop(store);
+    let again = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    assert_eq!(again.max_offset("New", 2), 1);
+}
