@@ -134,6 +134,8 @@ pub struct Dispatcher {
     wake_tx: Sender<()>,
     wake_rx: Receiver<()>,
     stop: AtomicBool,
+    /// One round at a time (the thread, and `MessageStore::flush`/shutdown).
+    round_lock: parking_lot::Mutex<()>,
 }
 
 impl Dispatcher {
@@ -147,6 +149,7 @@ impl Dispatcher {
             wake_tx,
             wake_rx,
             stop: AtomicBool::new(false),
+            round_lock: parking_lot::Mutex::new(()),
         })
     }
 
@@ -187,6 +190,7 @@ impl Dispatcher {
 
     /// Dispatch everything published so far; returns the number of records handled.
     pub fn round(&self) -> usize {
+        let _one_at_a_time = self.round_lock.lock();
         let mut pos = self.position();
         let end = self.cl.max_offset();
         let mut n = 0;
