@@ -176,6 +176,20 @@ impl ConsumeQueue {
     /// below the end overwrites (idempotent re-dispatch); writing past it fills the gap.
     pub fn put(&self, off: u64, unit: CqUnit) -> Result<(), StoreError> {
         let byte = off * CQ_UNIT_SIZE;
+        // Fast path (every append): the unit goes right at the end of the last file.
+        if let Some(f) = self.files.last() {
+            let pos = f.wrote_pos();
+            if byte == f.start() + pos && pos + CQ_UNIT_SIZE <= f.size() {
+                // SAFETY: single writer (put lock), at the write position.
+                unit.write(unsafe { f.slice_mut(pos, CQ_UNIT_SIZE as usize) });
+                f.set_wrote(pos + CQ_UNIT_SIZE);
+                if pos == (f.size() / CQ_UNIT_SIZE / 2) * CQ_UNIT_SIZE {
+                    self.files.prefetch_next();
+                }
+                self.note_phys(&unit);
+                return Ok(());
+            }
+        }
         let fs = self.files.file_size();
         if self.files.is_empty() {
             self.files.create(byte - byte % fs)?;

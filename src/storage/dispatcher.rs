@@ -136,6 +136,7 @@ pub struct Dispatcher {
     stop: AtomicBool,
     /// One round at a time (the thread, and `MessageStore::flush`/shutdown).
     round_lock: parking_lot::Mutex<()>,
+    sleeping: AtomicBool,
 }
 
 impl Dispatcher {
@@ -150,6 +151,7 @@ impl Dispatcher {
             wake_rx,
             stop: AtomicBool::new(false),
             round_lock: parking_lot::Mutex::new(()),
+            sleeping: AtomicBool::new(false),
         })
     }
 
@@ -166,8 +168,11 @@ impl Dispatcher {
     }
 
     /// Nudge the thread (cheap when it is already awake: a full channel drops the nudge).
+    /// Only a sleeping thread is signalled, so a busy dispatcher costs appenders one load.
     pub fn wake(&self) {
-        let _ = self.wake_tx.try_send(());
+        if self.sleeping.load(Ordering::SeqCst) {
+            let _ = self.wake_tx.try_send(());
+        }
     }
 
     pub fn position(&self) -> u64 {
@@ -175,14 +180,20 @@ impl Dispatcher {
     }
 
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::Release);
-        self.wake();
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.wake_tx.try_send(());
     }
 
     fn run(&self) {
         while !self.stop.load(Ordering::Acquire) {
             if self.round() == 0 {
-                let _ = self.wake_rx.recv_timeout(Duration::from_millis(100));
+                // Announce the sleep, then re-check: an append that published before reading
+                // `sleeping == false` is seen by this check (both sides SeqCst).
+                self.sleeping.store(true, Ordering::SeqCst);
+                if self.cl.max_offset() <= self.position() && !self.stop.load(Ordering::SeqCst) {
+                    let _ = self.wake_rx.recv_timeout(Duration::from_millis(100));
+                }
+                self.sleeping.store(false, Ordering::SeqCst);
             }
         }
         self.round();
