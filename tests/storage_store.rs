@@ -464,3 +464,31 @@ fn a_store_directory_is_opened_by_one_instance_at_a_time() {
     let again = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
     assert_eq!(again.max_offset("New", 2), 1);
 }
+
+#[test]
+fn retention_thread_frees_space_under_disk_pressure() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg(dir.path(), FlushDiskType::AsyncFlush);
+    c.clean_resource_interval = 20;
+    c.delete_commit_log_files_interval = 0;
+    let store = MessageStore::open(c).unwrap();
+    for i in 0..1000 {
+        store.put_message(msg("P", 0, i)).unwrap();
+    }
+    store.flush().unwrap();
+    // 88 %: above cleanForciblyRatio (85) but below the hard watermark (90): files go, appends
+    // are still accepted.
+    store.set_disk_usage_probe(|_| Ok(88.0));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.commit_log_min_offset() < 3 * 64 * 1024 {
+        assert!(
+            Instant::now() < deadline,
+            "retention thread deleted nothing"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(store.put_message(msg("P", 0, 1)).is_ok());
+    assert!(store.min_offset("P", 0) > 0);
+    let g = store.get_message("P", 0, store.min_offset("P", 0), 1, None);
+    assert_eq!(g.status, GetStatus::Found);
+}

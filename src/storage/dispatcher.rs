@@ -202,7 +202,8 @@ impl Dispatcher {
     /// Dispatch everything published so far; returns the number of records handled.
     pub fn round(&self) -> usize {
         let _one_at_a_time = self.round_lock.lock();
-        let mut pos = self.position();
+        // Retention may have deleted files the dispatcher had not reached yet.
+        let mut pos = self.position().max(self.cl.min_offset());
         let end = self.cl.max_offset();
         let mut n = 0;
         let notify = !self.listeners.read().is_empty();

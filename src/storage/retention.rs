@@ -1,6 +1,7 @@
 //! Retention and disk space.
 //!
-//! A thread checks disk usage of the CommitLog's file system every second (cheap `statvfs`) and
+//! A thread checks disk usage of the CommitLog's file system every second (cheap `statvfs`; more
+//! often if `cleanResourceInterval` is shorter) and
 //! runs the clean-up every `cleanResourceInterval`:
 //! * expired CommitLog files (modified more than `fileReservedTime` hours ago) are deleted at the
 //!   `deleteWhen` hour, or at any hour once usage passes `diskMaxUsedSpaceRatio`;
@@ -159,8 +160,14 @@ pub fn start(store: Weak<MessageStore>, stop: Arc<AtomicBool>) -> JoinHandle<()>
         .name("store-retention".into())
         .spawn(move || {
             let mut last_clean = Instant::now();
+            let period = match store.upgrade() {
+                Some(s) => {
+                    Duration::from_millis(s.config().clean_resource_interval.clamp(10, 1000))
+                }
+                None => return,
+            };
             while !stop.load(Ordering::Acquire) {
-                std::thread::park_timeout(Duration::from_millis(1000));
+                std::thread::park_timeout(period);
                 if stop.load(Ordering::Acquire) {
                     return;
                 }
