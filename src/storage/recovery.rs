@@ -270,3 +270,40 @@ pub fn index_resume_offset(cl: &CommitLog, indexed_until: i64) -> u64 {
         _ => min,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::message::{encode_record, RecordFields};
+
+    #[test]
+    fn schedule_topic_units_carry_the_delivery_time() {
+        let cfg = StoreConfig::with_root("/x");
+        for (topic, props, want) in [
+            (SCHEDULE_TOPIC, "DELAY\u{1}3\u{2}TAGS\u{1}a", 1000 + 10_000),
+            ("Normal", "DELAY\u{1}3\u{2}TAGS\u{1}a", tags_code(Some("a"))),
+            (SCHEDULE_TOPIC, "TAGS\u{1}a", tags_code(Some("a"))),
+        ] {
+            let f = RecordFields {
+                topic,
+                queue_id: 2,
+                flag: 0,
+                sys_flag: 0,
+                born_timestamp: 0,
+                born_host: "127.0.0.1:1".parse().unwrap(),
+                store_host: "127.0.0.1:2".parse().unwrap(),
+                reconsume_times: 0,
+                prepared_transaction_offset: 0,
+                body: b"",
+                properties: props,
+            };
+            let mut b = vec![0u8; f.stored_size()];
+            encode_record(&mut b, &f, 0, 0, 0, 1000).unwrap();
+            assert_eq!(
+                unit_tags_code(&cfg, &RecordView::parse(&b).unwrap()),
+                want,
+                "{topic} {props:?}"
+            );
+        }
+    }
+}

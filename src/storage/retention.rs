@@ -5,7 +5,7 @@
 //! runs the clean-up every `cleanResourceInterval`:
 //! * expired CommitLog files (modified more than `fileReservedTime` hours ago) are deleted at the
 //!   `deleteWhen` hour, or at any hour once usage passes `diskMaxUsedSpaceRatio`;
-//! * past `diskCleanForciblyRatio` the oldest files go even if not expired;
+//! * past `diskSpaceCleanForciblyRatio` the oldest files go even if not expired;
 //! * past `diskSpaceWarningLevelRatio` (the hard watermark) appends are refused with a reason
 //!   naming the path, the usage and the threshold. Nothing stored is touched by the refusal.
 //!
@@ -72,7 +72,7 @@ pub fn plan(cfg: &StoreConfig, usage: f64, delete_hour: bool) -> Plan {
     let full = usage >= cfg.disk_max_used_space_ratio as f64;
     Plan {
         delete_expired: delete_hour || full,
-        force: usage >= cfg.disk_clean_forcibly_ratio as f64,
+        force: usage >= cfg.disk_space_clean_forcibly_ratio as f64,
     }
 }
 
