@@ -492,3 +492,25 @@ fn retention_thread_frees_space_under_disk_pressure() {
     let g = store.get_message("P", 0, store.min_offset("P", 0), 1, None);
     assert_eq!(g.status, GetStatus::Found);
 }
+
+#[test]
+fn raw_commit_log_reads_and_memory_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    let a = store.put_message(msg("M", 0, 1)).unwrap();
+    let b = store.put_message(msg("M", 0, 2)).unwrap();
+    let raw = store.read_commit_log(a.phys_offset, 1 << 20).unwrap();
+    assert_eq!(raw.len() as i64, a.wrote_bytes + b.wrote_bytes);
+    assert_eq!(
+        raw.slice(..a.wrote_bytes as usize),
+        store.lookup(a.phys_offset).unwrap()
+    );
+    assert_eq!(store.read_commit_log(a.phys_offset, 10).unwrap().len(), 10);
+    assert!(store
+        .read_commit_log(store.commit_log_max_offset(), 10)
+        .is_none());
+    assert!(store.read_commit_log(-1, 10).is_none());
+    assert!(store.is_in_memory("M", 0, 0));
+    assert!(!store.is_in_memory("M", 0, 2));
+    assert!(!store.is_in_memory("None", 0, 0));
+}
