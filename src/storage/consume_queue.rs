@@ -158,7 +158,7 @@ impl ConsumeQueue {
         if pos + CQ_UNIT_SIZE > f.wrote_pos() {
             return None;
         }
-        Some(CqUnit::read(&f.bytes()[pos as usize..]))
+        f.published(pos, CQ_UNIT_SIZE as usize).map(CqUnit::read)
     }
 
     /// The file that holds `off`, if any (readers that walk a run of units).
@@ -294,7 +294,12 @@ impl ConsumeQueue {
         loop {
             let popped = self.files.pop_first_if(|f| {
                 let last = (f.size() / CQ_UNIT_SIZE) - 1;
-                let u = CqUnit::read(&f.bytes()[(last * CQ_UNIT_SIZE) as usize..]);
+                let Some(u) = f
+                    .published(last * CQ_UNIT_SIZE, CQ_UNIT_SIZE as usize)
+                    .map(CqUnit::read)
+                else {
+                    return false;
+                };
                 f.is_full()
                     && (u.phys_offset as u64 + u.size.max(0) as u64) <= min_phys
                     && !u.is_filler()

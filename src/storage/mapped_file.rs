@@ -178,7 +178,17 @@ impl MappedFile {
         std::slice::from_raw_parts_mut(self.base.add(pos as usize), len)
     }
 
-    /// The whole mapping as bytes (recovery scans, before readers exist; and stable prefixes).
+    /// A borrowed view of published bytes `[pos, pos+len)` (only that range is borrowed, so a
+    /// concurrent writer past the write position never aliases it).
+    pub fn published(&self, pos: u64, len: usize) -> Option<&[u8]> {
+        if pos.checked_add(len as u64)? > self.wrote_pos() {
+            return None;
+        }
+        // SAFETY: published bytes are never rewritten while the store runs (module contract).
+        Some(unsafe { std::slice::from_raw_parts(self.base.add(pos as usize), len) })
+    }
+
+    /// The whole mapping as bytes: only for recovery, before any reader or writer exists.
     pub fn bytes(&self) -> &[u8] {
         &self.map[..]
     }
