@@ -40,8 +40,9 @@ fn warm_up(store: &MessageStore, queue: i32) {
     for _ in 0..1000 {
         store.put_message(template(queue)).unwrap();
     }
-    // Let the allocator prepare and pre-touch the next 1 GiB file.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Let the allocator prepare and pre-touch (and under SYNC_FLUSH write back) the next 1 GiB
+    // file, so the measurement does not share the disk with that one-off write.
+    std::thread::sleep(Duration::from_millis(4000));
 }
 
 fn row(name: &str, n: u64, secs: f64, bytes: u64, extra: &str) {

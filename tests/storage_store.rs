@@ -442,3 +442,75 @@ fn retention_deletes_old_files_but_never_held_ones() {
     assert!(store.commit_log_min_offset() > before);
     store.put_message(msg("R", 0, 1)).unwrap();
 }
+
+#[test]
+fn a_store_directory_is_opened_by_one_instance_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    store.prepare_queue("New", 2);
+    let t = Instant::now();
+    assert!(matches!(
+        MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)),
+        Err(StoreError::Io { .. })
+    ));
+    assert!(t.elapsed() < Duration::from_secs(10));
+    assert_eq!(store.put_message(msg("New", 2, 0)).unwrap().queue_offset, 0);
+    store.shutdown().unwrap();
+    assert!(matches!(
+        store.put_message(msg("New", 2, 1)),
+        Err(StoreError::ShutDown)
+    ));
+    drop(store);
+    let again = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    assert_eq!(again.max_offset("New", 2), 1);
+}
+
+#[test]
+fn retention_thread_frees_space_under_disk_pressure() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cfg(dir.path(), FlushDiskType::AsyncFlush);
+    c.clean_resource_interval = 20;
+    c.delete_commit_log_files_interval = 0;
+    let store = MessageStore::open(c).unwrap();
+    for i in 0..1000 {
+        store.put_message(msg("P", 0, i)).unwrap();
+    }
+    store.flush().unwrap();
+    // 88 %: above cleanForciblyRatio (85) but below the hard watermark (90): files go, appends
+    // are still accepted.
+    store.set_disk_usage_probe(|_| Ok(88.0));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.commit_log_min_offset() < 3 * 64 * 1024 {
+        assert!(
+            Instant::now() < deadline,
+            "retention thread deleted nothing"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(store.put_message(msg("P", 0, 1)).is_ok());
+    assert!(store.min_offset("P", 0) > 0);
+    let g = store.get_message("P", 0, store.min_offset("P", 0), 1, None);
+    assert_eq!(g.status, GetStatus::Found);
+}
+
+#[test]
+fn raw_commit_log_reads_and_memory_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    let a = store.put_message(msg("M", 0, 1)).unwrap();
+    let b = store.put_message(msg("M", 0, 2)).unwrap();
+    let raw = store.read_commit_log(a.phys_offset, 1 << 20).unwrap();
+    assert_eq!(raw.len() as i64, a.wrote_bytes + b.wrote_bytes);
+    assert_eq!(
+        raw.slice(..a.wrote_bytes as usize),
+        store.lookup(a.phys_offset).unwrap()
+    );
+    assert_eq!(store.read_commit_log(a.phys_offset, 10).unwrap().len(), 10);
+    assert!(store
+        .read_commit_log(store.commit_log_max_offset(), 10)
+        .is_none());
+    assert!(store.read_commit_log(-1, 10).is_none());
+    assert!(store.is_in_memory("M", 0, 0));
+    assert!(!store.is_in_memory("M", 0, 2));
+    assert!(!store.is_in_memory("None", 0, 0));
+}

@@ -53,9 +53,9 @@ pub struct StoreConfig {
     pub delete_when: String,
     /// `diskMaxUsedSpaceRatio` (%): above this, expired files are deleted at any hour, 75.
     pub disk_max_used_space_ratio: u64,
-    /// `cleanForciblyRatio`-like (%): above this, the oldest files are deleted even if not expired
+    /// `diskSpaceCleanForciblyRatio` (%): above this, the oldest files are deleted even if not expired
     /// (never one a reader holds), 85.
-    pub disk_clean_forcibly_ratio: u64,
+    pub disk_space_clean_forcibly_ratio: u64,
     /// `diskSpaceWarningLevelRatio` (%): the hard watermark. Above it appends are refused with a
     /// reason naming the path, the usage and the threshold, 90.
     pub disk_space_warning_level_ratio: u64,
@@ -110,7 +110,7 @@ impl Default for StoreConfig {
             file_reserved_time: 72,
             delete_when: "04".to_string(),
             disk_max_used_space_ratio: 75,
-            disk_clean_forcibly_ratio: 85,
+            disk_space_clean_forcibly_ratio: 85,
             disk_space_warning_level_ratio: 90,
             clean_resource_interval: 10_000,
             delete_commit_log_files_interval: 100,

@@ -158,7 +158,7 @@ impl ConsumeQueue {
         if pos + CQ_UNIT_SIZE > f.wrote_pos() {
             return None;
         }
-        Some(CqUnit::read(&f.bytes()[pos as usize..]))
+        f.published(pos, CQ_UNIT_SIZE as usize).map(CqUnit::read)
     }
 
     /// The file that holds `off`, if any (readers that walk a run of units).
@@ -176,6 +176,20 @@ impl ConsumeQueue {
     /// below the end overwrites (idempotent re-dispatch); writing past it fills the gap.
     pub fn put(&self, off: u64, unit: CqUnit) -> Result<(), StoreError> {
         let byte = off * CQ_UNIT_SIZE;
+        // Fast path (every append): the unit goes right at the end of the last file.
+        if let Some(f) = self.files.last() {
+            let pos = f.wrote_pos();
+            if byte == f.start() + pos && pos + CQ_UNIT_SIZE <= f.size() {
+                // SAFETY: single writer (put lock), at the write position.
+                unit.write(unsafe { f.slice_mut(pos, CQ_UNIT_SIZE as usize) });
+                f.set_wrote(pos + CQ_UNIT_SIZE);
+                if pos == (f.size() / CQ_UNIT_SIZE / 2) * CQ_UNIT_SIZE {
+                    self.files.prefetch_next();
+                }
+                self.note_phys(&unit);
+                return Ok(());
+            }
+        }
         let fs = self.files.file_size();
         if self.files.is_empty() {
             self.files.create(byte - byte % fs)?;
@@ -280,7 +294,12 @@ impl ConsumeQueue {
         loop {
             let popped = self.files.pop_first_if(|f| {
                 let last = (f.size() / CQ_UNIT_SIZE) - 1;
-                let u = CqUnit::read(&f.bytes()[(last * CQ_UNIT_SIZE) as usize..]);
+                let Some(u) = f
+                    .published(last * CQ_UNIT_SIZE, CQ_UNIT_SIZE as usize)
+                    .map(CqUnit::read)
+                else {
+                    return false;
+                };
                 f.is_full()
                     && (u.phys_offset as u64 + u.size.max(0) as u64) <= min_phys
                     && !u.is_filler()

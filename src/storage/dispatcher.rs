@@ -134,6 +134,9 @@ pub struct Dispatcher {
     wake_tx: Sender<()>,
     wake_rx: Receiver<()>,
     stop: AtomicBool,
+    /// One round at a time (the thread, and `MessageStore::flush`/shutdown).
+    round_lock: parking_lot::Mutex<()>,
+    sleeping: AtomicBool,
 }
 
 impl Dispatcher {
@@ -147,6 +150,8 @@ impl Dispatcher {
             wake_tx,
             wake_rx,
             stop: AtomicBool::new(false),
+            round_lock: parking_lot::Mutex::new(()),
+            sleeping: AtomicBool::new(false),
         })
     }
 
@@ -163,8 +168,11 @@ impl Dispatcher {
     }
 
     /// Nudge the thread (cheap when it is already awake: a full channel drops the nudge).
+    /// Only a sleeping thread is signalled, so a busy dispatcher costs appenders one load.
     pub fn wake(&self) {
-        let _ = self.wake_tx.try_send(());
+        if self.sleeping.load(Ordering::SeqCst) {
+            let _ = self.wake_tx.try_send(());
+        }
     }
 
     pub fn position(&self) -> u64 {
@@ -172,14 +180,20 @@ impl Dispatcher {
     }
 
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::Release);
-        self.wake();
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.wake_tx.try_send(());
     }
 
     fn run(&self) {
         while !self.stop.load(Ordering::Acquire) {
             if self.round() == 0 {
-                let _ = self.wake_rx.recv_timeout(Duration::from_millis(100));
+                // Announce the sleep, then re-check: an append that published before reading
+                // `sleeping == false` is seen by this check (both sides SeqCst).
+                self.sleeping.store(true, Ordering::SeqCst);
+                if self.cl.max_offset() <= self.position() && !self.stop.load(Ordering::SeqCst) {
+                    let _ = self.wake_rx.recv_timeout(Duration::from_millis(100));
+                }
+                self.sleeping.store(false, Ordering::SeqCst);
             }
         }
         self.round();
@@ -187,7 +201,9 @@ impl Dispatcher {
 
     /// Dispatch everything published so far; returns the number of records handled.
     pub fn round(&self) -> usize {
-        let mut pos = self.position();
+        let _one_at_a_time = self.round_lock.lock();
+        // Retention may have deleted files the dispatcher had not reached yet.
+        let mut pos = self.position().max(self.cl.min_offset());
         let end = self.cl.max_offset();
         let mut n = 0;
         let notify = !self.listeners.read().is_empty();
@@ -238,5 +254,101 @@ impl Dispatcher {
             }
         }
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::message::{body_crc, encode_record, RecordFields};
+    use std::sync::atomic::AtomicUsize;
+
+    fn record(props: &str, sys: i32, v6: bool) -> Vec<u8> {
+        let f = RecordFields {
+            topic: "TopicA",
+            queue_id: 5,
+            flag: 0,
+            sys_flag: sys,
+            born_timestamp: 1,
+            born_host: "127.0.0.1:1".parse().unwrap(),
+            store_host: if v6 {
+                "[::1]:10911".parse().unwrap()
+            } else {
+                "127.0.0.1:10911".parse().unwrap()
+            },
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+            body: b"body!",
+            properties: props,
+        };
+        let mut b = vec![0u8; f.stored_size()];
+        encode_record(&mut b, &f, body_crc(b"body!"), 9, 0, 777).unwrap();
+        b
+    }
+
+    #[test]
+    fn record_view_reads_fields_without_allocating() {
+        for v6 in [false, true] {
+            let b = record("KEYS\u{1}a  b\u{2}UNIQ_KEY\u{1}U1", 0, v6);
+            let r = RecordView::parse(&b).unwrap();
+            assert_eq!((r.queue_id, r.queue_offset, r.store_timestamp), (5, 9, 777));
+            assert_eq!((r.topic, r.body), ("TopicA", &b"body!"[..]));
+            assert_eq!(r.body_crc, body_crc(b"body!"));
+            assert_eq!(r.index_keys(), vec!["U1", "a", "b"]);
+            assert!(r.is_dispatched());
+            assert!(RecordView::parse(&b[..b.len() - 1]).is_none());
+        }
+        let rollback = record("KEYS\u{1}k", sys_flag::TRANSACTION_ROLLBACK_TYPE, false);
+        let r = RecordView::parse(&rollback).unwrap();
+        assert!(!r.is_dispatched());
+        assert!(
+            r.index_keys().is_empty(),
+            "rolled-back messages are not indexed"
+        );
+        let prepared = record("", sys_flag::TRANSACTION_PREPARED_TYPE, false);
+        assert!(!RecordView::parse(&prepared).unwrap().is_dispatched());
+    }
+
+    #[test]
+    fn rounds_follow_the_log_and_batch_notifications() {
+        let dir = tempfile::tempdir().unwrap();
+        let cl = Arc::new(CommitLog::new(dir.path().to_path_buf(), 4096, None, false));
+        let ix = Arc::new(IndexService::new(dir.path().join("index"), 16, 100));
+        let d = Dispatcher::new(cl.clone(), Some(ix.clone()), 0);
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+        let (c2, s2) = (calls.clone(), seen.clone());
+        d.add_listener(Arc::new(move |a: &[Arrival]| {
+            c2.fetch_add(1, Ordering::Relaxed);
+            s2.lock().extend_from_slice(a);
+        }));
+        for _ in 0..40 {
+            let b = record("TAGS\u{1}t\u{2}KEYS\u{1}key", 0, false);
+            cl.append_locked(b.len(), |buf, phys| {
+                buf.copy_from_slice(&b);
+                buf[28..36].copy_from_slice(&(phys as i64).to_be_bytes());
+                Ok(())
+            })
+            .unwrap();
+        }
+        assert_eq!(
+            d.round(),
+            40,
+            "crosses the blank at the end of the first 4 KiB file"
+        );
+        assert_eq!(d.position(), cl.max_offset());
+        assert_eq!(d.round(), 0);
+        assert_eq!(
+            calls.load(Ordering::Relaxed),
+            1,
+            "one notification per round"
+        );
+        let a = seen.lock()[0].clone();
+        assert_eq!(
+            (a.topic.as_str(), a.queue_id, a.max_offset),
+            ("TopicA", 5, 10)
+        );
+        assert_eq!(a.tags_code, tags_code(Some("t")));
+        assert_eq!(ix.query("TopicA", "key", 100, 0, i64::MAX).len(), 40);
     }
 }

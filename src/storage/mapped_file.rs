@@ -15,7 +15,6 @@
 //! cost far more than the warm copy, so the next file of a queue is created and pre-touched by the
 //! [`Allocator`] thread ahead of need; the append path only swaps in a ready file.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,8 +23,9 @@ use std::time::SystemTime;
 
 use bytes::Bytes;
 use memmap2::MmapMut;
-use parking_lot::{Condvar, Mutex, RwLock};
+use parking_lot::RwLock;
 
+pub use super::allocator::Allocator;
 use super::error::{IoContext, StoreError};
 
 pub const PAGE_SIZE: u64 = 4096;
@@ -178,7 +178,17 @@ impl MappedFile {
         std::slice::from_raw_parts_mut(self.base.add(pos as usize), len)
     }
 
-    /// The whole mapping as bytes (recovery scans, before readers exist; and stable prefixes).
+    /// A borrowed view of published bytes `[pos, pos+len)` (only that range is borrowed, so a
+    /// concurrent writer past the write position never aliases it).
+    pub fn published(&self, pos: u64, len: usize) -> Option<&[u8]> {
+        if pos.checked_add(len as u64)? > self.wrote_pos() {
+            return None;
+        }
+        // SAFETY: published bytes are never rewritten while the store runs (module contract).
+        Some(unsafe { std::slice::from_raw_parts(self.base.add(pos as usize), len) })
+    }
+
+    /// The whole mapping as bytes: only for recovery, before any reader or writer exists.
     pub fn bytes(&self) -> &[u8] {
         &self.map[..]
     }
@@ -249,133 +259,6 @@ impl AsRef<[u8]> for MapSlice {
     fn as_ref(&self) -> &[u8] {
         // SAFETY: the range is published (checked in `slice`) and never rewritten while held.
         unsafe { std::slice::from_raw_parts(self.file.base.add(self.pos), self.len) }
-    }
-}
-
-/// Creates and pre-touches files on its own thread. A queue asks for its next file early
-/// (`request`) and takes it when needed (`take`), waiting only if the allocator fell behind.
-pub struct Allocator {
-    state: Mutex<AllocState>,
-    cv: Condvar,
-    stopped: AtomicBool,
-    handle: Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-#[derive(Default)]
-struct AllocState {
-    pending: Vec<(PathBuf, u64, u64, bool)>,
-    ready: HashMap<PathBuf, Result<Arc<MappedFile>, String>>,
-}
-
-impl Allocator {
-    pub fn start(warm: bool, flush_warmed: bool) -> Arc<Allocator> {
-        let a = Arc::new(Allocator {
-            state: Mutex::new(AllocState::default()),
-            cv: Condvar::new(),
-            stopped: AtomicBool::new(false),
-            handle: Mutex::new(None),
-        });
-        let me = a.clone();
-        let h = std::thread::Builder::new()
-            .name("store-allocate".into())
-            .spawn(move || me.run(warm, flush_warmed))
-            .expect("spawn allocator");
-        *a.handle.lock() = Some(h);
-        a
-    }
-
-    fn is_stopped(&self) -> bool {
-        self.stopped.load(Ordering::Acquire)
-    }
-
-    fn run(&self, warm: bool, flush_warmed: bool) {
-        loop {
-            let job = {
-                let mut st = self.state.lock();
-                while st.pending.is_empty() && !self.is_stopped() {
-                    self.cv.wait(&mut st);
-                }
-                if self.is_stopped() {
-                    return;
-                }
-                st.pending.remove(0)
-            };
-            let (dir, start, size, do_warm) = job;
-            // Never warm (zero-touch) a file that already exists: it may hold data.
-            let existed = dir.join(file_name(start)).exists();
-            let res = MappedFile::open(&dir, start, size).map(|f| {
-                if warm && do_warm && !existed {
-                    f.warm(flush_warmed, &self.stopped);
-                }
-                Arc::new(f)
-            });
-            let key = dir.join(file_name(start));
-            let mut st = self.state.lock();
-            if self.is_stopped() {
-                // Prepared after stop: it holds no data, remove it.
-                drop(res);
-                let _ = std::fs::remove_file(&key);
-                return;
-            }
-            st.ready.insert(key, res.map_err(|e| e.to_string()));
-            self.cv.notify_all();
-        }
-    }
-
-    /// Ask for `dir/<start>` to be prepared (idempotent).
-    pub fn request(&self, dir: &Path, start: u64, size: u64, warm: bool) {
-        let key = dir.join(file_name(start));
-        let mut st = self.state.lock();
-        if st.ready.contains_key(&key) || st.pending.iter().any(|p| p.0.join(file_name(p.1)) == key)
-        {
-            return;
-        }
-        st.pending.push((dir.to_path_buf(), start, size, warm));
-        self.cv.notify_all();
-    }
-
-    /// Take the prepared file, waiting for the allocator thread if needed.
-    pub fn take(
-        &self,
-        dir: &Path,
-        start: u64,
-        size: u64,
-        warm: bool,
-    ) -> Result<Arc<MappedFile>, StoreError> {
-        self.request(dir, start, size, warm);
-        let key = dir.join(file_name(start));
-        let mut st = self.state.lock();
-        loop {
-            if let Some(r) = st.ready.remove(&key) {
-                return r.map_err(|e| {
-                    StoreError::Corrupt(format!("cannot create {}: {e}", key.display()))
-                });
-            }
-            if self.is_stopped() {
-                return Err(StoreError::ShutDown);
-            }
-            self.cv.wait(&mut st);
-        }
-    }
-
-    /// Stop and join the thread, and delete prepared-but-unused files (they hold no data). After
-    /// this returns no file of the store is touched by the allocator any more.
-    pub fn stop(&self) {
-        {
-            let _st = self.state.lock();
-            self.stopped.store(true, Ordering::Release);
-            self.cv.notify_all();
-        }
-        if let Some(h) = self.handle.lock().take() {
-            if h.thread().id() != std::thread::current().id() {
-                let _ = h.join();
-            }
-        }
-        let mut st = self.state.lock();
-        for (path, f) in st.ready.drain() {
-            drop(f);
-            let _ = std::fs::remove_file(path);
-        }
     }
 }
 

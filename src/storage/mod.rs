@@ -2,6 +2,7 @@
 //! metadata files, in RocketMQ 4.x's on-disk formats (protocol.md §6). Plain Rust with blocking I/O
 //! on the store's own threads; the broker talks to it through [`MessageStore`].
 
+pub mod allocator;
 pub mod checkpoint;
 pub mod commit_log;
 pub mod config;

@@ -240,4 +240,34 @@ impl MessageStore {
         }
         out
     }
+
+    /// Whether the message at a queue offset is still "in memory" by RocketMQ's rule (within
+    /// `accessMessageInMemoryMaxRatio` % of RAM behind the CommitLog end); QUERY_CONSUMER_OFFSET
+    /// uses it for offset 0 (protocol.md §7.4).
+    pub fn is_in_memory(&self, topic: &str, queue_id: i32, offset: i64) -> bool {
+        let Some(u) = self
+            .find_queue(topic, queue_id)
+            .and_then(|q| q.get(offset.max(0) as u64))
+        else {
+            return false;
+        };
+        u.is_message()
+            && u.phys_offset >= self.commit_log_min_offset()
+            && self.in_memory(u.phys_offset as u64)
+    }
+
+    /// Raw CommitLog bytes from `phys` to the end of published data in that file, at most
+    /// `max_bytes`, zero-copy (replication and tools). `None` past the end or before the start.
+    pub fn read_commit_log(&self, phys: i64, max_bytes: usize) -> Option<Bytes> {
+        if phys < 0 {
+            return None;
+        }
+        let f = self.cl.files().find(phys as u64)?;
+        let pos = phys as u64 - f.start();
+        let avail = f.wrote_pos().checked_sub(pos)?;
+        if avail == 0 {
+            return None;
+        }
+        f.slice(pos, (avail as usize).min(max_bytes))
+    }
 }

@@ -7,8 +7,9 @@
 //!   older than the checkpoint's minimum timestamp (minus 3 s), i.e. before anything a consume
 //!   queue or the index might miss.
 //! * **Missing or damaged consume queue** (no `consumequeue/`, a file of the wrong size, or a last
-//!   unit that does not point at a matching record): the queue is dropped and the whole CommitLog is
-//!   re-scanned to rebuild it.
+//!   unit that does not point at a matching record, or a queue that lacks units from before the
+//!   scanned range, e.g. its directory was deleted): the queue is dropped or completed and the whole
+//!   CommitLog is re-scanned to rebuild it.
 //!
 //! The scan verifies each record's magic, size, physical offset and body CRC and stops at the
 //! first record that fails; the CommitLog is truncated there (tail zeroed, later files removed), so
@@ -183,51 +184,20 @@ pub fn recover(
         files.len().saturating_sub(3)
     };
 
-    let mut end = files.get(start_idx).map(|f| f.start()).unwrap_or(0);
-    let mut last_ts = ck.physic_msg_timestamp;
-    'files: for f in &files[start_idx.min(files.len())..] {
-        if f.start() != end {
-            break; // a gap between files: everything after it is unreachable
-        }
-        let mut p = 0;
-        loop {
-            match check_at(f, p) {
-                Ok(Some(r)) => {
-                    if r.is_dispatched() {
-                        let cq = queues
-                            .entry(r.topic.to_string())
-                            .or_default()
-                            .entry(r.queue_id)
-                            .or_insert_with(|| {
-                                Arc::new(ConsumeQueue::new(
-                                    &cfg.consume_queue_dir(),
-                                    r.topic,
-                                    r.queue_id,
-                                    cfg.cq_file_size(),
-                                    Some(alloc.clone()),
-                                ))
-                            });
-                        let unit = CqUnit {
-                            phys_offset: r.phys_offset,
-                            size: r.size as i32,
-                            tags_code: unit_tags_code(cfg, &r),
-                        };
-                        if r.queue_offset >= 0 && cq.get(r.queue_offset as u64) != Some(unit) {
-                            cq.put(r.queue_offset as u64, unit)?;
-                        }
-                    }
-                    last_ts = r.store_timestamp;
-                    p += r.size as u64;
-                    end = f.start() + p;
-                }
-                Ok(None) => {
-                    end = f.end();
-                    continue 'files;
-                }
-                Err(()) => break 'files,
+    let mut start_idx = start_idx;
+    let (end, last_ts) = loop {
+        let mut last_ts = ck.physic_msg_timestamp;
+        match scan(cfg, &files, start_idx, &mut queues, alloc, &mut last_ts)? {
+            Scan::End(end) => break (end, last_ts),
+            Scan::Gap(what) => {
+                // A queue misses units from before the scanned range (its directory was deleted
+                // or damaged): rebuild from the first file.
+                tracing::warn!("{what}; re-scanning the whole CommitLog");
+                start_idx = 0;
+                rebuild = true;
             }
         }
-    }
+    };
     if end < cl.files().max_offset() {
         tracing::warn!(
             "CommitLog recovered to offset {end}; dropping {} bytes after it",
@@ -255,6 +225,78 @@ pub fn recover(
     })
 }
 
+enum Scan {
+    End(u64),
+    Gap(String),
+}
+
+/// Verify records from `files[start_idx]` on, re-writing missing or different CQ units. Stops at
+/// the first invalid record. With `start_idx > 0`, a record whose queue lacks earlier units is
+/// reported as a gap.
+fn scan(
+    cfg: &StoreConfig,
+    files: &[Arc<MappedFile>],
+    start_idx: usize,
+    queues: &mut CqTable,
+    alloc: &Arc<Allocator>,
+    last_ts: &mut i64,
+) -> Result<Scan, StoreError> {
+    let mut end = files.get(start_idx).map(|f| f.start()).unwrap_or(0);
+    'files: for f in &files[start_idx.min(files.len())..] {
+        if f.start() != end {
+            break; // a gap between files: everything after it is unreachable
+        }
+        let mut p = 0;
+        loop {
+            match check_at(f, p) {
+                Ok(Some(r)) => {
+                    if r.is_dispatched() && r.queue_offset >= 0 {
+                        let cq = queues
+                            .entry(r.topic.to_string())
+                            .or_default()
+                            .entry(r.queue_id)
+                            .or_insert_with(|| {
+                                Arc::new(ConsumeQueue::new(
+                                    &cfg.consume_queue_dir(),
+                                    r.topic,
+                                    r.queue_id,
+                                    cfg.cq_file_size(),
+                                    Some(alloc.clone()),
+                                ))
+                            });
+                        let qoff = r.queue_offset as u64;
+                        if start_idx > 0 && qoff > cq.max_offset() {
+                            return Ok(Scan::Gap(format!(
+                                "consume queue {}/{} ends at {} but the CommitLog has offset {qoff}",
+                                r.topic,
+                                r.queue_id,
+                                cq.max_offset()
+                            )));
+                        }
+                        let unit = CqUnit {
+                            phys_offset: r.phys_offset,
+                            size: r.size as i32,
+                            tags_code: unit_tags_code(cfg, &r),
+                        };
+                        if cq.get(qoff) != Some(unit) {
+                            cq.put(qoff, unit)?;
+                        }
+                    }
+                    *last_ts = r.store_timestamp;
+                    p += r.size as u64;
+                    end = f.start() + p;
+                }
+                Ok(None) => {
+                    end = f.end();
+                    continue 'files;
+                }
+                Err(()) => break 'files,
+            }
+        }
+    }
+    Ok(Scan::End(end))
+}
+
 /// Where the dispatcher resumes indexing: after the last indexed record.
 pub fn index_resume_offset(cl: &CommitLog, indexed_until: i64) -> u64 {
     let (min, max) = (cl.min_offset(), cl.max_offset());
@@ -268,5 +310,42 @@ pub fn index_resume_offset(cl: &CommitLog, indexed_until: i64) -> u64 {
     match cl.slot(at) {
         Slot::Record(b) => at + b.len() as u64,
         _ => min,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::message::{encode_record, RecordFields};
+
+    #[test]
+    fn schedule_topic_units_carry_the_delivery_time() {
+        let cfg = StoreConfig::with_root("/x");
+        for (topic, props, want) in [
+            (SCHEDULE_TOPIC, "DELAY\u{1}3\u{2}TAGS\u{1}a", 1000 + 10_000),
+            ("Normal", "DELAY\u{1}3\u{2}TAGS\u{1}a", tags_code(Some("a"))),
+            (SCHEDULE_TOPIC, "TAGS\u{1}a", tags_code(Some("a"))),
+        ] {
+            let f = RecordFields {
+                topic,
+                queue_id: 2,
+                flag: 0,
+                sys_flag: 0,
+                born_timestamp: 0,
+                born_host: "127.0.0.1:1".parse().unwrap(),
+                store_host: "127.0.0.1:2".parse().unwrap(),
+                reconsume_times: 0,
+                prepared_transaction_offset: 0,
+                body: b"",
+                properties: props,
+            };
+            let mut b = vec![0u8; f.stored_size()];
+            encode_record(&mut b, &f, 0, 0, 0, 1000).unwrap();
+            assert_eq!(
+                unit_tags_code(&cfg, &RecordView::parse(&b).unwrap()),
+                want,
+                "{topic} {props:?}"
+            );
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! Retention and disk space.
 //!
-//! A thread checks disk usage of the CommitLog's file system every second (cheap `statvfs`) and
+//! A thread checks disk usage of the CommitLog's file system every second (cheap `statvfs`; more
+//! often if `cleanResourceInterval` is shorter) and
 //! runs the clean-up every `cleanResourceInterval`:
 //! * expired CommitLog files (modified more than `fileReservedTime` hours ago) are deleted at the
 //!   `deleteWhen` hour, or at any hour once usage passes `diskMaxUsedSpaceRatio`;
-//! * past `diskCleanForciblyRatio` the oldest files go even if not expired;
+//! * past `diskSpaceCleanForciblyRatio` the oldest files go even if not expired;
 //! * past `diskSpaceWarningLevelRatio` (the hard watermark) appends are refused with a reason
 //!   naming the path, the usage and the threshold. Nothing stored is touched by the refusal.
 //!
@@ -71,7 +72,7 @@ pub fn plan(cfg: &StoreConfig, usage: f64, delete_hour: bool) -> Plan {
     let full = usage >= cfg.disk_max_used_space_ratio as f64;
     Plan {
         delete_expired: delete_hour || full,
-        force: usage >= cfg.disk_clean_forcibly_ratio as f64,
+        force: usage >= cfg.disk_space_clean_forcibly_ratio as f64,
     }
 }
 
@@ -159,8 +160,14 @@ pub fn start(store: Weak<MessageStore>, stop: Arc<AtomicBool>) -> JoinHandle<()>
         .name("store-retention".into())
         .spawn(move || {
             let mut last_clean = Instant::now();
+            let period = match store.upgrade() {
+                Some(s) => {
+                    Duration::from_millis(s.config().clean_resource_interval.clamp(10, 1000))
+                }
+                None => return,
+            };
             while !stop.load(Ordering::Acquire) {
-                std::thread::park_timeout(Duration::from_millis(1000));
+                std::thread::park_timeout(period);
                 if stop.load(Ordering::Acquire) {
                     return;
                 }

@@ -55,6 +55,8 @@ pub struct MessageStore {
     threads: Mutex<Vec<JoinHandle<()>>>,
     stop: Arc<AtomicBool>,
     shut: AtomicBool,
+    /// `lock`: an exclusive flock held while open, so two processes never share a store.
+    _lock: std::fs::File,
     pub(crate) memory_bytes: u64,
 }
 
@@ -63,6 +65,7 @@ impl MessageStore {
     pub fn open(cfg: StoreConfig) -> Result<Arc<MessageStore>, StoreError> {
         let root = cfg.store_path_root_dir.clone();
         std::fs::create_dir_all(&root).at(&root)?;
+        let lock = lock_store(&root)?;
         let allocator = Allocator::start(
             cfg.warm_mapped_file_enable,
             cfg.flush_disk_type == FlushDiskType::SyncFlush,
@@ -110,6 +113,7 @@ impl MessageStore {
             stop: Arc::new(AtomicBool::new(false)),
             shut: AtomicBool::new(false),
             memory_bytes,
+            _lock: lock,
         });
         store.disk.check(&store.cfg);
         let mut t = store.threads.lock();
@@ -231,6 +235,9 @@ impl MessageStore {
         let size = fields.stored_size();
         let (phys, qoff, ts) = {
             let mut st = self.put_lock.lock();
+            if self.shut.load(Ordering::Acquire) {
+                return Err(StoreError::ShutDown);
+            }
             let ts = now_ms().max(st.last_ts);
             let r = self.append_one(&fields, crc, tc, size, ts)?;
             st.last_ts = ts;
@@ -329,6 +336,9 @@ impl MessageStore {
         let mut offsets = Vec::with_capacity(prepared.len());
         let ts = {
             let mut st = self.put_lock.lock();
+            if self.shut.load(Ordering::Acquire) {
+                return Err(StoreError::ShutDown);
+            }
             let ts = now_ms().max(st.last_ts);
             for (f, crc, tc, size) in &prepared {
                 offsets.push(self.append_one(f, *crc, *tc, *size, ts)?);
@@ -439,6 +449,43 @@ fn fields_of(m: &MessageToStore) -> RecordFields<'_> {
         prepared_transaction_offset: m.prepared_transaction_offset,
         body: &m.body,
         properties: &m.properties,
+    }
+}
+
+fn lock_store(root: &std::path::Path) -> Result<std::fs::File, StoreError> {
+    use std::os::unix::io::AsRawFd;
+    let path = root.join("lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .at(&path)?;
+    // A previous instance in this process may still be finishing its drop on one of its own
+    // threads: give it a moment before reporting the store as in use.
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(f);
+        }
+        let e = std::io::Error::last_os_error();
+        if std::time::Instant::now() >= deadline {
+            return Err(StoreError::io(&path, e));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Ask the allocator to create a queue's first consume-queue file in the background (the broker
+/// calls this when it creates a topic, so the first append to a new queue does not wait for it).
+impl MessageStore {
+    pub fn prepare_queue(&self, topic: &str, queue_id: i32) {
+        let q = self.queue_or_create(topic, queue_id);
+        if q.files().is_empty() {
+            self.allocator
+                .request(q.files().dir(), 0, self.cfg.cq_file_size(), false);
+        }
     }
 }
 
