@@ -28,6 +28,38 @@ impl CommonArgs {
     }
 }
 
+/// What a server binary does before it starts: load the config (exit 2 with the reason on a bad
+/// one), `--print-config` (print and exit 0), otherwise set up logging, warn about accepted-but-
+/// unused RocketMQ keys and log the effective config. `Err(code)` means: exit with it now.
+pub fn prepare<T: ConfigKeys>(
+    bin: &str,
+    args: &CommonArgs,
+    log_level: impl Fn(&T) -> String,
+) -> Result<T, std::process::ExitCode> {
+    let (cfg, ignored) = args.load::<T>().map_err(|e| {
+        eprintln!("{bin}: config error: {e}");
+        std::process::ExitCode::from(2)
+    })?;
+    let json = serde_json::to_string_pretty(&cfg).expect("config serializes");
+    if args.print_config {
+        println!("{json}");
+        return Err(std::process::ExitCode::SUCCESS);
+    }
+    init_logging(&log_level(&cfg));
+    for key in ignored {
+        tracing::warn!(%key, "RocketMQ config key accepted but not used by actormq");
+    }
+    tracing::info!(config = %serde_json::to_string(&cfg).unwrap_or_default(), "effective config");
+    Ok(cfg)
+}
+
+/// Print the ready line on stdout (tests and scripts wait for it) and flush.
+pub fn announce(line: &str) {
+    use std::io::Write;
+    println!("{line}");
+    let _ = std::io::stdout().flush();
+}
+
 /// Log to stderr at `level` (a `tracing` filter); `RUST_LOG` wins when set.
 pub fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

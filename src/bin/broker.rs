@@ -1,9 +1,7 @@
 //! `broker`: the message broker. `broker [-c FILE] [--set key=value]... [--print-config]`.
 //! With `standalone = true` it also runs a name server in the same process.
 
-use std::io::Write;
-
-use actormq::cli::{init_logging, shutdown_signal, CommonArgs};
+use actormq::cli::{announce, prepare, shutdown_signal, CommonArgs};
 use actormq::config::BrokerConfig;
 use clap::Parser;
 
@@ -20,32 +18,14 @@ struct Cli {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let (cfg, ignored) = match cli.common.load::<BrokerConfig>() {
+    let cfg = match prepare::<BrokerConfig>("broker", &cli.common, |c| c.log_level.clone()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("broker: config error: {e}");
-            return std::process::ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    if cli.common.print_config {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&cfg).expect("config serializes")
-        );
-        return std::process::ExitCode::SUCCESS;
-    }
-    init_logging(&cfg.log_level);
-    for key in ignored {
-        tracing::warn!(%key, "RocketMQ config key accepted but not used by actormq");
-    }
-    tracing::info!(config = %serde_json::to_string(&cfg).unwrap_or_default(), "effective config");
-
     let name = cfg.broker_name.clone();
-    let system = actix_rt::System::new();
-    let result = system.block_on(async move {
+    let result = actix_rt::System::new().block_on(async move {
         let broker = actormq::actors::broker::start(cfg).await?;
-        println!("broker {name} listening on {}", broker.local_addr);
-        let _ = std::io::stdout().flush();
+        announce(&format!("broker {name} listening on {}", broker.local_addr));
         shutdown_signal().await;
         broker.shutdown().await;
         Ok::<_, actormq::actors::broker::StartError>(())

@@ -83,7 +83,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
                 source,
             })?;
         cfg.namesrv_addr = format!("127.0.0.1:{}", ns.local_addr.port());
-        println!("namesrv listening on {}", ns.local_addr);
+        crate::cli::announce(&format!("namesrv listening on {}", ns.local_addr));
         Some(ns)
     } else {
         None
