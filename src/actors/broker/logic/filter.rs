@@ -7,8 +7,7 @@
 //! `atoi(tag)` instead of the Java hash, and would otherwise match nothing; for Java clients the
 //! result is identical.
 //!
-//! The tag hash is written here privately: this branch has no `crate::protocol::message` tag hash
-//! yet (the storage branch has `tags_code`); switch to it when the branches meet.
+//! The tag hash is the one the store writes into consume-queue units (`protocol::message`).
 
 use std::collections::BTreeSet;
 
@@ -18,19 +17,7 @@ use crate::protocol::body::SubscriptionData;
 /// The "everything" expression.
 pub const SUB_ALL: &str = "*";
 
-/// Java `String.hashCode` of `s` (UTF-16 code units, `h = 31*h + c`, wrapping).
-pub fn java_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
-}
-
-/// The consume-queue tags code of a message: the tag's hash sign-extended, 0 when it has no tag.
-pub fn tags_code(tags: Option<&str>) -> i64 {
-    match tags {
-        Some(t) if !t.is_empty() => java_hash(t) as i64,
-        _ => 0,
-    }
-}
+pub use crate::protocol::message::{java_string_hash as java_hash, tags_code};
 
 /// A parsed TAG expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
