@@ -477,9 +477,10 @@ fn lock_store(root: &std::path::Path) -> Result<std::fs::File, StoreError> {
     }
 }
 
-/// Ask the allocator to create a queue's first consume-queue file in the background (the broker
-/// calls this when it creates a topic, so the first append to a new queue does not wait for it).
 impl MessageStore {
+    /// Ask the allocator to create a queue's first consume-queue file in the background (the
+    /// broker calls this when it creates a topic, so the first append to a new queue does not wait
+    /// for the file to be created).
     pub fn prepare_queue(&self, topic: &str, queue_id: i32) {
         let q = self.queue_or_create(topic, queue_id);
         if q.files().is_empty() {
