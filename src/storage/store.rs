@@ -478,6 +478,19 @@ fn lock_store(root: &std::path::Path) -> Result<std::fs::File, StoreError> {
 }
 
 impl MessageStore {
+    /// DELETE_TOPIC_IN_BROKER: drop the topic's consume queues and their files. CommitLog records
+    /// stay until retention removes them (they are no longer reachable by queue).
+    pub fn delete_topic(&self, topic: &str) -> usize {
+        let _no_appends = self.put_lock.lock();
+        let removed = self.cqs.write().remove(topic);
+        let n = removed.as_ref().map(|m| m.len()).unwrap_or(0);
+        for cq in removed.into_iter().flat_map(|m| m.into_values()) {
+            cq.destroy();
+        }
+        let _ = std::fs::remove_dir_all(self.cfg.consume_queue_dir().join(topic));
+        n
+    }
+
     /// Ask the allocator to create a queue's first consume-queue file in the background (the
     /// broker calls this when it creates a topic, so the first append to a new queue does not wait
     /// for the file to be created).
