@@ -368,7 +368,8 @@ impl MessageStore {
     }
 
     /// Register a listener called (on the dispatcher thread, once per dispatch round) with every
-    /// queue that grew. It must not block: forward to an actor or channel.
+    /// queue that grew. It must not block and must not call `flush`/`shutdown` (the dispatcher
+    /// holds its round lock): forward to an actor or a channel.
     pub fn add_arrival_listener(&self, l: ArrivalListener) {
         self.dispatcher.add_listener(l);
     }
