@@ -362,17 +362,6 @@ impl MappedFileQueue {
             .map(|f| f.start() + f.wrote_pos())
             .unwrap_or(0)
     }
-    /// Absolute flushed position.
-    pub fn flushed_offset(&self) -> u64 {
-        let files = self.files.read();
-        for f in files.iter().rev() {
-            if f.flushed_pos() > 0 || f.start() == files[0].start() {
-                return f.start() + f.flushed_pos();
-            }
-        }
-        0
-    }
-
     /// The file holding absolute offset `off`.
     pub fn find(&self, off: u64) -> Option<Arc<MappedFile>> {
         let files = self.files.read();
