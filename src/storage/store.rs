@@ -76,7 +76,6 @@ impl MessageStore {
             Some(allocator.clone()),
             cfg.warm_mapped_file_enable,
         ));
-        let checkpoint = Arc::new(Checkpoint::open(&cfg.checkpoint_path())?);
         let index = cfg.message_index_enable.then(|| {
             Arc::new(IndexService::new(
                 cfg.index_dir(),
@@ -84,8 +83,18 @@ impl MessageStore {
                 cfg.max_index_num,
             ))
         });
-        let rec = recovery::recover(&cfg, &cl, index.as_deref(), &checkpoint, &allocator)?;
-        std::fs::write(cfg.abort_path(), b"").at(&cfg.abort_path())?;
+        let recovered = Checkpoint::open(&cfg.checkpoint_path()).and_then(|ck| {
+            let rec = recovery::recover(&cfg, &cl, index.as_deref(), &ck, &allocator)?;
+            std::fs::write(cfg.abort_path(), b"").at(&cfg.abort_path())?;
+            Ok((Arc::new(ck), rec))
+        });
+        let (checkpoint, rec) = match recovered {
+            Ok(r) => r,
+            Err(e) => {
+                allocator.stop();
+                return Err(e);
+            }
+        };
         cl.prefetch();
         let last_ts = Arc::new(AtomicI64::new(rec.last_timestamp));
         let flusher = Flusher::new(cl.clone(), &cfg, last_ts.clone());
