@@ -25,7 +25,7 @@ use super::dispatcher::{Arrival, ArrivalListener, Dispatcher};
 use super::error::{IoContext, StoreError};
 use super::flush::Flusher;
 use super::index_file::IndexService;
-use super::mapped_file::Allocator;
+use super::mapped_file::{Allocator, PAGE_SIZE};
 use super::recovery;
 use super::retention::DiskGuard;
 use super::types::{now_ms, MessageBatchToStore, MessageToStore, PutResult};
@@ -145,13 +145,19 @@ impl MessageStore {
         let weak: Weak<MessageStore> = Arc::downgrade(self);
         let stop = self.stop.clone();
         let interval = Duration::from_millis(self.cfg.flush_interval_consume_queue.max(1));
+        let thorough = Duration::from_millis(self.cfg.flush_consume_queue_thorough_interval);
         std::thread::Builder::new()
             .name("store-flush-cq".into())
             .spawn(move || {
+                let mut last_thorough = std::time::Instant::now();
                 while !stop.load(Ordering::Acquire) {
                     std::thread::park_timeout(interval);
                     let Some(s) = weak.upgrade() else { return };
-                    if let Err(e) = s.flush_logics() {
+                    let force = last_thorough.elapsed() >= thorough;
+                    if force {
+                        last_thorough = std::time::Instant::now();
+                    }
+                    if let Err(e) = s.flush_logics(force) {
                         tracing::error!("consume queue flush failed: {e}");
                     }
                 }
@@ -159,24 +165,43 @@ impl MessageStore {
             .expect("spawn cq flusher")
     }
 
-    /// Flush consume queues and the index, then write the checkpoint.
-    fn flush_logics(&self) -> Result<(), StoreError> {
-        let logics_ts = self.last_ts.load(Ordering::Acquire);
+    /// Flush consume queues (those with `flushConsumeQueueLeastPages` dirty pages, or all when
+    /// `force`) and the index, then write the checkpoint. As in RocketMQ, the checkpoint's logics
+    /// timestamp only advances on a full (forced) flush, because a partial one leaves some queues
+    /// behind it.
+    fn flush_logics(&self, force: bool) -> Result<(), StoreError> {
+        let now_ts = self.last_ts.load(Ordering::Acquire);
+        // Every record stored at or before `now_ts` ends at or before `max_off`.
+        let max_off = self.cl.max_offset();
+        let least = if force {
+            0
+        } else {
+            self.cfg.flush_consume_queue_least_pages * PAGE_SIZE
+        };
         for cq in self.all_queues() {
-            cq.flush()?;
+            let dirty = cq.files().dirty();
+            if dirty > 0 && dirty >= least {
+                cq.flush()?;
+            }
         }
+        let logics_ts = if force {
+            now_ts
+        } else {
+            self.checkpoint.read().logics_msg_timestamp
+        };
         let index_ts = match &self.index {
             Some(ix) => {
+                // Read how far the dispatcher got *before* flushing the index: only what it had
+                // indexed then is on disk afterwards.
+                let indexed = self.dispatcher.position();
                 ix.flush()?;
-                // The index lags the CommitLog by the dispatcher; only what it reached is safe.
-                let at = self.dispatcher.position();
-                if at >= self.cl.max_offset() {
-                    logics_ts
+                if indexed >= max_off {
+                    now_ts
                 } else {
                     self.checkpoint.read().index_msg_timestamp
                 }
             }
-            None => logics_ts,
+            None => now_ts,
         };
         self.checkpoint.write(CheckpointData {
             physic_msg_timestamp: self.flusher.flushed_timestamp(),
@@ -396,7 +421,7 @@ impl MessageStore {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.flusher.flush_all()?;
         self.dispatcher.round();
-        self.flush_logics()
+        self.flush_logics(true)
     }
 
     /// Number of CommitLog syncs so far (group-commit diagnostics).
