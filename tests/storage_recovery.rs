@@ -250,3 +250,21 @@ fn one_deleted_queue_directory_is_rebuilt_after_a_clean_stop() {
     assert_eq!(all_records(&store, 1), before);
     assert_eq!(check_consistent(&store), 900);
 }
+
+#[test]
+fn open_fails_cleanly_on_a_damaged_middle_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 600);
+    // A middle CommitLog file of the wrong size is corruption recovery cannot repair.
+    let p = dir.path().join("commitlog").join(format!("{:020}", 65536));
+    OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(100)
+        .unwrap();
+    let e = MessageStore::open(cfg(dir.path()))
+        .err()
+        .expect("must refuse");
+    assert!(e.to_string().contains("00000000000000065536"), "{e}");
+}

@@ -488,6 +488,9 @@ fn retention_thread_frees_space_under_disk_pressure() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(store.put_message(msg("P", 0, 1)).is_ok());
+    // Pressure gone: deletions stop (let a pass in progress finish).
+    store.set_disk_usage_probe(|_| Ok(50.0));
+    std::thread::sleep(Duration::from_millis(200));
     assert!(store.min_offset("P", 0) > 0);
     let g = store.get_message("P", 0, store.min_offset("P", 0), 1, None);
     assert_eq!(g.status, GetStatus::Found);
@@ -513,4 +516,28 @@ fn raw_commit_log_reads_and_memory_check() {
     assert!(store.is_in_memory("M", 0, 0));
     assert!(!store.is_in_memory("M", 0, 2));
     assert!(!store.is_in_memory("None", 0, 0));
+}
+
+#[test]
+fn deleting_a_topic_drops_its_queues() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    for i in 0..10 {
+        store.put_message(msg("Gone", (i % 2) as i32, i)).unwrap();
+        store.put_message(msg("Kept", 0, i)).unwrap();
+    }
+    assert_eq!(store.queue_ids("Gone"), vec![0, 1]);
+    assert_eq!(store.delete_topic("Gone"), 2);
+    assert!(store.queue_ids("Gone").is_empty());
+    assert!(!dir.path().join("consumequeue/Gone").exists());
+    assert_eq!(
+        store.get_message("Gone", 0, 0, 1, None).status,
+        GetStatus::NoMatchedLogicQueue
+    );
+    assert_eq!(store.max_offset("Kept", 0), 10);
+    // A new message starts the topic afresh.
+    assert_eq!(
+        store.put_message(msg("Gone", 0, 1)).unwrap().queue_offset,
+        0
+    );
 }

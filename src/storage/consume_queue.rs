@@ -161,11 +161,6 @@ impl ConsumeQueue {
         f.published(pos, CQ_UNIT_SIZE as usize).map(CqUnit::read)
     }
 
-    /// The file that holds `off`, if any (readers that walk a run of units).
-    pub fn file_for(&self, off: u64) -> Option<Arc<MappedFile>> {
-        self.files.find(off * CQ_UNIT_SIZE)
-    }
-
     /// Start logical offset of the file after the one holding `off` (OFFSET_FOUND_NULL).
     pub fn roll_next_file(&self, off: u64) -> u64 {
         let per = self.files.file_size() / CQ_UNIT_SIZE;

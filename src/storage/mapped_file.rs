@@ -44,7 +44,6 @@ pub struct MappedFile {
     base: *mut u8,
     wrote: AtomicU64,
     flushed: AtomicU64,
-    _file: File,
 }
 
 // SAFETY: the raw base pointer is only written under the single-writer contract described in the
@@ -97,6 +96,8 @@ impl MappedFile {
         // SAFETY: the file is owned by the store; nothing else truncates it while mapped.
         let mut map = unsafe { MmapMut::map_mut(&file) }.at(&path)?;
         let base = map.as_mut_ptr();
+        // The descriptor is closed here: the mapping (and msync on it) does not need it, and a
+        // broker with thousands of queues would otherwise hold thousands of descriptors.
         Ok(MappedFile {
             path,
             start,
@@ -105,7 +106,6 @@ impl MappedFile {
             base,
             wrote: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
-            _file: file,
         })
     }
 
@@ -362,17 +362,6 @@ impl MappedFileQueue {
             .map(|f| f.start() + f.wrote_pos())
             .unwrap_or(0)
     }
-    /// Absolute flushed position.
-    pub fn flushed_offset(&self) -> u64 {
-        let files = self.files.read();
-        for f in files.iter().rev() {
-            if f.flushed_pos() > 0 || f.start() == files[0].start() {
-                return f.start() + f.flushed_pos();
-            }
-        }
-        0
-    }
-
     /// The file holding absolute offset `off`.
     pub fn find(&self, off: u64) -> Option<Arc<MappedFile>> {
         let files = self.files.read();

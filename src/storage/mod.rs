@@ -1,6 +1,21 @@
 //! The message store: CommitLog, consume queues, index, checkpoint, flush, recovery, retention and
 //! metadata files, in RocketMQ 4.x's on-disk formats (protocol.md §6). Plain Rust with blocking I/O
 //! on the store's own threads; the broker talks to it through [`MessageStore`].
+//!
+//! Map of the modules, following a message:
+//! * `types` — what goes in and comes out of the facade; `store` — open, append, shutdown;
+//!   `read` — pulls, offsets, lookups.
+//! * `commit_log` over `mapped_file` (fixed-size mmapped files, zero-copy `Bytes` reads), with
+//!   `allocator` creating and pre-touching the next file ahead of need.
+//! * `consume_queue` — the 20-byte units, written inline by the append under the put lock.
+//! * `flush` — ASYNC_FLUSH by interval/pages, SYNC_FLUSH group commit and the `Durability` an
+//!   appender awaits.
+//! * `dispatcher` — follows the CommitLog: index entries (`index_file`) and arrival notices.
+//! * `checkpoint`, `recovery` — the abort marker, the checkpoint, the CRC-checked scan.
+//! * `retention` — expiry, disk pressure and the hard watermark; `metadata` — the JSON files.
+//!
+//! Threads (all named `store-*`): allocate, flush, flush-cq (consume queues, index, checkpoint),
+//! dispatch, retention. An append crosses none of them unless it waits for a SYNC_FLUSH ack.
 
 pub mod allocator;
 pub mod checkpoint;

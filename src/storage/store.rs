@@ -25,7 +25,7 @@ use super::dispatcher::{Arrival, ArrivalListener, Dispatcher};
 use super::error::{IoContext, StoreError};
 use super::flush::Flusher;
 use super::index_file::IndexService;
-use super::mapped_file::Allocator;
+use super::mapped_file::{Allocator, PAGE_SIZE};
 use super::recovery;
 use super::retention::DiskGuard;
 use super::types::{now_ms, MessageBatchToStore, MessageToStore, PutResult};
@@ -76,7 +76,6 @@ impl MessageStore {
             Some(allocator.clone()),
             cfg.warm_mapped_file_enable,
         ));
-        let checkpoint = Arc::new(Checkpoint::open(&cfg.checkpoint_path())?);
         let index = cfg.message_index_enable.then(|| {
             Arc::new(IndexService::new(
                 cfg.index_dir(),
@@ -84,8 +83,18 @@ impl MessageStore {
                 cfg.max_index_num,
             ))
         });
-        let rec = recovery::recover(&cfg, &cl, index.as_deref(), &checkpoint, &allocator)?;
-        std::fs::write(cfg.abort_path(), b"").at(&cfg.abort_path())?;
+        let recovered = Checkpoint::open(&cfg.checkpoint_path()).and_then(|ck| {
+            let rec = recovery::recover(&cfg, &cl, index.as_deref(), &ck, &allocator)?;
+            std::fs::write(cfg.abort_path(), b"").at(&cfg.abort_path())?;
+            Ok((Arc::new(ck), rec))
+        });
+        let (checkpoint, rec) = match recovered {
+            Ok(r) => r,
+            Err(e) => {
+                allocator.stop();
+                return Err(e);
+            }
+        };
         cl.prefetch();
         let last_ts = Arc::new(AtomicI64::new(rec.last_timestamp));
         let flusher = Flusher::new(cl.clone(), &cfg, last_ts.clone());
@@ -136,13 +145,19 @@ impl MessageStore {
         let weak: Weak<MessageStore> = Arc::downgrade(self);
         let stop = self.stop.clone();
         let interval = Duration::from_millis(self.cfg.flush_interval_consume_queue.max(1));
+        let thorough = Duration::from_millis(self.cfg.flush_consume_queue_thorough_interval);
         std::thread::Builder::new()
             .name("store-flush-cq".into())
             .spawn(move || {
+                let mut last_thorough = std::time::Instant::now();
                 while !stop.load(Ordering::Acquire) {
                     std::thread::park_timeout(interval);
                     let Some(s) = weak.upgrade() else { return };
-                    if let Err(e) = s.flush_logics() {
+                    let force = last_thorough.elapsed() >= thorough;
+                    if force {
+                        last_thorough = std::time::Instant::now();
+                    }
+                    if let Err(e) = s.flush_logics(force) {
                         tracing::error!("consume queue flush failed: {e}");
                     }
                 }
@@ -150,24 +165,43 @@ impl MessageStore {
             .expect("spawn cq flusher")
     }
 
-    /// Flush consume queues and the index, then write the checkpoint.
-    fn flush_logics(&self) -> Result<(), StoreError> {
-        let logics_ts = self.last_ts.load(Ordering::Acquire);
+    /// Flush consume queues (those with `flushConsumeQueueLeastPages` dirty pages, or all when
+    /// `force`) and the index, then write the checkpoint. As in RocketMQ, the checkpoint's logics
+    /// timestamp only advances on a full (forced) flush, because a partial one leaves some queues
+    /// behind it.
+    fn flush_logics(&self, force: bool) -> Result<(), StoreError> {
+        let now_ts = self.last_ts.load(Ordering::Acquire);
+        // Every record stored at or before `now_ts` ends at or before `max_off`.
+        let max_off = self.cl.max_offset();
+        let least = if force {
+            0
+        } else {
+            self.cfg.flush_consume_queue_least_pages * PAGE_SIZE
+        };
         for cq in self.all_queues() {
-            cq.flush()?;
+            let dirty = cq.files().dirty();
+            if dirty > 0 && dirty >= least {
+                cq.flush()?;
+            }
         }
+        let logics_ts = if force {
+            now_ts
+        } else {
+            self.checkpoint.read().logics_msg_timestamp
+        };
         let index_ts = match &self.index {
             Some(ix) => {
+                // Read how far the dispatcher got *before* flushing the index: only what it had
+                // indexed then is on disk afterwards.
+                let indexed = self.dispatcher.position();
                 ix.flush()?;
-                // The index lags the CommitLog by the dispatcher; only what it reached is safe.
-                let at = self.dispatcher.position();
-                if at >= self.cl.max_offset() {
-                    logics_ts
+                if indexed >= max_off {
+                    now_ts
                 } else {
                     self.checkpoint.read().index_msg_timestamp
                 }
             }
-            None => logics_ts,
+            None => now_ts,
         };
         self.checkpoint.write(CheckpointData {
             physic_msg_timestamp: self.flusher.flushed_timestamp(),
@@ -368,7 +402,8 @@ impl MessageStore {
     }
 
     /// Register a listener called (on the dispatcher thread, once per dispatch round) with every
-    /// queue that grew. It must not block: forward to an actor or channel.
+    /// queue that grew. It must not block and must not call `flush`/`shutdown` (the dispatcher
+    /// holds its round lock): forward to an actor or a channel.
     pub fn add_arrival_listener(&self, l: ArrivalListener) {
         self.dispatcher.add_listener(l);
     }
@@ -386,7 +421,7 @@ impl MessageStore {
     pub fn flush(&self) -> Result<(), StoreError> {
         self.flusher.flush_all()?;
         self.dispatcher.round();
-        self.flush_logics()
+        self.flush_logics(true)
     }
 
     /// Number of CommitLog syncs so far (group-commit diagnostics).
@@ -477,9 +512,23 @@ fn lock_store(root: &std::path::Path) -> Result<std::fs::File, StoreError> {
     }
 }
 
-/// Ask the allocator to create a queue's first consume-queue file in the background (the broker
-/// calls this when it creates a topic, so the first append to a new queue does not wait for it).
 impl MessageStore {
+    /// DELETE_TOPIC_IN_BROKER: drop the topic's consume queues and their files. CommitLog records
+    /// stay until retention removes them (they are no longer reachable by queue).
+    pub fn delete_topic(&self, topic: &str) -> usize {
+        let _no_appends = self.put_lock.lock();
+        let removed = self.cqs.write().remove(topic);
+        let n = removed.as_ref().map(|m| m.len()).unwrap_or(0);
+        for cq in removed.into_iter().flat_map(|m| m.into_values()) {
+            cq.destroy();
+        }
+        let _ = std::fs::remove_dir_all(self.cfg.consume_queue_dir().join(topic));
+        n
+    }
+
+    /// Ask the allocator to create a queue's first consume-queue file in the background (the
+    /// broker calls this when it creates a topic, so the first append to a new queue does not wait
+    /// for the file to be created).
     pub fn prepare_queue(&self, topic: &str, queue_id: i32) {
         let q = self.queue_or_create(topic, queue_id);
         if q.files().is_empty() {
