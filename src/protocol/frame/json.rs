@@ -156,20 +156,65 @@ fn lenient_ext<'de, D: Deserializer<'de>>(d: D) -> Result<ExtFields, D::Error> {
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             // Cap the pre-allocation: the size hint comes from the peer.
             let mut out = ExtFields::with_capacity(map.size_hint().unwrap_or(0).min(32));
-            while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
-                let text = match v {
-                    serde_json::Value::Null => continue,
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Bool(b) => b.to_string(),
-                    serde_json::Value::Number(n) => n.to_string(),
-                    other => other.to_string(),
-                };
-                out.insert(k, text);
+            while let Some((k, v)) = map.next_entry::<String, ExtText>()? {
+                if let Some(text) = v.0 {
+                    out.insert(k, text);
+                }
             }
             Ok(out)
         }
     }
     d.deserialize_any(V)
+}
+
+/// One `extFields` value as text: strings as they are, numbers and booleans as their text,
+/// `null` as absent, nested objects/arrays as compact JSON. Scalars are read without building a
+/// `serde_json::Value` (this runs for every field of every request).
+struct ExtText(Option<String>);
+
+impl<'de> Deserialize<'de> for ExtText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ExtText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an extFields value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ExtText, E> {
+                Ok(ExtText(Some(v.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<ExtText, E> {
+                Ok(ExtText(Some(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ExtText, E> {
+                Ok(ExtText(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ExtText, E> {
+                Ok(ExtText(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ExtText, E> {
+                Ok(ExtText(Some(
+                    serde_json::Number::from_f64(v)
+                        .map_or_else(|| v.to_string(), |n| n.to_string()),
+                )))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ExtText, E> {
+                Ok(ExtText(Some(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ExtText, E> {
+                Ok(ExtText(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ExtText, A::Error> {
+                let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ExtText(Some(v.to_string())))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<ExtText, A::Error> {
+                let v = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(ExtText(Some(v.to_string())))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Encode the header of `cmd` as fastjson would write it.
