@@ -4,6 +4,7 @@
 //! Every message carries a `bornUs` property (microseconds since the epoch) so a consumer can
 //! measure born->consume latency below the millisecond resolution of the stored born timestamp.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use super::args::{ProducerArgs, SendMode};
 use super::net::{self, now_us};
 use super::report::{rate, ProducerSummary};
 use super::stats::{self, LatencySummary, ProducerMeters, ProducerSample};
-use crate::actors::net::client::RemotingClient;
+use crate::actors::net::client::{ClientError, RemotingClient};
 use crate::protocol::codes::{request_code, response_code};
 use crate::protocol::headers::SendMessageRequestHeaderV2;
 use crate::protocol::message::properties::{
@@ -189,20 +190,23 @@ struct Shared {
     budget: Budget,
     meters: ProducerMeters,
     hist: Mutex<Histogram<u64>>,
+    /// Failed messages by reason (`code N`, `timeout`, ...).
+    errors: Mutex<BTreeMap<String, u64>>,
     timeout: Duration,
     batch: bool,
     per_request: usize,
 }
 
 impl Shared {
-    fn done(&self, n: usize, started: Instant, ok: bool) {
-        if ok {
+    fn done(&self, n: usize, started: Instant, outcome: Result<(), String>) {
+        if let Err(why) = outcome {
+            self.meters.failed.add(n as u64);
+            *self.errors.lock().entry(why).or_default() += n as u64;
+        } else {
             let us = started.elapsed().as_micros() as u64;
             self.meters.sent.add(n as u64);
             self.meters.rt.record(us);
             stats::record(&mut self.hist.lock(), us);
-        } else {
-            self.meters.failed.add(n as u64);
         }
     }
 
@@ -216,8 +220,13 @@ impl Shared {
 async fn call_one(s: &Shared, c: &RemotingClient, seq: u64, n: usize) {
     let req = s.factory.request(seq, n, s.batch);
     let t0 = Instant::now();
-    let ok = matches!(c.call(req, s.timeout).await, Ok(r) if r.code == response_code::SUCCESS);
-    s.done(n, t0, ok);
+    let outcome = match c.call(req, s.timeout).await {
+        Ok(r) if r.code == response_code::SUCCESS => Ok(()),
+        Ok(r) => Err(format!("code {}", r.code)),
+        Err(ClientError::Timeout { .. }) => Err("timeout".into()),
+        Err(e) => Err(e.to_string()),
+    };
+    s.done(n, t0, outcome);
 }
 
 async fn sync_worker(s: Arc<Shared>, c: RemotingClient) {
@@ -232,8 +241,8 @@ async fn oneway_worker(s: Arc<Shared>, c: RemotingClient) {
         s.pace(seq).await;
         let req = s.factory.request(seq, n, false);
         let t0 = Instant::now();
-        let ok = c.oneway(req).await.is_ok();
-        s.done(n, t0, ok);
+        let outcome = c.oneway(req).await.map_err(|e| e.to_string());
+        s.done(n, t0, outcome);
     }
 }
 
@@ -289,6 +298,7 @@ pub async fn run(
         ),
         meters: ProducerMeters::default(),
         hist: Mutex::new(stats::new_histogram()),
+        errors: Mutex::new(BTreeMap::new()),
         timeout: common.timeout(),
         batch: args.send_mode == SendMode::Batch,
         per_request: args.per_request(),
@@ -356,6 +366,7 @@ pub async fn run(
     let elapsed = end.duration_since(start).as_secs_f64();
     let sent = shared.meters.sent.total();
     let rt = LatencySummary::of(&shared.hist.lock());
+    let errors = shared.errors.lock().clone();
     Ok(ProducerSummary {
         mode: "producer",
         send_mode: format!("{:?}", args.send_mode).to_lowercase(),
@@ -367,6 +378,7 @@ pub async fn run(
         elapsed_secs: (elapsed * 1000.0).round() / 1000.0,
         sent,
         failed: shared.meters.failed.total(),
+        errors,
         tps: rate(sent as f64, elapsed).round(),
         mib_per_sec: (rate(sent as f64 * args.size as f64, elapsed) / 1048576.0 * 10.0).round()
             / 10.0,

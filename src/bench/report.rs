@@ -1,5 +1,7 @@
 //! The end-of-run summary: one serde struct per mode (the `--json` output) and its text form.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::stats::{ConsumerSample, LatencySummary, ProducerSample};
@@ -19,6 +21,8 @@ pub struct ProducerSummary {
     pub sent: u64,
     /// Messages whose request failed or was answered with an error.
     pub failed: u64,
+    /// Failed messages by reason: `code N` (the broker's response code), `timeout`, ...
+    pub errors: BTreeMap<String, u64>,
     pub tps: f64,
     /// Body bytes per second (MiB/s = 2^20 bytes).
     pub mib_per_sec: f64,
@@ -61,7 +65,7 @@ impl ProducerSummary {
     pub fn text(&self) -> String {
         format!(
             "=== producer summary ({} mode, {} B bodies, {} in flight{}) topic {} broker {}\n\
-             sent {} failed {} in {:.2} s: {:.0} msg/s, {:.1} MiB/s\n\
+             sent {} failed {}{} in {:.2} s: {:.0} msg/s, {:.1} MiB/s\n\
              send rt: {}",
             self.send_mode,
             self.body_size,
@@ -75,6 +79,11 @@ impl ProducerSummary {
             self.broker,
             self.sent,
             self.failed,
+            if self.errors.is_empty() {
+                String::new()
+            } else {
+                format!(" {:?}", self.errors)
+            },
             self.elapsed_secs,
             self.tps,
             self.mib_per_sec,
@@ -120,7 +129,8 @@ mod tests {
             batch: 32,
             elapsed_secs: 2.0,
             sent: 64000,
-            failed: 0,
+            failed: 64,
+            errors: [("code 2".to_string(), 64)].into_iter().collect(),
             tps: rate(64000.0, 2.0),
             mib_per_sec: rate(64000.0 * 1024.0 / 1048576.0, 2.0),
             rt_us: LatencySummary {
@@ -143,6 +153,7 @@ mod tests {
         assert_eq!(v["tps"], 32000.0);
         assert_eq!(v["mib_per_sec"], 31.25);
         assert_eq!(v["rt_us"]["p999_us"], 4000);
+        assert_eq!(v["errors"]["code 2"], 64);
         assert!(v["per_second"].as_array().unwrap().is_empty());
     }
 
@@ -150,6 +161,7 @@ mod tests {
     fn producer_text_mentions_batch_and_percentiles() {
         let t = producer().text();
         assert!(t.contains("32 per batch"), "{t}");
+        assert!(t.contains("failed 64 {\"code 2\": 64}"), "{t}");
         assert!(t.contains("32000 msg/s, 31.2 MiB/s"), "{t}");
         assert!(t.contains("p99.9 4000 us"), "{t}");
     }
