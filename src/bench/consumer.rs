@@ -142,6 +142,7 @@ pub async fn run(
         common.broker.as_deref(),
         &common.topic,
         common.timeout(),
+        true,
     )
     .await?;
     let queues = target.read_queues.unwrap_or(args.queues).max(1);

@@ -68,12 +68,15 @@ async fn route_of(
 }
 
 /// Resolve the broker for `topic`: `broker` if given, else the topic's route from the name
-/// server, else (topic not created yet) the broker serving the `TBW102` template topic.
+/// server, else (topic not created yet) the broker serving the `TBW102` template topic; retried
+/// for up to `timeout` while neither is known. With `require_topic` the `TBW102` fallback is only
+/// used once `timeout` has passed without a route for the topic itself.
 pub async fn resolve(
     namesrv: &str,
     broker: Option<&str>,
     topic: &str,
     timeout: Duration,
+    require_topic: bool,
 ) -> Result<Target, String> {
     if let Some(b) = broker {
         return Ok(Target {
@@ -85,23 +88,35 @@ pub async fn resolve(
     let ns = RemotingClient::connect(namesrv, timeout, None)
         .await
         .map_err(|e| e.to_string())?;
-    if let Some(t) = route_of(&ns, topic, timeout)
-        .await?
-        .as_ref()
-        .and_then(target_from_route)
-    {
-        return Ok(t);
+    // A broker that has just started may not have registered yet: ask again until `timeout`.
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(t) = route_of(&ns, topic, timeout)
+            .await?
+            .as_ref()
+            .and_then(target_from_route)
+        {
+            return Ok(t);
+        }
+        let waiting = require_topic && tokio::time::Instant::now() < deadline;
+        if waiting {
+            // A consumer needs the topic's own queue count: wait for its route first.
+        } else if let Some(t) = route_of(&ns, "TBW102", timeout)
+            .await?
+            .as_ref()
+            .and_then(target_from_route)
+        {
+            return Ok(Target {
+                broker: t.broker,
+                read_queues: None,
+                write_queues: None,
+            });
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("no route for {topic} nor TBW102 at {namesrv}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let t = route_of(&ns, "TBW102", timeout)
-        .await?
-        .as_ref()
-        .and_then(target_from_route)
-        .ok_or_else(|| format!("no route for {topic} nor TBW102 at {namesrv}"))?;
-    Ok(Target {
-        broker: t.broker,
-        read_queues: None,
-        write_queues: None,
-    })
 }
 
 /// UPDATE_AND_CREATE_TOPIC with `queues` read and write queues, perm RW.

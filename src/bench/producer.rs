@@ -278,6 +278,7 @@ pub async fn run(
         common.broker.as_deref(),
         &common.topic,
         common.timeout(),
+        false,
     )
     .await?;
     let clients = net::connect_all(&target.broker, common.connections, common.timeout()).await?;
