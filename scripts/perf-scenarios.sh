@@ -11,6 +11,7 @@ RUNS=${2:-5}
 SECS=${SECS:-5}
 BIN=target/release
 OUT=${OUT:-results}
+BROKER_SETS=${BROKER_SETS:-}
 mkdir -p "$OUT"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mqbench.XXXX")
 BROKER_PID=
@@ -18,9 +19,11 @@ cleanup() { [ -n "$BROKER_PID" ] && kill -9 "$BROKER_PID" 2>/dev/null || true; r
 trap cleanup EXIT
 
 # start_broker [--set k=v ...]: sets NS, BROKER, BROKER_PID, reusing $WORK/store.
+# Extra broker settings for any scenario: BROKER_SETS="--set warmMappedFileEnable=false".
 start_broker() {
+  # shellcheck disable=SC2086
   "$BIN/broker" --set standalone=true --set listenAddr=127.0.0.1 --set listenPort=0 \
-    --set namesrvListenPort=0 --set "storePathRootDir=$WORK/store" --set logLevel=warn "$@" \
+    --set namesrvListenPort=0 --set "storePathRootDir=$WORK/store" --set logLevel=warn $BROKER_SETS "$@" \
     >"$WORK/broker.out" 2>"$WORK/broker.err" &
   BROKER_PID=$!
   for _ in $(seq 1 1200); do
