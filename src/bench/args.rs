@@ -37,10 +37,11 @@ pub struct CommonArgs {
     /// Topic.
     #[arg(short = 't', long, default_value = "BenchmarkTest")]
     pub topic: String,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds (0 = no time limit: give --count).
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
-    /// Stop after this many messages (0 = no limit).
+    /// Stop after this many messages (0 = no limit); whichever of --count and --duration comes
+    /// first ends the run.
     #[arg(long, default_value_t = 0)]
     pub count: u64,
     /// TCP connections to the broker (requests are pipelined on each).
@@ -100,12 +101,7 @@ pub struct ProducerArgs {
     #[arg(short = 's', long = "size", default_value_t = 1024)]
     pub size: usize,
     /// Requests in flight (sync/batch/oneway: sender tasks; async: outstanding requests).
-    #[arg(
-        short = 'w',
-        long,
-        alias = "threads-per-producer",
-        default_value_t = 64
-    )]
+    #[arg(short = 'w', long, default_value_t = 64)]
     pub concurrency: usize,
     /// How to send.
     #[arg(long = "mode", value_enum, default_value_t = SendMode::Sync)]
