@@ -5,6 +5,7 @@
 //! `protocol` and `storage` never import actix.
 
 pub mod actors;
+pub mod bench;
 pub mod cli;
 pub mod client;
 pub mod config;

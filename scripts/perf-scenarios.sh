@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Reproduce the figures of docs/performance.md: scripts/perf-scenarios.sh P1|P2|P3|P4|P5|P6|P7 [runs]
+# Release build first: cargo build --release --bin mqbench --bin broker
+# Each scenario starts its own standalone broker (port 0, temp store dir), warms it up with a
+# discarded 2 s run, then runs the measurement `runs` times (default 5) and prints one JSON
+# summary line per run to results/<scenario>.jsonl plus a median.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCEN=${1:?scenario P1..P7}
+RUNS=${2:-5}
+SECS=${SECS:-5}
+BIN=target/release
+OUT=${OUT:-results}
+BROKER_SETS=${BROKER_SETS:-}
+mkdir -p "$OUT"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mqbench.XXXX")
+BROKER_PID=
+cleanup() { [ -n "$BROKER_PID" ] && kill -9 "$BROKER_PID" 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+# start_broker [--set k=v ...]: sets NS, BROKER, BROKER_PID, reusing $WORK/store.
+# Extra broker settings for any scenario: BROKER_SETS="--set warmMappedFileEnable=false".
+start_broker() {
+  # shellcheck disable=SC2086
+  "$BIN/broker" --set standalone=true --set listenAddr=127.0.0.1 --set listenPort=0 \
+    --set namesrvListenPort=0 --set "storePathRootDir=$WORK/store" --set logLevel=warn $BROKER_SETS "$@" \
+    >"$WORK/broker.out" 2>"$WORK/broker.err" &
+  BROKER_PID=$!
+  for _ in $(seq 1 1200); do
+    grep -q "^broker .* listening on" "$WORK/broker.out" 2>/dev/null && break
+    sleep 0.05
+  done
+  NS=$(awk '/^namesrv listening on/ {print $4}' "$WORK/broker.out")
+  BROKER=$(awk '/^broker .* listening on/ {print $5}' "$WORK/broker.out")
+  [ -n "$BROKER" ] || { cat "$WORK/broker.err"; exit 1; }
+}
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
+bench() { "$BIN/mqbench" "$@" --json 2>/dev/null; }
+median() { python3 -c "import sys,statistics as s; v=[float(x) for x in sys.stdin.read().split()]; print(s.median(v), v)"; }
+field() { python3 -c "import sys,json; d=json.loads(sys.stdin.readline()); print(eval('d'+sys.argv[1]))" "$1"; }
+
+run_producer() { # name jsonfield mqbench-producer-args...
+  local name=$1 f=$2; shift 2
+  # Warm-up, discarded. The long timeout rides out the first send on a fresh store, which waits
+  # for the first CommitLog file to be created and warmed (seconds, see docs/performance.md).
+  bench producer --broker "$BROKER" --duration 2 --timeout-ms 30000 "$@" >/dev/null
+  : >"$OUT/$name.jsonl"
+  for _ in $(seq 1 "$RUNS"); do
+    bench producer --broker "$BROKER" --duration "$SECS" "$@" >>"$OUT/$name.jsonl"
+    tail -1 "$OUT/$name.jsonl" | field "$f"
+  done | median
+}
+
+case $SCEN in
+P1) start_broker
+    run_producer P1 "['tps']" -t P1 -w 64 --mode sync ;;
+P2) start_broker
+    run_producer P2 "['mib_per_sec']" -t P2 -w 8 --mode batch -b 32 ;;
+P3) start_broker --set flushDiskType=SYNC_FLUSH
+    run_producer P3 "['tps']" -t P3 -w 64 --mode sync
+    echo "p99 us:"; for l in $(seq 1 "$RUNS"); do sed -n "${l}p" "$OUT/P3.jsonl" | field "['rt_us']['p99_us']"; done | median ;;
+P4) start_broker
+    bench producer --broker "$BROKER" -t P4 --duration 2 -w 8 --timeout-ms 30000 >/dev/null
+    : >"$OUT/P4.jsonl"
+    for _ in $(seq 1 "$RUNS"); do
+      bench consumer --broker "$BROKER" -t P4 -q 4 --from last --duration $((SECS + 2)) >"$WORK/c.json" &
+      CPID=$!; sleep 1
+      bench producer --broker "$BROKER" -t P4 --no-create-topic -q 4 --duration "$SECS" -w 16 --rate 10000 >/dev/null
+      wait $CPID; cat "$WORK/c.json" >>"$OUT/P4.jsonl"
+      field "['born_to_consume_us']['p99_us']" <"$WORK/c.json"
+    done | median ;;
+P5) N=${N:-1000000}; start_broker
+    bench producer --broker "$BROKER" -t P5 -q 1 --mode batch -b 32 -w 8 --duration 0 --count "$N" --timeout-ms 30000 >"$OUT/P5-fill.json"
+    echo "backlog: $(field "['sent']" <"$OUT/P5-fill.json") messages, broker RSS $(rss_kb $BROKER_PID) kB, anon $(anon_kb $BROKER_PID) kB" >&2
+    N=$(field "['sent']" <"$OUT/P5-fill.json")   # what was acknowledged (a few batches may fail)
+    : >"$OUT/P5.jsonl"
+    for _ in $(seq 1 "$RUNS"); do
+      # Peak RSS and peak anonymous RSS (RSS also counts the CommitLog pages the mmap touched).
+      ( peak=0; pa=0; while kill -0 $BROKER_PID 2>/dev/null; do r=$(rss_kb $BROKER_PID); a=$(anon_kb $BROKER_PID)
+          [ "$r" -gt "$peak" ] && peak=$r; [ "$a" -gt "$pa" ] && pa=$a; echo "$peak kB, anon $pa kB" >"$WORK/peak"; sleep 0.2; done ) & MON=$!
+      bench consumer --broker "$BROKER" -t P5 -q 1 --from first --duration 0 --count "$N" --idle-exit 10 >>"$OUT/P5.jsonl"
+      kill $MON 2>/dev/null || true
+      echo "tps $(tail -1 "$OUT/P5.jsonl" | field "['tps']") peak RSS $(cat "$WORK/peak")" >&2
+      tail -1 "$OUT/P5.jsonl" | field "['tps']"
+    done | median ;;
+P6) N=${N:-1100000}; start_broker
+    bench producer --broker "$BROKER" -t P6 -q 4 --mode batch -b 32 -w 8 --duration 0 --count "$N" --timeout-ms 30000 >/dev/null
+    du -sh "$WORK/store/commitlog" >&2
+    : >"$WORK/vals"
+    for _ in $(seq 1 "$RUNS"); do   # not in a pipeline: BROKER_PID must stay visible to cleanup
+      # The clock starts once the killed process is reaped (its mappings torn down).
+      kill -9 "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
+      t0=$(date +%s.%N); start_broker; t1=$(date +%s.%N)
+      bench producer --broker "$BROKER" -t P6 --no-create-topic -q 4 -w 1 --duration 0 --count 1 --timeout-ms 10000 >/dev/null
+      t2=$(date +%s.%N)
+      echo "listening after $(echo "$t1 - $t0" | bc) s, first send acked after $(echo "$t2 - $t0" | bc) s" >&2
+      echo "$t2 - $t0" | bc >>"$WORK/vals"
+    done
+    median <"$WORK/vals" ;;
+P7) : >"$WORK/vals"
+    for _ in $(seq 1 "$RUNS"); do
+      rm -rf "$WORK/store"; start_broker; sleep 5; rss_kb "$BROKER_PID" >>"$WORK/vals"
+      kill "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true; BROKER_PID=
+    done
+    median <"$WORK/vals" ;;
+*) echo "unknown scenario $SCEN" >&2; exit 2 ;;
+esac

@@ -1,0 +1,18 @@
+//! `mqbench`: the load generator behind `src/bin/mqbench.rs`.
+//!
+//! It speaks the raw remoting protocol through [`crate::actors::net::client::RemotingClient`]
+//! (pipelined requests on a few connections), not the client library, so what it measures is the
+//! broker plus the wire, with as little client machinery as possible in between.
+//!
+//! - [`args`]: the command line (clap).
+//! - [`stats`]: per-second meters (relaxed atomics) and the HDR histogram summary.
+//! - [`report`]: the end-of-run summary, as text or `--json`.
+//! - [`net`]: route lookup, topic creation, queue offsets.
+//! - [`producer`], [`consumer`]: the two modes.
+
+pub mod args;
+pub mod consumer;
+pub mod net;
+pub mod producer;
+pub mod report;
+pub mod stats;

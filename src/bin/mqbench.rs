@@ -1,0 +1,61 @@
+//! `mqbench producer|consumer [options]`: benchmark an actormq (or any RocketMQ 4.x) broker.
+//! Prints a progress line per second and a summary (HDR percentiles in microseconds); `--json`
+//! prints the summary as one JSON object on stdout and the progress lines on stderr.
+
+use actormq::bench::args::{Cli, Mode};
+use actormq::bench::{consumer, producer};
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let (threads, json) = match &cli.mode {
+        Mode::Producer(p) => (p.common.threads, p.common.json),
+        Mode::Consumer(c) => (c.common.threads, c.common.json),
+    };
+    let rt = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    }
+    .expect("tokio runtime");
+    let progress = move |line: String| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.mode {
+            Mode::Producer(p) => producer::run(p, |s| progress(s.line())).await.map(|s| {
+                if json {
+                    serde_json::to_string(&s).expect("summary serializes")
+                } else {
+                    s.text()
+                }
+            }),
+            Mode::Consumer(c) => consumer::run(c, |s| progress(s.line())).await.map(|s| {
+                if json {
+                    serde_json::to_string(&s).expect("summary serializes")
+                } else {
+                    s.text()
+                }
+            }),
+        }
+    });
+    match result {
+        Ok(out) => {
+            println!("{out}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mqbench: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
