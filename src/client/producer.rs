@@ -341,7 +341,19 @@ impl Core {
                 })
         };
         let queues = match &fixed {
-            Some(q) => vec![q.clone()],
+            Some(q) => {
+                if self
+                    .instance
+                    .inner
+                    .routes
+                    .read()
+                    .master_addr(&q.broker_name)
+                    .is_none()
+                {
+                    self.publish_queues(&p.topic).await?;
+                }
+                vec![q.clone()]
+            }
             None => tokio::time::timeout(remaining("route lookup")?, self.publish_queues(&p.topic))
                 .await
                 .map_err(|_| ClientError::Timeout {

@@ -91,6 +91,9 @@ impl PullConsumer {
         self.core
             .instance
             .run(async move {
+                if c.broker_addr(&mq).is_none() {
+                    c.instance.update_route(&mq.topic).await?;
+                }
                 let addr = c.broker_addr(&mq).ok_or_else(|| {
                     ClientError::State(format!("no address for broker {}", mq.broker_name))
                 })?;
