@@ -198,28 +198,20 @@ impl ConsumerCore {
 
     /// Where a newly assigned queue starts: the stored offset, else per consumeFromWhere.
     pub async fn start_offset(&self, mq: &MessageQueue) -> Result<i64> {
-        if let Some(o) = self.read_offset(mq).await? {
-            if o >= 0 {
-                return Ok(o);
-            }
-        }
-        let net = &self.instance.inner.net;
-        let addr = self.addr_of(mq)?;
+        let stored = self.read_offset(mq).await?;
         let is_retry = mq.topic.starts_with("%RETRY%");
+        let net = &self.instance.inner.net;
         let t = self.timeout();
-        match self.config.consume_from_where {
-            ConsumeFromWhere::ConsumeFromFirstOffset | ConsumeFromWhere::ConsumeFromMinOffset => {
-                Ok(0)
-            }
-            ConsumeFromWhere::ConsumeFromTimestamp if !is_retry => {
+        match initial_offset(self.config.consume_from_where, is_retry, stored) {
+            StartAt::Offset(o) => Ok(o),
+            StartAt::Max => broker_api::max_offset(net, &self.addr_of(mq)?, mq, t).await,
+            StartAt::Timestamp => {
                 let ts = self
                     .config
                     .consume_timestamp
                     .unwrap_or_else(|| now_ms() - 30 * 60 * 1000);
-                broker_api::search_offset(net, &addr, mq, ts, t).await
+                broker_api::search_offset(net, &self.addr_of(mq)?, mq, ts, t).await
             }
-            _ if is_retry => Ok(0),
-            _ => broker_api::max_offset(net, &addr, mq, t).await,
         }
     }
 
@@ -285,5 +277,75 @@ impl ConsumerCore {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         true
+    }
+}
+
+/// Where a newly assigned queue starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartAt {
+    Offset(i64),
+    /// The queue's max offset (GET_MAX_OFFSET): only new messages.
+    Max,
+    /// SEARCH_OFFSET_BY_TIMESTAMP with the configured timestamp.
+    Timestamp,
+}
+
+/// Java's `computePullFromWhere`: a stored offset wins; without one, FIRST (and MIN) start at 0,
+/// TIMESTAMP searches by time, LAST (and MAX) start at the end; a retry topic always starts at 0
+/// except for TIMESTAMP, where it starts at the end.
+pub fn initial_offset(cfw: ConsumeFromWhere, is_retry: bool, stored: Option<i64>) -> StartAt {
+    if let Some(o) = stored.filter(|o| *o >= 0) {
+        return StartAt::Offset(o);
+    }
+    match cfw {
+        ConsumeFromWhere::ConsumeFromFirstOffset | ConsumeFromWhere::ConsumeFromMinOffset => {
+            StartAt::Offset(0)
+        }
+        ConsumeFromWhere::ConsumeFromTimestamp if is_retry => StartAt::Max,
+        ConsumeFromWhere::ConsumeFromTimestamp => StartAt::Timestamp,
+        _ if is_retry => StartAt::Offset(0),
+        _ => StartAt::Max,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ConsumeFromWhere::*;
+
+    #[test]
+    fn start_offset_rules_follow_the_java_client() {
+        assert_eq!(
+            initial_offset(ConsumeFromLastOffset, false, Some(42)),
+            StartAt::Offset(42)
+        );
+        assert_eq!(
+            initial_offset(ConsumeFromTimestamp, false, Some(0)),
+            StartAt::Offset(0)
+        );
+        assert_eq!(
+            initial_offset(ConsumeFromLastOffset, false, None),
+            StartAt::Max
+        );
+        assert_eq!(
+            initial_offset(ConsumeFromLastOffset, true, None),
+            StartAt::Offset(0)
+        );
+        assert_eq!(
+            initial_offset(ConsumeFromFirstOffset, false, None),
+            StartAt::Offset(0)
+        );
+        assert_eq!(
+            initial_offset(ConsumeFromTimestamp, false, None),
+            StartAt::Timestamp
+        );
+        assert_eq!(
+            initial_offset(ConsumeFromTimestamp, true, None),
+            StartAt::Max
+        );
+        assert_eq!(
+            initial_offset(ConsumeFromFirstOffset, false, Some(-1)),
+            StartAt::Offset(0)
+        );
     }
 }

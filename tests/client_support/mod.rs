@@ -48,6 +48,51 @@ fn addr_of(line: &str) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], a.port()))
 }
 
+/// Start a second (non-standalone) broker `name` registering with `b`'s name server.
+pub fn start_joined_broker(b: &Standalone, name: &str) -> Standalone {
+    let dir = tempfile::tempdir().unwrap();
+    let sets = [
+        format!("brokerName={name}"),
+        format!("namesrvAddr={}", b.namesrv),
+        "listenAddr=127.0.0.1".into(),
+        "listenPort=0".into(),
+        format!("storePathRootDir={}", dir.path().display()),
+        "mappedFileSizeCommitLog=67108864".into(),
+        "warmMappedFileEnable=false".into(),
+    ];
+    let mut args = Vec::new();
+    for s in sets {
+        args.push("--set".to_string());
+        args.push(s);
+    }
+    let mut child = Command::new(BROKER)
+        .args(&args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn broker");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("broker printed its listening line within 20 s");
+    assert!(line.contains("listening on"), "{line}");
+    Standalone {
+        child,
+        namesrv: b.namesrv,
+        broker: addr_of(&line),
+        dir,
+    }
+}
+
 /// Start the standalone broker with short client timers plus `extra` `--set` pairs.
 pub fn start_broker(extra: &[&str]) -> Standalone {
     let dir = tempfile::tempdir().unwrap();
@@ -134,6 +179,11 @@ fn call(addr: SocketAddr, cmd: &RemotingCommand) -> RemotingCommand {
 
 /// Create `topic` with `queues` read/write queues and wait (≤ 15 s) until the name server routes it.
 pub fn create_topic(b: &Standalone, topic: &str, queues: i32) {
+    create_topic_on(b, topic, queues, 1)
+}
+
+/// Create `topic` on `b`'s broker and wait until the name server routes it on `brokers` brokers.
+pub fn create_topic_on(b: &Standalone, topic: &str, queues: i32, brokers: usize) {
     let h = CreateTopicRequestHeader {
         topic: topic.into(),
         default_topic: "TBW102".into(),
@@ -164,7 +214,13 @@ pub fn create_topic(b: &Standalone, topic: &str, queues: i32) {
             &RemotingCommand::request_with(request_code::GET_ROUTEINFO_BY_TOPIC, &q).with_opaque(2),
         );
         if r.code == response_code::SUCCESS {
-            return;
+            let route: actormq::protocol::body::TopicRouteData = serde_json::from_str(
+                &actormq::protocol::body::fastjson::normalize_keys(&r.body).unwrap(),
+            )
+            .unwrap();
+            if route.queue_datas.len() >= brokers {
+                return;
+            }
         }
         assert!(Instant::now() < deadline, "route of {topic} never appeared");
         std::thread::sleep(Duration::from_millis(100));
