@@ -12,7 +12,7 @@
 //! route now), `RegisterRebalancer`/`UnregisterRebalancer` (from push consumers), `ServerRequest`
 //! (requests brokers send us, from the `Net` forwarder: NOTIFY_CONSUMER_IDS_CHANGED wakes the
 //! group's rebalancer) and its own refresh timer (`poll_name_server_interval`). A route change
-//! triggers a rebalance of every group.
+//! triggers a heartbeat (new brokers learn of us at once) and a rebalance of every group.
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::broker_api;
 use super::config::ClientConfig;
 use super::error::{ClientError, Result};
-use super::heartbeat::HeartbeatActor;
+use super::heartbeat::{HeartbeatActor, HeartbeatNow};
 use super::net::{Inbound, Net, INBOUND_QUEUE};
 use super::rebalance::DoRebalance;
 use super::route::RouteTable;
@@ -126,15 +126,17 @@ impl ClientInstance {
                 sys.block_on(async move {
                     let (itx, mut irx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
                     let net = Net::new(&cfg.namesrv_addr, cfg.request_timeout, itx);
+                    let heartbeat =
+                        HeartbeatActor::new(cid, cfg.clone(), net.clone(), rts.clone()).start();
                     let actor = InstanceActor {
-                        config: cfg.clone(),
+                        config: cfg,
                         net: net.clone(),
-                        routes: rts.clone(),
+                        routes: rts,
                         watched: BTreeSet::new(),
                         rebalancers: HashMap::new(),
+                        heartbeat: heartbeat.clone(),
                     }
                     .start();
-                    let heartbeat = HeartbeatActor::new(cid, cfg, net.clone(), rts).start();
                     let fwd = actor.clone();
                     actix::spawn(async move {
                         while let Some(inb) = irx.recv().await {
@@ -245,6 +247,8 @@ pub struct InstanceActor {
     routes: Arc<RwLock<RouteTable>>,
     watched: BTreeSet<String>,
     rebalancers: HashMap<String, Recipient<DoRebalance>>,
+    /// Told when a route changes, so brokers we just learned of get a heartbeat at once.
+    heartbeat: Addr<HeartbeatActor>,
 }
 
 impl Actor for InstanceActor {
@@ -278,6 +282,7 @@ async fn fetch(
 
 impl InstanceActor {
     fn wake_rebalancers(&self, reason: &'static str) {
+        let _ = self.heartbeat.try_send(HeartbeatNow);
         for r in self.rebalancers.values() {
             let _ = r.try_send(DoRebalance(reason));
         }
