@@ -384,3 +384,78 @@ async fn pull_consumer_offsets_are_explicit_and_committed() {
     assert_eq!(again.fetch_consume_offset(&mq).await.unwrap(), Some(4));
     again.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn orderly_failure_suspends_and_retries_the_same_message_in_place() {
+    let b = start_broker(&[]);
+    create_topic(&b, "COrderRetry", 1);
+    let p = Producer::start(producer_config(&b, "pg-oretry"))
+        .await
+        .unwrap();
+    for i in 0..6 {
+        p.send(Message::new("COrderRetry", format!("{i}")))
+            .await
+            .unwrap();
+    }
+    let seen: Arc<Mutex<Vec<String>>> = Default::default();
+    let s2 = seen.clone();
+    let failed_once = Arc::new(Mutex::new(false));
+    let mut cfg = consumer_config(&b, "cg-oretry", "or1");
+    cfg.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let c = start_push(
+        &b,
+        cfg,
+        "COrderRetry",
+        "*",
+        Listener::orderly(move |msgs, _| {
+            let body = String::from_utf8_lossy(&msgs[0].body).to_string();
+            s2.lock().unwrap().push(body.clone());
+            let mut f = failed_once.lock().unwrap();
+            if body == "3" && !*f {
+                *f = true;
+                return ConsumeResult::Later;
+            }
+            ConsumeResult::Success
+        }),
+    )
+    .await;
+    assert!(wait_for(Duration::from_secs(20), || seen.lock().unwrap().len() >= 7).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(*seen.lock().unwrap(), ["0", "1", "2", "3", "3", "4", "5"]);
+    c.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn subscribing_after_start_announces_and_consumes_the_new_topic() {
+    let b = start_broker(&[]);
+    create_topic(&b, "CSubA", 2);
+    create_topic(&b, "CSubB", 2);
+    let p = Producer::start(producer_config(&b, "pg-sub"))
+        .await
+        .unwrap();
+    p.send(Message::new("CSubA", "a").with_keys("a"))
+        .await
+        .unwrap();
+    p.send(Message::new("CSubB", "b").with_keys("b"))
+        .await
+        .unwrap();
+    let log: Log = Default::default();
+    let mut cfg = consumer_config(&b, "cg-sub", "s1");
+    cfg.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let c = start_push(
+        &b,
+        cfg,
+        "CSubA",
+        "*",
+        Listener::concurrent(recorder(&log, "s1", ConsumeResult::Success)),
+    )
+    .await;
+    assert!(wait_for(Duration::from_secs(10), || log.lock().unwrap().len() >= 1).await);
+    assert!(owned(&c, "CSubB").await.is_empty());
+    c.subscribe("CSubB", "*").await.unwrap();
+    assert_eq!(owned(&c, "CSubB").await.len(), 2, "rebalanced at once");
+    assert!(wait_for(Duration::from_secs(10), || log.lock().unwrap().len() >= 2).await);
+    let k: BTreeSet<String> = keys(&log).into_iter().collect();
+    assert_eq!(k, BTreeSet::from(["a".to_string(), "b".to_string()]));
+    c.shutdown().await.unwrap();
+}

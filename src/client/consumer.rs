@@ -224,7 +224,10 @@ impl ConsumerCore {
                 t.take_dirty();
                 t.all()
             };
-            if let Err(e) = f.save(&snapshot) {
+            // File I/O off the arbiter thread.
+            let f = f.clone();
+            let saved = tokio::task::spawn_blocking(move || f.save(&snapshot)).await;
+            if let Ok(Err(e)) = saved {
                 tracing::warn!(group = self.group(), error = %e, "saving local offsets failed");
             }
             return;
