@@ -450,7 +450,7 @@ async fn subscribing_after_start_announces_and_consumes_the_new_topic() {
         Listener::concurrent(recorder(&log, "s1", ConsumeResult::Success)),
     )
     .await;
-    assert!(wait_for(Duration::from_secs(10), || log.lock().unwrap().len() >= 1).await);
+    assert!(wait_for(Duration::from_secs(10), || !log.lock().unwrap().is_empty()).await);
     assert!(owned(&c, "CSubB").await.is_empty());
     c.subscribe("CSubB", "*").await.unwrap();
     assert_eq!(owned(&c, "CSubB").await.len(), 2, "rebalanced at once");
