@@ -3,6 +3,9 @@
 //! AllocateMessageQueueAveragely over the same sorted lists, so once both have rebalanced their
 //! queue sets are disjoint and together cover the topic: every message sent afterwards is consumed
 //! by exactly the member owning its queue.
+//!
+//! `scripts/install-real-clients.sh` installs the C++ client (CI runs it); without it the test
+//! fails under CI and is skipped with a message elsewhere.
 
 mod client_support;
 
@@ -16,14 +19,21 @@ use std::time::{Duration, Instant};
 use actormq::client::*;
 use client_support::*;
 
-fn python() -> PathBuf {
+/// The venv python with `rocketmq` installed. Missing: a failure under CI (which installs it),
+/// a skip with a message elsewhere (the convention of the other real-client tests).
+fn python() -> Option<PathBuf> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/real-clients/venv/bin/python");
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/install-real-clients.sh first",
-        p.display()
-    );
-    p
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{} missing in CI: run scripts/install-real-clients.sh",
+            p.display()
+        );
+    }
+    eprintln!("SKIPPED: C++ client not installed (bash scripts/install-real-clients.sh)");
+    None
 }
 
 async fn mine(c: &PushConsumer) -> BTreeSet<i32> {
@@ -38,12 +48,13 @@ async fn mine(c: &PushConsumer) -> BTreeSet<i32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_and_cpp_members_get_disjoint_queue_sets() {
     // The C++ client heartbeats every 30 s: keep the broker's default channel expiry.
+    let Some(python) = python() else { return };
     let b = start_broker(&["clientChannelExpiredTime=120000"]);
     create_topic(&b, "Mixed", 8);
     let home = tempfile::tempdir().unwrap();
     let script =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/clients/python_group_member.py");
-    let mut py = Command::new(python())
+    let mut py = Command::new(python)
         .arg(&script)
         .args([&b.namesrv_addr(), "cg-mixed", "Mixed", "60"])
         .env("HOME", home.path())
