@@ -66,10 +66,7 @@ async fn frozen_broker_is_avoided_after_one_failure() {
     }
     assert_eq!(brokers.len(), 2, "round robin uses both brokers");
 
-    assert_eq!(
-        unsafe { libc::kill(bb.child.id() as i32, libc::SIGSTOP) },
-        0
-    );
+    freeze(bb.child.id());
     let t0 = Instant::now();
     let mut failures = 0;
     let mut used = BTreeSet::new();

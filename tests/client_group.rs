@@ -183,10 +183,7 @@ async fn members_share_queues_and_take_over_a_frozen_then_killed_member() {
     let mut victim = members.pop().unwrap();
     let lost = victim.assign.clone();
     let frozen_at = Instant::now();
-    assert_eq!(
-        unsafe { libc::kill(victim.child.id() as i32, libc::SIGSTOP) },
-        0
-    );
+    freeze(victim.child.id());
     for i in 80..160 {
         p.send(Message::new("GShare", format!("b{i}")).with_keys(&format!("k{i}")))
             .await

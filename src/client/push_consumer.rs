@@ -142,3 +142,12 @@ impl PushConsumer {
         }
     }
 }
+
+impl Drop for PushConsumer {
+    /// A consumer dropped without `shutdown` still leaves cleanly, in the background.
+    fn drop(&mut self) {
+        if let Some(r) = self.rebalancer.take() {
+            r.do_send(Shutdown);
+        }
+    }
+}

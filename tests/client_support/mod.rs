@@ -266,3 +266,23 @@ pub async fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// Freeze process `pid` with SIGSTOP and wait (≤ 2 s) until the kernel reports it stopped, so no
+/// thread of it is still running when the caller goes on.
+pub fn freeze(pid: u32) {
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGSTOP) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The state follows the parenthesised command name.
+        let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+        if state == Some('T') {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process {pid} did not stop: {stat}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
