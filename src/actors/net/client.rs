@@ -5,7 +5,7 @@
 //! optional handler channel.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,6 +39,9 @@ pub struct RemotingClient {
     tx: mpsc::Sender<RemotingCommand>,
     pending: Pending,
     next_opaque: Arc<AtomicI32>,
+    /// Set when the reader saw the peer close (or a framing error): the connection is dead even
+    /// though the writer has not failed yet.
+    read_closed: Arc<AtomicBool>,
 }
 
 /// Outstanding writes queued per connection before `call` waits.
@@ -75,6 +78,8 @@ impl RemotingClient {
 
         let mut reader = FramedRead::new(r, RemotingCodec::new(DEFAULT_MAX_FRAME));
         let pending_r = pending.clone();
+        let read_closed = Arc::new(AtomicBool::new(false));
+        let closed_r = read_closed.clone();
         tokio::spawn(async move {
             while let Some(Ok(cmd)) = reader.next().await {
                 if cmd.is_response() {
@@ -86,6 +91,7 @@ impl RemotingClient {
                 }
             }
             // Closed: fail every waiter at once instead of letting each time out.
+            closed_r.store(true, Ordering::Release);
             pending_r.lock().clear();
         });
 
@@ -94,6 +100,7 @@ impl RemotingClient {
             tx,
             pending,
             next_opaque: Arc::new(AtomicI32::new(1)),
+            read_closed,
         })
     }
 
@@ -103,7 +110,7 @@ impl RemotingClient {
 
     /// Whether the connection is still open.
     pub fn is_open(&self) -> bool {
-        !self.tx.is_closed()
+        !self.tx.is_closed() && !self.read_closed.load(Ordering::Acquire)
     }
 
     /// Send a request and wait for its response.
@@ -112,6 +119,9 @@ impl RemotingClient {
         mut cmd: RemotingCommand,
         timeout: Duration,
     ) -> Result<RemotingCommand, ClientError> {
+        if self.read_closed.load(Ordering::Acquire) {
+            return Err(ClientError::Closed(self.addr.clone()));
+        }
         let opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
         cmd.opaque = opaque;
         let (tx, rx) = oneshot::channel();
