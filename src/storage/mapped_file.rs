@@ -436,14 +436,22 @@ impl MappedFileQueue {
     }
 
     /// Flush every file with dirty bytes; returns the number of bytes written back.
+    ///
+    /// Only dirty files are referenced, and the sync runs outside the list lock: old files are
+    /// never held by a flush (retention would see them as in use), and a roll to a new file never
+    /// waits for a sync.
     pub fn flush(&self) -> Result<u64, StoreError> {
+        let dirty: Vec<Arc<MappedFile>> = self
+            .files
+            .read()
+            .iter()
+            .filter(|f| f.dirty() > 0)
+            .cloned()
+            .collect();
         let mut n = 0;
-        for f in self.files() {
-            let d = f.dirty();
-            if d > 0 {
-                f.flush()?;
-                n += d;
-            }
+        for f in dirty {
+            n += f.dirty();
+            f.flush()?;
         }
         Ok(n)
     }
