@@ -42,8 +42,30 @@ fn warm_up(store: &MessageStore, queue: i32) {
         store.put_message(template(queue)).unwrap();
     }
     // Let the allocator prepare and pre-touch (and under SYNC_FLUSH write back) the next 1 GiB
-    // file, so the measurement does not share the disk with that one-off write.
-    std::thread::sleep(Duration::from_millis(4000));
+    // file, and the kernel finish writing dirty pages, so the measurement does not share the disk
+    // with that one-off write.
+    std::thread::sleep(Duration::from_millis(2000));
+    wait_for_writeback();
+}
+
+/// Wait (up to 60 s) until the kernel's dirty + writeback page cache is below 64 MiB.
+fn wait_for_writeback() {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let kb = |name: &str| -> u64 {
+            meminfo
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        if kb("Dirty:") + kb("Writeback:") < 64 * 1024 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn row(name: &str, n: u64, secs: f64, bytes: u64, extra: &str) {
@@ -174,6 +196,7 @@ fn main() {
     let store = MessageStore::open(config(&dir_s, FlushDiskType::SyncFlush)).unwrap();
     warm_up(&store, 0);
     let syncs0 = store.sync_count();
+    let sync_t0 = store.sync_time();
     let deadline = Instant::now() + Duration::from_secs(sync_secs);
     let t = Instant::now();
     let threads: Vec<_> = (0..64)
@@ -207,24 +230,27 @@ fn main() {
     }
     let secs = t.elapsed().as_secs_f64();
     let syncs = store.sync_count() - syncs0;
+    let mean_sync = (store.sync_time() - sync_t0).as_micros() as u64 / syncs.max(1);
     row(
         "append SYNC_FLUSH, 64 threads",
         n,
         secs,
         n * (BODY as u64 + 130),
         &format!(
-            "latency us p50 {} p99 {} p99.9 {} max {}; {} syncs ({:.1} records/sync); {} timeouts",
+            "latency us p50 {} p99 {} p99.9 {} max {}; {} syncs ({:.1} records/sync, mean sync {} us); {} timeouts",
             hist.value_at_quantile(0.5),
             hist.value_at_quantile(0.99),
             hist.value_at_quantile(0.999),
             hist.max(),
             syncs,
             n as f64 / syncs.max(1) as f64,
+            mean_sync,
             timeouts
         ),
     );
 
     // 2b. The broker's shape: 64 appender tasks on a 2-worker tokio runtime awaiting their ack.
+    wait_for_writeback();
     let syncs0 = store.sync_count();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -269,19 +295,21 @@ fn main() {
     }
     let secs = t.elapsed().as_secs_f64();
     let syncs = store.sync_count() - syncs0;
+    let mean_sync = (store.sync_time() - sync_t0).as_micros() as u64 / syncs.max(1);
     row(
         "append SYNC_FLUSH, 64 tokio tasks/2 workers",
         n,
         secs,
         n * (BODY as u64 + 130),
         &format!(
-            "latency us p50 {} p99 {} p99.9 {} max {}; {} syncs ({:.1} records/sync); {} timeouts",
+            "latency us p50 {} p99 {} p99.9 {} max {}; {} syncs ({:.1} records/sync, mean sync {} us); {} timeouts",
             hist.value_at_quantile(0.5),
             hist.value_at_quantile(0.99),
             hist.value_at_quantile(0.999),
             hist.max(),
             syncs,
             n as f64 / syncs.max(1) as f64,
+            mean_sync,
             timeouts
         ),
     );

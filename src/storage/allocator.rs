@@ -55,6 +55,13 @@ impl Allocator {
     }
 
     fn run(&self, warm: bool, flush_warmed: bool) {
+        // Background work: on a busy machine let appenders have the CPU first (Linux nice values
+        // are per thread). Failure is harmless.
+        // SAFETY: plain syscalls on the current thread.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+        }
         loop {
             let job = {
                 let mut st = self.state.lock();

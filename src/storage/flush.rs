@@ -166,6 +166,8 @@ pub struct Flusher {
     last_timestamp: Arc<AtomicI64>,
     /// Number of syncs done (tests and bench check group commit).
     pub syncs: AtomicU64,
+    /// Total time spent in syncs, in nanoseconds.
+    pub sync_nanos: AtomicU64,
 }
 
 impl Flusher {
@@ -189,6 +191,7 @@ impl Flusher {
             flushed_timestamp: AtomicI64::new(last_timestamp.load(Ordering::Acquire)),
             last_timestamp,
             syncs: AtomicU64::new(0),
+            sync_nanos: AtomicU64::new(0),
         })
     }
 
@@ -232,7 +235,10 @@ impl Flusher {
     pub fn flush_all(&self) -> Result<u64, StoreError> {
         let ts = self.last_timestamp.load(Ordering::Acquire);
         let end = self.cl.max_offset();
+        let t = Instant::now();
         self.cl.flush()?;
+        self.sync_nanos
+            .fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
         self.syncs.fetch_add(1, Ordering::Relaxed);
         self.flushed_offset.fetch_max(end, Ordering::AcqRel);
         self.flushed_timestamp.fetch_max(ts, Ordering::AcqRel);

@@ -429,6 +429,11 @@ impl MessageStore {
         self.flusher.syncs.load(Ordering::Relaxed)
     }
 
+    /// Total time the flush thread spent syncing the CommitLog (diagnostics).
+    pub fn sync_time(&self) -> Duration {
+        Duration::from_nanos(self.flusher.sync_nanos.load(Ordering::Relaxed))
+    }
+
     /// Clean stop: refuse new appends, stop threads, flush everything, write the checkpoint and
     /// remove the abort marker. Idempotent.
     pub fn shutdown(&self) -> Result<(), StoreError> {
