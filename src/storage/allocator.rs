@@ -62,29 +62,47 @@ impl Allocator {
             let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
             libc::setpriority(libc::PRIO_PROCESS, tid, 10);
         }
+        // Files handed out but not fully warmed yet, with the offset reached.
+        let mut warming: std::collections::VecDeque<(Arc<MappedFile>, u64)> = Default::default();
         loop {
             let job = {
                 let mut st = self.state.lock();
-                while st.pending.is_empty() && !self.is_stopped() {
+                while st.pending.is_empty() && warming.is_empty() && !self.is_stopped() {
                     self.cv.wait(&mut st);
                 }
                 if self.is_stopped() {
                     return;
                 }
-                let job = st.pending.remove(0);
-                st.in_progress = Some(job.0.join(file_name(job.1)));
-                job
-            };
-            let (dir, start, size, do_warm) = job;
-            // Never warm (zero-touch) a file that already exists: it may hold data.
-            let existed = dir.join(file_name(start)).exists();
-            let res = MappedFile::open(&dir, start, size).map(|f| {
-                if warm && do_warm && !existed {
-                    f.warm(flush_warmed, &self.stopped);
+                if st.pending.is_empty() {
+                    None
+                } else {
+                    let job = st.pending.remove(0);
+                    st.in_progress = Some(job.0.join(file_name(job.1)));
+                    Some(job)
                 }
-                Arc::new(f)
-            });
+            };
+            // Creating a file comes first: someone may be waiting for it. Warming goes on one
+            // 16 MiB step at a time in between.
+            let Some((dir, start, size, do_warm)) = job else {
+                if let Some((f, at)) = warming.front_mut() {
+                    *at = f.warm_step(*at, flush_warmed);
+                    if *at >= f.size() {
+                        let (f, _) = warming.pop_front().expect("front exists");
+                        f.advise_will_need();
+                    }
+                }
+                continue;
+            };
+            // Never warm a file that already exists: it is not fresh (warming is harmless to its
+            // bytes, but it is not worth the I/O).
+            let existed = dir.join(file_name(start)).exists();
+            let res = MappedFile::open(&dir, start, size).map(Arc::new);
             let key = dir.join(file_name(start));
+            if let Ok(f) = &res {
+                if warm && do_warm && !existed {
+                    warming.push_back((f.clone(), 0));
+                }
+            }
             let mut st = self.state.lock();
             st.in_progress = None;
             if self.is_stopped() {
@@ -95,6 +113,8 @@ impl Allocator {
                 }
                 return;
             }
+            // Hand the file out as soon as it exists: creating and mapping take milliseconds,
+            // warming a 1 GiB file takes seconds, and an append must never wait for that.
             st.ready
                 .insert(key, (res.map_err(|e| e.to_string()), !existed));
             self.cv.notify_all();

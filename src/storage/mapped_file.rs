@@ -109,43 +109,49 @@ impl MappedFile {
         })
     }
 
-    /// Touch every page with a write so later appends take no first-touch faults; with `flush`
-    /// also write the zeroed pages back so the blocks are allocated before SYNC_FLUSH fsyncs them.
-    /// Stops early when `stop` is set.
-    pub fn warm(&self, flush: bool, stop: &AtomicBool) {
-        // Write back in 16 MiB chunks as we go (RocketMQ flushes every 4096 pages too), so a
-        // 1 GiB file never sits as one huge burst of dirty pages in front of SYNC_FLUSH syncs.
-        const CHUNK: u64 = 4096 * PAGE_SIZE;
+    /// The warm-up step size: 16 MiB (RocketMQ also flushes every 4096 pages while warming), so
+    /// a 1 GiB file never sits as one burst of dirty pages in front of SYNC_FLUSH syncs, and the
+    /// allocator can create a file someone is waiting for between two steps.
+    pub const WARM_CHUNK: u64 = 4096 * PAGE_SIZE;
+
+    /// Fault the pages of `[from, from + WARM_CHUNK)` in for writing, so later appends take no
+    /// first-touch faults; with `flush` also write them back so their blocks are allocated before
+    /// SYNC_FLUSH fsyncs them. Returns where the next step starts (`size()` when done). Safe while
+    /// the file is being appended to: nothing here changes its bytes.
+    pub fn warm_step(&self, from: u64, flush: bool) -> u64 {
         const MADV_POPULATE_WRITE: libc::c_int = 23; // Linux >= 5.14
-        let mut p = 0;
-        while p < self.size {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let len = CHUNK.min(self.size - p);
-            // Write-fault the chunk in one call (about 15% cheaper than touching each page);
-            // older kernels refuse the advice and get the page-by-page touch.
-            // SAFETY: the range lies inside our mapping; the file is not in use yet.
-            let populated = unsafe {
-                libc::madvise(
-                    self.base.add(p as usize) as *mut libc::c_void,
-                    len as usize,
-                    MADV_POPULATE_WRITE,
-                )
-            } == 0;
-            if !populated {
-                let mut q = p;
-                while q < p + len {
-                    // SAFETY: the file is not yet in use by any writer or reader.
-                    unsafe { std::ptr::write_volatile(self.base.add(q as usize), 0) };
-                    q += PAGE_SIZE;
-                }
-            }
-            if flush {
-                let _ = self.map.flush_range(p as usize, len as usize);
-            }
-            p += len;
+        if from >= self.size {
+            return self.size;
         }
+        let len = Self::WARM_CHUNK.min(self.size - from);
+        // MADV_POPULATE_WRITE write-faults the pages without changing their contents; older
+        // kernels refuse it and get a read touch instead (which maps the pages; the first write
+        // then takes only the cheaper write fault).
+        // SAFETY: the range lies inside our mapping; neither call changes the file's bytes.
+        let populated = unsafe {
+            libc::madvise(
+                self.base.add(from as usize) as *mut libc::c_void,
+                len as usize,
+                MADV_POPULATE_WRITE,
+            )
+        } == 0;
+        if !populated {
+            let mut q = from;
+            while q < from + len {
+                // SAFETY: a read inside the mapping.
+                unsafe { std::ptr::read_volatile(self.base.add(q as usize)) };
+                q += PAGE_SIZE;
+            }
+        }
+        if flush {
+            let _ = self.map.flush_range(from as usize, len as usize);
+        }
+        from + len
+    }
+
+    /// Tell the kernel the whole file will be needed (after warming).
+    pub fn advise_will_need(&self) {
+        // SAFETY: advice over our own mapping.
         let _ = unsafe {
             libc::madvise(
                 self.base as *mut libc::c_void,
@@ -153,6 +159,14 @@ impl MappedFile {
                 libc::MADV_WILLNEED,
             )
         };
+    }
+
+    /// Warm the whole file (see `warm_step`); stops early when `stop` is set.
+    pub fn warm(&self, flush: bool, stop: &AtomicBool) {
+        let mut p = 0;
+        while p < self.size && !stop.load(Ordering::Relaxed) {
+            p = self.warm_step(p, flush);
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -397,10 +411,12 @@ impl MappedFileQueue {
             .cloned()
     }
 
-    /// Ask the allocator to prepare the file after the last one.
+    /// Ask the allocator to prepare the file after the last one (the first file when the queue
+    /// is empty, so a fresh store's first append does not wait for it either).
     pub fn prefetch_next(&self) {
-        if let (Some(a), Some(last)) = (&self.allocator, self.last()) {
-            a.request(&self.dir, last.end(), self.file_size, self.warm);
+        if let Some(a) = &self.allocator {
+            let next = self.last().map_or(0, |last| last.end());
+            a.request(&self.dir, next, self.file_size, self.warm);
         }
     }
 
