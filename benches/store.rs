@@ -48,9 +48,9 @@ fn warm_up(store: &MessageStore, queue: i32) {
     wait_for_writeback();
 }
 
-/// Wait (up to 60 s) until the kernel's dirty + writeback page cache is below 64 MiB.
+/// Wait (up to 30 s) until the kernel's dirty + writeback page cache is below 64 MiB.
 fn wait_for_writeback() {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
         let kb = |name: &str| -> u64 {
@@ -120,7 +120,7 @@ fn main() {
         n_async,
         secs,
         bytes,
-        &format!("record {} B", bytes / n_async),
+        &format!("record {} B; burst into the page cache", bytes / n_async),
     );
 
     // 3. Sequential read of the same queue.
