@@ -63,7 +63,12 @@ impl std::fmt::Debug for MappedFile {
 impl MappedFile {
     /// Create (or open, if it exists with the right size) the file `dir/<20-digit start>`.
     pub fn open(dir: &Path, start: u64, size: u64) -> Result<MappedFile, StoreError> {
-        std::fs::create_dir_all(dir).at(dir)?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir).at(dir)?;
+            if let Some(parent) = dir.parent() {
+                File::open(parent).and_then(|d| d.sync_all()).at(parent)?;
+            }
+        }
         let path = dir.join(file_name(start));
         if !path.exists() {
             // Create at full size under a temporary name, then rename: a crash never leaves a
