@@ -25,7 +25,8 @@ pub struct Allocator {
 
 #[derive(Default)]
 struct AllocState {
-    pending: Vec<(PathBuf, u64, u64, bool)>,
+    /// (dir, start, size, warm, durable name)
+    pending: Vec<(PathBuf, u64, u64, bool, bool)>,
     /// Prepared files; `true` when this allocator created the file (only those may be deleted
     /// as unused at stop).
     ready: HashMap<PathBuf, (Result<Arc<MappedFile>, String>, bool)>,
@@ -75,10 +76,10 @@ impl Allocator {
                 st.in_progress = Some(job.0.join(file_name(job.1)));
                 job
             };
-            let (dir, start, size, do_warm) = job;
+            let (dir, start, size, do_warm, durable) = job;
             // Never warm (zero-touch) a file that already exists: it may hold data.
             let existed = dir.join(file_name(start)).exists();
-            let res = MappedFile::open(&dir, start, size).map(|f| {
+            let res = MappedFile::open(&dir, start, size, durable).map(|f| {
                 if warm && do_warm && !existed {
                     f.warm(flush_warmed, &self.stopped);
                 }
@@ -102,7 +103,7 @@ impl Allocator {
     }
 
     /// Ask for `dir/<start>` to be prepared (idempotent).
-    pub fn request(&self, dir: &Path, start: u64, size: u64, warm: bool) {
+    pub fn request(&self, dir: &Path, start: u64, size: u64, warm: bool, durable: bool) {
         let key = dir.join(file_name(start));
         let mut st = self.state.lock();
         if st.ready.contains_key(&key)
@@ -111,7 +112,8 @@ impl Allocator {
         {
             return;
         }
-        st.pending.push((dir.to_path_buf(), start, size, warm));
+        st.pending
+            .push((dir.to_path_buf(), start, size, warm, durable));
         self.cv.notify_all();
     }
 
@@ -122,8 +124,9 @@ impl Allocator {
         start: u64,
         size: u64,
         warm: bool,
+        durable: bool,
     ) -> Result<Arc<MappedFile>, StoreError> {
-        self.request(dir, start, size, warm);
+        self.request(dir, start, size, warm, durable);
         let key = dir.join(file_name(start));
         let mut st = self.state.lock();
         loop {
@@ -172,10 +175,10 @@ mod tests {
         let a = Allocator::start(true, false);
         for i in 0..50u64 {
             let start = i * 4096;
-            a.request(dir.path(), start, 4096, true);
-            a.request(dir.path(), start, 4096, true);
-            let f = a.take(dir.path(), start, 4096, true).unwrap();
-            a.request(dir.path(), start + 4096, 4096, true);
+            a.request(dir.path(), start, 4096, true, true);
+            a.request(dir.path(), start, 4096, true, true);
+            let f = a.take(dir.path(), start, 4096, true, true).unwrap();
+            a.request(dir.path(), start + 4096, 4096, true, true);
             // SAFETY: the file is ours alone in this test.
             unsafe { f.slice_mut(0, 4) }.copy_from_slice(b"data");
             f.set_wrote(4);
@@ -190,7 +193,7 @@ mod tests {
             "unused prepared file removed"
         );
         assert!(matches!(
-            a.take(dir.path(), 0, 4096, true),
+            a.take(dir.path(), 0, 4096, true, true),
             Err(StoreError::ShutDown)
         ));
     }

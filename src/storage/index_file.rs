@@ -266,6 +266,15 @@ impl IndexService {
                 }
             }
         }
+        // A file created just before a crash may hold nothing yet: it would claim that nothing is
+        // indexed (end offset 0) and force a full re-index. Drop such trailing files.
+        while files.last().is_some_and(|f| {
+            let h = f.header();
+            h.begin_timestamp == 0 && h.end_phy_offset == 0 && h.index_count <= 1
+        }) {
+            let f = files.pop().unwrap();
+            let _ = std::fs::remove_file(f.path());
+        }
         *self.files.write() = files;
         Ok(())
     }
@@ -424,6 +433,13 @@ mod tests {
         assert_eq!(again.query("T", "odd", 100, 0, i64::MAX).len(), 6);
         assert_eq!(again.indexed_until(), 1100);
         assert!(again.delete_expired(700) >= 1);
+        // An empty file left by a crash during a roll-over does not reset the indexed position.
+        drop(again);
+        IndexFile::open(&dir.path().join("99999999999999999"), 4, 6).unwrap();
+        let reloaded = IndexService::new(dir.path().to_path_buf(), 4, 6);
+        reloaded.load(None).unwrap();
+        assert_eq!(reloaded.indexed_until(), 1100);
+        assert!(!dir.path().join("99999999999999999").exists());
         // After a crash, files newer than the checkpoint are dropped.
         let third = IndexService::new(dir.path().to_path_buf(), 4, 6);
         third.load(Some(t0 + 3000)).unwrap();

@@ -62,10 +62,18 @@ impl std::fmt::Debug for MappedFile {
 
 impl MappedFile {
     /// Create (or open, if it exists with the right size) the file `dir/<20-digit start>`.
-    pub fn open(dir: &Path, start: u64, size: u64) -> Result<MappedFile, StoreError> {
+    /// With `durable_name`, the directory entries are fsynced when the file (or its directory) is
+    /// created, so the name survives a power cut (CommitLog; consume queues are rebuildable and skip
+    /// it).
+    pub fn open(
+        dir: &Path,
+        start: u64,
+        size: u64,
+        durable_name: bool,
+    ) -> Result<MappedFile, StoreError> {
         if !dir.exists() {
             std::fs::create_dir_all(dir).at(dir)?;
-            if let Some(parent) = dir.parent() {
+            if let (true, Some(parent)) = (durable_name, dir.parent()) {
                 File::open(parent).and_then(|d| d.sync_all()).at(parent)?;
             }
         }
@@ -78,8 +86,9 @@ impl MappedFile {
             f.set_len(size).at(&tmp)?;
             drop(f);
             std::fs::rename(&tmp, &path).at(&path)?;
-            // Make the new name durable too (SYNC_FLUSH promises survive a power cut).
-            File::open(dir).and_then(|d| d.sync_all()).at(dir)?;
+            if durable_name {
+                File::open(dir).and_then(|d| d.sync_all()).at(dir)?;
+            }
         }
         let file = OpenOptions::new()
             .read(true)
@@ -295,6 +304,7 @@ pub struct MappedFileQueue {
     files: RwLock<Vec<Arc<MappedFile>>>,
     allocator: Option<Arc<Allocator>>,
     warm: bool,
+    durable_names: bool,
 }
 
 impl MappedFileQueue {
@@ -303,6 +313,7 @@ impl MappedFileQueue {
         file_size: u64,
         allocator: Option<Arc<Allocator>>,
         warm: bool,
+        durable_names: bool,
     ) -> Self {
         MappedFileQueue {
             dir,
@@ -310,6 +321,7 @@ impl MappedFileQueue {
             files: RwLock::new(Vec::new()),
             allocator,
             warm,
+            durable_names,
         }
     }
 
@@ -349,7 +361,7 @@ impl MappedFileQueue {
                     self.file_size
                 )));
             }
-            let f = MappedFile::open(&self.dir, s, self.file_size)?;
+            let f = MappedFile::open(&self.dir, s, self.file_size, self.durable_names)?;
             f.set_wrote(self.file_size);
             f.set_flushed(self.file_size);
             files.push(Arc::new(f));
@@ -405,7 +417,13 @@ impl MappedFileQueue {
     /// Ask the allocator to prepare the file after the last one.
     pub fn prefetch_next(&self) {
         if let (Some(a), Some(last)) = (&self.allocator, self.last()) {
-            a.request(&self.dir, last.end(), self.file_size, self.warm);
+            a.request(
+                &self.dir,
+                last.end(),
+                self.file_size,
+                self.warm,
+                self.durable_names,
+            );
         }
     }
 
@@ -414,8 +432,19 @@ impl MappedFileQueue {
     /// `prefetch_next`.
     pub fn create(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
         let f = match &self.allocator {
-            Some(a) => a.take(&self.dir, start, self.file_size, self.warm)?,
-            None => Arc::new(MappedFile::open(&self.dir, start, self.file_size)?),
+            Some(a) => a.take(
+                &self.dir,
+                start,
+                self.file_size,
+                self.warm,
+                self.durable_names,
+            )?,
+            None => Arc::new(MappedFile::open(
+                &self.dir,
+                start,
+                self.file_size,
+                self.durable_names,
+            )?),
         };
         self.files.write().push(f.clone());
         Ok(f)
@@ -500,7 +529,7 @@ mod tests {
     #[test]
     fn write_publish_read_and_keep_alive() {
         let dir = tempfile::tempdir().unwrap();
-        let f = Arc::new(MappedFile::open(dir.path(), 4096, 8192).unwrap());
+        let f = Arc::new(MappedFile::open(dir.path(), 4096, 8192, true).unwrap());
         assert_eq!(f.path().file_name().unwrap(), "00000000000000004096");
         assert!(f.slice(0, 5).is_none());
         unsafe { f.slice_mut(0, 5) }.copy_from_slice(b"hello");
@@ -521,7 +550,13 @@ mod tests {
     fn queue_load_find_truncate_and_allocate() {
         let dir = tempfile::tempdir().unwrap();
         let alloc = Allocator::start(true, false);
-        let q = MappedFileQueue::new(dir.path().to_path_buf(), 1024, Some(alloc.clone()), true);
+        let q = MappedFileQueue::new(
+            dir.path().to_path_buf(),
+            1024,
+            Some(alloc.clone()),
+            true,
+            true,
+        );
         let a = q.create(0).unwrap();
         q.prefetch_next();
         let b = q.create(1024).unwrap();
@@ -534,7 +569,7 @@ mod tests {
         assert!(q.find(2048).is_none());
         alloc.stop();
         // Reload: positions are set to full until recovery says otherwise.
-        let q2 = MappedFileQueue::new(dir.path().to_path_buf(), 1024, None, false);
+        let q2 = MappedFileQueue::new(dir.path().to_path_buf(), 1024, None, false, true);
         q2.load().unwrap();
         assert_eq!(
             q2.files().len(),
