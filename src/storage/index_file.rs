@@ -163,8 +163,8 @@ impl IndexFile {
         }
         count += 1;
         m[36..40].copy_from_slice(&count.to_be_bytes());
-        m[8..16].copy_from_slice(&ts.to_be_bytes());
-        m[24..32].copy_from_slice(&phy.to_be_bytes());
+        // The end offset/time move only in `touch`, once every key of the record is in: a crash
+        // between two keys then re-indexes the record instead of losing its later keys.
         true
     }
 
@@ -297,14 +297,22 @@ impl IndexService {
             self.writable(ts)?.touch(phy, ts);
             return Ok(());
         }
+        let mut used: Vec<Arc<IndexFile>> = Vec::new();
         for k in keys {
             let key = format!("{topic}#{k}");
             loop {
                 let f = self.writable(ts)?;
                 if f.put(&key, phy, ts) {
+                    if !used.iter().any(|u| Arc::ptr_eq(u, &f)) {
+                        used.push(f);
+                    }
                     break;
                 }
             }
+        }
+        // Oldest first, so the newest file (which decides where re-indexing resumes) is last.
+        for f in used {
+            f.touch(phy, ts);
         }
         Ok(())
     }
