@@ -282,11 +282,20 @@ fn sigkill_during_sync_appends_loses_no_acknowledged_record() {
                 assert_eq!(decode_record(&hits[0]).unwrap().commit_log_offset, a.phys);
                 break;
             }
-            assert!(
-                Instant::now() < deadline,
-                "key of {a:?} not indexed ({} hits)",
-                hits.len()
-            );
+            if Instant::now() >= deadline {
+                let offs: Vec<i64> = hits
+                    .iter()
+                    .map(|h| decode_record(h).unwrap().commit_log_offset)
+                    .collect();
+                let files: Vec<String> = std::fs::read_dir(dir.path().join("index"))
+                    .map(|rd| {
+                        rd.flatten()
+                            .map(|e| e.file_name().to_string_lossy().to_string())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                panic!("key of {a:?} not indexed: hits at {offs:?}; index files {files:?}");
+            }
             std::thread::sleep(Duration::from_millis(5));
         }
     }

@@ -25,7 +25,8 @@ pub struct Allocator {
 
 #[derive(Default)]
 struct AllocState {
-    pending: Vec<(PathBuf, u64, u64, bool)>,
+    /// (dir, start, size, warm, durable name)
+    pending: Vec<(PathBuf, u64, u64, bool, bool)>,
     /// Prepared files; `true` when this allocator created the file (only those may be deleted
     /// as unused at stop).
     ready: HashMap<PathBuf, (Result<Arc<MappedFile>, String>, bool)>,
@@ -83,7 +84,7 @@ impl Allocator {
             };
             // Creating a file comes first: someone may be waiting for it. Warming goes on one
             // 16 MiB step at a time in between.
-            let Some((dir, start, size, do_warm)) = job else {
+            let Some((dir, start, size, do_warm, durable)) = job else {
                 if let Some((f, at)) = warming.front_mut() {
                     *at = f.warm_step(*at, flush_warmed);
                     if *at >= f.size() {
@@ -96,7 +97,7 @@ impl Allocator {
             // Never warm a file that already exists: it is not fresh (warming is harmless to its
             // bytes, but it is not worth the I/O).
             let existed = dir.join(file_name(start)).exists();
-            let res = MappedFile::open(&dir, start, size).map(Arc::new);
+            let res = MappedFile::open(&dir, start, size, durable).map(Arc::new);
             let key = dir.join(file_name(start));
             if let Ok(f) = &res {
                 if warm && do_warm && !existed {
@@ -122,7 +123,7 @@ impl Allocator {
     }
 
     /// Ask for `dir/<start>` to be prepared (idempotent).
-    pub fn request(&self, dir: &Path, start: u64, size: u64, warm: bool) {
+    pub fn request(&self, dir: &Path, start: u64, size: u64, warm: bool, durable: bool) {
         let key = dir.join(file_name(start));
         let mut st = self.state.lock();
         if st.ready.contains_key(&key)
@@ -131,7 +132,8 @@ impl Allocator {
         {
             return;
         }
-        st.pending.push((dir.to_path_buf(), start, size, warm));
+        st.pending
+            .push((dir.to_path_buf(), start, size, warm, durable));
         self.cv.notify_all();
     }
 
@@ -142,8 +144,9 @@ impl Allocator {
         start: u64,
         size: u64,
         warm: bool,
+        durable: bool,
     ) -> Result<Arc<MappedFile>, StoreError> {
-        self.request(dir, start, size, warm);
+        self.request(dir, start, size, warm, durable);
         let key = dir.join(file_name(start));
         let mut st = self.state.lock();
         loop {
@@ -192,10 +195,10 @@ mod tests {
         let a = Allocator::start(true, false);
         for i in 0..50u64 {
             let start = i * 4096;
-            a.request(dir.path(), start, 4096, true);
-            a.request(dir.path(), start, 4096, true);
-            let f = a.take(dir.path(), start, 4096, true).unwrap();
-            a.request(dir.path(), start + 4096, 4096, true);
+            a.request(dir.path(), start, 4096, true, true);
+            a.request(dir.path(), start, 4096, true, true);
+            let f = a.take(dir.path(), start, 4096, true, true).unwrap();
+            a.request(dir.path(), start + 4096, 4096, true, true);
             // SAFETY: the file is ours alone in this test.
             unsafe { f.slice_mut(0, 4) }.copy_from_slice(b"data");
             f.set_wrote(4);
@@ -210,7 +213,7 @@ mod tests {
             "unused prepared file removed"
         );
         assert!(matches!(
-            a.take(dir.path(), 0, 4096, true),
+            a.take(dir.path(), 0, 4096, true, true),
             Err(StoreError::ShutDown)
         ));
     }

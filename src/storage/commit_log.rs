@@ -44,7 +44,7 @@ impl CommitLog {
         warm: bool,
     ) -> CommitLog {
         CommitLog {
-            files: MappedFileQueue::new(dir, file_size, allocator, warm),
+            files: MappedFileQueue::new(dir, file_size, allocator, warm, true),
             file_size,
         }
     }

@@ -74,7 +74,7 @@ impl ConsumeQueue {
         ConsumeQueue {
             topic: topic.to_string(),
             queue_id,
-            files: MappedFileQueue::new(dir, file_size, allocator, false),
+            files: MappedFileQueue::new(dir, file_size, allocator, false, false),
             min_offset: AtomicU64::new(0),
             max_phys: AtomicU64::new(0),
         }
@@ -458,7 +458,8 @@ mod tests {
             cq.put(i, unit(i as i64 * 10)).unwrap();
         }
         // The allocator prepared the file after the current one, then the process died.
-        crate::storage::mapped_file::MappedFile::open(&dir.path().join("T/0"), 200, 100).unwrap();
+        crate::storage::mapped_file::MappedFile::open(&dir.path().join("T/0"), 200, 100, false)
+            .unwrap();
         let again = ConsumeQueue::new(dir.path(), "T", 0, 100, None);
         again.load().unwrap();
         assert_eq!(again.max_offset(), 7);

@@ -163,8 +163,8 @@ impl IndexFile {
         }
         count += 1;
         m[36..40].copy_from_slice(&count.to_be_bytes());
-        m[8..16].copy_from_slice(&ts.to_be_bytes());
-        m[24..32].copy_from_slice(&phy.to_be_bytes());
+        // The end offset/time move only in `touch`, once every key of the record is in: a crash
+        // between two keys then re-indexes the record instead of losing its later keys.
         true
     }
 
@@ -266,6 +266,15 @@ impl IndexService {
                 }
             }
         }
+        // A file created just before a crash may hold nothing yet: it would claim that nothing is
+        // indexed (end offset 0) and force a full re-index. Drop such trailing files.
+        while files.last().is_some_and(|f| {
+            let h = f.header();
+            h.begin_timestamp == 0 && h.end_phy_offset == 0 && h.index_count <= 1
+        }) {
+            let f = files.pop().unwrap();
+            let _ = std::fs::remove_file(f.path());
+        }
         *self.files.write() = files;
         Ok(())
     }
@@ -288,14 +297,22 @@ impl IndexService {
             self.writable(ts)?.touch(phy, ts);
             return Ok(());
         }
+        let mut used: Vec<Arc<IndexFile>> = Vec::new();
         for k in keys {
             let key = format!("{topic}#{k}");
             loop {
                 let f = self.writable(ts)?;
                 if f.put(&key, phy, ts) {
+                    if !used.iter().any(|u| Arc::ptr_eq(u, &f)) {
+                        used.push(f);
+                    }
                     break;
                 }
             }
+        }
+        // Oldest first, so the newest file (which decides where re-indexing resumes) is last.
+        for f in used {
+            f.touch(phy, ts);
         }
         Ok(())
     }
@@ -424,6 +441,13 @@ mod tests {
         assert_eq!(again.query("T", "odd", 100, 0, i64::MAX).len(), 6);
         assert_eq!(again.indexed_until(), 1100);
         assert!(again.delete_expired(700) >= 1);
+        // An empty file left by a crash during a roll-over does not reset the indexed position.
+        drop(again);
+        IndexFile::open(&dir.path().join("99999999999999999"), 4, 6).unwrap();
+        let reloaded = IndexService::new(dir.path().to_path_buf(), 4, 6);
+        reloaded.load(None).unwrap();
+        assert_eq!(reloaded.indexed_until(), 1100);
+        assert!(!dir.path().join("99999999999999999").exists());
         // After a crash, files newer than the checkpoint are dropped.
         let third = IndexService::new(dir.path().to_path_buf(), 4, 6);
         third.load(Some(t0 + 3000)).unwrap();

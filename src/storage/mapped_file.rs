@@ -62,8 +62,21 @@ impl std::fmt::Debug for MappedFile {
 
 impl MappedFile {
     /// Create (or open, if it exists with the right size) the file `dir/<20-digit start>`.
-    pub fn open(dir: &Path, start: u64, size: u64) -> Result<MappedFile, StoreError> {
-        std::fs::create_dir_all(dir).at(dir)?;
+    /// With `durable_name`, the directory entries are fsynced when the file (or its directory) is
+    /// created, so the name survives a power cut (CommitLog; consume queues are rebuildable and skip
+    /// it).
+    pub fn open(
+        dir: &Path,
+        start: u64,
+        size: u64,
+        durable_name: bool,
+    ) -> Result<MappedFile, StoreError> {
+        if !dir.exists() {
+            std::fs::create_dir_all(dir).at(dir)?;
+            if let (true, Some(parent)) = (durable_name, dir.parent()) {
+                File::open(parent).and_then(|d| d.sync_all()).at(parent)?;
+            }
+        }
         let path = dir.join(file_name(start));
         if !path.exists() {
             // Create at full size under a temporary name, then rename: a crash never leaves a
@@ -73,8 +86,9 @@ impl MappedFile {
             f.set_len(size).at(&tmp)?;
             drop(f);
             std::fs::rename(&tmp, &path).at(&path)?;
-            // Make the new name durable too (SYNC_FLUSH promises survive a power cut).
-            File::open(dir).and_then(|d| d.sync_all()).at(dir)?;
+            if durable_name {
+                File::open(dir).and_then(|d| d.sync_all()).at(dir)?;
+            }
         }
         let file = OpenOptions::new()
             .read(true)
@@ -304,6 +318,7 @@ pub struct MappedFileQueue {
     files: RwLock<Vec<Arc<MappedFile>>>,
     allocator: Option<Arc<Allocator>>,
     warm: bool,
+    durable_names: bool,
 }
 
 impl MappedFileQueue {
@@ -312,6 +327,7 @@ impl MappedFileQueue {
         file_size: u64,
         allocator: Option<Arc<Allocator>>,
         warm: bool,
+        durable_names: bool,
     ) -> Self {
         MappedFileQueue {
             dir,
@@ -319,6 +335,7 @@ impl MappedFileQueue {
             files: RwLock::new(Vec::new()),
             allocator,
             warm,
+            durable_names,
         }
     }
 
@@ -358,7 +375,7 @@ impl MappedFileQueue {
                     self.file_size
                 )));
             }
-            let f = MappedFile::open(&self.dir, s, self.file_size)?;
+            let f = MappedFile::open(&self.dir, s, self.file_size, self.durable_names)?;
             f.set_wrote(self.file_size);
             f.set_flushed(self.file_size);
             files.push(Arc::new(f));
@@ -416,7 +433,13 @@ impl MappedFileQueue {
     pub fn prefetch_next(&self) {
         if let Some(a) = &self.allocator {
             let next = self.last().map_or(0, |last| last.end());
-            a.request(&self.dir, next, self.file_size, self.warm);
+            a.request(
+                &self.dir,
+                next,
+                self.file_size,
+                self.warm,
+                self.durable_names,
+            );
         }
     }
 
@@ -425,8 +448,19 @@ impl MappedFileQueue {
     /// `prefetch_next`.
     pub fn create(&self, start: u64) -> Result<Arc<MappedFile>, StoreError> {
         let f = match &self.allocator {
-            Some(a) => a.take(&self.dir, start, self.file_size, self.warm)?,
-            None => Arc::new(MappedFile::open(&self.dir, start, self.file_size)?),
+            Some(a) => a.take(
+                &self.dir,
+                start,
+                self.file_size,
+                self.warm,
+                self.durable_names,
+            )?,
+            None => Arc::new(MappedFile::open(
+                &self.dir,
+                start,
+                self.file_size,
+                self.durable_names,
+            )?),
         };
         self.files.write().push(f.clone());
         Ok(f)
@@ -511,7 +545,7 @@ mod tests {
     #[test]
     fn write_publish_read_and_keep_alive() {
         let dir = tempfile::tempdir().unwrap();
-        let f = Arc::new(MappedFile::open(dir.path(), 4096, 8192).unwrap());
+        let f = Arc::new(MappedFile::open(dir.path(), 4096, 8192, true).unwrap());
         assert_eq!(f.path().file_name().unwrap(), "00000000000000004096");
         assert!(f.slice(0, 5).is_none());
         unsafe { f.slice_mut(0, 5) }.copy_from_slice(b"hello");
@@ -532,7 +566,13 @@ mod tests {
     fn queue_load_find_truncate_and_allocate() {
         let dir = tempfile::tempdir().unwrap();
         let alloc = Allocator::start(true, false);
-        let q = MappedFileQueue::new(dir.path().to_path_buf(), 1024, Some(alloc.clone()), true);
+        let q = MappedFileQueue::new(
+            dir.path().to_path_buf(),
+            1024,
+            Some(alloc.clone()),
+            true,
+            true,
+        );
         let a = q.create(0).unwrap();
         q.prefetch_next();
         let b = q.create(1024).unwrap();
@@ -545,7 +585,7 @@ mod tests {
         assert!(q.find(2048).is_none());
         alloc.stop();
         // Reload: positions are set to full until recovery says otherwise.
-        let q2 = MappedFileQueue::new(dir.path().to_path_buf(), 1024, None, false);
+        let q2 = MappedFileQueue::new(dir.path().to_path_buf(), 1024, None, false, true);
         q2.load().unwrap();
         assert_eq!(
             q2.files().len(),

@@ -538,7 +538,7 @@ impl MessageStore {
         let q = self.queue_or_create(topic, queue_id);
         if q.files().is_empty() {
             self.allocator
-                .request(q.files().dir(), 0, self.cfg.cq_file_size(), false);
+                .request(q.files().dir(), 0, self.cfg.cq_file_size(), false, false);
         }
     }
 }
