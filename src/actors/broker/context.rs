@@ -68,6 +68,14 @@ impl BrokerCtx {
         perm::readable(self.broker_perm.load(Ordering::Relaxed) as i32)
     }
 
+    /// Have the store create the first consume-queue file of each queue of a new topic in the
+    /// background, so the first message of each queue does not wait for it.
+    pub fn prepare_queues(&self, topic: &crate::protocol::body::TopicConfig) {
+        for q in 0..topic.write_queue_nums.max(topic.read_queue_nums) {
+            self.store.prepare_queue(&topic.topic_name, q);
+        }
+    }
+
     /// Topics changed: persist them and re-register with the name servers.
     pub fn topics_changed(&self) {
         let file = crate::storage::metadata::TopicsFile {

@@ -41,8 +41,9 @@ pub fn create_topic(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     }
     ctx.topics
         .write()
-        .update(config, now_ms())
+        .update(config.clone(), now_ms())
         .map_err(|e| ServiceError::System(e.to_string()))?;
+    ctx.prepare_queues(&config);
     tracing::info!(topic = %h.topic, "topic created or updated");
     ctx.topics_changed();
     Ok(ok(req))

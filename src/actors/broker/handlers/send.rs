@@ -128,6 +128,7 @@ fn resolve_topic_and_queue(
             let (config, was_created) = created.map_err(topic_error)?;
             if was_created {
                 tracing::info!(topic = %h.topic, queues = config.write_queue_nums, "topic auto-created");
+                ctx.prepare_queues(&config);
                 ctx.topics_changed();
             }
             config
