@@ -432,14 +432,14 @@ impl MappedFileQueue {
     /// is empty, so a fresh store's first append does not wait for it either).
     pub fn prefetch_next(&self) {
         if let Some(a) = &self.allocator {
-            let next = self.last().map_or(0, |last| last.end());
-            a.request(
-                &self.dir,
-                next,
-                self.file_size,
-                self.warm,
-                self.durable_names,
-            );
+            // The first file of an empty queue is created but not warmed: an idle store should
+            // not hold a gigabyte of populated pages (RSS); files after it are warmed while the
+            // previous one is being written.
+            let (next, warm) = match self.last() {
+                Some(last) => (last.end(), self.warm),
+                None => (0, false),
+            };
+            a.request(&self.dir, next, self.file_size, warm, self.durable_names);
         }
     }
 
