@@ -62,7 +62,14 @@ fn route_cmd(topic: &str, opaque: i32) -> RemotingCommand {
 }
 
 fn start_ns(extra: &[&str]) -> Server {
-    let mut args = vec!["--set", "listenPort=0", "--set", "listenAddr=127.0.0.1"];
+    let mut args = vec![
+        "--set",
+        "listenPort=0",
+        "--set",
+        "listenAddr=127.0.0.1",
+        "--set",
+        "kvConfigPath=",
+    ];
     args.extend_from_slice(extra);
     start(NAMESRV, &args)
 }
@@ -455,4 +462,33 @@ fn config_errors_and_print_config() {
         let cfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(cfg["listenPort"], 9876, "{file}");
     }
+}
+
+#[test]
+fn kv_config_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kvConfig.json");
+    let set = format!("kvConfigPath={}", path.display());
+    let get = {
+        let mut c = RemotingCommand::request(101).with_opaque(2);
+        c.set_ext("namespace", "ORDER_TOPIC_CONFIG");
+        c.set_ext("key", "T");
+        c
+    };
+    {
+        let ns = start_ns(&["--set", &set]);
+        let mut s = connect(ns.addr);
+        let mut put = RemotingCommand::request(100).with_opaque(1);
+        put.set_ext("namespace", "ORDER_TOPIC_CONFIG");
+        put.set_ext("key", "T");
+        put.set_ext("value", "broker-a:8");
+        assert_eq!(call(&mut s, &put).code, 0);
+        assert!(wait_until(Duration::from_secs(3), || path.exists()));
+    }
+    let ns = start_ns(&["--set", &set]);
+    let mut s = connect(ns.addr);
+    let r = call(&mut s, &get);
+    assert_eq!((r.code, r.ext("value")), (0, Some("broker-a:8")));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("configTable"), "{text}");
 }

@@ -23,6 +23,8 @@ pub struct NamesrvConfig {
     pub max_inflight_per_connection: usize,
     /// `tracing` filter (e.g. `info`, `actormq=debug`).
     pub log_level: String,
+    /// `kvConfigPath`: where the KV config (PUT_KV_CONFIG...) is kept; empty = memory only.
+    pub kv_config_path: String,
 }
 
 impl Default for NamesrvConfig {
@@ -35,6 +37,9 @@ impl Default for NamesrvConfig {
             frame_max_length: 16 * 1024 * 1024,
             max_inflight_per_connection: 1024,
             log_level: "info".into(),
+            kv_config_path: std::env::var("HOME")
+                .map(|h| format!("{h}/namesrv/kvConfig.json"))
+                .unwrap_or_default(),
         }
     }
 }
@@ -42,7 +47,6 @@ impl Default for NamesrvConfig {
 impl ConfigKeys for NamesrvConfig {
     const IGNORED: &'static [&'static str] = &[
         "rocketmqHome",
-        "kvConfigPath",
         "configStorePath",
         "productEnvName",
         "clusterTest",

@@ -74,6 +74,12 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
             listen_addr: cfg.listen_addr.clone(),
             listen_port: cfg.namesrv_listen_port,
             frame_max_length: cfg.frame_max_length,
+            kv_config_path: cfg
+                .store
+                .config_dir()
+                .join("kvConfig.json")
+                .display()
+                .to_string(),
             ..Default::default()
         };
         let ns = namesrv::start(&ns_cfg)

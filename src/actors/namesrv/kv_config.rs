@@ -57,3 +57,43 @@ mod tests {
         kv.delete("none", "x");
     }
 }
+
+/// `KVConfigSerializeWrapper`, the JSON of RocketMQ's `kvConfig.json`.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct Wrapper {
+    config_table: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl KvConfig {
+    /// `{"configTable":{"<namespace>":{"<key>":"<value>"}}}`, as RocketMQ's name server writes it.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(&Wrapper {
+            config_table: self.table.clone(),
+        })
+        .expect("serializable")
+    }
+
+    pub fn from_json(text: &str) -> Result<KvConfig, String> {
+        let w: Wrapper = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        Ok(KvConfig {
+            table: w.config_table,
+        })
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trip_in_rocketmqs_shape() {
+        let mut kv = KvConfig::default();
+        kv.put(ORDER_TOPIC_CONFIG, "T", "broker-a:4");
+        let j = kv.to_json();
+        assert!(j.contains("\"configTable\""), "{j}");
+        let back = KvConfig::from_json(&j).unwrap();
+        assert_eq!(back.get(ORDER_TOPIC_CONFIG, "T"), Some("broker-a:4"));
+        assert!(KvConfig::from_json("{broken").is_err());
+    }
+}

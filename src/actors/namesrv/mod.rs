@@ -1,6 +1,7 @@
 //! `NameServer`: the route registry actor.
 //!
-//! - Owns: the `RouteTable` (brokers, clusters, topic queues, liveness) and the `KvConfig`.
+//! - Owns: the `RouteTable` (brokers, clusters, topic queues, liveness) and the `KvConfig`
+//!   (saved to `kvConfigPath` by the `KvStore` thread on every change).
 //! - Handles: the typed messages in `messages.rs`, sent by the per-request handlers in
 //!   `handlers/` (which run on the connection's arbiter), plus `ConnectionClosed` from the
 //!   dispatcher when a socket closes, and its own liveness scan (`run_interval`).
@@ -12,6 +13,7 @@
 pub mod dispatch;
 pub mod handlers;
 pub mod kv_config;
+pub mod kv_store;
 pub mod messages;
 pub mod route_table;
 
@@ -42,6 +44,7 @@ const MAILBOX: usize = 4096;
 pub struct NameServer {
     routes: RouteTable,
     kv: KvConfig,
+    kv_store: Option<kv_store::KvStore>,
     scan_interval: Duration,
     expiry_ms: i64,
 }
@@ -51,8 +54,17 @@ impl NameServer {
         NameServer {
             routes: RouteTable::new(),
             kv: KvConfig::default(),
+            kv_store: None,
             scan_interval,
             expiry_ms: expiry.as_millis() as i64,
+        }
+    }
+}
+
+impl NameServer {
+    fn save_kv(&self) {
+        if let Some(store) = &self.kv_store {
+            store.save(self.kv.to_json());
         }
     }
 }
@@ -157,6 +169,7 @@ impl Handler<KvRequest> for NameServer {
                 value,
             } => {
                 self.kv.put(&namespace, &key, &value);
+                self.save_kv();
                 KvReply::Done
             }
             KvRequest::Get { namespace, key } => {
@@ -164,6 +177,7 @@ impl Handler<KvRequest> for NameServer {
             }
             KvRequest::Delete { namespace, key } => {
                 self.kv.delete(&namespace, &key);
+                self.save_kv();
                 KvReply::Done
             }
             KvRequest::List { namespace } => KvReply::List(self.kv.list(&namespace).cloned()),
@@ -182,11 +196,20 @@ pub struct NamesrvHandle {
 pub async fn start(cfg: &NamesrvConfig) -> std::io::Result<NamesrvHandle> {
     let listener = TcpListener::bind((cfg.listen_addr.as_str(), cfg.listen_port)).await?;
     let local_addr = listener.local_addr()?;
-    let actor = NameServer::new(
+    let mut ns = NameServer::new(
         Duration::from_millis(cfg.scan_not_active_broker_interval.max(1)),
         Duration::from_millis(cfg.broker_channel_expired_time),
-    )
-    .start();
+    );
+    if !cfg.kv_config_path.is_empty() {
+        let path = std::path::PathBuf::from(&cfg.kv_config_path);
+        let load_path = path.clone();
+        ns.kv = tokio::task::spawn_blocking(move || kv_store::KvStore::load(&load_path))
+            .await
+            .map_err(std::io::Error::other)?
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+        ns.kv_store = Some(kv_store::KvStore::start(path));
+    }
+    let actor = ns.start();
     let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone()));
     let opts = ServerOptions {
         max_frame: cfg.frame_max_length,
