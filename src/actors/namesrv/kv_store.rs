@@ -3,7 +3,7 @@
 //! (temp file, fsync, rename, previous kept as `.bak`), never on the actor's arbiter; snapshots
 //! that queue up are coalesced to the newest.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use super::kv_config::KvConfig;
@@ -15,7 +15,7 @@ pub struct KvStore {
 
 impl KvStore {
     /// Read the saved config (blocking: call it off the arbiters); missing file = empty.
-    pub fn load(path: &PathBuf) -> Result<KvConfig, String> {
+    pub fn load(path: &Path) -> Result<KvConfig, String> {
         Ok(read_with_fallback(path, KvConfig::from_json)
             .map_err(|e| e.to_string())?
             .unwrap_or_default())
