@@ -154,8 +154,9 @@ fn lenient_ext<'de, D: Deserializer<'de>>(d: D) -> Result<ExtFields, D::Error> {
             Ok(ExtFields::new())
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            // Cap the pre-allocation: the size hint comes from the peer.
-            let mut out = ExtFields::with_capacity(map.size_hint().unwrap_or(0).min(32));
+            // serde_json gives no size hint; 16 holds every header real clients send (a send has
+            // 9-14 fields) without rehashing. Cap the pre-allocation: a hint comes from the peer.
+            let mut out = ExtFields::with_capacity(map.size_hint().unwrap_or(16).min(32));
             while let Some((k, v)) = map.next_entry::<String, ExtText>()? {
                 if let Some(text) = v.0 {
                     out.insert(k, text);
