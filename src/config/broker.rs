@@ -64,6 +64,16 @@ pub struct BrokerConfig {
     pub frame_max_length: usize,
     /// Requests in flight per connection before SYSTEM_BUSY.
     pub max_inflight_per_connection: usize,
+    /// Close a connection that read no request and wrote no byte for this long (s; 0 = never).
+    /// RocketMQ: 120.
+    pub server_channel_max_idle_time_seconds: u64,
+    /// Bytes queued for one peer above which its connection stops reading requests until the
+    /// peer has drained them to `writeBufferLowWaterMark`.
+    pub write_buffer_high_water_mark: usize,
+    pub write_buffer_low_water_mark: usize,
+    /// Bytes that frames still arriving may hold across all connections; a connection whose next
+    /// frame would pass it is closed.
+    pub incomplete_frames_max_bytes: usize,
     /// I/O arbiters for connections (0 = one per core).
     pub io_threads: usize,
     /// `tracing` filter.
@@ -104,6 +114,10 @@ impl Default for BrokerConfig {
             flush_consumer_offset_interval: 5_000,
             frame_max_length: 16 * 1024 * 1024,
             max_inflight_per_connection: 1024,
+            server_channel_max_idle_time_seconds: 120,
+            write_buffer_high_water_mark: 4 * 1024 * 1024,
+            write_buffer_low_water_mark: 2 * 1024 * 1024,
+            incomplete_frames_max_bytes: 128 * 1024 * 1024,
             io_threads: 0,
             log_level: "info".into(),
             store: StoreConfig::default(),
@@ -152,7 +166,6 @@ impl ConfigKeys for BrokerConfig {
         "serverSelectorThreads",
         "serverOnewaySemaphoreValue",
         "serverAsyncSemaphoreValue",
-        "serverChannelMaxIdleTimeSeconds",
         "serverSocketSndBufSize",
         "serverSocketRcvBufSize",
         "serverPooledByteBufAllocatorEnable",

@@ -21,6 +21,16 @@ pub struct NamesrvConfig {
     pub frame_max_length: usize,
     /// Requests one connection may have in flight before it is answered SYSTEM_BUSY.
     pub max_inflight_per_connection: usize,
+    /// Close a connection that read no request and wrote no byte for this long (s; 0 = never).
+    /// RocketMQ: 120.
+    pub server_channel_max_idle_time_seconds: u64,
+    /// Bytes queued for one peer above which its connection stops reading requests until the
+    /// peer has drained them to `writeBufferLowWaterMark`.
+    pub write_buffer_high_water_mark: usize,
+    pub write_buffer_low_water_mark: usize,
+    /// Bytes that frames still arriving may hold across all connections; a connection whose next
+    /// frame would pass it is closed.
+    pub incomplete_frames_max_bytes: usize,
     /// `tracing` filter (e.g. `info`, `actormq=debug`).
     pub log_level: String,
     /// `kvConfigPath`: where the KV config (PUT_KV_CONFIG...) is kept; empty = memory only.
@@ -36,6 +46,10 @@ impl Default for NamesrvConfig {
             broker_channel_expired_time: 120_000,
             frame_max_length: 16 * 1024 * 1024,
             max_inflight_per_connection: 1024,
+            server_channel_max_idle_time_seconds: 120,
+            write_buffer_high_water_mark: 4 * 1024 * 1024,
+            write_buffer_low_water_mark: 2 * 1024 * 1024,
+            incomplete_frames_max_bytes: 128 * 1024 * 1024,
             log_level: "info".into(),
             kv_config_path: std::env::var("HOME")
                 .map(|h| format!("{h}/namesrv/kvConfig.json"))
@@ -56,7 +70,6 @@ impl ConfigKeys for NamesrvConfig {
         "serverSelectorThreads",
         "serverOnewaySemaphoreValue",
         "serverAsyncSemaphoreValue",
-        "serverChannelMaxIdleTimeSeconds",
         "serverSocketSndBufSize",
         "serverSocketRcvBufSize",
         "serverPooledByteBufAllocatorEnable",

@@ -180,3 +180,43 @@ fn server_next_line(server: &Server) -> String {
         .recv_timeout(Duration::from_secs(20))
         .expect("second listening line within 20 s")
 }
+
+/// Anonymous resident memory of process `pid` (`RssAnon` in /proc), in bytes.
+pub fn rss_anon(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("RssAnon:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .expect("RssAnon line")
+}
+
+/// Encode `cmd` as one frame's bytes.
+pub fn frame_bytes(cmd: &RemotingCommand) -> Vec<u8> {
+    let mut b = BytesMut::new();
+    frame::encode(cmd, &mut b);
+    b.to_vec()
+}
+
+/// True once the server has closed `s` (a read returns end of stream or a reset), waiting at
+/// most `limit`. Frames the server sends meanwhile are discarded.
+pub fn closed_by_server(s: &mut TcpStream, limit: Duration) -> bool {
+    let start = Instant::now();
+    let mut buf = [0u8; 64 * 1024];
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    while start.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return true,
+        }
+    }
+    false
+}

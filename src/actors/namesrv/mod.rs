@@ -211,11 +211,7 @@ pub async fn start(cfg: &NamesrvConfig) -> std::io::Result<NamesrvHandle> {
     }
     let actor = ns.start();
     let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone()));
-    let opts = ServerOptions {
-        max_frame: cfg.frame_max_length,
-        max_inflight: cfg.max_inflight_per_connection.max(1),
-        ..Default::default()
-    };
+    let opts = ServerOptions::from(cfg);
     actix_rt::spawn(serve(listener, Vec::new(), dispatch, opts));
     Ok(NamesrvHandle { local_addr, actor })
 }

@@ -1,26 +1,29 @@
 //! `Connection`: one actor per TCP connection.
 //!
-//! - Owns: the socket's write half (an actix `FramedWrite` with the remoting codec, whose high
-//!   watermark pauses this actor, and so its reads, while a slow reader lets replies pile up) and a
-//!   count of requests in flight.
-//! - Handles: decoded frames from its read half (a stream); `Outbound` commands from other actors
-//!   (server-initiated requests such as NOTIFY_CONSUMER_IDS_CHANGED); `Close` (client expired).
+//! - Owns: the connection's [`Outbox`](super::outbox::Outbox) (replies encoded and waiting for the
+//!   peer; a writer task on the same arbiter drains it into the socket), a count of requests in
+//!   flight, and the idle deadline.
+//! - Handles: decoded frames from its read half (a stream gated by the outbox: while more than
+//!   `writeBufferHighWaterMark` bytes wait for the peer, no request is read); `Outbound` commands
+//!   from other actors (server-initiated requests such as NOTIFY_CONSUMER_IDS_CHANGED); `Close`
+//!   (client expired, or the socket failed under the writer).
 //! - Runs on: the I/O arbiter the accept loop chose for it.
 //!
-//! A frame that cannot be decoded (oversize, garbage) closes only this connection, with a warning.
-//! More than `max_inflight` requests in flight gets SYSTEM_BUSY (`[OVERLOAD]`), so a pipelining
-//! client cannot queue work without bound.
+//! A frame that cannot be decoded (oversize, garbage, over the server's budget for incomplete
+//! frames) closes only this connection, with a warning. More than `max_inflight` requests in
+//! flight gets SYSTEM_BUSY (`[OVERLOAD]`). A connection with no request read and no byte written
+//! for `serverChannelMaxIdleTimeSeconds` is closed, as RocketMQ's idle handler does.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix::io::{FramedWrite, WriteHandler};
 use actix::prelude::*;
-use tokio::net::tcp::OwnedWriteHalf;
-use tracing::{debug, warn, Instrument};
+use tracing::{debug, info, warn, Instrument};
 
+use super::outbox::SharedOutbox;
 use super::{ConnInfo, Dispatch};
 use crate::error::ServiceError;
-use crate::protocol::frame::{CodecError, RemotingCodec};
+use crate::protocol::frame::CodecError;
 use crate::protocol::RemotingCommand;
 
 /// Write a command (a server-initiated request) to the connection.
@@ -30,27 +33,48 @@ pub struct Outbound(pub RemotingCommand);
 
 pub struct Connection {
     pub(super) info: Option<ConnInfo>,
-    pub(super) writer: FramedWrite<RemotingCommand, OwnedWriteHalf, RemotingCodec>,
+    pub(super) outbox: SharedOutbox,
     pub(super) dispatch: Arc<dyn Dispatch>,
     pub(super) inflight: usize,
     pub(super) max_inflight: usize,
+    /// `None`: never closed for idleness.
+    pub(super) idle_timeout: Option<Duration>,
+}
+
+impl Connection {
+    fn write(&self, cmd: &RemotingCommand) {
+        self.outbox.borrow_mut().push(cmd);
+    }
+
+    fn close_if_idle(&mut self, ctx: &mut Context<Self>) {
+        let (Some(limit), Some(info)) = (self.idle_timeout, &self.info) else {
+            return;
+        };
+        let idle = self.outbox.borrow().last_activity().elapsed();
+        if idle >= limit {
+            info!(peer = %info.peer, conn = info.id, idle_s = idle.as_secs(),
+                "closing idle connection (serverChannelMaxIdleTimeSeconds)");
+            ctx.stop();
+        }
+    }
 }
 
 impl Actor for Connection {
     type Context = Context<Self>;
 
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if let Some(limit) = self.idle_timeout {
+            let every = (limit / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
+            ctx.run_interval(every, |act, ctx| act.close_if_idle(ctx));
+        }
+    }
+
     fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.outbox.borrow_mut().close();
         if let Some(info) = &self.info {
             debug!(peer = %info.peer, conn = info.id, "connection closed");
             self.dispatch.connection_closed(info);
         }
-    }
-}
-
-impl WriteHandler<CodecError> for Connection {
-    fn error(&mut self, err: CodecError, _ctx: &mut Self::Context) -> Running {
-        debug!(error = %err, "write failed; closing connection");
-        Running::Stop
     }
 }
 
@@ -78,7 +102,7 @@ impl StreamHandler<Result<RemotingCommand, CodecError>> for Connection {
                     "[OVERLOAD]system busy, {} requests in flight on this connection",
                     self.inflight
                 ));
-                self.writer.write(busy.into_response(&req));
+                self.write(&busy.into_response(&req));
             }
             return;
         }
@@ -89,7 +113,7 @@ impl StreamHandler<Result<RemotingCommand, CodecError>> for Connection {
         ctx.spawn(fut.into_actor(self).map(|resp, act, _ctx| {
             act.inflight -= 1;
             if let Some(resp) = resp {
-                act.writer.write(resp);
+                act.write(&resp);
             }
         }));
     }
@@ -99,7 +123,7 @@ impl StreamHandler<Result<RemotingCommand, CodecError>> for Connection {
     }
 }
 
-/// Close the connection (the broker expired the client behind it).
+/// Close the connection (the broker expired the client behind it, or the socket failed).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Close;
@@ -116,6 +140,9 @@ impl Handler<Outbound> for Connection {
     type Result = ();
 
     fn handle(&mut self, msg: Outbound, _ctx: &mut Self::Context) {
-        self.writer.write(msg.0);
+        self.write(&msg.0);
     }
 }
+
+/// How long a closed connection's writer may still try to hand queued replies to the peer.
+pub(super) const CLOSE_GRACE: Duration = Duration::from_secs(2);

@@ -1,8 +1,10 @@
 //! TCP plumbing shared by the name server and the broker: an accept loop that spreads
 //! connections over arbiters, and one `Connection` actor per socket.
 
+pub mod budget;
 pub mod client;
 pub mod connection;
+pub mod outbox;
 pub mod server;
 
 use std::net::SocketAddr;

@@ -5,28 +5,39 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
-use actix::io::FramedWrite;
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
+use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::FramedRead;
 use tracing::{debug, warn};
 
-use super::{ConnInfo, Connection, Dispatch};
+use super::budget::{BudgetedCodec, FrameBudget};
+use super::connection::CLOSE_GRACE;
+use super::outbox::{write_loop, Gated, Outbox, SharedOutbox};
+use super::{Close, ConnInfo, Connection, Dispatch};
+use crate::config::{BrokerConfig, NamesrvConfig};
 use crate::protocol::frame::RemotingCodec;
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Per-connection limits.
+/// Per-connection and per-server limits.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
     /// Largest frame accepted.
     pub max_frame: usize,
     /// Requests in flight per connection before SYSTEM_BUSY.
     pub max_inflight: usize,
-    /// Write buffer size at which the connection stops reading until the peer catches up.
+    /// Bytes queued for a peer above which its connection stops reading requests ...
     pub write_high_watermark: usize,
+    /// ... until the peer has drained the queue to this many bytes.
+    pub write_low_watermark: usize,
+    /// Close a connection with no request read and no byte written for this long.
+    pub idle_timeout: Option<Duration>,
+    /// Bytes that incomplete frames may hold across all connections of this server.
+    pub incomplete_frames_max: usize,
 }
 
 impl Default for ServerOptions {
@@ -35,8 +46,66 @@ impl Default for ServerOptions {
             max_frame: crate::protocol::frame::DEFAULT_MAX_FRAME,
             max_inflight: 1024,
             write_high_watermark: 4 * 1024 * 1024,
+            write_low_watermark: 2 * 1024 * 1024,
+            idle_timeout: Some(Duration::from_secs(120)),
+            incomplete_frames_max: 128 * 1024 * 1024,
         }
     }
+}
+
+impl ServerOptions {
+    /// The options a config's network keys describe (the same keys on name server and broker).
+    fn from_keys(
+        frame_max_length: usize,
+        max_inflight_per_connection: usize,
+        idle_seconds: u64,
+        high: usize,
+        low: usize,
+        incomplete: usize,
+    ) -> Self {
+        ServerOptions {
+            max_frame: frame_max_length,
+            max_inflight: max_inflight_per_connection.max(1),
+            write_high_watermark: high,
+            write_low_watermark: low.min(high),
+            idle_timeout: (idle_seconds > 0).then(|| Duration::from_secs(idle_seconds)),
+            incomplete_frames_max: incomplete,
+        }
+    }
+}
+
+impl From<&NamesrvConfig> for ServerOptions {
+    fn from(c: &NamesrvConfig) -> Self {
+        ServerOptions::from_keys(
+            c.frame_max_length,
+            c.max_inflight_per_connection,
+            c.server_channel_max_idle_time_seconds,
+            c.write_buffer_high_water_mark,
+            c.write_buffer_low_water_mark,
+            c.incomplete_frames_max_bytes,
+        )
+    }
+}
+
+impl From<&BrokerConfig> for ServerOptions {
+    fn from(c: &BrokerConfig) -> Self {
+        ServerOptions::from_keys(
+            c.frame_max_length,
+            c.max_inflight_per_connection,
+            c.server_channel_max_idle_time_seconds,
+            c.write_buffer_high_water_mark,
+            c.write_buffer_low_water_mark,
+            c.incomplete_frames_max_bytes,
+        )
+    }
+}
+
+/// What every connection of one server shares.
+#[derive(Clone)]
+struct Shared {
+    dispatch: Arc<dyn Dispatch>,
+    opts: ServerOptions,
+    budget: Arc<FrameBudget>,
 }
 
 /// Accept connections forever on `listener`, spreading them over `arbiters` (or the current
@@ -47,6 +116,11 @@ pub async fn serve(
     dispatch: Arc<dyn Dispatch>,
     opts: ServerOptions,
 ) {
+    let shared = Shared {
+        dispatch,
+        budget: FrameBudget::new(opts.incomplete_frames_max),
+        opts,
+    };
     let mut next = 0usize;
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -54,15 +128,14 @@ pub async fn serve(
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning.
                 warn!(error = %e, "accept failed");
-                actix_rt::time::sleep(std::time::Duration::from_millis(50)).await;
+                actix_rt::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         debug!(%peer, "accepted connection");
-        let dispatch = dispatch.clone();
-        let opts = opts.clone();
+        let shared = shared.clone();
         if arbiters.is_empty() {
-            start_connection(stream, dispatch, opts);
+            start_connection(stream, shared);
             continue;
         }
         let std_stream = match stream.into_std() {
@@ -75,22 +148,25 @@ pub async fn serve(
         let arb = &arbiters[next % arbiters.len()];
         next = next.wrapping_add(1);
         arb.spawn_fn(move || match TcpStream::from_std(std_stream) {
-            Ok(stream) => start_connection(stream, dispatch, opts),
+            Ok(stream) => start_connection(stream, shared),
             Err(e) => warn!(error = %e, "cannot register socket on arbiter"),
         });
     }
 }
 
-fn start_connection(stream: TcpStream, dispatch: Arc<dyn Dispatch>, opts: ServerOptions) {
+fn start_connection(stream: TcpStream, shared: Shared) {
     let _ = stream.set_nodelay(true);
     let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
+    let opts = &shared.opts;
     let (read, write) = stream.into_split();
-    Connection::create(move |ctx| {
-        ctx.add_stream(FramedRead::new(read, RemotingCodec::new(opts.max_frame)));
-        let mut writer = FramedWrite::new(write, RemotingCodec::new(opts.max_frame), ctx);
-        writer.set_buffer_capacity(opts.write_high_watermark / 2, opts.write_high_watermark);
+    let outbox = Outbox::shared(opts.write_high_watermark, opts.write_low_watermark);
+    let codec = BudgetedCodec::new(RemotingCodec::new(opts.max_frame), shared.budget.clone());
+    let reader = Gated::new(FramedRead::new(read, codec), outbox.clone());
+    let conn_outbox = outbox.clone();
+    let addr = Connection::create(move |ctx| {
+        ctx.add_stream(reader);
         Connection {
             info: Some(ConnInfo {
                 id: NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed),
@@ -98,10 +174,27 @@ fn start_connection(stream: TcpStream, dispatch: Arc<dyn Dispatch>, opts: Server
                 local,
                 addr: ctx.address(),
             }),
-            writer,
-            dispatch,
+            outbox: conn_outbox,
+            dispatch: shared.dispatch.clone(),
             inflight: 0,
-            max_inflight: opts.max_inflight,
+            max_inflight: shared.opts.max_inflight,
+            idle_timeout: shared.opts.idle_timeout,
         }
     });
+    actix_rt::spawn(run_writer(outbox, write, addr));
+}
+
+/// Drain the connection's outbox into the socket. A write error closes the connection; once the
+/// connection is closed, queued replies get [`CLOSE_GRACE`] to reach a peer that reads slowly.
+async fn run_writer(outbox: SharedOutbox, write: OwnedWriteHalf, conn: Addr<Connection>) {
+    let closed = outbox.borrow().closed_signal();
+    tokio::select! {
+        res = write_loop(outbox, write) => {
+            if let Err(e) = res {
+                debug!(error = %e, "write failed; closing connection");
+                conn.do_send(Close);
+            }
+        }
+        _ = async { closed.notified().await; actix_rt::time::sleep(CLOSE_GRACE).await } => {}
+    }
 }
