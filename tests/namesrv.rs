@@ -102,6 +102,10 @@ fn register_then_route_in_json_and_binary_headers() {
     assert!(std::str::from_utf8(&r.body)
         .unwrap()
         .contains(r#""brokerAddrs":{"0":"127.0.0.1:10911"}"#));
+    // RocketMQ 5.x fields, which strict 5.x clients require.
+    assert!(std::str::from_utf8(&r.body)
+        .unwrap()
+        .contains(r#""enableActingMaster":false,"zoneName":""#));
 
     // Binary (ROCKETMQ) header request -> binary response, same answer.
     let mut b = route_cmd("TopicTest", 3);

@@ -208,6 +208,7 @@ mod tests {
             broker_addrs: addrs,
             broker_name: "b".into(),
             cluster: "C".into(),
+            ..Default::default()
         };
         let mut addrs = BTreeMap::new();
         addrs.insert(0, "10.0.0.1:10911".to_string());
@@ -215,6 +216,7 @@ mod tests {
             broker_addrs: addrs,
             broker_name: "a".into(),
             cluster: "C".into(),
+            ..Default::default()
         };
         let route = TopicRouteData {
             broker_datas: vec![slave_only, master],

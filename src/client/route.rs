@@ -133,6 +133,7 @@ mod tests {
                     broker_addrs: [(0, format!("{n}:10911"))].into_iter().collect(),
                     broker_name: n.to_string(),
                     cluster: "C".into(),
+                    ..Default::default()
                 })
                 .collect(),
             queue_datas: brokers

@@ -80,6 +80,7 @@ impl RouteTable {
                 broker_addrs: BTreeMap::new(),
                 broker_name: r.broker_name.clone(),
                 cluster: r.cluster.clone(),
+                ..Default::default()
             });
         // The same address under another id (a slave promoted, a master demoted): drop the old id.
         data.broker_addrs

@@ -20,12 +20,17 @@ pub struct QueueData {
 }
 
 /// `BrokerData`: a broker name's addresses by broker id (0 = master).
+///
+/// `enableActingMaster` and `zoneName` arrived with RocketMQ 5.x: 4.x clients ignore them, some
+/// 5.x clients refuse a route without them, so they are always written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 pub struct BrokerData {
     pub broker_addrs: BTreeMap<i64, String>,
     pub broker_name: String,
     pub cluster: String,
+    pub enable_acting_master: bool,
+    pub zone_name: String,
 }
 
 /// `TopicRouteData`, the GET_ROUTEINFO_BY_TOPIC answer.
@@ -77,6 +82,7 @@ mod tests {
                 broker_addrs: addrs,
                 broker_name: "broker-a".into(),
                 cluster: "DefaultCluster".into(),
+                ..Default::default()
             }],
             queue_datas: vec![QueueData {
                 broker_name: "broker-a".into(),
@@ -90,7 +96,7 @@ mod tests {
         let j = serde_json::to_string(&r).unwrap();
         assert_eq!(
             j,
-            r#"{"brokerDatas":[{"brokerAddrs":{"0":"10.0.0.1:10911","1":"10.0.0.2:10911"},"brokerName":"broker-a","cluster":"DefaultCluster"}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#
+            r#"{"brokerDatas":[{"brokerAddrs":{"0":"10.0.0.1:10911","1":"10.0.0.2:10911"},"brokerName":"broker-a","cluster":"DefaultCluster","enableActingMaster":false,"zoneName":""}],"filterServerTable":{},"queueDatas":[{"brokerName":"broker-a","perm":6,"readQueueNums":4,"topicSysFlag":0,"writeQueueNums":4}]}"#
         );
         assert_eq!(serde_json::from_str::<TopicRouteData>(&j).unwrap(), r);
     }
