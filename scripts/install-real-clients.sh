@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=target/real-clients
 mkdir -p "$dir"
+# Tests run this too (the first real-client test of a test binary): one install at a time.
+exec 9>"$dir/.install.lock"
+flock 9
 if [ ! -x "$dir/venv/bin/python" ] || ! "$dir/venv/bin/python" -c 'import rocketmq.client' 2>/dev/null; then
   python3 -m venv "$dir/venv"
   "$dir/venv/bin/pip" install --quiet --disable-pip-version-check rocketmq==0.4.4

@@ -4,8 +4,8 @@
 //! queue sets are disjoint and together cover the topic: every message sent afterwards is consumed
 //! by exactly the member owning its queue.
 //!
-//! `scripts/install-real-clients.sh` installs the C++ client (CI runs it); without it the test
-//! fails under CI and is skipped with a message elsewhere.
+//! `scripts/install-real-clients.sh` installs the C++ client; the test runs it if needed and fails
+//! with the command to run if the install fails.
 
 mod client_support;
 
@@ -19,23 +19,6 @@ use std::time::{Duration, Instant};
 use actormq::client::*;
 use client_support::*;
 
-/// The venv python with `rocketmq` installed. Missing: a failure under CI (which installs it),
-/// a skip with a message elsewhere (the convention of the other real-client tests).
-fn python() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/real-clients/venv/bin/python");
-    if p.exists() {
-        return Some(p);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "{} missing in CI: run scripts/install-real-clients.sh",
-            p.display()
-        );
-    }
-    eprintln!("SKIPPED: C++ client not installed (bash scripts/install-real-clients.sh)");
-    None
-}
-
 async fn mine(c: &PushConsumer) -> BTreeSet<i32> {
     c.assignment()
         .await
@@ -48,7 +31,7 @@ async fn mine(c: &PushConsumer) -> BTreeSet<i32> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rust_and_cpp_members_get_disjoint_queue_sets() {
     // The C++ client heartbeats every 30 s: keep the broker's default channel expiry.
-    let Some(python) = python() else { return };
+    let python = real_clients_dir().join("venv/bin/python");
     let b = start_broker(&["clientChannelExpiredTime=120000"]);
     create_topic(&b, "Mixed", 8);
     let home = tempfile::tempdir().unwrap();
@@ -102,12 +85,60 @@ async fn rust_and_cpp_members_get_disjoint_queue_sets() {
         ours = mine(&c).await;
     }
     assert_eq!(ours.len(), 4, "two members: this one owns half of 8 queues");
-    // Give the C++ client time to rebalance on the broker's notification (it also rebalances
-    // every 20 s on its own), then send one message per queue per round.
-    tokio::time::sleep(Duration::from_secs(3)).await;
     let p = Producer::start(producer_config(&b, "pg-mixed"))
         .await
         .unwrap();
+    let mut py_seen: Vec<(i32, String)> = Vec::new();
+    let drain = |py_seen: &mut Vec<(i32, String)>| {
+        while let Ok(l) = py_lines.try_recv() {
+            let f: Vec<&str> = l.split(' ').collect();
+            if f[0] == "MSG" {
+                py_seen.push((f[1].parse().unwrap(), f[3].to_string()));
+            }
+        }
+    };
+    // The C++ member started alone and owns all 8 queues until it rebalances on the broker's
+    // notification (or its own 20 s timer). Probe rounds, one message per queue, until a whole
+    // round is consumed and the C++ member took none of the messages on this member's queues.
+    let deadline = Instant::now() + Duration::from_secs(45);
+    let mut settled = false;
+    for round in 0.. {
+        if Instant::now() > deadline {
+            break;
+        }
+        let keys: Vec<String> = (0..8).map(|q| format!("probe{round}-q{q}")).collect();
+        for (q, key) in keys.iter().enumerate() {
+            let mq = MessageQueue::new("Mixed", "broker-a", q as i32);
+            p.send_to_queue(Message::new("Mixed", "probe").with_keys(key), mq)
+                .await
+                .unwrap();
+        }
+        let round_end = Instant::now() + Duration::from_secs(5);
+        loop {
+            drain(&mut py_seen);
+            let rs = seen.lock().unwrap().clone();
+            let got: BTreeSet<&String> = py_seen.iter().chain(rs.iter()).map(|(_, k)| k).collect();
+            if keys.iter().all(|k| got.contains(k)) || Instant::now() > round_end {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let cpp_took_ours = py_seen
+            .iter()
+            .any(|(q, k)| keys.contains(k) && ours.contains(q));
+        let rs = seen.lock().unwrap().clone();
+        let all_in = keys
+            .iter()
+            .all(|k| rs.iter().chain(py_seen.iter()).any(|(_, seen)| seen == k));
+        if all_in && !cpp_took_ours {
+            settled = true;
+            break;
+        }
+    }
+    assert!(
+        settled,
+        "the C++ member released this member's queues within 45 s"
+    );
     let mut sent = BTreeMap::new();
     for round in 0..5 {
         for q in 0..8 {
@@ -119,19 +150,13 @@ async fn rust_and_cpp_members_get_disjoint_queue_sets() {
             sent.insert(key, q);
         }
     }
-    let mut py_seen: Vec<(i32, String)> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     let all_in = |py: &Vec<(i32, String)>, rs: &Vec<(i32, String)>| {
         let got: BTreeSet<&String> = py.iter().chain(rs.iter()).map(|(_, k)| k).collect();
         sent.keys().all(|k| got.contains(k))
     };
     while Instant::now() < deadline && !all_in(&py_seen, &seen.lock().unwrap()) {
-        while let Ok(l) = py_lines.try_recv() {
-            let f: Vec<&str> = l.split(' ').collect();
-            if f[0] == "MSG" {
-                py_seen.push((f[1].parse().unwrap(), f[3].to_string()));
-            }
-        }
+        drain(&mut py_seen);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let ours_after = mine(&c).await;

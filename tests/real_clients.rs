@@ -3,33 +3,21 @@
 //! PushConsumer, and npm `ali-ons@3.12.0` (pure JavaScript) with its push consumer. Each sends
 //! 1,000 messages and checks every one arrives with its body, tags and keys intact.
 //!
-//! `scripts/install-real-clients.sh` installs them into `target/real-clients/` (CI runs it). When
-//! they are absent the tests fail under CI and are skipped with a message elsewhere.
+//! `scripts/install-real-clients.sh` installs them into `target/real-clients/`; the first test
+//! here runs it if needed, and fails with the command to run if the install fails.
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use common::real_clients::real_clients_dir;
 use common::rmq::create_topic;
 use common::{connect, start_broker};
 
 const BROKER: &str = env!("CARGO_BIN_EXE_broker");
 const COUNT: &str = "1000";
-
-fn clients_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/real-clients");
-    let ok = dir.join("venv/bin/python").exists() && dir.join("node/node_modules/ali-ons").exists();
-    if ok {
-        return Some(dir);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("real clients missing in CI: run scripts/install-real-clients.sh");
-    }
-    eprintln!("SKIPPED: real clients not installed (bash scripts/install-real-clients.sh)");
-    None
-}
 
 /// Run a client script with a bounded time; returns its JSON summary line.
 fn run(mut cmd: Command, limit: Duration) -> serde_json::Value {
@@ -77,7 +65,7 @@ fn python(dir: &Path, namesrv: &str, topic: &str, mode: &str) -> serde_json::Val
 
 #[test]
 fn python_cpp_client_pull_consumer() {
-    let Some(dir) = clients_dir() else { return };
+    let dir = real_clients_dir();
     let tmp = tempfile::tempdir().unwrap();
     let b = start_broker(BROKER, tmp.path(), &[]);
     let r = python(&dir, &b.namesrv.to_string(), "PyPullTopic", "pull");
@@ -87,7 +75,7 @@ fn python_cpp_client_pull_consumer() {
 
 #[test]
 fn python_cpp_client_push_consumer() {
-    let Some(dir) = clients_dir() else { return };
+    let dir = real_clients_dir();
     let tmp = tempfile::tempdir().unwrap();
     let b = start_broker(BROKER, tmp.path(), &[]);
     let r = python(&dir, &b.namesrv.to_string(), "PyPushTopic", "push");
@@ -97,7 +85,7 @@ fn python_cpp_client_push_consumer() {
 
 #[test]
 fn node_ali_ons_client_push_consumer() {
-    let Some(dir) = clients_dir() else { return };
+    let dir = real_clients_dir();
     let tmp = tempfile::tempdir().unwrap();
     let b = start_broker(BROKER, tmp.path(), &[]);
     // ali-ons does not fall back to TBW102: create the topic first, as its users do.

@@ -3,6 +3,10 @@
 //! wait for routes, and build client configs with shortened intervals. Every wait is bounded.
 #![allow(dead_code)]
 
+#[path = "../common/real_clients.rs"]
+pub mod real_clients;
+pub use real_clients::real_clients_dir;
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};

@@ -2,6 +2,7 @@
 //! and talk remoting frames over plain TCP. Every wait is bounded.
 #![allow(dead_code)]
 
+pub mod real_clients;
 pub mod rmq;
 
 use std::io::{BufRead, BufReader, Read, Write};
