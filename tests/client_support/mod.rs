@@ -5,6 +5,7 @@
 
 #[path = "../common/real_clients.rs"]
 pub mod real_clients;
+#[allow(unused_imports)]
 pub use real_clients::real_clients_dir;
 
 use std::io::{BufRead, BufReader};
