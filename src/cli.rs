@@ -49,8 +49,42 @@ pub fn prepare<T: ConfigKeys>(
     for key in ignored {
         tracing::warn!(%key, "RocketMQ config key accepted but not used by actormq");
     }
-    tracing::info!(config = %serde_json::to_string(&cfg).unwrap_or_default(), "effective config");
+    log_config(&cfg);
     Ok(cfg)
+}
+
+/// Log the effective config as `key=value` pairs, a few per line, so a person can read it.
+fn log_config<T: serde::Serialize>(cfg: &T) {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(cfg) else {
+        return;
+    };
+    let pairs: Vec<String> = map
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) if s.contains(' ') || s.is_empty() => format!("{k}={s:?}"),
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            other => format!("{k}={other}"),
+        })
+        .collect();
+    tracing::info!("effective config ({} keys):", pairs.len());
+    for line in wrap(&pairs, 100) {
+        tracing::info!("  {line}");
+    }
+}
+
+/// Join `items` with spaces into lines of at most `width` characters (longer items stand alone).
+fn wrap(items: &[String], width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for item in items {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + item.len() <= width => {
+                line.push(' ');
+                line.push_str(item);
+            }
+            _ => lines.push(item.clone()),
+        }
+    }
+    lines
 }
 
 /// Print the ready line on stdout (tests and scripts wait for it) and flush.
@@ -60,11 +94,14 @@ pub fn announce(line: &str) {
     let _ = std::io::stdout().flush();
 }
 
-/// Log to stderr at `level` (a `tracing` filter); `RUST_LOG` wins when set.
+/// Log to stderr at `level` (a `tracing` filter); `RUST_LOG` wins when set. Colours only when
+/// stderr is a terminal, so files and pipes get plain text.
 pub fn init_logging(level: &str) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
@@ -77,5 +114,20 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn config_lines_wrap_at_the_width() {
+        let items: Vec<String> = ["a=1", "bb=2", "ccc=3"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(wrap(&items, 8), vec!["a=1 bb=2", "ccc=3"]);
+        assert_eq!(wrap(&items, 3), vec!["a=1", "bb=2", "ccc=3"]);
     }
 }

@@ -12,19 +12,37 @@ use clap::Parser;
     about = "actormq broker (RocketMQ 4.x protocol)"
 )]
 struct Cli {
+    /// Name servers, `host:port;host:port` (RocketMQ's `mqbroker -n`): the `namesrvAddr` key.
+    #[arg(short = 'n', long = "namesrvAddr", value_name = "ADDRS")]
+    namesrv: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(addrs) = cli.namesrv.take() {
+        // Like a --set given first: an explicit `--set namesrvAddr=...` still wins.
+        cli.common.set.insert(0, format!("namesrvAddr={addrs}"));
+    }
     let cfg = match prepare::<BrokerConfig>("broker", &cli.common, |c| c.log_level.clone()) {
         Ok(c) => c,
         Err(code) => return code,
     };
     let name = cfg.broker_name.clone();
     let result = actix_rt::System::new().block_on(async move {
-        let broker = actormq::actors::broker::start(cfg).await?;
+        let broker = match actormq::actors::broker::start(cfg).await {
+            Ok(b) => b,
+            Err(e) => {
+                // Exit here: nothing was acknowledged, and tearing down a half-started system
+                // would only add noise after the one line that matters.
+                eprintln!("broker: {e}");
+                std::process::exit(1);
+            }
+        };
+        if let Some(ns) = &broker.namesrv {
+            announce(&format!("namesrv listening on {}", ns.local_addr));
+        }
         announce(&format!("broker {name} listening on {}", broker.local_addr));
         shutdown_signal().await;
         broker.shutdown().await;

@@ -138,6 +138,29 @@ impl BrokerConfig {
 }
 
 impl ConfigKeys for BrokerConfig {
+    const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[
+        ("aclEnable", "false", "actormq has no ACL yet"),
+        (
+            "slaveReadEnable",
+            "false",
+            "actormq has no master/slave replication yet",
+        ),
+        (
+            "traceTopicEnable",
+            "false",
+            "actormq has no message trace yet",
+        ),
+        (
+            "enablePropertyFilter",
+            "false",
+            "actormq has no SQL92 property filter yet",
+        ),
+        (
+            "transientStorePoolEnable",
+            "false",
+            "actormq has no transient store pool",
+        ),
+    ];
     const IGNORED: &'static [&'static str] = &[
         "rocketmqHome",
         "brokerIP2",
@@ -157,10 +180,8 @@ impl ConfigKeys for BrokerConfig {
         "heartbeatThreadPoolNums",
         "endTransactionThreadPoolNums",
         "useReentrantLockWhenPutMessage",
-        "transientStorePoolEnable",
         "transientStorePoolSize",
         "fastFailIfNoBufferInStorePool",
-        "slaveReadEnable",
         "serverWorkerThreads",
         "serverCallbackExecutorThreads",
         "serverSelectorThreads",
@@ -170,9 +191,6 @@ impl ConfigKeys for BrokerConfig {
         "serverSocketRcvBufSize",
         "serverPooledByteBufAllocatorEnable",
         "useEpollNativeSelector",
-        "aclEnable",
-        "traceTopicEnable",
-        "enablePropertyFilter",
         "filterServerNums",
     ];
 }

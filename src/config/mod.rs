@@ -8,6 +8,7 @@
 //! convert text values (`"9876"`, `"true"`) by the type of each field's default.
 
 mod properties;
+mod suggest;
 
 pub mod broker;
 pub mod namesrv;
@@ -29,8 +30,18 @@ pub const ENV_PREFIX: &str = "ACTORMQ_";
 /// Why a configuration could not be loaded.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("unknown config key '{key}' (from {origin})")]
-    UnknownKey { key: String, origin: String },
+    #[error("unknown config key '{key}' (from {origin}){}", suggestion.as_ref().map(|s| format!("; did you mean '{s}'?")).unwrap_or_default())]
+    UnknownKey {
+        key: String,
+        origin: String,
+        suggestion: Option<String>,
+    },
+    #[error("config key '{key}' = '{value}': {reason}")]
+    Unsupported {
+        key: String,
+        value: String,
+        reason: String,
+    },
     #[error("config key '{key}' = '{value}': {reason}")]
     BadValue {
         key: String,
@@ -48,6 +59,9 @@ pub trait ConfigKeys: Serialize + DeserializeOwned + Default {
     /// RocketMQ keys that real config files carry but that mean nothing here: accepted with a
     /// warning instead of failing the start.
     const IGNORED: &'static [&'static str] = &[];
+    /// RocketMQ switches for features actormq does not have yet: accepted when they say "off"
+    /// (the value given here), an error naming the key when they turn the feature on.
+    const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[];
 }
 
 /// Where the values come from.
@@ -127,8 +141,33 @@ pub fn load<T: ConfigKeys>(src: &Sources) -> Result<(T, Vec<String>), ConfigErro
             merged.insert(name, typed);
         } else if let Some(name) = ignored.get(&key.to_ascii_lowercase()) {
             seen_ignored.push(name.to_string());
+        } else if let Some((name, off, why)) = T::OFF_ONLY
+            .iter()
+            .find(|(k, ..)| k.eq_ignore_ascii_case(&key))
+        {
+            let text = match &value {
+                Json::String(s) => s.trim().to_string(),
+                v => v.to_string(),
+            };
+            if !text.eq_ignore_ascii_case(off) {
+                return Err(ConfigError::Unsupported {
+                    key: name.to_string(),
+                    value: text,
+                    reason: why.to_string(),
+                });
+            }
         } else {
-            return Err(ConfigError::UnknownKey { key, origin });
+            let known = canon
+                .values()
+                .map(String::as_str)
+                .chain(T::IGNORED.iter().copied())
+                .chain(T::OFF_ONLY.iter().map(|(k, ..)| *k));
+            let suggestion = suggest::nearest(&key, known).map(str::to_string);
+            return Err(ConfigError::UnknownKey {
+                key,
+                origin,
+                suggestion,
+            });
         }
     }
     match serde_json::from_value::<T>(Json::Object(merged.clone())) {
@@ -178,8 +217,16 @@ fn read_file(path: &Path) -> Result<Vec<(String, Json)>, ConfigError> {
     let map = built
         .try_deserialize::<BTreeMap<String, config::Value>>()
         .map_err(|e| err(e.to_string()))?;
+    // The crate lower-cases keys: recover each key as the file spells it, so messages quote it.
+    let spelled: BTreeMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, _)| k.trim().trim_matches(['"', '\'']).to_string())
+        .map(|k| (k.to_ascii_lowercase(), k))
+        .collect();
     let mut out = Vec::new();
     for (k, v) in map {
+        let k = spelled.get(&k).cloned().unwrap_or(k);
         let j = config_value_to_json(v).map_err(|e| err(format!("key '{k}': {e}")))?;
         out.push((k, j));
     }
@@ -365,6 +412,13 @@ mod tests {
         assert!(load::<T>(&s).unwrap_err().to_string().contains("NOPE"));
         let (s, _d) = src(None, &[], &["whatever=1"]);
         assert!(load::<T>(&s).unwrap_err().to_string().contains("whatever"));
+        // As written (TOML keys come back lower-cased from the parser), with a suggestion.
+        let (s, _d) = src(Some(("a.toml", "brokerNmae = \"x\"\n")), &[], &[]);
+        let e = load::<T>(&s).unwrap_err().to_string();
+        assert!(
+            e.contains("'brokerNmae'") && e.contains("did you mean 'brokerName'"),
+            "{e}"
+        );
     }
 
     #[test]

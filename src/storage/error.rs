@@ -36,6 +36,12 @@ pub enum StoreError {
     /// The store was shut down.
     #[error("the store is shut down")]
     ShutDown,
+    /// Another process holds the store's lock.
+    #[error("data dir {} is in use by another broker{}", dir.display(), pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    InUse { dir: PathBuf, pid: Option<u32> },
+    /// `storePathRootDir` (or a directory inside it) exists and is not a directory.
+    #[error("data dir {} is not a directory", .0.display())]
+    NotADirectory(PathBuf),
     /// A metadata JSON file and its `.bak` are both unreadable.
     #[error("metadata file {path} unreadable: {reason}")]
     Metadata { path: PathBuf, reason: String },

@@ -64,6 +64,9 @@ impl MessageStore {
     /// Open (recovering if needed) and start the store's threads.
     pub fn open(cfg: StoreConfig) -> Result<Arc<MessageStore>, StoreError> {
         let root = cfg.store_path_root_dir.clone();
+        if root.exists() && !root.is_dir() {
+            return Err(StoreError::NotADirectory(root));
+        }
         std::fs::create_dir_all(&root).at(&root)?;
         let lock = lock_store(&root)?;
         let allocator = Allocator::start(
@@ -493,6 +496,7 @@ fn fields_of(m: &MessageToStore) -> RecordFields<'_> {
 }
 
 fn lock_store(root: &std::path::Path) -> Result<std::fs::File, StoreError> {
+    use std::io::Write;
     use std::os::unix::io::AsRawFd;
     let path = root.join("lock");
     let f = std::fs::OpenOptions::new()
@@ -507,11 +511,23 @@ fn lock_store(root: &std::path::Path) -> Result<std::fs::File, StoreError> {
     loop {
         // SAFETY: flock on a descriptor we own.
         if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            // Who holds it, for the message a second instance prints.
+            let _ = f.set_len(0);
+            let _ = (&f).write_all(std::process::id().to_string().as_bytes());
             return Ok(f);
         }
         let e = std::io::Error::last_os_error();
-        if std::time::Instant::now() >= deadline {
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
             return Err(StoreError::io(&path, e));
+        }
+        if std::time::Instant::now() >= deadline {
+            let pid = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|s| s.trim().parse().ok());
+            return Err(StoreError::InUse {
+                dir: root.to_path_buf(),
+                pid,
+            });
         }
         std::thread::sleep(Duration::from_millis(10));
     }

@@ -1,8 +1,10 @@
 //! Starting and stopping a broker inside a running actix system.
 //!
-//! Start: (standalone: an embedded name server) -> open the store on a blocking thread (recovery)
-//! -> load topics, groups and offsets -> bind the listener -> start the I/O arbiters, the
-//! heartbeat, queue, schedule and registrar actors -> accept connections.
+//! Start: bind the listeners (the broker's, and in standalone mode the embedded name server's) ->
+//! open the store on a blocking thread (recovery) -> load topics, groups and offsets -> start the
+//! embedded name server -> start the I/O arbiters, the heartbeat, queue, schedule and registrar
+//! actors -> accept connections. Anything that can fail for a reason the user must fix (a port in
+//! use, a data dir in use or not a directory) fails before any actor runs.
 //!
 //! Graceful stop, in this order: stop accepting; wait (bounded) for requests in flight; save
 //! consumer and delay offsets and the metadata files; flush the store and write its checkpoint
@@ -64,51 +66,20 @@ pub enum StartError {
     Store(#[from] crate::storage::StoreError),
 }
 
+/// Start a broker (and, in standalone mode, its name server). Every listener is bound and the
+/// store is open before anything is started, so a start that fails leaves nothing running and
+/// says what was wrong; the caller prints the ready lines once this returns.
 pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let delay = DelayLevels::parse(&cfg.store.message_delay_level)
         .map_err(|e| StartError::Config(format!("messageDelayLevel: {}", e.0)))?;
-
-    // Standalone: a name server in this process, and the broker registers with it.
-    let namesrv = if cfg.standalone {
-        let ns_cfg = NamesrvConfig {
-            listen_addr: cfg.listen_addr.clone(),
-            listen_port: cfg.namesrv_listen_port,
-            frame_max_length: cfg.frame_max_length,
-            max_inflight_per_connection: cfg.max_inflight_per_connection,
-            server_channel_max_idle_time_seconds: cfg.server_channel_max_idle_time_seconds,
-            write_buffer_high_water_mark: cfg.write_buffer_high_water_mark,
-            write_buffer_low_water_mark: cfg.write_buffer_low_water_mark,
-            incomplete_frames_max_bytes: cfg.incomplete_frames_max_bytes,
-            kv_config_path: cfg
-                .store
-                .config_dir()
-                .join("kvConfig.json")
-                .display()
-                .to_string(),
-            ..Default::default()
-        };
-        let ns = namesrv::start(&ns_cfg)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: format!("{}:{}", ns_cfg.listen_addr, ns_cfg.listen_port),
-                source,
-            })?;
-        cfg.namesrv_addr = format!("127.0.0.1:{}", ns.local_addr.port());
-        crate::cli::announce(&format!("namesrv listening on {}", ns.local_addr));
-        Some(ns)
-    } else {
-        None
+    let ns_cfg = cfg.standalone.then(|| embedded_namesrv_config(&cfg));
+    let ns_listener = match &ns_cfg {
+        Some(c) => Some(bind(&c.listen_addr, c.listen_port).await?),
+        None => None,
     };
-
-    let listen = format!("{}:{}", cfg.listen_addr, cfg.listen_port);
-    let listener = TcpListener::bind(&listen)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: listen.clone(),
-            source,
-        })?;
+    let listener = bind(&cfg.listen_addr, cfg.listen_port).await?;
     let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-        addr: listen,
+        addr: format!("{}:{}", cfg.listen_addr, cfg.listen_port),
         source,
     })?;
     let store_host: SocketAddr = format!("{}:{}", cfg.broker_ip1, local_addr.port())
@@ -125,7 +96,100 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let store = tokio::task::spawn_blocking(move || MessageStore::open(store_cfg))
         .await
         .map_err(|e| StartError::Config(format!("store open panicked: {e}")))??;
+    let saved = load_metadata(&cfg)?;
 
+    let namesrv = match (ns_cfg, ns_listener) {
+        (Some(ns_cfg), Some(l)) => {
+            let ns = namesrv::start_on(l, &ns_cfg)
+                .await
+                .map_err(|e| StartError::Config(format!("embedded name server: {e}")))?;
+            cfg.namesrv_addr = format!("127.0.0.1:{}", ns.local_addr.port());
+            Some(ns)
+        }
+        _ => None,
+    };
+
+    let io_threads = if cfg.io_threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        cfg.io_threads
+    };
+    let arbiters: Vec<Arbiter> = (0..io_threads).map(|_| Arbiter::new()).collect();
+    let handles: Vec<_> = arbiters.iter().map(|a| a.handle()).collect();
+    let persister = Persister::start(MetadataFiles::new(cfg.store.config_dir()));
+    let delay_offsets = saved.delay_offsets.clone();
+    let ctx = build_context(
+        &cfg,
+        store,
+        saved,
+        persister.clone(),
+        store_host,
+        &handles,
+        delay.clone(),
+    );
+    ctx.topics_changed();
+    let schedule = ScheduleActor::new(ctx.store.clone(), delay, delay_offsets, persister).start();
+    spawn_offset_flusher(&ctx, &cfg);
+    start_registrar(&ctx, &cfg, local_addr);
+
+    let inflight = Arc::new(AtomicUsize::new(0));
+    let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
+    let opts = ServerOptions::from(&cfg);
+    let accept = actix_rt::spawn(serve(listener, handles, dispatch, opts));
+    info!(broker = %cfg.broker_name, addr = %local_addr, store_host = %store_host, "broker started");
+    Ok(BrokerHandle {
+        local_addr,
+        namesrv,
+        ctx,
+        accept,
+        inflight,
+        schedule,
+        arbiters,
+    })
+}
+
+async fn bind(host: &str, port: u16) -> Result<TcpListener, StartError> {
+    TcpListener::bind((host, port))
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: format!("{host}:{port}"),
+            source,
+        })
+}
+
+/// The standalone broker's name server: its connection limits are the broker's, its KV config
+/// lives in the store's config directory.
+fn embedded_namesrv_config(cfg: &BrokerConfig) -> NamesrvConfig {
+    NamesrvConfig {
+        listen_addr: cfg.listen_addr.clone(),
+        listen_port: cfg.namesrv_listen_port,
+        frame_max_length: cfg.frame_max_length,
+        max_inflight_per_connection: cfg.max_inflight_per_connection,
+        server_channel_max_idle_time_seconds: cfg.server_channel_max_idle_time_seconds,
+        write_buffer_high_water_mark: cfg.write_buffer_high_water_mark,
+        write_buffer_low_water_mark: cfg.write_buffer_low_water_mark,
+        incomplete_frames_max_bytes: cfg.incomplete_frames_max_bytes,
+        kv_config_path: cfg
+            .store
+            .config_dir()
+            .join("kvConfig.json")
+            .display()
+            .to_string(),
+        ..Default::default()
+    }
+}
+
+/// What the broker keeps in its config directory, loaded at start.
+struct SavedState {
+    topics: TopicTable,
+    groups: SubscriptionGroupTable,
+    offsets: ConsumerOffsetTable,
+    delay_offsets: BTreeMap<i32, i64>,
+}
+
+fn load_metadata(cfg: &BrokerConfig) -> Result<SavedState, StartError> {
     let files = MetadataFiles::new(cfg.store.config_dir());
     let now = now_ms();
     let mut topics = TopicTable::new(
@@ -155,108 +219,99 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
             subscription_group_table: saved.subscription_group_table,
         });
     }
-    let offsets = ConsumerOffsetTable::from_table(files.load_consumer_offsets()?.offset_table);
-    let delay_offsets: BTreeMap<i32, i64> = files.load_delay_offsets()?.offset_table;
-    let persister = Persister::start(files);
+    Ok(SavedState {
+        topics,
+        groups,
+        offsets: ConsumerOffsetTable::from_table(files.load_consumer_offsets()?.offset_table),
+        delay_offsets: files.load_delay_offsets()?.offset_table,
+    })
+}
 
-    let io_threads = if cfg.io_threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    } else {
-        cfg.io_threads
-    };
-    let arbiters: Vec<Arbiter> = (0..io_threads).map(|_| Arbiter::new()).collect();
-    let handles: Vec<_> = arbiters.iter().map(|a| a.handle()).collect();
-
-    let groups = Arc::new(RwLock::new(groups));
+fn build_context(
+    cfg: &BrokerConfig,
+    store: Arc<MessageStore>,
+    saved: SavedState,
+    persister: Persister,
+    store_host: SocketAddr,
+    arbiters: &[actix_rt::ArbiterHandle],
+    delay: DelayLevels,
+) -> Arc<BrokerCtx> {
+    let groups = Arc::new(RwLock::new(saved.groups));
     let heartbeat = HeartbeatActor::new(
         groups.clone(),
         Duration::from_millis(cfg.client_scan_interval.max(10)),
         Duration::from_millis(cfg.client_channel_expired_time),
     )
     .start();
-    let queues = QueueRegistry::new(handles.clone(), store.clone());
+    let queues = QueueRegistry::new(arbiters.to_vec(), store.clone());
     {
         let q = queues.clone();
         store.add_arrival_listener(Arc::new(move |a| q.on_arrivals(a)));
     }
-
-    let ctx = Arc::new(BrokerCtx {
-        store: store.clone(),
-        topics: RwLock::new(topics),
+    Arc::new(BrokerCtx {
+        store,
+        topics: RwLock::new(saved.topics),
         groups,
-        offsets: Mutex::new(offsets),
+        offsets: Mutex::new(saved.offsets),
         locks: Mutex::new(LockTable::new(cfg.rebalance_lock_max_live_time as i64)),
-        delay: delay.clone(),
+        delay,
         store_host,
         broker_addr: store_host.to_string(),
-        persister: persister.clone(),
+        persister,
         heartbeat,
         queues,
         registrar: OnceLock::new(),
         stats: Stats::default(),
-        started_ms: now,
+        started_ms: now_ms(),
         broker_perm: AtomicI64::new(cfg.broker_permission as i64),
         cfg: cfg.clone(),
-    });
-    ctx.topics_changed();
-
-    let schedule = ScheduleActor::new(store.clone(), delay, delay_offsets, persister).start();
-
-    // Offsets: saved every flushConsumerOffsetInterval; expired orderly locks purged.
-    {
-        let ctx = ctx.clone();
-        let every = Duration::from_millis(cfg.flush_consumer_offset_interval.max(100));
-        actix_rt::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                ctx.persist_offsets();
-                ctx.locks.lock().purge_expired(now_ms());
-            }
-        });
-    }
-
-    let namesrvs = cfg.namesrv_addrs();
-    if !namesrvs.is_empty() {
-        let body_ctx = ctx.clone();
-        let body: BodySource = Arc::new(move || RegisterBrokerBody {
-            filter_server_list: Vec::new(),
-            topic_config_serialize_wrapper: body_ctx.topics.read().wrapper(),
-        });
-        let registrar = Registrar::new(
-            namesrvs,
-            Identity {
-                cluster: cfg.broker_cluster_name.clone(),
-                broker_name: cfg.broker_name.clone(),
-                broker_addr: ctx.broker_addr.clone(),
-                ha_addr: format!("{}:{}", cfg.broker_ip1, local_addr.port().wrapping_add(1)),
-                broker_id: cfg.broker_id,
-                compressed: cfg.compressed_register,
-            },
-            body,
-            Duration::from_millis(cfg.register_name_server_period.clamp(1_000, 60_000)),
-        )
-        .start();
-        let _ = ctx.registrar.set(registrar);
-    }
-
-    let inflight = Arc::new(AtomicUsize::new(0));
-    let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
-    let opts = ServerOptions::from(&cfg);
-    let accept = actix_rt::spawn(serve(listener, handles, dispatch, opts));
-    info!(broker = %cfg.broker_name, addr = %local_addr, store_host = %store_host, "broker started");
-    Ok(BrokerHandle {
-        local_addr,
-        namesrv,
-        ctx,
-        accept,
-        inflight,
-        schedule,
-        arbiters,
     })
+}
+
+/// Offsets are saved every flushConsumerOffsetInterval; expired orderly locks purged.
+fn spawn_offset_flusher(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig) {
+    let ctx = ctx.clone();
+    let every = Duration::from_millis(cfg.flush_consumer_offset_interval.max(100));
+    actix_rt::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            ctx.persist_offsets();
+            ctx.locks.lock().purge_expired(now_ms());
+        }
+    });
+}
+
+fn start_registrar(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig, local_addr: SocketAddr) {
+    let namesrvs = cfg.namesrv_addrs();
+    if namesrvs.is_empty() {
+        warn!(
+            "no name server configured (namesrvAddr, or -n) and not standalone: no client can \
+             find this broker through a name server"
+        );
+        return;
+    }
+    let body_ctx = ctx.clone();
+    let body: BodySource = Arc::new(move || RegisterBrokerBody {
+        filter_server_list: Vec::new(),
+        topic_config_serialize_wrapper: body_ctx.topics.read().wrapper(),
+    });
+    let registrar = Registrar::new(
+        namesrvs,
+        Identity {
+            cluster: cfg.broker_cluster_name.clone(),
+            broker_name: cfg.broker_name.clone(),
+            broker_addr: ctx.broker_addr.clone(),
+            ha_addr: format!("{}:{}", cfg.broker_ip1, local_addr.port().wrapping_add(1)),
+            broker_id: cfg.broker_id,
+            compressed: cfg.compressed_register,
+        },
+        body,
+        Duration::from_millis(cfg.register_name_server_period.clamp(1_000, 60_000)),
+    )
+    .start();
+    let _ = ctx.registrar.set(registrar);
 }
 
 impl BrokerHandle {

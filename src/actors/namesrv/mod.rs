@@ -85,7 +85,24 @@ impl Actor for NameServer {
 impl Handler<RegisterBroker> for NameServer {
     type Result = MessageResult<RegisterBroker>;
     fn handle(&mut self, msg: RegisterBroker, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.routes.register(msg.0, now_ms()))
+        let (name, addr, id, cluster) = (
+            msg.0.broker_name.clone(),
+            msg.0.broker_addr.clone(),
+            msg.0.broker_id,
+            msg.0.cluster.clone(),
+        );
+        let topics = msg
+            .0
+            .topics
+            .as_ref()
+            .map_or(0, |t| t.topic_config_table.len());
+        let result = self.routes.register(msg.0, now_ms());
+        if result.new_broker {
+            info!(broker = %addr, name = %name, id, cluster = %cluster, topics, "broker registered");
+        } else {
+            tracing::debug!(broker = %addr, "broker registration refreshed");
+        }
+        MessageResult(result)
     }
 }
 
@@ -193,8 +210,25 @@ pub struct NamesrvHandle {
 
 /// Bind the listener and start the actor and the accept loop on the current actix system.
 /// `listenPort = 0` binds a free port; the bound address is returned.
+/// A bind failure names the address and port.
 pub async fn start(cfg: &NamesrvConfig) -> std::io::Result<NamesrvHandle> {
-    let listener = TcpListener::bind((cfg.listen_addr.as_str(), cfg.listen_port)).await?;
+    let listener = TcpListener::bind((cfg.listen_addr.as_str(), cfg.listen_port))
+        .await
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot bind {}:{}: {e}", cfg.listen_addr, cfg.listen_port),
+            )
+        })?;
+    start_on(listener, cfg).await
+}
+
+/// Start the name server on a listener bound by the caller (the standalone broker binds every
+/// port before it starts anything).
+pub async fn start_on(
+    listener: TcpListener,
+    cfg: &NamesrvConfig,
+) -> std::io::Result<NamesrvHandle> {
     let local_addr = listener.local_addr()?;
     let mut ns = NameServer::new(
         Duration::from_millis(cfg.scan_not_active_broker_interval.max(1)),

@@ -34,6 +34,8 @@ pub struct RegisterResult {
     pub ha_server_addr: Option<String>,
     /// For a slave: the master's main address.
     pub master_addr: Option<String>,
+    /// The broker was not registered (live) before this registration.
+    pub new_broker: bool,
 }
 
 /// A broker registration, as decoded from REGISTER_BROKER.
@@ -68,6 +70,7 @@ impl RouteTable {
 
     /// Register (or refresh) a broker.
     pub fn register(&mut self, r: Registration, now_ms: i64) -> RegisterResult {
+        let new_broker = !self.live.contains_key(&r.broker_addr);
         self.clusters
             .entry(r.cluster.clone())
             .or_default()
@@ -124,7 +127,10 @@ impl RouteTable {
             },
         );
 
-        let mut result = RegisterResult::default();
+        let mut result = RegisterResult {
+            new_broker,
+            ..Default::default()
+        };
         if r.broker_id != 0 {
             if let Some(master) = self.brokers[&r.broker_name].broker_addrs.get(&0) {
                 result.master_addr = Some(master.clone());

@@ -36,7 +36,6 @@ pub async fn handle(ns: &Addr<NameServer>, req: &RemotingCommand, conn: ConnId) 
         topics: Some(body.topic_config_serialize_wrapper),
         conn,
     };
-    tracing::debug!(broker = %reg.broker_addr, name = %reg.broker_name, id = reg.broker_id, "register broker");
     let result = ns.send(RegisterBroker(reg)).await.map_err(mailbox)?;
     Ok(req
         .response_to(response_code::SUCCESS, None)
