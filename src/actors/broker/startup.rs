@@ -65,6 +65,8 @@ pub enum StartError {
 }
 
 pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
+    cfg.check_queue_counts()
+        .map_err(|e| StartError::Config(e.to_string()))?;
     let delay = DelayLevels::parse(&cfg.store.message_delay_level)
         .map_err(|e| StartError::Config(format!("messageDelayLevel: {}", e.0)))?;
 
@@ -137,18 +139,24 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     );
     let saved = files.load_topics()?;
     if !saved.topic_config_table.is_empty() {
-        topics.load(TopicConfigSerializeWrapper {
+        let refused = topics.load(TopicConfigSerializeWrapper {
             data_version: saved.data_version,
             topic_config_table: saved.topic_config_table,
         });
+        for (topic, why) in refused {
+            tracing::error!(topic = %topic, "topics.json entry not loaded: {why}");
+        }
     }
     let mut groups = SubscriptionGroupTable::new(cfg.auto_create_subscription_group, now);
     let saved = files.load_subscription_groups()?;
     if !saved.subscription_group_table.is_empty() {
-        groups.load(SubscriptionGroupWrapper {
+        let refused = groups.load(SubscriptionGroupWrapper {
             data_version: saved.data_version,
             subscription_group_table: saved.subscription_group_table,
         });
+        for (group, why) in refused {
+            tracing::error!(group = %group, "subscriptionGroup.json entry not loaded: {why}");
+        }
     }
     let offsets = ConsumerOffsetTable::from_table(files.load_consumer_offsets()?.offset_table);
     let delay_offsets: BTreeMap<i32, i64> = files.load_delay_offsets()?.offset_table;
