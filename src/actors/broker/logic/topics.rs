@@ -4,8 +4,9 @@
 //!
 //! Every mutation bumps the [`DataVersion`] (and says whether it changed anything) so the owning
 //! actor knows when to persist `topics.json` and re-register with the name servers; the table never
-//! does either itself. Name rules live here too, as typed errors whose text matches Java's remarks
-//! and which map to the response code Java uses.
+//! does either itself. Refusals are typed errors mapped to the response code Java uses; the input
+//! rules themselves (names, the per-topic queue limit, perms) are `protocol::validate`'s, applied
+//! here on every path that creates a topic: admin create, auto-creation, retry/DLQ topics, load.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
