@@ -45,6 +45,13 @@ pub enum ServiceError {
     /// The registered subscription is older than the pull's.
     #[error("{0}")]
     SubscriptionNotLatest(String),
+    /// A name, queue count or perm breaks the input rules (`protocol::validate`): SYSTEM_ERROR,
+    /// as RocketMQ's TopicValidator answers.
+    #[error("{0}")]
+    Invalid(#[from] crate::protocol::validate::InvalidInput),
+    /// A topic-table refusal; the code is the one the table names (`TopicError::response_code`).
+    #[error("{0}")]
+    Topic(#[from] crate::actors::broker::logic::topics::TopicError),
     /// The consumer group is unknown and auto-creation is off.
     #[error("{0}")]
     SubscriptionGroupNotExist(String),
@@ -65,7 +72,10 @@ impl ServiceError {
     /// The wire response code.
     pub fn code(&self) -> i32 {
         match self {
-            ServiceError::Protocol(_) | ServiceError::System(_) => rc::SYSTEM_ERROR,
+            ServiceError::Protocol(_) | ServiceError::System(_) | ServiceError::Invalid(_) => {
+                rc::SYSTEM_ERROR
+            }
+            ServiceError::Topic(e) => e.response_code(),
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,
             ServiceError::Busy(_) => rc::SYSTEM_BUSY,
             ServiceError::TopicNotExist(_) => rc::TOPIC_NOT_EXIST,
@@ -113,6 +123,21 @@ mod tests {
         assert_eq!(
             ServiceError::SubscriptionGroupNotExist("x".into()).code(),
             26
+        );
+        let bad = crate::protocol::validate::check_group("../x").unwrap_err();
+        let r = ServiceError::from(bad).into_response(&req);
+        assert_eq!(r.code, 1);
+        assert!(r.remark.unwrap().contains("illegal characters"));
+        let outside = crate::storage::StoreError::OutsideStore("../x".into());
+        assert_eq!(ServiceError::from(outside).code(), 1);
+        let big = crate::protocol::validate::check_queue_nums("writeQueueNums", 2147483647);
+        let r = ServiceError::from(big.unwrap_err()).into_response(&req);
+        assert_eq!(r.code, 1);
+        assert!(r.remark.unwrap().contains("writeQueueNums 2147483647"));
+        use crate::actors::broker::logic::topics::TopicError;
+        assert_eq!(
+            ServiceError::from(TopicError::NotExist("t".into())).code(),
+            17
         );
     }
 }

@@ -442,7 +442,7 @@ fn retention_deletes_old_files_but_never_held_ones() {
 fn a_store_directory_is_opened_by_one_instance_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
     let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
-    store.prepare_queue("New", 2);
+    store.prepare_queue("New", 2).unwrap();
     let t = Instant::now();
     assert!(matches!(
         MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)),
@@ -522,7 +522,7 @@ fn deleting_a_topic_drops_its_queues() {
         store.put_message(msg("Kept", 0, i)).unwrap();
     }
     assert_eq!(store.queue_ids("Gone"), vec![0, 1]);
-    assert_eq!(store.delete_topic("Gone"), 2);
+    assert_eq!(store.delete_topic("Gone").unwrap(), 2);
     assert!(store.queue_ids("Gone").is_empty());
     assert!(!dir.path().join("consumequeue/Gone").exists());
     assert_eq!(

@@ -126,6 +126,15 @@ impl Default for BrokerConfig {
 }
 
 impl BrokerConfig {
+    /// The queue counts in the config obey the one per-topic limit
+    /// (`protocol::validate::MAX_QUEUE_NUMS`).
+    pub fn check_queue_counts(&self) -> Result<(), crate::protocol::validate::InvalidInput> {
+        crate::protocol::validate::check_queue_nums(
+            "defaultTopicQueueNums",
+            self.default_topic_queue_nums,
+        )
+    }
+
     /// The name-server addresses.
     pub fn namesrv_addrs(&self) -> Vec<String> {
         self.namesrv_addr

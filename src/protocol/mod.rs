@@ -10,6 +10,7 @@ pub mod frame;
 pub mod header;
 pub mod headers;
 pub mod message;
+pub mod validate;
 
 pub use command::{LanguageCode, RemotingCommand, SerializeType};
 pub use error::ProtocolError;

@@ -128,13 +128,25 @@ impl Allocator {
         let mut st = self.state.lock();
         if st.ready.contains_key(&key)
             || st.in_progress.as_ref() == Some(&key)
-            || st.pending.iter().any(|p| p.0.join(file_name(p.1)) == key)
+            || st.pending.iter().any(|p| p.1 == start && p.0 == dir)
         {
             return;
         }
         st.pending
             .push((dir.to_path_buf(), start, size, warm, durable));
         self.cv.notify_all();
+    }
+
+    /// Forget every request and prepared file under `dir` (a deleted topic), waiting for a file
+    /// being created there right now. Prepared files are dropped, not deleted: the caller removes
+    /// the directory.
+    pub fn discard_under(&self, dir: &Path) {
+        let mut st = self.state.lock();
+        while st.in_progress.as_ref().is_some_and(|p| p.starts_with(dir)) && !self.is_stopped() {
+            self.cv.wait(&mut st);
+        }
+        st.pending.retain(|p| !p.0.starts_with(dir));
+        st.ready.retain(|k, _| !k.starts_with(dir));
     }
 
     /// Take the prepared file, waiting for the allocator thread if needed.

@@ -33,6 +33,12 @@ pub enum StoreError {
     /// A stored file is damaged beyond what recovery repairs.
     #[error("corrupt store data: {0}")]
     Corrupt(String),
+    /// A topic name that would put a file outside the store's directory (not one plain path
+    /// component). The broker's name rule refuses such names first; this is the store's own guard.
+    #[error(
+        "the topic name [{0}] cannot be a store file name: it would leave the store directory"
+    )]
+    OutsideStore(String),
     /// The store was shut down.
     #[error("the store is shut down")]
     ShutDown,

@@ -32,6 +32,7 @@ mod read;
 pub mod recovery;
 pub mod retention;
 pub mod store;
+pub mod topic_files;
 pub mod types;
 
 pub use config::{FlushDiskType, StoreConfig};

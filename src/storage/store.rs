@@ -28,6 +28,7 @@ use super::index_file::IndexService;
 use super::mapped_file::{Allocator, PAGE_SIZE};
 use super::recovery;
 use super::retention::DiskGuard;
+use super::topic_files::TopicFiles;
 use super::types::{now_ms, MessageBatchToStore, MessageToStore, PutResult};
 use crate::protocol::message::{
     body_crc, decode_batch, encode_offset_msg_id, encode_record, properties, sys_flag, tags_code,
@@ -36,7 +37,7 @@ use crate::protocol::message::{
 
 pub(crate) type CqTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
 
-struct PutState {
+pub(crate) struct PutState {
     last_ts: i64,
 }
 
@@ -44,13 +45,14 @@ pub struct MessageStore {
     pub(crate) cfg: StoreConfig,
     pub(crate) cl: Arc<CommitLog>,
     pub(crate) cqs: Arc<RwLock<CqTable>>,
-    put_lock: Mutex<PutState>,
+    pub(crate) put_lock: Mutex<PutState>,
     last_ts: Arc<AtomicI64>,
     flusher: Arc<Flusher>,
     dispatcher: Arc<Dispatcher>,
     pub(crate) index: Option<Arc<IndexService>>,
     checkpoint: Arc<Checkpoint>,
-    allocator: Arc<Allocator>,
+    pub(crate) allocator: Arc<Allocator>,
+    pub(crate) topic_files: TopicFiles,
     pub(crate) disk: Arc<DiskGuard>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     stop: Arc<AtomicBool>,
@@ -107,7 +109,9 @@ impl MessageStore {
         };
         let dispatcher = Dispatcher::new(cl.clone(), index.clone(), dispatch_from);
         let memory_bytes = physical_memory();
-        let store = Arc::new(MessageStore {
+        let deleted = cfg.deleted_dir();
+        let store = Arc::new_cyclic(|weak| MessageStore {
+            topic_files: TopicFiles::start(weak.clone(), deleted),
             disk: Arc::new(DiskGuard::new(&cfg)),
             cfg,
             cl,
@@ -229,12 +233,19 @@ impl MessageStore {
             .cloned()
     }
 
-    fn queue_or_create(&self, topic: &str, queue_id: i32) -> Arc<ConsumeQueue> {
+    /// The queue, registered on first use. The topic must be a plain file name
+    /// ([`StoreConfig::topic_queue_dir`]); the queue's files are created when it is written.
+    pub(crate) fn queue_or_create(
+        &self,
+        topic: &str,
+        queue_id: i32,
+    ) -> Result<Arc<ConsumeQueue>, StoreError> {
         if let Some(q) = self.find_queue(topic, queue_id) {
-            return q;
+            return Ok(q);
         }
+        self.cfg.topic_queue_dir(topic)?;
         let mut t = self.cqs.write();
-        t.entry(topic.to_string())
+        Ok(t.entry(topic.to_string())
             .or_default()
             .entry(queue_id)
             .or_insert_with(|| {
@@ -246,7 +257,7 @@ impl MessageStore {
                     Some(self.allocator.clone()),
                 ))
             })
-            .clone()
+            .clone())
     }
 
     fn check_writable(&self) -> Result<(), StoreError> {
@@ -320,7 +331,10 @@ impl MessageStore {
         let tx = sys_flag::transaction_value(fields.sys_flag);
         let dispatched =
             tx != sys_flag::TRANSACTION_PREPARED_TYPE && tx != sys_flag::TRANSACTION_ROLLBACK_TYPE;
-        let cq = dispatched.then(|| self.queue_or_create(fields.topic, fields.queue_id));
+        let cq = match dispatched {
+            true => Some(self.queue_or_create(fields.topic, fields.queue_id)?),
+            false => None,
+        };
         let qoff = cq.as_ref().map(|q| q.max_offset() as i64).unwrap_or(0);
         let phys = self.cl.append_locked(size, |buf, phys| {
             encode_record(buf, fields, crc, qoff, phys as i64, ts)?;
@@ -530,32 +544,6 @@ fn lock_store(root: &std::path::Path) -> Result<std::fs::File, StoreError> {
             });
         }
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-impl MessageStore {
-    /// DELETE_TOPIC_IN_BROKER: drop the topic's consume queues and their files. CommitLog records
-    /// stay until retention removes them (they are no longer reachable by queue).
-    pub fn delete_topic(&self, topic: &str) -> usize {
-        let _no_appends = self.put_lock.lock();
-        let removed = self.cqs.write().remove(topic);
-        let n = removed.as_ref().map(|m| m.len()).unwrap_or(0);
-        for cq in removed.into_iter().flat_map(|m| m.into_values()) {
-            cq.destroy();
-        }
-        let _ = std::fs::remove_dir_all(self.cfg.consume_queue_dir().join(topic));
-        n
-    }
-
-    /// Ask the allocator to create a queue's first consume-queue file in the background (the
-    /// broker calls this when it creates a topic, so the first append to a new queue does not wait
-    /// for the file to be created).
-    pub fn prepare_queue(&self, topic: &str, queue_id: i32) {
-        let q = self.queue_or_create(topic, queue_id);
-        if q.files().is_empty() {
-            self.allocator
-                .request(q.files().dir(), 0, self.cfg.cq_file_size(), false, false);
-        }
     }
 }
 

@@ -68,11 +68,13 @@ impl BrokerCtx {
         perm::readable(self.broker_perm.load(Ordering::Relaxed) as i32)
     }
 
-    /// Have the store create the first consume-queue file of each queue of a new topic in the
-    /// background, so the first message of each queue does not wait for it.
+    /// Have the store register a new topic's queues and create their first consume-queue files
+    /// in the background (its `store-topics` thread), so the first message of each queue does not
+    /// wait for its file and this thread does no file I/O.
     pub fn prepare_queues(&self, topic: &crate::protocol::body::TopicConfig) {
-        for q in 0..topic.write_queue_nums.max(topic.read_queue_nums) {
-            self.store.prepare_queue(&topic.topic_name, q);
+        let queues = topic.write_queue_nums.max(topic.read_queue_nums);
+        if let Err(e) = self.store.prepare_topic(&topic.topic_name, queues) {
+            tracing::warn!(topic = %topic.topic_name, "cannot prepare queues: {e}");
         }
     }
 

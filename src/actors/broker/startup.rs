@@ -70,6 +70,8 @@ pub enum StartError {
 /// store is open before anything is started, so a start that fails leaves nothing running and
 /// says what was wrong; the caller prints the ready lines once this returns.
 pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
+    cfg.check_queue_counts()
+        .map_err(|e| StartError::Config(e.to_string()))?;
     let delay = DelayLevels::parse(&cfg.store.message_delay_level)
         .map_err(|e| StartError::Config(format!("messageDelayLevel: {}", e.0)))?;
     let ns_cfg = cfg.standalone.then(|| embedded_namesrv_config(&cfg));
@@ -206,18 +208,24 @@ fn load_metadata(cfg: &BrokerConfig) -> Result<SavedState, StartError> {
     );
     let saved = files.load_topics()?;
     if !saved.topic_config_table.is_empty() {
-        topics.load(TopicConfigSerializeWrapper {
+        let refused = topics.load(TopicConfigSerializeWrapper {
             data_version: saved.data_version,
             topic_config_table: saved.topic_config_table,
         });
+        for (topic, why) in refused {
+            tracing::error!(topic = %topic, "topics.json entry not loaded: {why}");
+        }
     }
     let mut groups = SubscriptionGroupTable::new(cfg.auto_create_subscription_group, now);
     let saved = files.load_subscription_groups()?;
     if !saved.subscription_group_table.is_empty() {
-        groups.load(SubscriptionGroupWrapper {
+        let refused = groups.load(SubscriptionGroupWrapper {
             data_version: saved.data_version,
             subscription_group_table: saved.subscription_group_table,
         });
+        for (group, why) in refused {
+            tracing::error!(group = %group, "subscriptionGroup.json entry not loaded: {why}");
+        }
     }
     Ok(SavedState {
         topics,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::{json_body, mailbox, ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::heartbeat::{GetConsumerConnection, GroupsSubscribing};
+use crate::actors::broker::logic::topics::TopicError;
 use crate::actors::namesrv::now_ms;
 use crate::error::ServiceError;
 use crate::protocol::body::broker::{
@@ -19,6 +20,7 @@ use crate::protocol::headers::admin::{
     CreateTopicRequestHeader, DeleteTopicRequestHeader, GetConsumeStatsRequestHeader,
     GetConsumerConnectionListRequestHeader, GetTopicStatsInfoRequestHeader,
 };
+use crate::protocol::validate::check_topic;
 use crate::protocol::{ProtocolError, RemotingCommand};
 
 pub fn create_topic(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
@@ -32,41 +34,38 @@ pub fn create_topic(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         topic_sys_flag: h.topic_sys_flag.unwrap_or(0),
         write_queue_nums: h.write_queue_nums,
     };
-    if config.read_queue_nums <= 0 || config.write_queue_nums <= 0 || config.read_queue_nums > 1024
-    {
-        return Err(ServiceError::System(format!(
-            "illegal queue numbers: read {} write {}",
-            config.read_queue_nums, config.write_queue_nums
-        )));
-    }
-    ctx.topics
-        .write()
-        .update(config.clone(), now_ms())
-        .map_err(|e| ServiceError::System(e.to_string()))?;
+    // Name, queue counts (at most MAX_QUEUE_NUMS) and perm are checked before anything is kept.
+    ctx.topics.write().update(config.clone(), now_ms())?;
     ctx.prepare_queues(&config);
     tracing::info!(topic = %h.topic, "topic created or updated");
     ctx.topics_changed();
     Ok(ok(req))
 }
 
+/// DELETE_TOPIC_IN_BROKER: forget the topic, its consumer offsets and its consume queues (the
+/// store moves their files aside at once and removes them on its own thread), so a topic
+/// re-created under the same name starts empty.
 pub fn delete_topic(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let h: DeleteTopicRequestHeader = req.header()?;
-    if ctx.topics.write().delete(&h.topic, now_ms()).is_some() {
-        ctx.offsets.lock().remove_topic(&h.topic);
+    check_topic(&h.topic)?;
+    if ctx.topics.read().is_system_topic(&h.topic) {
+        return Err(TopicError::SystemTopic(h.topic).into());
+    }
+    let removed = ctx.topics.write().delete(&h.topic, now_ms()).is_some();
+    ctx.offsets.lock().remove_topic(&h.topic);
+    let queues = ctx.store.delete_topic(&h.topic)?;
+    if removed {
         ctx.topics_changed();
     }
+    tracing::info!(topic = %h.topic, queues, "topic deleted");
     Ok(ok(req))
 }
 
 pub fn create_group(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let config: SubscriptionGroupConfig = serde_json::from_slice(&req.body)
         .map_err(|e| ProtocolError::MalformedBody(format!("subscription group config: {e}")))?;
-    if config.group_name.trim().is_empty() {
-        return Err(ServiceError::System(
-            "the subscription group name is blank".into(),
-        ));
-    }
-    ctx.groups.write().update(config, now_ms());
+    // Name rule and retryQueueNums limit, before anything is kept.
+    ctx.groups.write().create_or_update(config, now_ms())?;
     ctx.groups_changed();
     Ok(ok(req))
 }

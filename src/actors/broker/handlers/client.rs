@@ -18,6 +18,7 @@ use crate::protocol::body::heartbeat::HeartbeatData;
 use crate::protocol::headers::client::{
     GetConsumerListByGroupRequestHeader, UnregisterClientRequestHeader,
 };
+use crate::protocol::validate::check_group;
 use crate::protocol::RemotingCommand;
 
 fn client_info(req: &RemotingCommand, conn: &ConnInfo, client_id: String) -> ClientInfo {
@@ -39,26 +40,29 @@ pub async fn heartbeat(
     let now = now_ms();
     let mut topics_changed = false;
     for c in &data.consumer_data_set {
+        // The group names its retry topic, hence a directory: the name rule comes first.
+        check_group(&c.group_name)?;
         let created = ctx.groups.write().get_or_create(&c.group_name, now);
-        match created {
-            Some((group, was_created)) => {
-                if was_created {
-                    ctx.groups_changed();
-                }
-                let (_, t) = ctx.topics.write().ensure_retry_topic(
-                    &c.group_name,
-                    group.retry_queue_nums,
-                    0,
-                    now,
-                );
-                topics_changed |= t;
-            }
-            None => {
-                return Err(ServiceError::SubscriptionGroupNotExist(format!(
-                    "subscription group [{}] does not exist",
-                    c.group_name
-                )))
-            }
+        let Some((group, was_created)) = created else {
+            return Err(ServiceError::SubscriptionGroupNotExist(format!(
+                "subscription group [{}] does not exist",
+                c.group_name
+            )));
+        };
+        if was_created {
+            ctx.groups_changed();
+        }
+        if group.retry_queue_nums <= 0 {
+            continue; // retries are off for this group: no retry topic
+        }
+        let ensured =
+            ctx.topics
+                .write()
+                .ensure_retry_topic(&c.group_name, group.retry_queue_nums, 0, now);
+        match ensured {
+            Ok((_, t)) => topics_changed |= t,
+            // A legal group whose retry topic name is too long: the consumer still works.
+            Err(e) => tracing::warn!(group = %c.group_name, "no retry topic: {e}"),
         }
     }
     if topics_changed {

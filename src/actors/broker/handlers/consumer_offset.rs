@@ -10,6 +10,7 @@ use crate::error::ServiceError;
 use crate::protocol::headers::offset::{
     OffsetResponseHeader, QueryConsumerOffsetRequestHeader, UpdateConsumerOffsetRequestHeader,
 };
+use crate::protocol::validate::{check_group, check_topic};
 use crate::protocol::RemotingCommand;
 
 pub fn query(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
@@ -34,6 +35,9 @@ pub fn query(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
 
 pub fn update(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let h: UpdateConsumerOffsetRequestHeader = req.header()?;
+    // Only names a request could use elsewhere are kept (they are persisted as keys).
+    check_topic(&h.topic)?;
+    check_group(&h.consumer_group)?;
     ctx.offsets
         .lock()
         .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);

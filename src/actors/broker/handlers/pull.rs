@@ -24,11 +24,14 @@ use crate::protocol::body::perm;
 use crate::protocol::codes::{pull_sys_flag, response_code};
 use crate::protocol::headers::pull::{PullMessageRequestHeader, PullMessageResponseHeader};
 use crate::protocol::message::decode_record;
+use crate::protocol::validate::{check_group, check_topic};
 use crate::protocol::RemotingCommand;
 use crate::storage::GetResult;
 
 pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let h: PullMessageRequestHeader = req.header()?;
+    check_topic(&h.topic)?;
+    check_group(&h.consumer_group)?;
     if !ctx.readable() {
         return Err(ServiceError::NoPermission(format!(
             "the broker[{}] pulling message is forbidden",

@@ -96,7 +96,7 @@ fn resolve_topic_and_queue(
     let now = now_ms();
     {
         let topics = ctx.topics.read();
-        topics.check_send(&h.topic).map_err(topic_error)?;
+        topics.check_send(&h.topic)?;
     }
     let existing = ctx.topics.read().get(&h.topic).cloned();
     let config = match existing {
@@ -112,10 +112,9 @@ fn resolve_topic_and_queue(
                     .get(&group)
                     .map(|g| g.retry_queue_nums)
                     .unwrap_or(1);
-                Ok(ctx
-                    .topics
+                ctx.topics
                     .write()
-                    .ensure_retry_topic(&group, queues, 0, now))
+                    .ensure_retry_topic(&group, queues, 0, now)
             } else {
                 ctx.topics.write().create_on_send(
                     &h.topic,
@@ -125,7 +124,7 @@ fn resolve_topic_and_queue(
                     now,
                 )
             };
-            let (config, was_created) = created.map_err(topic_error)?;
+            let (config, was_created) = created?;
             if was_created {
                 tracing::info!(topic = %h.topic, queues = config.write_queue_nums, "topic auto-created");
                 ctx.prepare_queues(&config);
@@ -153,14 +152,6 @@ fn resolve_topic_and_queue(
         )));
     }
     Ok((h.topic.clone(), queue_id))
-}
-
-fn topic_error(e: crate::actors::broker::logic::topics::TopicError) -> ServiceError {
-    match e.response_code() {
-        response_code::NO_PERMISSION => ServiceError::NoPermission(e.to_string()),
-        response_code::TOPIC_NOT_EXIST => ServiceError::TopicNotExist(e.to_string()),
-        _ => ServiceError::System(e.to_string()),
-    }
 }
 
 /// The stored properties: the client's, without WAIT (honoured, not stored), plus CLUSTER.
@@ -216,7 +207,7 @@ fn put_single(
         if let RetrySend::DeadLetter { topic: dlq } =
             retry_topic_send(group, h.reconsume_times, max)
         {
-            let (_, created) = ctx.topics.write().ensure_dlq_topic(group, now_ms());
+            let (_, created) = ctx.topics.write().ensure_dlq_topic(group, now_ms())?;
             if created {
                 ctx.topics_changed();
             }

@@ -16,11 +16,14 @@ use crate::actors::namesrv::now_ms;
 use crate::error::ServiceError;
 use crate::protocol::headers::client::ConsumerSendMsgBackRequestHeader;
 use crate::protocol::message::properties::{self as prop, Properties};
+use crate::protocol::validate::check_group;
 use crate::protocol::RemotingCommand;
 use crate::storage::MessageToStore;
 
 pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let h: ConsumerSendMsgBackRequestHeader = req.header()?;
+    // The group names the retry and dead-letter topics, hence directories: check it first.
+    check_group(&h.group)?;
     let now = now_ms();
     let Some((group, created)) = ctx.groups.write().get_or_create(&h.group, now) else {
         return Err(ServiceError::SubscriptionGroupNotExist(format!(
@@ -66,7 +69,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     let mut msg = MessageToStore::new("", 0, stored.body.clone(), "");
     match &plan.target {
         SendBackTarget::DeadLetter { topic } => {
-            let (_, created) = ctx.topics.write().ensure_dlq_topic(&h.group, now);
+            let (_, created) = ctx.topics.write().ensure_dlq_topic(&h.group, now)?;
             if created {
                 ctx.topics_changed();
             }
@@ -79,7 +82,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
             let (config, created) =
                 ctx.topics
                     .write()
-                    .ensure_retry_topic(&h.group, group.retry_queue_nums, 0, now);
+                    .ensure_retry_topic(&h.group, group.retry_queue_nums, 0, now)?;
             if created {
                 ctx.topics_changed();
             }

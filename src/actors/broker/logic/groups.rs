@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::topics::validate_name;
 use crate::protocol::body::{DataVersion, SubscriptionGroupConfig};
+use crate::protocol::validate::{check_group, check_retry_queue_nums, InvalidInput};
 use crate::protocol::ProtocolError;
 
 /// Groups every Java broker has from the start.
@@ -31,6 +31,12 @@ const BUILTIN_GROUPS: [&str; 8] = [
 pub struct SubscriptionGroupWrapper {
     pub data_version: DataVersion,
     pub subscription_group_table: BTreeMap<String, SubscriptionGroupConfig>,
+}
+
+/// A group config that may be stored: a legal name and `retryQueueNums` within the limit.
+fn check_stored(config: &SubscriptionGroupConfig) -> Result<(), InvalidInput> {
+    check_group(&config.group_name)?;
+    check_retry_queue_nums(config.retry_queue_nums)
 }
 
 /// The subscription-group table.
@@ -79,7 +85,7 @@ impl SubscriptionGroupTable {
         if let Some(g) = self.groups.get(group) {
             return Some((g.clone(), false));
         }
-        if !self.auto_create || validate_name(group).is_err() {
+        if !self.auto_create || check_group(group).is_err() {
             return None;
         }
         let config = SubscriptionGroupConfig::new(group);
@@ -87,7 +93,19 @@ impl SubscriptionGroupTable {
         Some((config, true))
     }
 
-    /// Create or replace; returns the previous config.
+    /// UPDATE_AND_CREATE_SUBSCRIPTIONGROUP: check the name and `retryQueueNums`, then create or
+    /// replace. Returns the previous config.
+    pub fn create_or_update(
+        &mut self,
+        config: SubscriptionGroupConfig,
+        now_ms: i64,
+    ) -> Result<Option<SubscriptionGroupConfig>, InvalidInput> {
+        check_stored(&config)?;
+        Ok(self.update(config, now_ms))
+    }
+
+    /// Create or replace without checks (built-ins, auto-creation of a checked name); returns
+    /// the previous config.
     pub fn update(
         &mut self,
         config: SubscriptionGroupConfig,
@@ -113,10 +131,21 @@ impl SubscriptionGroupTable {
         }
     }
 
-    /// Stored entries win over built-ins; the version becomes the stored one.
-    pub fn load(&mut self, wrapper: SubscriptionGroupWrapper) {
-        self.groups.extend(wrapper.subscription_group_table);
+    /// Stored entries win over built-ins; the version becomes the stored one. Entries that break
+    /// the input rules (an illegal name, `retryQueueNums` past the limit) are left out and
+    /// returned so the caller can report them.
+    pub fn load(&mut self, wrapper: SubscriptionGroupWrapper) -> Vec<(String, InvalidInput)> {
+        let mut refused = Vec::new();
+        for (name, config) in wrapper.subscription_group_table {
+            match check_group(&name).and_then(|_| check_stored(&config)) {
+                Ok(()) => {
+                    self.groups.insert(name, config);
+                }
+                Err(e) => refused.push((name, e)),
+            }
+        }
         self.data_version = wrapper.data_version;
+        refused
     }
 
     pub fn to_json(&self) -> String {
@@ -150,6 +179,9 @@ mod tests {
         assert!(!t.get_or_create("cg1", 11).unwrap().1);
         assert_eq!(t.data_version().counter, 1);
         assert!(t.get_or_create("bad group", 12).is_none());
+        assert!(t.get_or_create("../../escaped", 12).is_none());
+        assert!(t.get_or_create(&"g".repeat(255), 12).unwrap().1);
+        assert!(t.get_or_create(&"g".repeat(256), 12).is_none());
 
         let mut off = SubscriptionGroupTable::new(false, 0);
         assert!(off.get_or_create("cg1", 1).is_none());
@@ -182,9 +214,33 @@ mod tests {
         assert!(j.contains(r#""g":{"brokerId":0,"consumeBroadcastEnable":true,"consumeEnable":true,"consumeFromMinEnable":true,"groupName":"g","notifyConsumerIdsChangedEnable":true,"retryMaxTimes":3,"#));
         let w = SubscriptionGroupTable::wrapper_from_json(j.as_bytes()).unwrap();
         let mut fresh = SubscriptionGroupTable::new(true, 0);
-        fresh.load(w);
+        assert!(fresh.load(w).is_empty());
         assert_eq!(fresh.get("g").unwrap().retry_max_times, 3);
         assert_eq!(fresh.data_version().counter, 4);
         assert!(SubscriptionGroupTable::wrapper_from_json(b"{").is_err());
+    }
+
+    #[test]
+    fn admin_and_stored_groups_obey_the_rules() {
+        let mut t = SubscriptionGroupTable::new(true, 0);
+        let mut big = SubscriptionGroupConfig::new("BigRetryG");
+        big.retry_queue_nums = i32::MAX;
+        let e = t.create_or_update(big.clone(), 1).unwrap_err();
+        assert!(e.to_string().contains("retryQueueNums 2147483647"), "{e}");
+        let evil = SubscriptionGroupConfig::new("../../../../escaped");
+        let e = t.create_or_update(evil.clone(), 1).unwrap_err();
+        assert!(e.to_string().contains("illegal characters"), "{e}");
+        assert_eq!(t.data_version().counter, 0);
+        let mut off = SubscriptionGroupConfig::new("NoRetry");
+        off.retry_queue_nums = 0;
+        assert!(t.create_or_update(off, 2).unwrap().is_none());
+
+        let mut w = SubscriptionGroupWrapper::default();
+        for c in [big, evil, SubscriptionGroupConfig::new("fine")] {
+            w.subscription_group_table.insert(c.group_name.clone(), c);
+        }
+        let refused: Vec<String> = t.load(w).into_iter().map(|r| r.0).collect();
+        assert_eq!(refused, ["../../../../escaped", "BigRetryG"]);
+        assert!(t.get("fine").is_some() && t.get("BigRetryG").is_none());
     }
 }

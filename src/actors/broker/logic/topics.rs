@@ -4,14 +4,18 @@
 //!
 //! Every mutation bumps the [`DataVersion`] (and says whether it changed anything) so the owning
 //! actor knows when to persist `topics.json` and re-register with the name servers; the table never
-//! does either itself. Name rules live here too, as typed errors whose text matches Java's remarks
-//! and which map to the response code Java uses.
+//! does either itself. Refusals are typed errors mapped to the response code Java uses; the input
+//! rules themselves (names, the per-topic queue limit, perms) are `protocol::validate`'s, applied
+//! here on every path that creates a topic: admin create, auto-creation, retry/DLQ topics, load.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::protocol::body::{perm, DataVersion, TopicConfig, TopicConfigSerializeWrapper};
 use crate::protocol::codes::response_code;
+use crate::protocol::validate::{
+    check_perm, check_queue_nums, check_topic, InvalidInput, MAX_QUEUE_NUMS,
+};
 
 pub const AUTO_CREATE_TOPIC_KEY_TOPIC: &str = "TBW102";
 pub const SCHEDULE_TOPIC: &str = "SCHEDULE_TOPIC_XXXX";
@@ -29,8 +33,7 @@ pub const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
 pub const DLQ_GROUP_TOPIC_PREFIX: &str = "%DLQ%";
 /// Queues of `SCHEDULE_TOPIC_XXXX` (one per default delay level).
 pub const SCHEDULE_TOPIC_QUEUE_NUMS: i32 = 18;
-/// Longest legal topic name.
-pub const TOPIC_MAX_LENGTH: usize = 127;
+pub use crate::protocol::validate::TOPIC_MAX_LENGTH;
 
 /// Topics no client may send to.
 const NOT_ALLOWED_SEND: [&str; 7] = [
@@ -57,21 +60,9 @@ pub fn is_retry_topic(topic: &str) -> bool {
     topic.starts_with(RETRY_GROUP_TOPIC_PREFIX)
 }
 
-/// A topic (or group) name is legal: non-blank, ≤ 127 chars, only `[%|a-zA-Z0-9_-]`.
+/// A topic name is legal (the one rule, `protocol::validate::check_topic`).
 pub fn validate_name(name: &str) -> Result<(), TopicError> {
-    if name.trim().is_empty() {
-        return Err(TopicError::Blank);
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '%' | '|' | '_' | '-'))
-    {
-        return Err(TopicError::IllegalChars(name.to_string()));
-    }
-    if name.chars().count() > TOPIC_MAX_LENGTH {
-        return Err(TopicError::TooLong(name.to_string()));
-    }
-    Ok(())
+    check_topic(name).map_err(TopicError::Invalid)
 }
 
 /// Sending to this topic is forbidden (NO_PERMISSION).
@@ -82,9 +73,8 @@ pub fn is_not_allowed_send(topic: &str) -> bool {
 /// What a topic operation refused, with Java's remark text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TopicError {
-    Blank,
-    IllegalChars(String),
-    TooLong(String),
+    /// A name, queue count or perm breaks an input rule.
+    Invalid(InvalidInput),
     /// UPDATE_AND_CREATE_TOPIC on a system topic.
     SystemTopic(String),
     /// UPDATE_AND_CREATE_TOPIC with the cluster's name.
@@ -118,20 +108,15 @@ impl TopicError {
 impl fmt::Display for TopicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TopicError::Blank => write!(f, "The specified topic is blank."),
-            TopicError::IllegalChars(t) => write!(
-                f,
-                "The specified topic[{t}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$"
-            ),
-            TopicError::TooLong(t) => write!(
-                f,
-                "The specified topic[{t}] is longer than topic max length {TOPIC_MAX_LENGTH}."
-            ),
+            TopicError::Invalid(e) => write!(f, "{e}"),
             TopicError::SystemTopic(t) => {
                 write!(f, "The topic[{t}] is conflict with system topic.")
             }
             TopicError::ConflictsWithCluster(t) => {
-                write!(f, "The specified topic[{t}] is conflicted with cluster name.")
+                write!(
+                    f,
+                    "The specified topic[{t}] is conflicted with cluster name."
+                )
             }
             TopicError::NotAllowedSend(t) => {
                 write!(f, "Sending message to topic[{t}] is forbidden.")
@@ -153,6 +138,34 @@ impl fmt::Display for TopicError {
 }
 
 impl std::error::Error for TopicError {}
+
+impl From<InvalidInput> for TopicError {
+    fn from(e: InvalidInput) -> Self {
+        TopicError::Invalid(e)
+    }
+}
+
+/// The queue counts and perm of a topic config an admin asked for.
+pub fn check_topic_config(config: &TopicConfig) -> Result<(), InvalidInput> {
+    check_queue_nums("readQueueNums", config.read_queue_nums)?;
+    check_queue_nums("writeQueueNums", config.write_queue_nums)?;
+    check_perm(config.perm)
+}
+
+/// A stored topic config (`topics.json`, a master's table) that may be loaded: a legal name,
+/// queue counts within `0..=MAX_QUEUE_NUMS` (0 is how an operator drains a topic) and a valid perm.
+fn check_stored(config: &TopicConfig) -> Result<(), InvalidInput> {
+    check_topic(&config.topic_name)?;
+    for (field, n) in [
+        ("readQueueNums", config.read_queue_nums),
+        ("writeQueueNums", config.write_queue_nums),
+    ] {
+        if n != 0 {
+            check_queue_nums(field, n)?;
+        }
+    }
+    check_perm(config.perm)
+}
 
 /// Broker settings the table needs (BrokerConfig names).
 #[derive(Debug, Clone)]
@@ -369,6 +382,7 @@ impl TopicTable {
         now_ms: i64,
     ) -> Result<Option<TopicConfig>, TopicError> {
         self.check_creatable(&config.topic_name)?;
+        check_topic_config(&config)?;
         Ok(self.put(config, now_ms))
     }
 
@@ -413,7 +427,16 @@ impl TopicTable {
         if !perm::inherited(template_perm) {
             return Err(not_exist());
         }
-        let queues = default_queue_nums.min(template.write_queue_nums).max(0);
+        // RocketMQ's rule is min(client's count, template's write queues); a count below 1 is
+        // refused rather than creating a topic that cannot be written.
+        check_queue_nums(
+            "defaultTopicQueueNums",
+            default_queue_nums.min(MAX_QUEUE_NUMS),
+        )?;
+        let queues = default_queue_nums.min(template.write_queue_nums);
+        if queues < 1 {
+            return Err(not_exist());
+        }
         let config = TopicConfig {
             perm: template_perm & !perm::INHERIT,
             topic_filter_type: template.topic_filter_type.clone(),
@@ -425,26 +448,28 @@ impl TopicTable {
     }
 
     /// Return `topic` if present, else create it with `queue_nums` r/w queues, `perm` and
-    /// `topic_sys_flag` (Java's `createTopicInSendMessageBackMethod`). The flag says whether it was
-    /// created.
+    /// `topic_sys_flag` (Java's `createTopicInSendMessageBackMethod`), after checking the name and
+    /// the count (`field` names it in the error). The flag says whether it was created.
     pub fn ensure(
         &mut self,
         topic: &str,
-        queue_nums: i32,
+        (field, queue_nums): (&'static str, i32),
         perm: i32,
         topic_sys_flag: i32,
         now_ms: i64,
-    ) -> (TopicConfig, bool) {
+    ) -> Result<(TopicConfig, bool), TopicError> {
         if let Some(t) = self.topics.get(topic) {
-            return (t.clone(), false);
+            return Ok((t.clone(), false));
         }
+        check_topic(topic)?;
+        check_queue_nums(field, queue_nums)?;
         let config = TopicConfig {
             perm,
             topic_sys_flag,
             ..TopicConfig::new(topic, queue_nums)
         };
         self.put(config.clone(), now_ms);
-        (config, true)
+        Ok((config, true))
     }
 
     /// `%RETRY%<group>` with the group's `retryQueueNums` queues, perm RW.
@@ -454,10 +479,10 @@ impl TopicTable {
         retry_queue_nums: i32,
         topic_sys_flag: i32,
         now_ms: i64,
-    ) -> (TopicConfig, bool) {
+    ) -> Result<(TopicConfig, bool), TopicError> {
         self.ensure(
             &retry_topic(group),
-            retry_queue_nums,
+            ("retryQueueNums", retry_queue_nums),
             perm::READ | perm::WRITE,
             topic_sys_flag,
             now_ms,
@@ -465,8 +490,18 @@ impl TopicTable {
     }
 
     /// `%DLQ%<group>`: one queue, perm RW.
-    pub fn ensure_dlq_topic(&mut self, group: &str, now_ms: i64) -> (TopicConfig, bool) {
-        self.ensure(&dlq_topic(group), 1, perm::READ | perm::WRITE, 0, now_ms)
+    pub fn ensure_dlq_topic(
+        &mut self,
+        group: &str,
+        now_ms: i64,
+    ) -> Result<(TopicConfig, bool), TopicError> {
+        self.ensure(
+            &dlq_topic(group),
+            ("queueNums", 1),
+            perm::READ | perm::WRITE,
+            0,
+            now_ms,
+        )
     }
 
     /// The registration / `topics.json` / GET_ALL_TOPIC_CONFIG shape.
@@ -478,10 +513,22 @@ impl TopicTable {
     }
 
     /// Load `topics.json` (or a master's table) over the built-ins: stored entries win, built-ins
-    /// the file lacks stay, and the version becomes the stored one.
-    pub fn load(&mut self, wrapper: TopicConfigSerializeWrapper) {
-        self.topics.extend(wrapper.topic_config_table);
+    /// the file lacks stay, and the version becomes the stored one. An entry that breaks the input
+    /// rules (a name that is not a plain file name, more than `MAX_QUEUE_NUMS` queues, a bad perm)
+    /// is left out; the refused entries are returned so the caller can report them.
+    pub fn load(&mut self, wrapper: TopicConfigSerializeWrapper) -> Vec<(String, InvalidInput)> {
+        let mut refused = Vec::new();
+        for (name, config) in wrapper.topic_config_table {
+            let named = check_topic(&name).and_then(|_| check_stored(&config));
+            match named {
+                Ok(()) => {
+                    self.topics.insert(name, config);
+                }
+                Err(e) => refused.push((name, e)),
+            }
+        }
         self.data_version = wrapper.data_version;
+        refused
     }
 }
 

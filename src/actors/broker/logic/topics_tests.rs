@@ -50,27 +50,54 @@ fn builtins_match_java() {
 #[test]
 fn name_validation() {
     assert_eq!(validate_name("Topic_1-%|x"), Ok(()));
-    assert_eq!(validate_name(""), Err(TopicError::Blank));
-    assert_eq!(validate_name("   "), Err(TopicError::Blank));
-    assert!(matches!(
-        validate_name("a b"),
-        Err(TopicError::IllegalChars(_))
-    ));
-    assert!(matches!(
-        validate_name("a.b"),
-        Err(TopicError::IllegalChars(_))
-    ));
-    assert!(matches!(
-        validate_name("tö"),
-        Err(TopicError::IllegalChars(_))
-    ));
+    for blank in ["", "   "] {
+        assert!(matches!(
+            validate_name(blank),
+            Err(TopicError::Invalid(InvalidInput::BlankName(_)))
+        ));
+    }
+    for bad in ["a b", "a.b", "tö", "../../x"] {
+        let e = validate_name(bad).unwrap_err();
+        assert!(matches!(
+            e,
+            TopicError::Invalid(InvalidInput::IllegalChars { .. })
+        ));
+        assert!(e.to_string().contains("^[%|a-zA-Z0-9_-]+$"), "{e}");
+        assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+    }
     assert_eq!(validate_name(&"a".repeat(127)), Ok(()));
     let e = validate_name(&"a".repeat(128)).unwrap_err();
-    assert!(matches!(e, TopicError::TooLong(_)));
+    assert!(matches!(
+        e,
+        TopicError::Invalid(InvalidInput::NameTooLong { .. })
+    ));
     assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
-    assert!(TopicError::IllegalChars("a b".into())
-        .to_string()
-        .contains("^[%|a-zA-Z0-9_-]+$"));
+}
+
+#[test]
+fn admin_queue_counts_and_perm_are_bounded() {
+    let mut t = table();
+    let mut c = TopicConfig::new("BigQ", 1024);
+    c.write_queue_nums = i32::MAX;
+    let e = t.update(c, 1).unwrap_err();
+    assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+    assert!(e.to_string().contains("writeQueueNums 2147483647"), "{e}");
+    assert!(e.to_string().contains("1024"), "{e}");
+    for (r, w) in [(1025, 8), (0, 8), (8, 0), (8, 100_000)] {
+        let mut c = TopicConfig::new("BigQ", 1);
+        (c.read_queue_nums, c.write_queue_nums) = (r, w);
+        assert!(t.update(c, 1).is_err(), "{r}/{w}");
+    }
+    for p in [-1, 8, 255] {
+        let c = TopicConfig {
+            perm: p,
+            ..TopicConfig::new("BigQ", 4)
+        };
+        let e = t.update(c, 1).unwrap_err();
+        assert!(e.to_string().contains(&format!("perm {p}")), "{e}");
+    }
+    assert!(!t.contains("BigQ"));
+    assert!(t.update(TopicConfig::new("BigQ", 1024), 1).is_ok());
 }
 
 #[test]
@@ -160,11 +187,24 @@ fn auto_create_from_template() {
     assert!(!created);
     assert_eq!(again, c);
     assert_eq!(t.data_version().counter, 1);
-    // Clamped to the template's write queues; negative request clamps to 0.
+    // Clamped to the template's write queues; a count below 1 (or past the limit) is refused and
+    // no topic without queues is ever created.
     let (c, _) = t.create_on_send("Big", "TBW102", 64, 1, 3000).unwrap();
     assert_eq!((c.read_queue_nums, c.topic_sys_flag), (8, 1));
-    let (c, _) = t.create_on_send("Neg", "TBW102", -5, 0, 3000).unwrap();
-    assert_eq!(c.write_queue_nums, 0);
+    let (c, _) = t
+        .create_on_send("Huge", "TBW102", i32::MAX, 0, 3000)
+        .unwrap();
+    assert_eq!(c.write_queue_nums, 8);
+    for d in [0, -1, i32::MIN] {
+        let e = t.create_on_send("Neg", "TBW102", d, 0, 3000).unwrap_err();
+        assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+        assert!(e.to_string().contains("defaultTopicQueueNums"), "{e}");
+    }
+    assert!(!t.contains("Neg"));
+    t.put(topic_with("Drained", 0, 7), 3000);
+    let e = t.create_on_send("Neg", "Drained", 4, 0, 3000).unwrap_err();
+    assert_eq!(e.response_code(), response_code::TOPIC_NOT_EXIST);
+    assert!(!t.contains("Neg"));
     // A template without INHERIT, a missing template, or an illegal name: not created.
     let e = t
         .create_on_send("X", "SELF_TEST_TOPIC", 4, 0, 3000)
@@ -198,17 +238,25 @@ fn tbw102_loaded_but_auto_create_disabled_is_no_template() {
 #[test]
 fn retry_and_dlq_topics() {
     let mut t = table();
-    let (r, created) = t.ensure_retry_topic("g", 1, 0, 10);
+    let (r, created) = t.ensure_retry_topic("g", 1, 0, 10).unwrap();
     assert!(created);
     assert_eq!(r.topic_name, "%RETRY%g");
     assert_eq!((r.read_queue_nums, r.write_queue_nums, r.perm), (1, 1, 6));
-    assert!(!t.ensure_retry_topic("g", 3, 0, 11).1);
-    let (d, created) = t.ensure_dlq_topic("g", 12);
+    assert!(!t.ensure_retry_topic("g", 3, 0, 11).unwrap().1);
+    let (d, created) = t.ensure_dlq_topic("g", 12).unwrap();
     assert!(created);
     assert_eq!(
         (d.topic_name.as_str(), d.read_queue_nums, d.perm),
         ("%DLQ%g", 1, 6)
     );
+    // The retry topic's count and name obey the same rules as any topic.
+    for n in [0, -1, 1025, i32::MAX] {
+        let e = t.ensure_retry_topic("BigRetryG", n, 0, 13).unwrap_err();
+        assert!(e.to_string().contains("retryQueueNums"), "{e}");
+    }
+    assert!(t.ensure_retry_topic("../../../escaped", 1, 0, 13).is_err());
+    assert!(t.ensure_dlq_topic("../../../escaped", 13).is_err());
+    assert!(t.ensure_retry_topic(&"g".repeat(200), 1, 0, 13).is_err());
     assert_eq!(t.data_version().counter, 2);
     assert!(is_retry_topic("%RETRY%g") && !is_retry_topic("%DLQ%g"));
 }
@@ -228,7 +276,23 @@ fn wrapper_and_load() {
         .topic_config_table
         .insert("TBW102".into(), topic_with("TBW102", 4, 7));
     loaded.topic_config_table.remove("BenchmarkTest");
-    fresh.load(loaded);
+    // Entries no request could have created are left out.
+    let mut big = TopicConfig::new("BigQ", 1024);
+    big.write_queue_nums = i32::MAX;
+    loaded.topic_config_table.insert("BigQ".into(), big);
+    let evil = TopicConfig::new("../../evil", 1);
+    loaded.topic_config_table.insert("../../evil".into(), evil);
+    let bad_perm = topic_with("BadPerm", 1, 255);
+    loaded.topic_config_table.insert("BadPerm".into(), bad_perm);
+    let drained = topic_with("Drained", 0, 6);
+    loaded.topic_config_table.insert("Drained".into(), drained);
+    let refused: Vec<String> = fresh.load(loaded).into_iter().map(|r| r.0).collect();
+    assert_eq!(refused, ["../../evil", "BadPerm", "BigQ"]);
+    assert!(!fresh.contains("BigQ") && !fresh.contains("../../evil"));
+    assert!(
+        fresh.contains("Drained"),
+        "0 queues is a drained topic, kept"
+    );
     assert_eq!(fresh.get("T").unwrap().read_queue_nums, 4);
     assert_eq!(fresh.get("TBW102").unwrap().read_queue_nums, 4);
     assert!(
