@@ -3,8 +3,27 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ConfigKeys;
+use super::{ConfigError, ConfigKeys};
 use crate::storage::StoreConfig;
+
+/// `brokerRole`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum BrokerRole {
+    AsyncMaster,
+    SyncMaster,
+    Slave,
+}
+
+impl std::fmt::Display for BrokerRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BrokerRole::AsyncMaster => "ASYNC_MASTER",
+            BrokerRole::SyncMaster => "SYNC_MASTER",
+            BrokerRole::Slave => "SLAVE",
+        })
+    }
+}
 
 /// Broker settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,7 +36,7 @@ pub struct BrokerConfig {
     /// `brokerId`: 0 = master, > 0 = slave.
     pub broker_id: i64,
     /// `brokerRole`: `ASYNC_MASTER`, `SYNC_MASTER` or `SLAVE`.
-    pub broker_role: String,
+    pub broker_role: BrokerRole,
     /// `namesrvAddr`: name servers, `host:port` separated by `;`.
     pub namesrv_addr: String,
     /// Address to bind.
@@ -88,7 +107,7 @@ impl Default for BrokerConfig {
             broker_cluster_name: "DefaultCluster".into(),
             broker_name: "broker-a".into(),
             broker_id: 0,
-            broker_role: "ASYNC_MASTER".into(),
+            broker_role: BrokerRole::AsyncMaster,
             namesrv_addr: String::new(),
             listen_addr: "0.0.0.0".into(),
             listen_port: 10911,
@@ -147,6 +166,36 @@ impl BrokerConfig {
 }
 
 impl ConfigKeys for BrokerConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let unsupported = |key: &str, value: String, reason: &str| ConfigError::Unsupported {
+            key: key.into(),
+            value,
+            reason: reason.into(),
+        };
+        if self.broker_role != BrokerRole::AsyncMaster {
+            return Err(unsupported(
+                "brokerRole",
+                self.broker_role.to_string(),
+                "actormq has no master/slave replication yet; only ASYNC_MASTER runs",
+            ));
+        }
+        if self.broker_id != 0 {
+            return Err(unsupported(
+                "brokerId",
+                self.broker_id.to_string(),
+                "a master has brokerId 0 (ids above 0 are slaves, which actormq cannot run yet)",
+            ));
+        }
+        for addr in self.namesrv_addrs() {
+            check_host_port(&addr).map_err(|reason| ConfigError::BadValue {
+                key: "namesrvAddr".into(),
+                value: self.namesrv_addr.clone(),
+                reason,
+            })?;
+        }
+        Ok(())
+    }
+
     const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[
         ("aclEnable", "false", "actormq has no ACL yet"),
         (
@@ -202,6 +251,17 @@ impl ConfigKeys for BrokerConfig {
         "useEpollNativeSelector",
         "filterServerNums",
     ];
+}
+
+/// `host:port` with a port in 1..=65535.
+fn check_host_port(addr: &str) -> Result<(), String> {
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| format!("'{addr}' has no port: write host:port, e.g. {addr}:9876"))?;
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 && !host.is_empty() => Ok(()),
+        _ => Err(format!("'{addr}' is not host:port with a port in 1..65535")),
+    }
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use thiserror::Error;
 
-pub use broker::BrokerConfig;
+pub use broker::{BrokerConfig, BrokerRole};
 pub use namesrv::NamesrvConfig;
 
 /// Prefix of the environment variables that set config keys.
@@ -62,6 +62,11 @@ pub trait ConfigKeys: Serialize + DeserializeOwned + Default {
     /// RocketMQ switches for features actormq does not have yet: accepted when they say "off"
     /// (the value given here), an error naming the key when they turn the feature on.
     const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[];
+
+    /// Rules between keys and ranges that serde cannot express; the error names the key.
+    fn validate(&self) -> Result<(), ConfigError> {
+        Ok(())
+    }
 }
 
 /// Where the values come from.
@@ -171,7 +176,10 @@ pub fn load<T: ConfigKeys>(src: &Sources) -> Result<(T, Vec<String>), ConfigErro
         }
     }
     match serde_json::from_value::<T>(Json::Object(merged.clone())) {
-        Ok(cfg) => Ok((cfg, seen_ignored)),
+        Ok(cfg) => {
+            cfg.validate()?;
+            Ok((cfg, seen_ignored))
+        }
         Err(e) => {
             // Name the key: find the first changed key that fails on its own.
             for (k, v) in merged.iter().filter(|(k, v)| defaults.get(*k) != Some(*v)) {

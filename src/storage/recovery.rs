@@ -199,10 +199,14 @@ pub fn recover(
         }
     };
     if end < cl.files().max_offset() {
-        tracing::warn!(
-            "CommitLog recovered to offset {end}; dropping {} bytes after it",
-            cl.max_offset() - end
-        );
+        match tail_records(&cl.files().files(), end) {
+            0 => tracing::debug!("CommitLog recovered to offset {end}; the rest is unused"),
+            n => tracing::warn!(
+                "CommitLog recovered to offset {end}; dropping {n} record(s) after it that \
+                 failed their checks (torn or corrupt), {} bytes in all",
+                cl.max_offset() - end
+            ),
+        }
     }
     cl.files().truncate(end)?;
     for f in cl.files().files() {
@@ -223,6 +227,33 @@ pub fn recover(
         abnormal,
         rebuilt: rebuild,
     })
+}
+
+/// How many records (judged by their size and magic words) start at `end`, where recovery
+/// stopped. 0 means the tail is the unused, zeroed part of a file: nothing is lost.
+fn tail_records(files: &[Arc<MappedFile>], end: u64) -> usize {
+    let Some(f) = files
+        .iter()
+        .find(|f| f.start() <= end && end < f.start() + f.size())
+    else {
+        return 0;
+    };
+    let b = f.bytes();
+    let mut p = (end - f.start()) as usize;
+    let mut n = 0;
+    while p + 8 <= b.len() {
+        let size = i32::from_be_bytes(b[p..p + 4].try_into().unwrap());
+        let magic = u32::from_be_bytes(b[p + 4..p + 8].try_into().unwrap());
+        if size == 0 && magic == 0 {
+            break;
+        }
+        n += 1;
+        if magic != MESSAGE_MAGIC || size < 8 {
+            break;
+        }
+        p += size as usize;
+    }
+    n
 }
 
 enum Scan {

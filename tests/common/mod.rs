@@ -221,3 +221,49 @@ pub fn closed_by_server(s: &mut TcpStream, limit: Duration) -> bool {
     }
     false
 }
+
+/// Run `bin` with `args` until it exits (at most `limit`, then it is killed): exit code (None if
+/// killed by a signal or the limit), stdout and stderr.
+pub fn run_to_exit(bin: &str, args: &[&str], limit: Duration) -> (Option<i32>, String, String) {
+    let mut child = Command::new(bin)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// SIGTERM `server` and wait (at most `limit`) for it to exit; returns how long it took.
+pub fn terminate(server: &mut Server, limit: Duration) -> Duration {
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(server.child.id() as i32, libc::SIGTERM) };
+    let start = Instant::now();
+    while server.child.try_wait().unwrap().is_none() && start.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        server.child.try_wait().unwrap().is_some(),
+        "process did not stop within {limit:?} of SIGTERM"
+    );
+    start.elapsed()
+}
+
+/// Every line the server has written to stderr so far (waits `settle` for late lines).
+pub fn stderr_so_far(server: &Server, settle: Duration) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(l) = server.stderr_lines.recv_timeout(settle) {
+        out.push(l);
+    }
+    out
+}

@@ -1,9 +1,10 @@
 //! `QueueActor`: one per (topic, queue) that has pulls waiting (long polling).
 //!
 //! - Owns: the parked pulls of its queue (a `PullHoldTable` of wake-up senders).
-//! - Handles: `HoldPull` (from the PULL_MESSAGE handler when a pull finds nothing and may wait) and
+//! - Handles: `HoldPull` (from the PULL_MESSAGE handler when a pull finds nothing and may wait),
 //!   `UnitsArrived` (from the store's dispatcher thread, through `QueueRegistry::on_arrivals`, once
-//!   per dispatch round per queue that grew); a 1 s timer drops holds whose puller gave up.
+//!   per dispatch round per queue that grew) and `ReleaseHolds` (shutdown: answer every parked
+//!   pull now); a 1 s timer drops holds whose puller gave up.
 //! - Runs on: an I/O arbiter chosen by hashing (topic, queue), created on first use.
 //!
 //! A wake-up only says "look again": the pull handler, still on its connection's arbiter, re-reads
@@ -95,6 +96,21 @@ impl Handler<UnitsArrived> for QueueActor {
     }
 }
 
+/// Answer every parked pull now (the broker is shutting down: a parked pull is not work in
+/// flight, and its consumer should hear at once). Sender: `BrokerHandle::shutdown`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ReleaseHolds;
+
+impl Handler<ReleaseHolds> for QueueActor {
+    type Result = ();
+    fn handle(&mut self, _: ReleaseHolds, _: &mut Self::Context) {
+        for wake in self.holds.remove_where(|_| true) {
+            let _ = wake.send(());
+        }
+    }
+}
+
 type QueueMap = HashMap<(String, i32), Addr<QueueActor>>;
 
 /// Finds (or starts) the `QueueActor` of a queue; shared by handlers and the dispatcher listener.
@@ -137,6 +153,13 @@ impl QueueRegistry {
         };
         map.insert(key, addr.clone());
         addr
+    }
+
+    /// Wake every parked pull (shutdown).
+    pub fn release_all(&self) {
+        for addr in self.inner.lock().values() {
+            addr.do_send(ReleaseHolds);
+        }
     }
 
     /// Called on the dispatcher thread after each dispatch round: wake the queues that have

@@ -327,6 +327,7 @@ impl BrokerHandle {
     pub async fn shutdown(self) {
         info!("broker shutting down: no new connections");
         self.accept.abort();
+        self.ctx.queues.release_all();
         let started = Instant::now();
         while self.inflight.load(Ordering::Acquire) > 0
             && started.elapsed() < Duration::from_secs(5)

@@ -114,7 +114,7 @@ pub fn runtime_info(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         ctx.store.commit_log_max_offset().to_string(),
     );
     put("brokerName", ctx.cfg.broker_name.clone());
-    put("brokerRole", ctx.cfg.broker_role.clone());
+    put("brokerRole", ctx.cfg.broker_role.to_string());
     put(
         "flushDiskType",
         format!("{:?}", ctx.cfg.store.flush_disk_type),
