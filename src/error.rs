@@ -48,6 +48,9 @@ pub enum ServiceError {
     /// The consumer group is unknown and auto-creation is off.
     #[error("{0}")]
     SubscriptionGroupNotExist(String),
+    /// A heartbeat breaks a bound or names no client: SYSTEM_ERROR with the reason.
+    #[error("{0}")]
+    Heartbeat(#[from] crate::actors::broker::logic::heartbeat_rules::HeartbeatError),
 }
 
 impl From<crate::storage::StoreError> for ServiceError {
@@ -65,7 +68,9 @@ impl ServiceError {
     /// The wire response code.
     pub fn code(&self) -> i32 {
         match self {
-            ServiceError::Protocol(_) | ServiceError::System(_) => rc::SYSTEM_ERROR,
+            ServiceError::Protocol(_) | ServiceError::System(_) | ServiceError::Heartbeat(_) => {
+                rc::SYSTEM_ERROR
+            }
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,
             ServiceError::Busy(_) => rc::SYSTEM_BUSY,
             ServiceError::TopicNotExist(_) => rc::TOPIC_NOT_EXIST,

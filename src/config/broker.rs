@@ -64,6 +64,11 @@ pub struct BrokerConfig {
     pub frame_max_length: usize,
     /// Requests in flight per connection before SYSTEM_BUSY.
     pub max_inflight_per_connection: usize,
+    /// Consumer groups, and separately producer groups, one client connection may be in; a
+    /// heartbeat that would pass it is refused (RocketMQ has no such bound).
+    pub max_groups_per_client: usize,
+    /// Subscriptions one consumer group may list in a heartbeat; more is refused.
+    pub max_subscriptions_per_group: usize,
     /// I/O arbiters for connections (0 = one per core).
     pub io_threads: usize,
     /// `tracing` filter.
@@ -104,6 +109,8 @@ impl Default for BrokerConfig {
             flush_consumer_offset_interval: 5_000,
             frame_max_length: 16 * 1024 * 1024,
             max_inflight_per_connection: 1024,
+            max_groups_per_client: 1_000,
+            max_subscriptions_per_group: 1_000,
             io_threads: 0,
             log_level: "info".into(),
             store: StoreConfig::default(),
@@ -112,6 +119,16 @@ impl Default for BrokerConfig {
 }
 
 impl BrokerConfig {
+    /// The heartbeat bounds.
+    pub fn heartbeat_limits(
+        &self,
+    ) -> crate::actors::broker::logic::heartbeat_rules::HeartbeatLimits {
+        crate::actors::broker::logic::heartbeat_rules::HeartbeatLimits {
+            max_groups_per_client: self.max_groups_per_client,
+            max_subscriptions_per_group: self.max_subscriptions_per_group,
+        }
+    }
+
     /// The name-server addresses.
     pub fn namesrv_addrs(&self) -> Vec<String> {
         self.namesrv_addr

@@ -169,6 +169,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         groups.clone(),
         Duration::from_millis(cfg.client_scan_interval.max(10)),
         Duration::from_millis(cfg.client_channel_expired_time),
+        cfg.heartbeat_limits(),
     )
     .start();
     let queues = QueueRegistry::new(handles.clone(), store.clone());

@@ -4,12 +4,14 @@
 //! exists (auto-created when allowed) and its retry topic `%RETRY%<group>` exists. The client table
 //! itself lives in the `HeartbeatActor`, which notifies the group when its membership changes.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{json_body, mailbox, ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::heartbeat::{ClientHeartbeat, GetConsumerIds, UnregisterClient};
 use crate::actors::broker::logic::client_table::ClientInfo;
+use crate::actors::broker::logic::heartbeat_rules;
 use crate::actors::namesrv::now_ms;
 use crate::actors::net::ConnInfo;
 use crate::error::ServiceError;
@@ -36,34 +38,9 @@ pub async fn heartbeat(
     conn: &ConnInfo,
 ) -> HandlerResult {
     let data = HeartbeatData::decode(&req.body)?;
-    let now = now_ms();
-    let mut topics_changed = false;
-    for c in &data.consumer_data_set {
-        let created = ctx.groups.write().get_or_create(&c.group_name, now);
-        match created {
-            Some((group, was_created)) => {
-                if was_created {
-                    ctx.groups_changed();
-                }
-                let (_, t) = ctx.topics.write().ensure_retry_topic(
-                    &c.group_name,
-                    group.retry_queue_nums,
-                    0,
-                    now,
-                );
-                topics_changed |= t;
-            }
-            None => {
-                return Err(ServiceError::SubscriptionGroupNotExist(format!(
-                    "subscription group [{}] does not exist",
-                    c.group_name
-                )))
-            }
-        }
-    }
-    if topics_changed {
-        ctx.topics_changed();
-    }
+    // Refuse an over-bound heartbeat before it creates anything.
+    heartbeat_rules::check(&data, &ctx.cfg.heartbeat_limits())?;
+    ensure_groups(ctx, &data)?;
     let client = client_info(req, conn, data.client_id.clone());
     ctx.heartbeat
         .send(ClientHeartbeat {
@@ -72,8 +49,44 @@ pub async fn heartbeat(
             data,
         })
         .await
-        .map_err(mailbox)?;
+        .map_err(mailbox)??;
     Ok(ok(req))
+}
+
+/// Ensure each consumer group's subscription group (auto-created when allowed) and retry topic;
+/// what changed is persisted once for the whole heartbeat.
+fn ensure_groups(ctx: &Arc<BrokerCtx>, data: &HeartbeatData) -> Result<(), ServiceError> {
+    let now = now_ms();
+    let (mut groups_changed, mut topics_changed) = (false, false);
+    let mut result = Ok(());
+    // Each distinct name once; a blank one is refused as Java refuses it.
+    let names: BTreeSet<&str> = data
+        .consumer_data_set
+        .iter()
+        .map(|c| c.group_name.as_str())
+        .collect();
+    for name in names {
+        let created = ctx.groups.write().get_or_create(name, now);
+        let Some((group, was_created)) = created else {
+            result = Err(ServiceError::SubscriptionGroupNotExist(format!(
+                "subscription group [{name}] does not exist"
+            )));
+            break;
+        };
+        groups_changed |= was_created;
+        let (_, t) = ctx
+            .topics
+            .write()
+            .ensure_retry_topic(name, group.retry_queue_nums, 0, now);
+        topics_changed |= t;
+    }
+    if groups_changed {
+        ctx.groups_changed();
+    }
+    if topics_changed {
+        ctx.topics_changed();
+    }
+    result
 }
 
 pub async fn unregister(
