@@ -51,6 +51,9 @@ pub enum ServiceError {
     /// A heartbeat breaks a bound or names no client: SYSTEM_ERROR with the reason.
     #[error("{0}")]
     Heartbeat(#[from] crate::actors::broker::logic::heartbeat_rules::HeartbeatError),
+    /// A commit of a negative consumer offset: SYSTEM_ERROR with the reason.
+    #[error("{0}")]
+    NegativeOffset(#[from] crate::actors::broker::logic::offsets::NegativeOffset),
 }
 
 impl From<crate::storage::StoreError> for ServiceError {
@@ -68,9 +71,10 @@ impl ServiceError {
     /// The wire response code.
     pub fn code(&self) -> i32 {
         match self {
-            ServiceError::Protocol(_) | ServiceError::System(_) | ServiceError::Heartbeat(_) => {
-                rc::SYSTEM_ERROR
-            }
+            ServiceError::Protocol(_)
+            | ServiceError::System(_)
+            | ServiceError::Heartbeat(_)
+            | ServiceError::NegativeOffset(_) => rc::SYSTEM_ERROR,
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,
             ServiceError::Busy(_) => rc::SYSTEM_BUSY,
             ServiceError::TopicNotExist(_) => rc::TOPIC_NOT_EXIST,
@@ -118,6 +122,17 @@ mod tests {
         assert_eq!(
             ServiceError::SubscriptionGroupNotExist("x".into()).code(),
             26
+        );
+    }
+
+    #[test]
+    fn an_illegal_record_is_named_illegal_once() {
+        let layout = ProtocolError::IllegalMessage("properties length 40000 exceeds 32767".into());
+        let e = ServiceError::from(crate::storage::StoreError::from(layout));
+        assert_eq!(e.code(), 13);
+        assert_eq!(
+            e.to_string(),
+            "illegal message: properties length 40000 exceeds 32767"
         );
     }
 }

@@ -36,6 +36,6 @@ pub fn update(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let h: UpdateConsumerOffsetRequestHeader = req.header()?;
     ctx.offsets
         .lock()
-        .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+        .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset)?;
     Ok(ok(req))
 }
