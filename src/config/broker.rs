@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ConfigKeys;
+use super::{check_min, check_range, ConfigError, ConfigKeys};
 use crate::storage::StoreConfig;
 
 /// Broker settings.
@@ -179,6 +179,49 @@ impl ConfigKeys for BrokerConfig {
         "enablePropertyFilter",
         "filterServerNums",
     ];
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        // Java clamps the disk ratios into 10..=95; a value outside (0 or 1 % would force-delete
+        // unconsumed data at once) is a mistake worth stopping for.
+        let st = &self.store;
+        check_range(
+            "diskMaxUsedSpaceRatio",
+            st.disk_max_used_space_ratio,
+            10..=95,
+        )?;
+        check_range(
+            "diskSpaceWarningLevelRatio",
+            st.disk_space_warning_level_ratio,
+            10..=95,
+        )?;
+        check_range(
+            "diskSpaceCleanForciblyRatio",
+            st.disk_space_clean_forcibly_ratio,
+            10..=95,
+        )?;
+        check_range(
+            "registerNameServerPeriod",
+            self.register_name_server_period,
+            1_000..=60_000,
+        )?;
+        check_min("clientScanInterval", self.client_scan_interval, 10)?;
+        check_min(
+            "flushConsumerOffsetInterval",
+            self.flush_consumer_offset_interval,
+            100,
+        )?;
+        check_min(
+            "maxInflightPerConnection",
+            self.max_inflight_per_connection,
+            1,
+        )?;
+        check_min("maxGroupsPerClient", self.max_groups_per_client, 1)?;
+        check_min(
+            "maxSubscriptionsPerGroup",
+            self.max_subscriptions_per_group,
+            1,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -211,6 +254,66 @@ mod tests {
         assert_eq!(c.namesrv_addrs().len(), 2);
         assert_eq!(c.broker_ip1, "10.0.0.5");
         assert_eq!(ignored, vec!["rocketmqHome"]);
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_key_and_the_range() {
+        let load_one = |set: &str| {
+            load::<BrokerConfig>(&Sources {
+                sets: vec![set.into()],
+                ..Default::default()
+            })
+        };
+        for (set, key, allowed) in [
+            (
+                "diskMaxUsedSpaceRatio=1",
+                "diskMaxUsedSpaceRatio",
+                "10..=95",
+            ),
+            (
+                "diskMaxUsedSpaceRatio=96",
+                "diskMaxUsedSpaceRatio",
+                "10..=95",
+            ),
+            (
+                "diskSpaceWarningLevelRatio=0",
+                "diskSpaceWarningLevelRatio",
+                "10..=95",
+            ),
+            (
+                "diskSpaceCleanForciblyRatio=1",
+                "diskSpaceCleanForciblyRatio",
+                "10..=95",
+            ),
+            (
+                "registerNameServerPeriod=10",
+                "registerNameServerPeriod",
+                "1000..=60000",
+            ),
+            ("clientScanInterval=0", "clientScanInterval", "10 or more"),
+            (
+                "flushConsumerOffsetInterval=5",
+                "flushConsumerOffsetInterval",
+                "100 or more",
+            ),
+            (
+                "maxInflightPerConnection=0",
+                "maxInflightPerConnection",
+                "1 or more",
+            ),
+            ("maxGroupsPerClient=0", "maxGroupsPerClient", "1 or more"),
+            (
+                "maxSubscriptionsPerGroup=0",
+                "maxSubscriptionsPerGroup",
+                "1 or more",
+            ),
+        ] {
+            let e = load_one(set).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(allowed), "{set}: {e}");
+        }
+        for ok in ["diskMaxUsedSpaceRatio=10", "diskSpaceWarningLevelRatio=95"] {
+            assert!(load_one(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

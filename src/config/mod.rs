@@ -41,6 +41,44 @@ pub enum ConfigError {
     BadSet(String),
     #[error("cannot read config file {path}: {reason}")]
     File { path: String, reason: String },
+    #[error("config key '{key}' = {value} is out of range: allowed {allowed}")]
+    OutOfRange {
+        key: &'static str,
+        value: String,
+        allowed: String,
+    },
+}
+
+/// `key`'s `value` must lie in `range` (both ends included).
+pub fn check_range<T: PartialOrd + std::fmt::Display>(
+    key: &'static str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(ConfigError::OutOfRange {
+        key,
+        value: value.to_string(),
+        allowed: format!("{}..={}", range.start(), range.end()),
+    })
+}
+
+/// `key`'s `value` must be at least `min`.
+pub fn check_min<T: PartialOrd + std::fmt::Display>(
+    key: &'static str,
+    value: T,
+    min: T,
+) -> Result<(), ConfigError> {
+    if value >= min {
+        return Ok(());
+    }
+    Err(ConfigError::OutOfRange {
+        key,
+        value: value.to_string(),
+        allowed: format!("{min} or more"),
+    })
 }
 
 /// A config struct: serde with RocketMQ's camelCase key names and a `Default`.
@@ -48,6 +86,13 @@ pub trait ConfigKeys: Serialize + DeserializeOwned + Default {
     /// RocketMQ keys that real config files carry but that mean nothing here: accepted with a
     /// warning instead of failing the start.
     const IGNORED: &'static [&'static str] = &[];
+
+    /// Check the ranges of the loaded values: the one place a value is judged, so an out-of-range
+    /// value stops the start with the key and the allowed range instead of being clamped (or
+    /// obeyed) silently where it is used. `load` calls it last.
+    fn validate(&self) -> Result<(), ConfigError> {
+        Ok(())
+    }
 }
 
 /// Where the values come from.
@@ -132,7 +177,10 @@ pub fn load<T: ConfigKeys>(src: &Sources) -> Result<(T, Vec<String>), ConfigErro
         }
     }
     match serde_json::from_value::<T>(Json::Object(merged.clone())) {
-        Ok(cfg) => Ok((cfg, seen_ignored)),
+        Ok(cfg) => {
+            cfg.validate()?;
+            Ok((cfg, seen_ignored))
+        }
         Err(e) => {
             // Name the key: find the first changed key that fails on its own.
             for (k, v) in merged.iter().filter(|(k, v)| defaults.get(*k) != Some(*v)) {

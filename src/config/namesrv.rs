@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ConfigKeys;
+use super::{check_min, ConfigError, ConfigKeys};
 
 /// Name-server settings. Key names follow RocketMQ's `NamesrvConfig`/`NettyServerConfig` where
 /// one exists.
@@ -62,4 +62,17 @@ impl ConfigKeys for NamesrvConfig {
         "serverPooledByteBufAllocatorEnable",
         "useEpollNativeSelector",
     ];
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        check_min(
+            "scanNotActiveBrokerInterval",
+            self.scan_not_active_broker_interval,
+            1,
+        )?;
+        check_min(
+            "maxInflightPerConnection",
+            self.max_inflight_per_connection,
+            1,
+        )
+    }
 }

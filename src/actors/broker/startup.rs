@@ -65,6 +65,8 @@ pub enum StartError {
 }
 
 pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
+    // Values are judged in one place (also when a config is built in code, not loaded).
+    crate::config::ConfigKeys::validate(&cfg).map_err(|e| StartError::Config(e.to_string()))?;
     let delay = DelayLevels::parse(&cfg.store.message_delay_level)
         .map_err(|e| StartError::Config(format!("messageDelayLevel: {}", e.0)))?;
 
@@ -167,7 +169,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let groups = Arc::new(RwLock::new(groups));
     let heartbeat = HeartbeatActor::new(
         groups.clone(),
-        Duration::from_millis(cfg.client_scan_interval.max(10)),
+        Duration::from_millis(cfg.client_scan_interval),
         Duration::from_millis(cfg.client_channel_expired_time),
         cfg.heartbeat_limits(),
     )
@@ -203,7 +205,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     // Offsets: saved every flushConsumerOffsetInterval; expired orderly locks purged.
     {
         let ctx = ctx.clone();
-        let every = Duration::from_millis(cfg.flush_consumer_offset_interval.max(100));
+        let every = Duration::from_millis(cfg.flush_consumer_offset_interval);
         actix_rt::spawn(async move {
             let mut tick = tokio::time::interval(every);
             tick.tick().await;
@@ -233,7 +235,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
                 compressed: cfg.compressed_register,
             },
             body,
-            Duration::from_millis(cfg.register_name_server_period.clamp(1_000, 60_000)),
+            Duration::from_millis(cfg.register_name_server_period),
         )
         .start();
         let _ = ctx.registrar.set(registrar);
@@ -243,7 +245,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
     let opts = ServerOptions {
         max_frame: cfg.frame_max_length,
-        max_inflight: cfg.max_inflight_per_connection.max(1),
+        max_inflight: cfg.max_inflight_per_connection,
         ..Default::default()
     };
     let accept = actix_rt::spawn(serve(listener, handles, dispatch, opts));

@@ -194,10 +194,12 @@ pub struct NamesrvHandle {
 /// Bind the listener and start the actor and the accept loop on the current actix system.
 /// `listenPort = 0` binds a free port; the bound address is returned.
 pub async fn start(cfg: &NamesrvConfig) -> std::io::Result<NamesrvHandle> {
+    crate::config::ConfigKeys::validate(cfg)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     let listener = TcpListener::bind((cfg.listen_addr.as_str(), cfg.listen_port)).await?;
     let local_addr = listener.local_addr()?;
     let mut ns = NameServer::new(
-        Duration::from_millis(cfg.scan_not_active_broker_interval.max(1)),
+        Duration::from_millis(cfg.scan_not_active_broker_interval),
         Duration::from_millis(cfg.broker_channel_expired_time),
     );
     if !cfg.kv_config_path.is_empty() {
@@ -213,7 +215,7 @@ pub async fn start(cfg: &NamesrvConfig) -> std::io::Result<NamesrvHandle> {
     let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone()));
     let opts = ServerOptions {
         max_frame: cfg.frame_max_length,
-        max_inflight: cfg.max_inflight_per_connection.max(1),
+        max_inflight: cfg.max_inflight_per_connection,
         ..Default::default()
     };
     actix_rt::spawn(serve(listener, Vec::new(), dispatch, opts));
