@@ -55,6 +55,12 @@ pub enum ServiceError {
     /// The consumer group is unknown and auto-creation is off.
     #[error("{0}")]
     SubscriptionGroupNotExist(String),
+    /// A heartbeat breaks a bound or names no client: SYSTEM_ERROR with the reason.
+    #[error("{0}")]
+    Heartbeat(#[from] crate::actors::broker::logic::heartbeat_rules::HeartbeatError),
+    /// A commit of a negative consumer offset: SYSTEM_ERROR with the reason.
+    #[error("{0}")]
+    NegativeOffset(#[from] crate::actors::broker::logic::offsets::NegativeOffset),
 }
 
 impl From<crate::storage::StoreError> for ServiceError {
@@ -72,9 +78,11 @@ impl ServiceError {
     /// The wire response code.
     pub fn code(&self) -> i32 {
         match self {
-            ServiceError::Protocol(_) | ServiceError::System(_) | ServiceError::Invalid(_) => {
-                rc::SYSTEM_ERROR
-            }
+            ServiceError::Protocol(_)
+            | ServiceError::System(_)
+            | ServiceError::Invalid(_)
+            | ServiceError::Heartbeat(_)
+            | ServiceError::NegativeOffset(_) => rc::SYSTEM_ERROR,
             ServiceError::Topic(e) => e.response_code(),
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,
             ServiceError::Busy(_) => rc::SYSTEM_BUSY,
@@ -138,6 +146,17 @@ mod tests {
         assert_eq!(
             ServiceError::from(TopicError::NotExist("t".into())).code(),
             17
+        );
+    }
+
+    #[test]
+    fn an_illegal_record_is_named_illegal_once() {
+        let layout = ProtocolError::IllegalMessage("properties length 40000 exceeds 32767".into());
+        let e = ServiceError::from(crate::storage::StoreError::from(layout));
+        assert_eq!(e.code(), 13);
+        assert_eq!(
+            e.to_string(),
+            "illegal message: properties length 40000 exceeds 32767"
         );
     }
 }

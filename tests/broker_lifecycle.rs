@@ -136,11 +136,17 @@ fn shipped_broker_configs_load() {
 #[test]
 fn a_full_disk_refuses_sends_with_the_reason_and_keeps_serving_reads() {
     let dir = tempfile::tempdir().unwrap();
-    // Any real disk is more than 1% used: the hard watermark is already passed.
+    // The lowest hard watermark the config accepts is 10 %: a disk used more than that is "full".
+    // On a nearly empty disk, reserve space (fallocate, no writes) until it is 12 % used; the
+    // ballast goes with the temp dir.
+    let usage = actormq::storage::retention::disk_usage_percent(dir.path()).unwrap();
+    if usage < 11.0 {
+        ballast(&dir.path().join("ballast"), 12.0 - usage);
+    }
     let b = start_broker(
         BROKER,
         dir.path(),
-        &["diskSpaceWarningLevelRatio=1", "cleanResourceInterval=100"],
+        &["diskSpaceWarningLevelRatio=10", "cleanResourceInterval=100"],
     );
     let mut s = connect(b.addr);
     create_topic(&mut s, "FullT", 1);
@@ -258,4 +264,21 @@ fn two_masters_share_one_name_server() {
             .map(|t| t.broker_datas.len() == 1)
             .unwrap_or(false)
     }));
+}
+
+/// Allocate a file taking `percent` % of the disk holding `path`.
+fn ballast(path: &std::path::Path, percent: f64) {
+    use std::os::unix::io::AsRawFd;
+    let f = std::fs::File::create(path).unwrap();
+    // SAFETY: statvfs/fallocate on a path and a descriptor we own.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    let c = std::ffi::CString::new(path.parent().unwrap().as_os_str().as_encoded_bytes()).unwrap();
+    assert_eq!(unsafe { libc::statvfs(c.as_ptr(), &mut st) }, 0);
+    let total = st.f_blocks as f64 * st.f_frsize as f64;
+    let len = (total * percent / 100.0) as libc::off_t;
+    let rc = unsafe { libc::fallocate(f.as_raw_fd(), 0, 0, len) };
+    assert_eq!(
+        rc, 0,
+        "cannot reserve {len} bytes to fill the test disk past 10 %"
+    );
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConfigError, ConfigKeys};
+use super::{check_min, check_range, ConfigError, ConfigKeys};
 use crate::storage::StoreConfig;
 
 /// `brokerRole`.
@@ -93,6 +93,11 @@ pub struct BrokerConfig {
     /// Bytes that frames still arriving may hold across all connections; a connection whose next
     /// frame would pass it is closed.
     pub incomplete_frames_max_bytes: usize,
+    /// Consumer groups, and separately producer groups, one client connection may be in; a
+    /// heartbeat that would pass it is refused (RocketMQ has no such bound).
+    pub max_groups_per_client: usize,
+    /// Subscriptions one consumer group may list in a heartbeat; more is refused.
+    pub max_subscriptions_per_group: usize,
     /// I/O arbiters for connections (0 = one per core).
     pub io_threads: usize,
     /// `tracing` filter.
@@ -137,6 +142,8 @@ impl Default for BrokerConfig {
             write_buffer_high_water_mark: 4 * 1024 * 1024,
             write_buffer_low_water_mark: 2 * 1024 * 1024,
             incomplete_frames_max_bytes: 128 * 1024 * 1024,
+            max_groups_per_client: 1_000,
+            max_subscriptions_per_group: 1_000,
             io_threads: 0,
             log_level: "info".into(),
             store: StoreConfig::default(),
@@ -154,19 +161,18 @@ impl BrokerConfig {
         )
     }
 
-    /// The name-server addresses.
-    pub fn namesrv_addrs(&self) -> Vec<String> {
-        self.namesrv_addr
-            .split(';')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect()
+    /// The heartbeat bounds.
+    pub fn heartbeat_limits(
+        &self,
+    ) -> crate::actors::broker::logic::heartbeat_rules::HeartbeatLimits {
+        crate::actors::broker::logic::heartbeat_rules::HeartbeatLimits {
+            max_groups_per_client: self.max_groups_per_client,
+            max_subscriptions_per_group: self.max_subscriptions_per_group,
+        }
     }
-}
 
-impl ConfigKeys for BrokerConfig {
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Roles and ids of features actormq does not run yet, and name-server addresses.
+    fn check_supported(&self) -> Result<(), ConfigError> {
         let unsupported = |key: &str, value: String, reason: &str| ConfigError::Unsupported {
             key: key.into(),
             value,
@@ -196,6 +202,18 @@ impl ConfigKeys for BrokerConfig {
         Ok(())
     }
 
+    /// The name-server addresses.
+    pub fn namesrv_addrs(&self) -> Vec<String> {
+        self.namesrv_addr
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl ConfigKeys for BrokerConfig {
     const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[
         ("aclEnable", "false", "actormq has no ACL yet"),
         (
@@ -251,6 +269,62 @@ impl ConfigKeys for BrokerConfig {
         "useEpollNativeSelector",
         "filterServerNums",
     ];
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.check_supported()?;
+        self.check_queue_counts()
+            .map_err(|e| ConfigError::BadValue {
+                key: "defaultTopicQueueNums".into(),
+                value: self.default_topic_queue_nums.to_string(),
+                reason: e.to_string(),
+            })?;
+        super::check_net_keys(
+            self.write_buffer_high_water_mark,
+            self.write_buffer_low_water_mark,
+            self.incomplete_frames_max_bytes,
+            self.frame_max_length,
+        )?;
+        // Java clamps the disk ratios into 10..=95; a value outside (0 or 1 % would force-delete
+        // unconsumed data at once) is a mistake worth stopping for.
+        let st = &self.store;
+        check_range(
+            "diskMaxUsedSpaceRatio",
+            st.disk_max_used_space_ratio,
+            10..=95,
+        )?;
+        check_range(
+            "diskSpaceWarningLevelRatio",
+            st.disk_space_warning_level_ratio,
+            10..=95,
+        )?;
+        check_range(
+            "diskSpaceCleanForciblyRatio",
+            st.disk_space_clean_forcibly_ratio,
+            10..=95,
+        )?;
+        check_range(
+            "registerNameServerPeriod",
+            self.register_name_server_period,
+            1_000..=60_000,
+        )?;
+        check_min("clientScanInterval", self.client_scan_interval, 10)?;
+        check_min(
+            "flushConsumerOffsetInterval",
+            self.flush_consumer_offset_interval,
+            100,
+        )?;
+        check_min(
+            "maxInflightPerConnection",
+            self.max_inflight_per_connection,
+            1,
+        )?;
+        check_min("maxGroupsPerClient", self.max_groups_per_client, 1)?;
+        check_min(
+            "maxSubscriptionsPerGroup",
+            self.max_subscriptions_per_group,
+            1,
+        )
+    }
 }
 
 /// `host:port` with a port in 1..=65535.
@@ -294,6 +368,66 @@ mod tests {
         assert_eq!(c.namesrv_addrs().len(), 2);
         assert_eq!(c.broker_ip1, "10.0.0.5");
         assert_eq!(ignored, vec!["rocketmqHome"]);
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_key_and_the_range() {
+        let load_one = |set: &str| {
+            load::<BrokerConfig>(&Sources {
+                sets: vec![set.into()],
+                ..Default::default()
+            })
+        };
+        for (set, key, allowed) in [
+            (
+                "diskMaxUsedSpaceRatio=1",
+                "diskMaxUsedSpaceRatio",
+                "10..=95",
+            ),
+            (
+                "diskMaxUsedSpaceRatio=96",
+                "diskMaxUsedSpaceRatio",
+                "10..=95",
+            ),
+            (
+                "diskSpaceWarningLevelRatio=0",
+                "diskSpaceWarningLevelRatio",
+                "10..=95",
+            ),
+            (
+                "diskSpaceCleanForciblyRatio=1",
+                "diskSpaceCleanForciblyRatio",
+                "10..=95",
+            ),
+            (
+                "registerNameServerPeriod=10",
+                "registerNameServerPeriod",
+                "1000..=60000",
+            ),
+            ("clientScanInterval=0", "clientScanInterval", "10 or more"),
+            (
+                "flushConsumerOffsetInterval=5",
+                "flushConsumerOffsetInterval",
+                "100 or more",
+            ),
+            (
+                "maxInflightPerConnection=0",
+                "maxInflightPerConnection",
+                "1 or more",
+            ),
+            ("maxGroupsPerClient=0", "maxGroupsPerClient", "1 or more"),
+            (
+                "maxSubscriptionsPerGroup=0",
+                "maxSubscriptionsPerGroup",
+                "1 or more",
+            ),
+        ] {
+            let e = load_one(set).unwrap_err().to_string();
+            assert!(e.contains(key) && e.contains(allowed), "{set}: {e}");
+        }
+        for ok in ["diskMaxUsedSpaceRatio=10", "diskSpaceWarningLevelRatio=95"] {
+            assert!(load_one(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

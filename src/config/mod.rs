@@ -52,6 +52,57 @@ pub enum ConfigError {
     BadSet(String),
     #[error("cannot read config file {path}: {reason}")]
     File { path: String, reason: String },
+    #[error("config key '{key}' = {value} is out of range: allowed {allowed}")]
+    OutOfRange {
+        key: &'static str,
+        value: String,
+        allowed: String,
+    },
+}
+
+/// `key`'s `value` must lie in `range` (both ends included).
+pub fn check_range<T: PartialOrd + std::fmt::Display>(
+    key: &'static str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(ConfigError::OutOfRange {
+        key,
+        value: value.to_string(),
+        allowed: format!("{}..={}", range.start(), range.end()),
+    })
+}
+
+/// `key`'s `value` must be at least `min`.
+pub fn check_min<T: PartialOrd + std::fmt::Display>(
+    key: &'static str,
+    value: T,
+    min: T,
+) -> Result<(), ConfigError> {
+    if value >= min {
+        return Ok(());
+    }
+    Err(ConfigError::OutOfRange {
+        key,
+        value: value.to_string(),
+        allowed: format!("{min} or more"),
+    })
+}
+
+/// The connection keys shared by name server and broker: the low water mark is at most the high
+/// one, and incomplete frames may hold at least one whole frame.
+pub fn check_net_keys(
+    high: usize,
+    low: usize,
+    incomplete: usize,
+    frame_max: usize,
+) -> Result<(), ConfigError> {
+    check_min("writeBufferHighWaterMark", high, 1)?;
+    check_range("writeBufferLowWaterMark", low, 0..=high)?;
+    check_min("incompleteFramesMaxBytes", incomplete, frame_max + 4)
 }
 
 /// A config struct: serde with RocketMQ's camelCase key names and a `Default`.
@@ -63,7 +114,9 @@ pub trait ConfigKeys: Serialize + DeserializeOwned + Default {
     /// (the value given here), an error naming the key when they turn the feature on.
     const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[];
 
-    /// Rules between keys and ranges that serde cannot express; the error names the key.
+    /// Check the loaded values: the one place a value is judged (ranges, rules between keys,
+    /// features not built yet), so a bad value stops the start with the key and what is allowed
+    /// instead of being clamped (or obeyed) silently where it is used. `load` calls it last.
     fn validate(&self) -> Result<(), ConfigError> {
         Ok(())
     }

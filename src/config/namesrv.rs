@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ConfigKeys;
+use super::{check_min, ConfigError, ConfigKeys};
 
 /// Name-server settings. Key names follow RocketMQ's `NamesrvConfig`/`NettyServerConfig` where
 /// one exists.
@@ -75,4 +75,23 @@ impl ConfigKeys for NamesrvConfig {
         "serverPooledByteBufAllocatorEnable",
         "useEpollNativeSelector",
     ];
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        super::check_net_keys(
+            self.write_buffer_high_water_mark,
+            self.write_buffer_low_water_mark,
+            self.incomplete_frames_max_bytes,
+            self.frame_max_length,
+        )?;
+        check_min(
+            "scanNotActiveBrokerInterval",
+            self.scan_not_active_broker_interval,
+            1,
+        )?;
+        check_min(
+            "maxInflightPerConnection",
+            self.max_inflight_per_connection,
+            1,
+        )
+    }
 }

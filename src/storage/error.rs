@@ -63,8 +63,13 @@ impl StoreError {
 }
 
 impl From<ProtocolError> for StoreError {
+    /// A record the layout refuses. The reason is carried without `ProtocolError`'s own
+    /// "illegal message: " prefix, which `StoreError::IllegalMessage` adds once.
     fn from(e: ProtocolError) -> Self {
-        StoreError::IllegalMessage(e.to_string())
+        match e {
+            ProtocolError::IllegalMessage(reason) => StoreError::IllegalMessage(reason),
+            other => StoreError::IllegalMessage(other.to_string()),
+        }
     }
 }
 

@@ -5,7 +5,10 @@
 //! runs the clean-up every `cleanResourceInterval`:
 //! * expired CommitLog files (modified more than `fileReservedTime` hours ago) are deleted at the
 //!   `deleteWhen` hour, or at any hour once usage passes `diskMaxUsedSpaceRatio`;
-//! * past `diskSpaceCleanForciblyRatio` the oldest files go even if not expired;
+//! * past `diskSpaceCleanForciblyRatio` the oldest files go even if not expired. That deletes
+//!   messages still within their retention, possibly unconsumed, so it is logged at WARN with
+//!   the files, the usage and, per consume queue, the offsets no longer readable
+//!   ([`deletion_report`]); expired files are logged at INFO;
 //! * past `diskSpaceWarningLevelRatio` (the hard watermark) appends are refused with a reason
 //!   naming the path, the usage and the threshold. Nothing stored is touched by the refusal.
 //!
@@ -85,6 +88,90 @@ pub fn refusal(cfg: &StoreConfig, path: &Path, usage: f64) -> Option<String> {
             cfg.disk_space_warning_level_ratio
         )
     })
+}
+
+/// The CommitLog files one clean-up pass deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deleted {
+    /// Older than `fileReservedTime`.
+    pub expired: Vec<PathBuf>,
+    /// Deleted before they expired, because the disk passed `diskSpaceCleanForciblyRatio`.
+    pub forced: Vec<PathBuf>,
+}
+
+impl Deleted {
+    pub fn count(&self) -> usize {
+        self.expired.len() + self.forced.len()
+    }
+}
+
+/// A consume queue's first readable offset before and after a clean-up pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueMin {
+    pub topic: String,
+    pub queue_id: i32,
+    pub before: u64,
+    pub after: u64,
+}
+
+/// Queues listed in one WARN line at most (the rest are counted).
+const MAX_QUEUES_LISTED: usize = 50;
+
+/// The log lines of a clean-up pass. Expired files are routine (INFO). A file deleted before it
+/// expired took messages still within their retention, which may not have been consumed: that is
+/// data loss, reported at WARN with the disk usage and, per queue, the offsets no longer readable.
+pub fn deletion_report(
+    deleted: &Deleted,
+    usage: f64,
+    queues: &[QueueMin],
+) -> Vec<(tracing::Level, String)> {
+    let mut lines: Vec<(tracing::Level, String)> = deleted
+        .expired
+        .iter()
+        .map(|p| {
+            let line = format!("deleted expired CommitLog file {}", p.display());
+            (tracing::Level::INFO, line)
+        })
+        .collect();
+    if deleted.forced.is_empty() {
+        return lines;
+    }
+    let files: Vec<String> = deleted
+        .forced
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let lost: Vec<&QueueMin> = queues.iter().filter(|q| q.after > q.before).collect();
+    let mut ranges: Vec<String> = lost
+        .iter()
+        .take(MAX_QUEUES_LISTED)
+        .map(|q| {
+            format!(
+                "{}:{} offsets {}..{}",
+                q.topic, q.queue_id, q.before, q.after
+            )
+        })
+        .collect();
+    if lost.len() > MAX_QUEUES_LISTED {
+        ranges.push(format!(
+            "and {} more queues",
+            lost.len() - MAX_QUEUES_LISTED
+        ));
+    }
+    let what = if ranges.is_empty() {
+        "no consume queue lost readable messages".to_string()
+    } else {
+        format!("messages no longer readable: {}", ranges.join(", "))
+    };
+    lines.push((
+        tracing::Level::WARN,
+        format!(
+            "forcibly deleted unexpired CommitLog file(s) {} (disk {usage:.1}% used, at or above \
+             diskSpaceCleanForciblyRatio): unconsumed data may be lost; {what}",
+            files.join(", ")
+        ),
+    ));
+    lines
 }
 
 type Probe = Box<dyn Fn(&Path) -> std::io::Result<f64> + Send + Sync>;
@@ -196,22 +283,24 @@ impl MessageStore {
         let cfg = self.config();
         let keep = Duration::from_secs(cfg.file_reserved_time * 3600);
         let cl = self.commit_log();
-        let mut deleted = 0;
+        let mut deleted = Deleted::default();
+        let mut popped_files = 0;
         // At most 10 files per pass, as RocketMQ; the newest file is never a candidate.
-        while deleted < 10 {
+        while popped_files < 10 {
             let popped = cl.files().pop_first_if(|f| {
                 let expired = f.modified() + keep <= now;
                 Arc::strong_count(f) == 1 && (expired || plan.force)
             });
             let Some(f) = popped else { break };
+            let expired = f.modified() + keep <= now;
             let path = f.path().to_path_buf();
             drop(f);
-            if let Err(e) = std::fs::remove_file(&path) {
-                tracing::error!("cannot delete {}: {e}", path.display());
-            } else {
-                tracing::info!("deleted expired CommitLog file {}", path.display());
+            popped_files += 1;
+            match std::fs::remove_file(&path) {
+                Err(e) => tracing::error!("cannot delete {}: {e}", path.display()),
+                Ok(()) if expired => deleted.expired.push(path),
+                Ok(()) => deleted.forced.push(path),
             }
-            deleted += 1;
             if plan.force {
                 break; // forced: one file per pass, then re-measure
             }
@@ -221,16 +310,31 @@ impl MessageStore {
                 ));
             }
         }
-        if deleted > 0 {
-            let min_phys = cl.min_offset();
-            for cq in self.all_queues() {
-                cq.delete_expired(min_phys);
-            }
-            if let Some(ix) = self.index() {
-                ix.delete_expired(min_phys as i64);
+        if popped_files == 0 {
+            return 0;
+        }
+        let min_phys = cl.min_offset();
+        let mut queues = Vec::new();
+        for cq in self.all_queues() {
+            let before = cq.min_offset();
+            cq.delete_expired(min_phys);
+            queues.push(QueueMin {
+                topic: cq.topic().to_string(),
+                queue_id: cq.queue_id(),
+                before,
+                after: cq.min_offset(),
+            });
+        }
+        if let Some(ix) = self.index() {
+            ix.delete_expired(min_phys as i64);
+        }
+        for (level, line) in deletion_report(&deleted, self.disk_usage(), &queues) {
+            match level {
+                tracing::Level::WARN => tracing::warn!("{line}"),
+                _ => tracing::info!("{line}"),
             }
         }
-        deleted
+        popped_files
     }
 
     /// Replace the disk-usage probe and re-check now (tests simulate a full disk with it).
@@ -292,6 +396,75 @@ mod tests {
             r.contains("/data/store/commitlog") && r.contains("93.2") && r.contains("90%"),
             "{r}"
         );
+        let u = disk_usage_percent(Path::new("/")).unwrap();
+        assert!((0.0..=100.0).contains(&u));
+        assert!(local_hour(SystemTime::now()) < 24);
+    }
+
+    fn qmin(topic: &str, queue_id: i32, before: u64, after: u64) -> QueueMin {
+        QueueMin {
+            topic: topic.into(),
+            queue_id,
+            before,
+            after,
+        }
+    }
+
+    #[test]
+    fn expired_deletions_are_routine() {
+        let d = Deleted {
+            expired: vec![PathBuf::from("/s/commitlog/00000000000000000000")],
+            forced: vec![],
+        };
+        let lines = deletion_report(&d, 80.0, &[qmin("T", 0, 0, 10)]);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].0, tracing::Level::INFO);
+        assert!(lines[0].1.contains("expired") && lines[0].1.contains("00000000000000000000"));
+    }
+
+    #[test]
+    fn forced_deletions_warn_with_the_queues_and_offsets_lost() {
+        let d = Deleted {
+            expired: vec![PathBuf::from("/s/commitlog/a")],
+            forced: vec![PathBuf::from("/s/commitlog/b")],
+        };
+        let queues = [qmin("T", 0, 0, 120), qmin("T", 1, 5, 5), qmin("U", 3, 7, 9)];
+        let lines = deletion_report(&d, 88.25, &queues);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].0, tracing::Level::INFO);
+        let (level, warn) = &lines[1];
+        assert_eq!(*level, tracing::Level::WARN);
+        assert!(!warn.contains("deleted expired"), "{warn}");
+        assert!(warn.contains("/s/commitlog/b") && !warn.contains("/s/commitlog/a"));
+        assert!(
+            warn.contains("88.2%") && warn.contains("unconsumed"),
+            "{warn}"
+        );
+        assert!(warn.contains("T:0 offsets 0..120") && warn.contains("U:3 offsets 7..9"));
+        assert!(
+            !warn.contains("T:1"),
+            "a queue that lost nothing is not listed: {warn}"
+        );
+    }
+
+    #[test]
+    fn a_long_list_of_lost_queues_is_capped() {
+        let d = Deleted {
+            expired: vec![],
+            forced: vec![PathBuf::from("/s/commitlog/b")],
+        };
+        let queues: Vec<QueueMin> = (0..60).map(|q| qmin("T", q, 0, 1)).collect();
+        let lines = deletion_report(&d, 90.0, &queues);
+        assert!(lines[0].1.contains("and 10 more queues"), "{}", lines[0].1);
+        assert!(!lines[0].1.contains("T:50 "));
+        let none = deletion_report(&d, 90.0, &[]);
+        assert!(none[0]
+            .1
+            .contains("no consume queue lost readable messages"));
+    }
+
+    #[test]
+    fn disk_usage_is_a_percentage() {
         let u = disk_usage_percent(Path::new("/")).unwrap();
         assert!((0.0..=100.0).contains(&u));
         assert!(local_hour(SystemTime::now()) < 24);

@@ -21,6 +21,7 @@ use tracing::info;
 
 use super::logic::client_table::{ClientInfo, ClientTable, ConnId};
 use super::logic::groups::SubscriptionGroupTable;
+use super::logic::heartbeat_rules::{HeartbeatError, HeartbeatLimits};
 use crate::actors::namesrv::now_ms;
 use crate::actors::net::{Close, Connection, Outbound};
 use crate::protocol::body::broker::ConsumerConnection;
@@ -35,6 +36,7 @@ pub struct HeartbeatActor {
     groups: Arc<RwLock<SubscriptionGroupTable>>,
     scan_interval: Duration,
     expiry_ms: i64,
+    limits: HeartbeatLimits,
 }
 
 impl HeartbeatActor {
@@ -42,6 +44,7 @@ impl HeartbeatActor {
         groups: Arc<RwLock<SubscriptionGroupTable>>,
         scan_interval: Duration,
         expiry: Duration,
+        limits: HeartbeatLimits,
     ) -> Self {
         HeartbeatActor {
             table: ClientTable::new(),
@@ -49,10 +52,13 @@ impl HeartbeatActor {
             groups,
             scan_interval,
             expiry_ms: expiry.as_millis() as i64,
+            limits,
         }
     }
 
-    /// Tell every member of each changed group to rebalance (if the group wants to be told).
+    /// Tell every member of each changed group to rebalance (if the group wants to be told):
+    /// one NOTIFY per (changed group, member connection), so a client in G changed groups gets G
+    /// notifications, and G is bounded by `maxGroupsPerClient`. `groups` holds each group once.
     fn notify(&self, groups: &[String]) {
         for g in groups {
             let enabled = self
@@ -103,9 +109,10 @@ impl Actor for HeartbeatActor {
     }
 }
 
-/// A HEART_BEAT from a client. Sender: the HEART_BEAT handler.
+/// A HEART_BEAT from a client. Sender: the HEART_BEAT handler. Refused (nothing registered)
+/// when it would pass a bound.
 #[derive(Message)]
-#[rtype(result = "()")]
+#[rtype(result = "Result<(), HeartbeatError>")]
 pub struct ClientHeartbeat {
     pub client: ClientInfo,
     pub conn: Addr<Connection>,
@@ -113,11 +120,14 @@ pub struct ClientHeartbeat {
 }
 
 impl Handler<ClientHeartbeat> for HeartbeatActor {
-    type Result = ();
-    fn handle(&mut self, m: ClientHeartbeat, _: &mut Self::Context) {
+    type Result = Result<(), HeartbeatError>;
+    fn handle(&mut self, m: ClientHeartbeat, _: &mut Self::Context) -> Self::Result {
+        let changed = self
+            .table
+            .heartbeat(&m.client, &m.data, now_ms(), &self.limits)?;
         self.conns.insert(m.client.conn, m.conn);
-        let changed = self.table.heartbeat(&m.client, &m.data, now_ms());
         self.notify(&changed);
+        Ok(())
     }
 }
 

@@ -70,8 +70,8 @@ pub enum StartError {
 /// store is open before anything is started, so a start that fails leaves nothing running and
 /// says what was wrong; the caller prints the ready lines once this returns.
 pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
-    cfg.check_queue_counts()
-        .map_err(|e| StartError::Config(e.to_string()))?;
+    // Values are judged in one place (also when a config is built in code, not loaded).
+    crate::config::ConfigKeys::validate(&cfg).map_err(|e| StartError::Config(e.to_string()))?;
     let delay = DelayLevels::parse(&cfg.store.message_delay_level)
         .map_err(|e| StartError::Config(format!("messageDelayLevel: {}", e.0)))?;
     let ns_cfg = cfg.standalone.then(|| embedded_namesrv_config(&cfg));
@@ -247,8 +247,9 @@ fn build_context(
     let groups = Arc::new(RwLock::new(saved.groups));
     let heartbeat = HeartbeatActor::new(
         groups.clone(),
-        Duration::from_millis(cfg.client_scan_interval.max(10)),
+        Duration::from_millis(cfg.client_scan_interval),
         Duration::from_millis(cfg.client_channel_expired_time),
+        cfg.heartbeat_limits(),
     )
     .start();
     let queues = QueueRegistry::new(arbiters.to_vec(), store.clone());
@@ -279,7 +280,7 @@ fn build_context(
 /// Offsets are saved every flushConsumerOffsetInterval; expired orderly locks purged.
 fn spawn_offset_flusher(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig) {
     let ctx = ctx.clone();
-    let every = Duration::from_millis(cfg.flush_consumer_offset_interval.max(100));
+    let every = Duration::from_millis(cfg.flush_consumer_offset_interval);
     actix_rt::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
@@ -316,7 +317,7 @@ fn start_registrar(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig, local_addr: SocketA
             compressed: cfg.compressed_register,
         },
         body,
-        Duration::from_millis(cfg.register_name_server_period.clamp(1_000, 60_000)),
+        Duration::from_millis(cfg.register_name_server_period),
     )
     .start();
     let _ = ctx.registrar.set(registrar);

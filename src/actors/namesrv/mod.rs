@@ -212,6 +212,8 @@ pub struct NamesrvHandle {
 /// `listenPort = 0` binds a free port; the bound address is returned.
 /// A bind failure names the address and port.
 pub async fn start(cfg: &NamesrvConfig) -> std::io::Result<NamesrvHandle> {
+    crate::config::ConfigKeys::validate(cfg)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     let listener = TcpListener::bind((cfg.listen_addr.as_str(), cfg.listen_port))
         .await
         .map_err(|e| {
@@ -231,7 +233,7 @@ pub async fn start_on(
 ) -> std::io::Result<NamesrvHandle> {
     let local_addr = listener.local_addr()?;
     let mut ns = NameServer::new(
-        Duration::from_millis(cfg.scan_not_active_broker_interval.max(1)),
+        Duration::from_millis(cfg.scan_not_active_broker_interval),
         Duration::from_millis(cfg.broker_channel_expired_time),
     );
     if !cfg.kv_config_path.is_empty() {

@@ -185,7 +185,9 @@ pub struct ProducerData {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct HeartbeatData {
-    #[serde(rename = "clientID", deserialize_with = "lenient::string")]
+    /// A JSON string (or `null`/absent, which the broker then refuses as blank): every client
+    /// sends `ip@instance` text, so a number here is a broken client, not a dialect.
+    #[serde(rename = "clientID", deserialize_with = "client_id")]
     pub client_id: String,
     #[serde(rename = "consumerDataSet", deserialize_with = "lenient::list")]
     pub consumer_data_set: Vec<ConsumerData>,
@@ -193,11 +195,29 @@ pub struct HeartbeatData {
     pub producer_data_set: Vec<ProducerData>,
 }
 
+fn client_id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    use serde::de::Error;
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(String::new()),
+        Some(serde_json::Value::String(s)) => Ok(s),
+        Some(v) => Err(D::Error::custom(format!(
+            "clientID must be a string, got {v}"
+        ))),
+    }
+}
+
 impl HeartbeatData {
-    /// Decode a HEART_BEAT body. Unknown properties are ignored.
+    /// Decode a HEART_BEAT body: a JSON object (serde would also take an array as a struct, and
+    /// `[]` would then pass as an empty heartbeat). Unknown properties are ignored.
     pub fn decode(body: &[u8]) -> Result<Self, crate::protocol::ProtocolError> {
-        serde_json::from_slice(body)
-            .map_err(|e| crate::protocol::ProtocolError::MalformedBody(format!("heartbeat: {e}")))
+        let malformed = |why: String| {
+            crate::protocol::ProtocolError::MalformedBody(format!("heartbeat: {why}"))
+        };
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            _ => return Err(malformed("the body must be a JSON object".into())),
+        }
+        serde_json::from_slice(body).map_err(|e| malformed(e.to_string()))
     }
 
     /// Encode as Java does.
@@ -308,6 +328,21 @@ mod tests {
             assert!(HeartbeatData::decode(j.as_bytes()).is_err(), "{bad}");
         }
         assert!(HeartbeatData::decode(b"[").is_err());
+    }
+
+    #[test]
+    fn non_object_bodies_and_non_string_client_ids_are_errors() {
+        for bad in [&b"[]"[..], b" [ ]", b"", b"null", b"1", b"\"x\""] {
+            let e = HeartbeatData::decode(bad).unwrap_err().to_string();
+            assert!(e.contains("JSON object"), "{e}");
+        }
+        for bad in ["1234", "12.5", "true", "[]", "{}"] {
+            let j = format!(r#"{{"clientID":{bad}}}"#);
+            let e = HeartbeatData::decode(j.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains("clientID must be a string"), "{e}");
+        }
+        let h = HeartbeatData::decode(br#" {"clientID":null}"#).unwrap();
+        assert_eq!(h.client_id, "");
     }
 
     #[test]

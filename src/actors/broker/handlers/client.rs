@@ -4,12 +4,14 @@
 //! exists (auto-created when allowed) and its retry topic `%RETRY%<group>` exists. The client table
 //! itself lives in the `HeartbeatActor`, which notifies the group when its membership changes.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{json_body, mailbox, ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::heartbeat::{ClientHeartbeat, GetConsumerIds, UnregisterClient};
 use crate::actors::broker::logic::client_table::ClientInfo;
+use crate::actors::broker::logic::heartbeat_rules;
 use crate::actors::namesrv::now_ms;
 use crate::actors::net::ConnInfo;
 use crate::error::ServiceError;
@@ -37,37 +39,9 @@ pub async fn heartbeat(
     conn: &ConnInfo,
 ) -> HandlerResult {
     let data = HeartbeatData::decode(&req.body)?;
-    let now = now_ms();
-    let mut topics_changed = false;
-    for c in &data.consumer_data_set {
-        // The group names its retry topic, hence a directory: the name rule comes first.
-        check_group(&c.group_name)?;
-        let created = ctx.groups.write().get_or_create(&c.group_name, now);
-        let Some((group, was_created)) = created else {
-            return Err(ServiceError::SubscriptionGroupNotExist(format!(
-                "subscription group [{}] does not exist",
-                c.group_name
-            )));
-        };
-        if was_created {
-            ctx.groups_changed();
-        }
-        if group.retry_queue_nums <= 0 {
-            continue; // retries are off for this group: no retry topic
-        }
-        let ensured =
-            ctx.topics
-                .write()
-                .ensure_retry_topic(&c.group_name, group.retry_queue_nums, 0, now);
-        match ensured {
-            Ok((_, t)) => topics_changed |= t,
-            // A legal group whose retry topic name is too long: the consumer still works.
-            Err(e) => tracing::warn!(group = %c.group_name, "no retry topic: {e}"),
-        }
-    }
-    if topics_changed {
-        ctx.topics_changed();
-    }
+    // Refuse an over-bound heartbeat before it creates anything.
+    heartbeat_rules::check(&data, &ctx.cfg.heartbeat_limits())?;
+    ensure_groups(ctx, &data)?;
     let client = client_info(req, conn, data.client_id.clone());
     ctx.heartbeat
         .send(ClientHeartbeat {
@@ -76,8 +50,56 @@ pub async fn heartbeat(
             data,
         })
         .await
-        .map_err(mailbox)?;
+        .map_err(mailbox)??;
     Ok(ok(req))
+}
+
+/// Ensure each consumer group's subscription group (auto-created when allowed) and retry topic;
+/// what changed is persisted once for the whole heartbeat.
+fn ensure_groups(ctx: &Arc<BrokerCtx>, data: &HeartbeatData) -> Result<(), ServiceError> {
+    let now = now_ms();
+    let (mut groups_changed, mut topics_changed) = (false, false);
+    let mut result: Result<(), ServiceError> = Ok(());
+    // Each distinct name once.
+    let names: BTreeSet<&str> = data
+        .consumer_data_set
+        .iter()
+        .map(|c| c.group_name.as_str())
+        .collect();
+    for name in names {
+        // The group names its retry topic, hence a directory: the name rule comes first.
+        if let Err(e) = check_group(name) {
+            result = Err(e.into());
+            break;
+        }
+        let created = ctx.groups.write().get_or_create(name, now);
+        let Some((group, was_created)) = created else {
+            result = Err(ServiceError::SubscriptionGroupNotExist(format!(
+                "subscription group [{name}] does not exist"
+            )));
+            break;
+        };
+        groups_changed |= was_created;
+        if group.retry_queue_nums <= 0 {
+            continue; // retries are off for this group: no retry topic
+        }
+        let ensured = ctx
+            .topics
+            .write()
+            .ensure_retry_topic(name, group.retry_queue_nums, 0, now);
+        match ensured {
+            Ok((_, t)) => topics_changed |= t,
+            // A legal group whose retry topic name is too long: the consumer still works.
+            Err(e) => tracing::warn!(group = %name, "no retry topic: {e}"),
+        }
+    }
+    if groups_changed {
+        ctx.groups_changed();
+    }
+    if topics_changed {
+        ctx.topics_changed();
+    }
+    result
 }
 
 pub async fn unregister(

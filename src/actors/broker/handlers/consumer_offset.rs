@@ -40,6 +40,6 @@ pub fn update(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     check_group(&h.consumer_group)?;
     ctx.offsets
         .lock()
-        .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+        .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset)?;
     Ok(ok(req))
 }

@@ -77,7 +77,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     if pull_sys_flag::has_commit_offset(h.sys_flag) && ctx.cfg.broker_id == 0 {
         ctx.offsets
             .lock()
-            .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset);
+            .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset)?;
     }
 
     let max = h.max_msg_nums.clamp(1, 1024) as usize;

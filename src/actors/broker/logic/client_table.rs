@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::heartbeat_rules::{self, HeartbeatError, HeartbeatLimits};
 use crate::protocol::body::{
     Connection, ConsumeFromWhere, ConsumeType, ConsumerConnection, ConsumerData, HeartbeatData,
     MessageModel, ProducerConnection, SubscriptionData,
@@ -155,11 +156,20 @@ impl PullSubscriptionError {
     }
 }
 
+/// The groups one connection has entries in (kept in step with the group maps, so a connection's
+/// groups are found without scanning every group).
+#[derive(Debug, Clone, Default)]
+struct ConnGroups {
+    consumers: BTreeSet<String>,
+    producers: BTreeSet<String>,
+}
+
 /// The registry.
 #[derive(Debug, Clone, Default)]
 pub struct ClientTable {
     consumers: BTreeMap<String, ConsumerGroup>,
     producers: BTreeMap<String, BTreeMap<ConnId, ClientEntry>>,
+    by_conn: BTreeMap<ConnId, ConnGroups>,
 }
 
 impl ClientTable {
@@ -175,6 +185,11 @@ impl ClientTable {
         data: &ConsumerData,
         now_ms: i64,
     ) -> bool {
+        self.by_conn
+            .entry(client.conn)
+            .or_default()
+            .consumers
+            .insert(data.group_name.clone());
         let group = self.consumers.entry(data.group_name.clone()).or_default();
         let ids_before: BTreeSet<String> =
             group.client_ids().into_iter().map(String::from).collect();
@@ -198,6 +213,11 @@ impl ClientTable {
 
     /// Register (or refresh) a client in a producer group.
     pub fn register_producer(&mut self, client: &ClientInfo, group: &str, now_ms: i64) {
+        self.by_conn
+            .entry(client.conn)
+            .or_default()
+            .producers
+            .insert(group.to_string());
         self.producers.entry(group.to_string()).or_default().insert(
             client.conn,
             ClientEntry {
@@ -208,29 +228,50 @@ impl ClientTable {
     }
 
     /// A whole HEART_BEAT: every producer and consumer group in it (entries with a blank group
-    /// name are skipped). Returns the consumer groups whose membership changed. (The caller still
-    /// auto-creates subscription groups and retry topics per consumer group.)
+    /// name are skipped). Returns the consumer groups whose membership changed, each once. (The
+    /// caller still auto-creates subscription groups and retry topics per consumer group.)
+    ///
+    /// Refused, changing nothing, when it breaks a bound of `limits`, including when the groups
+    /// this connection is already in plus the new ones would pass `max_groups_per_client`.
+    /// Linear in the heartbeat's size (times the log of the table's).
     pub fn heartbeat(
         &mut self,
         client: &ClientInfo,
         hb: &HeartbeatData,
         now_ms: i64,
-    ) -> Vec<String> {
-        for p in &hb.producer_data_set {
-            if !p.group_name.trim().is_empty() {
-                self.register_producer(client, &p.group_name, now_ms);
+        limits: &HeartbeatLimits,
+    ) -> Result<Vec<String>, HeartbeatError> {
+        heartbeat_rules::check(hb, limits)?;
+        let consumers = heartbeat_rules::consumer_groups(hb);
+        let producers = heartbeat_rules::producer_groups(hb);
+        if let Some(known) = self.by_conn.get(&client.conn) {
+            let total = |known: &BTreeSet<String>, named: &BTreeSet<&str>| {
+                known.len() + named.iter().filter(|g| !known.contains(**g)).count()
+            };
+            for (kind, groups) in [
+                ("consumer", total(&known.consumers, &consumers)),
+                ("producer", total(&known.producers, &producers)),
+            ] {
+                if groups > limits.max_groups_per_client {
+                    return Err(HeartbeatError::TooManyGroups {
+                        client: client.client_id.clone(),
+                        kind,
+                        groups,
+                        limit: limits.max_groups_per_client,
+                    });
+                }
             }
         }
-        let mut changed = Vec::new();
+        for p in producers {
+            self.register_producer(client, p, now_ms);
+        }
+        let mut changed = BTreeSet::new();
         for c in &hb.consumer_data_set {
-            if c.group_name.trim().is_empty() {
-                continue;
-            }
-            if self.register_consumer(client, c, now_ms) && !changed.contains(&c.group_name) {
-                changed.push(c.group_name.clone());
+            if !c.group_name.trim().is_empty() && self.register_consumer(client, c, now_ms) {
+                changed.insert(c.group_name.clone());
             }
         }
-        changed
+        Ok(changed.into_iter().collect())
     }
 
     /// UNREGISTER_CLIENT: drop the client's entries (this connection, or any with its client id)
@@ -244,12 +285,7 @@ impl ClientTable {
     ) -> Vec<String> {
         let gone = |e: &ClientEntry| e.info.conn == conn || e.info.client_id == client_id;
         if let Some(pg) = producer_group {
-            if let Some(entries) = self.producers.get_mut(pg) {
-                entries.retain(|_, e| !gone(e));
-                if entries.is_empty() {
-                    self.producers.remove(pg);
-                }
-            }
+            self.remove_producer_entries(pg, gone);
         }
         let mut changed = Vec::new();
         if let Some(cg) = consumer_group {
@@ -258,6 +294,27 @@ impl ClientTable {
             }
         }
         changed
+    }
+
+    /// Remove matching entries from a producer group (dropping the group when empty).
+    fn remove_producer_entries(&mut self, group: &str, pred: impl Fn(&ClientEntry) -> bool) {
+        let Some(entries) = self.producers.get_mut(group) else {
+            return;
+        };
+        let gone: Vec<ConnId> = entries
+            .values()
+            .filter(|e| pred(e))
+            .map(|e| e.info.conn)
+            .collect();
+        for conn in &gone {
+            entries.remove(conn);
+        }
+        if entries.is_empty() {
+            self.producers.remove(group);
+        }
+        for conn in gone {
+            self.unindex(conn, group, false);
+        }
     }
 
     /// Remove matching entries from a consumer group (dropping the group when empty); true when
@@ -271,30 +328,58 @@ impl ClientTable {
             return false;
         };
         let before: BTreeSet<String> = g.client_ids().into_iter().map(String::from).collect();
-        g.entries.retain(|_, e| !pred(e));
+        let gone: Vec<ConnId> = g
+            .entries
+            .values()
+            .filter(|e| pred(e))
+            .map(|e| e.info.conn)
+            .collect();
+        for conn in &gone {
+            g.entries.remove(conn);
+        }
         let after: BTreeSet<String> = g.client_ids().into_iter().map(String::from).collect();
         if g.entries.is_empty() {
             self.consumers.remove(group);
         }
+        for conn in gone {
+            self.unindex(conn, group, true);
+        }
         before != after
+    }
+
+    /// Forget that `conn` is in `group`.
+    fn unindex(&mut self, conn: ConnId, group: &str, consumer: bool) {
+        if let Some(ix) = self.by_conn.get_mut(&conn) {
+            if consumer {
+                ix.consumers.remove(group);
+            } else {
+                ix.producers.remove(group);
+            }
+            if ix.consumers.is_empty() && ix.producers.is_empty() {
+                self.by_conn.remove(&conn);
+            }
+        }
     }
 
     /// A connection closed: drop all its entries. Returns the consumer groups that changed.
     pub fn connection_closed(&mut self, conn: ConnId) -> Vec<String> {
-        self.producers.retain(|_, entries| {
-            entries.remove(&conn);
-            !entries.is_empty()
-        });
-        let groups: Vec<String> = self
-            .consumers
-            .iter()
-            .filter(|(_, g)| g.entries.contains_key(&conn))
-            .map(|(n, _)| n.clone())
-            .collect();
-        groups
+        let Some(ix) = self.by_conn.remove(&conn) else {
+            return Vec::new();
+        };
+        for p in &ix.producers {
+            self.remove_producer_entries(p, |e| e.info.conn == conn);
+        }
+        ix.consumers
             .into_iter()
             .filter(|g| self.remove_consumer_entries(g, |e| e.info.conn == conn))
             .collect()
+    }
+
+    /// Groups (consumer, producer) a connection is in.
+    pub fn groups_of(&self, conn: ConnId) -> (usize, usize) {
+        self.by_conn
+            .get(&conn)
+            .map_or((0, 0), |ix| (ix.consumers.len(), ix.producers.len()))
     }
 
     /// Drop entries whose last heartbeat is more than `expiry_ms` before `now_ms` (exactly
@@ -302,16 +387,14 @@ impl ClientTable {
     pub fn scan_expired(&mut self, now_ms: i64, expiry_ms: i64) -> Expired {
         let dead = |e: &ClientEntry| now_ms - e.last_heartbeat_ms > expiry_ms;
         let mut out = Expired::default();
-        self.producers.retain(|_, entries| {
-            entries.retain(|_, e| {
-                let d = dead(e);
-                if d {
-                    out.conns.insert(e.info.conn);
-                }
-                !d
-            });
-            !entries.is_empty()
-        });
+        let pgroups: Vec<String> = self.producers.keys().cloned().collect();
+        for g in pgroups {
+            if let Some(entries) = self.producers.get(&g) {
+                out.conns
+                    .extend(entries.values().filter(|e| dead(e)).map(|e| e.info.conn));
+            }
+            self.remove_producer_entries(&g, dead);
+        }
         let groups: Vec<String> = self.consumers.keys().cloned().collect();
         for g in groups {
             if let Some(group) = self.consumers.get(&g) {

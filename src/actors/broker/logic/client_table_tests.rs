@@ -12,6 +12,22 @@ fn client(conn: ConnId, id: &str) -> ClientInfo {
     }
 }
 
+const LIMITS: HeartbeatLimits = HeartbeatLimits {
+    max_groups_per_client: 3,
+    max_subscriptions_per_group: 2,
+};
+
+fn groups_hb(client_id: &str, names: &[&str]) -> HeartbeatData {
+    HeartbeatData {
+        client_id: client_id.into(),
+        consumer_data_set: names
+            .iter()
+            .map(|g| consumer(g, vec![sub("T", "*", 1)]))
+            .collect(),
+        producer_data_set: Vec::new(),
+    }
+}
+
 fn sub(topic: &str, expr: &str, version: i64) -> SubscriptionData {
     SubscriptionData {
         sub_string: expr.to_string(),
@@ -179,8 +195,8 @@ fn heartbeat_registers_everything_and_reports_changed_groups() {
             group_name: String::new(),
         });
     assert_eq!(
-        t.heartbeat(&client(1, "c1"), &with_blank, 0),
-        vec!["g1", "g2"]
+        t.heartbeat(&client(1, "c1"), &with_blank, 0, &LIMITS),
+        Ok(vec!["g1".to_string(), "g2".to_string()])
     );
     assert_eq!(
         t.consumer_groups(),
@@ -188,7 +204,7 @@ fn heartbeat_registers_everything_and_reports_changed_groups() {
         "blank group names are skipped"
     );
     assert!(t.producer_connection("").is_none());
-    assert!(t.heartbeat(&client(1, "c1"), &hb, 1).is_empty());
+    assert_eq!(t.heartbeat(&client(1, "c1"), &hb, 1, &LIMITS), Ok(vec![]));
     assert_eq!(t.producer_connection_for_group("pg"), Some(1));
 }
 
@@ -274,4 +290,74 @@ fn pull_subscription_checks() {
         PullSubscriptionError::NotLatest.answer().0,
         response_code::SUBSCRIPTION_NOT_LATEST
     );
+}
+
+#[test]
+fn a_connection_cannot_pass_the_group_bound_over_several_heartbeats() {
+    let mut t = ClientTable::new();
+    let c = client(1, "c1");
+    assert!(t
+        .heartbeat(&c, &groups_hb("c1", &["a", "b"]), 0, &LIMITS)
+        .is_ok());
+    // Same groups again plus one new: 3, at the bound.
+    assert!(t
+        .heartbeat(&c, &groups_hb("c1", &["a", "c"]), 1, &LIMITS)
+        .is_ok());
+    assert_eq!(t.groups_of(1), (3, 0));
+    // A fourth group would pass it: refused, and nothing changes.
+    let e = t.heartbeat(&c, &groups_hb("c1", &["d"]), 2, &LIMITS);
+    assert_eq!(
+        e,
+        Err(HeartbeatError::TooManyGroups {
+            client: "c1".into(),
+            kind: "consumer",
+            groups: 4,
+            limit: 3
+        })
+    );
+    assert!(t.consumer_group("d").is_none());
+    // Another connection has its own budget.
+    assert!(t
+        .heartbeat(&client(2, "c2"), &groups_hb("c2", &["d"]), 2, &LIMITS)
+        .is_ok());
+    // Leaving a group frees its place.
+    t.unregister("c1", None, Some("a"), 1);
+    assert_eq!(t.groups_of(1), (2, 0));
+    assert!(t
+        .heartbeat(&c, &groups_hb("c1", &["d"]), 3, &LIMITS)
+        .is_ok());
+}
+
+#[test]
+fn the_connection_index_follows_every_removal() {
+    let mut t = ClientTable::new();
+    let c = client(1, "c1");
+    t.register_consumer(&c, &consumer("g1", vec![]), 0);
+    t.register_consumer(&c, &consumer("g2", vec![]), 100);
+    t.register_producer(&c, "pg", 0);
+    assert_eq!(t.groups_of(1), (2, 1));
+    t.scan_expired(120_001, 120_000);
+    assert_eq!(t.groups_of(1), (1, 0), "g1 and pg expired");
+    t.connection_closed(1);
+    assert_eq!(t.groups_of(1), (0, 0));
+    assert!(t.by_conn.is_empty());
+}
+
+#[test]
+fn one_heartbeat_with_many_groups_is_handled_in_linear_time() {
+    let limits = HeartbeatLimits {
+        max_groups_per_client: 100_000,
+        max_subscriptions_per_group: 10,
+    };
+    let names: Vec<String> = (0..20_000).map(|i| format!("G{i:06}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let hb = groups_hb("c1", &refs);
+    let mut t = ClientTable::new();
+    let start = std::time::Instant::now();
+    let changed = t.heartbeat(&client(1, "c1"), &hb, 0, &limits).unwrap();
+    assert_eq!(changed.len(), 20_000, "each changed group reported once");
+    assert_eq!(t.heartbeat(&client(1, "c1"), &hb, 1, &limits), Ok(vec![]));
+    assert_eq!(t.connection_closed(1).len(), 20_000);
+    // Quadratic handling of 20 000 groups takes minutes in a debug build; linear, well under.
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
 }

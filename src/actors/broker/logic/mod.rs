@@ -8,6 +8,7 @@ pub mod client_table;
 pub mod delay;
 pub mod filter;
 pub mod groups;
+pub mod heartbeat_rules;
 pub mod locks;
 pub mod offsets;
 pub mod pull_hold;

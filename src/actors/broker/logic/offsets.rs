@@ -31,6 +31,19 @@ struct Wire {
     offset_table: BTreeMap<String, BTreeMap<i32, i64>>,
 }
 
+/// A commit refused because its offset is negative.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "commitOffset {offset} of consumer group {group} on topic {topic} queue {queue_id} is \
+     negative; offsets start at 0"
+)]
+pub struct NegativeOffset {
+    pub group: String,
+    pub topic: String,
+    pub queue_id: i32,
+    pub offset: i64,
+}
+
 /// The consumer-offset table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConsumerOffsetTable {
@@ -54,11 +67,28 @@ impl ConsumerOffsetTable {
     }
 
     /// Store `offset` for the group on one queue (UPDATE_CONSUMER_OFFSET, pull commit flag).
-    pub fn commit(&mut self, group: &str, topic: &str, queue_id: i32, offset: i64) {
+    /// A negative offset is refused: no queue has one, and storing it would make the group's
+    /// next QUERY_CONSUMER_OFFSET answer a position that does not exist.
+    pub fn commit(
+        &mut self,
+        group: &str,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+    ) -> Result<(), NegativeOffset> {
+        if offset < 0 {
+            return Err(NegativeOffset {
+                group: group.to_string(),
+                topic: topic.to_string(),
+                queue_id,
+                offset,
+            });
+        }
         self.table
             .entry(key(topic, group))
             .or_default()
             .insert(queue_id, offset);
+        Ok(())
     }
 
     /// The stored offset, if any (QUERY_CONSUMER_OFFSET; see `pull_result::query_offset_answer`).
@@ -160,22 +190,29 @@ mod tests {
     fn commit_and_query() {
         let mut t = ConsumerOffsetTable::new();
         assert_eq!(t.query("g", "T", 0), None);
-        t.commit("g", "T", 0, 12);
-        t.commit("g", "T", 0, 10); // smaller offsets are stored as given, like Java
-        t.commit("g", "T", 3, 7);
+        t.commit("g", "T", 0, 12).unwrap();
+        t.commit("g", "T", 0, 10).unwrap(); // smaller offsets are stored as given, like Java
+        t.commit("g", "T", 3, 7).unwrap();
         assert_eq!(t.query("g", "T", 0), Some(10));
         assert_eq!(t.query("g", "T", 1), None);
         assert_eq!(t.query("h", "T", 0), None);
         assert_eq!(t.query_all("g", "T").unwrap().len(), 2);
+        let e = t.commit("g", "T", 0, -1).unwrap_err();
+        assert!(e.to_string().contains("commitOffset -1"), "{e}");
+        assert_eq!(
+            t.query("g", "T", 0),
+            Some(10),
+            "a refused commit changes nothing"
+        );
     }
 
     #[test]
     fn groups_topics_and_removal() {
         let mut t = ConsumerOffsetTable::new();
-        t.commit("g1", "A", 0, 1);
-        t.commit("g2", "A", 0, 1);
-        t.commit("g1", "B", 0, 1);
-        t.commit("g12", "B", 0, 1);
+        t.commit("g1", "A", 0, 1).unwrap();
+        t.commit("g2", "A", 0, 1).unwrap();
+        t.commit("g1", "B", 0, 1).unwrap();
+        t.commit("g12", "B", 0, 1).unwrap();
         assert_eq!(
             t.groups_of_topic("A").into_iter().collect::<Vec<_>>(),
             vec!["g1", "g2"]
@@ -199,9 +236,9 @@ mod tests {
     #[test]
     fn json_uses_bare_integer_keys_and_reads_both_forms() {
         let mut t = ConsumerOffsetTable::new();
-        t.commit("g", "T", 0, 12);
-        t.commit("g", "T", 1, 3);
-        t.commit("g", "%RETRY%g", 0, 0);
+        t.commit("g", "T", 0, 12).unwrap();
+        t.commit("g", "T", 1, 3).unwrap();
+        t.commit("g", "%RETRY%g", 0, 0).unwrap();
         let j = t.to_json();
         assert_eq!(
             j,
