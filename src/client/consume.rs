@@ -14,10 +14,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::broker_api::{self, PullArgs, PullStatus};
+use super::broker_api::{self, PullArgs, PullResult, PullStatus};
 use super::consumer::{ConsumerCore, Listener, ListenerFn};
 use super::message::{now_ms, prepare_received, ConsumeResult, MessageExt, MessageQueue};
+use super::net::Net;
 use super::process_queue::{FlowLimits, PqHandle};
+use crate::actors::broker::logic::filter::TagFilter;
 use crate::protocol::codes::pull_sys_flag;
 
 const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
@@ -39,103 +41,151 @@ pub(crate) async fn pull_loop(
     let net = core.instance.inner.net.clone();
     let mut flow_hits = 0u64;
     while !core.stopping() && !pq.dropped() {
-        let fc = pq.state.lock().flow_control(&limits);
-        if let Some(fc) = fc {
-            if flow_hits.is_multiple_of(200) {
-                tracing::warn!(group = core.group(), ?mq, ?fc, "flow control: pull delayed");
-            }
-            flow_hits += 1;
-            tokio::time::sleep(FLOW_CONTROL_DELAY).await;
+        if let Some(delay) = pull_delay(&core, &mq, &pq, &limits, &mut flow_hits) {
+            tokio::time::sleep(delay).await;
             continue;
         }
-        if core.orderly() && core.clustering() && !pq.state.lock().locked {
-            tokio::time::sleep(IDLE_DELAY).await;
-            continue;
-        }
-        let (Some(addr), Some((expr, version, filter))) =
-            (core.broker_addr(&mq), core.subscription(&mq.topic))
-        else {
+        let Some((res, filter)) = pull_once(&core, &net, &mq, offset).await else {
             tokio::time::sleep(core.config.pull_error_delay).await;
             continue;
-        };
-        let commit = if core.clustering() {
-            core.offsets.lock().get(&mq).filter(|o| *o > 0)
-        } else {
-            None
-        };
-        let mut flag = pull_sys_flag::FLAG_SUSPEND | pull_sys_flag::FLAG_SUBSCRIPTION;
-        if commit.is_some() {
-            flag |= pull_sys_flag::FLAG_COMMIT_OFFSET;
-        }
-        let args = PullArgs {
-            group: core.group(),
-            mq: &mq,
-            offset,
-            max_nums: core.config.pull_batch_size,
-            sys_flag: flag,
-            commit_offset: commit.unwrap_or(0),
-            suspend: core.config.long_poll_suspend,
-            subscription: &expr,
-            sub_version: version,
-        };
-        let timeout = core.config.long_poll_suspend + Duration::from_secs(15);
-        let res = match broker_api::pull(&net, &addr, args, timeout).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(group = core.group(), ?mq, error = %e, "pull failed");
-                tokio::time::sleep(core.config.pull_error_delay).await;
-                continue;
-            }
         };
         if pq.dropped() {
             break;
         }
-        let msgs: Vec<MessageExt> = res
-            .msgs
-            .into_iter()
-            .filter(|m| filter.matches_tag(m.tags()))
-            .map(|m| prepare_received(m, core.group()))
-            .collect();
-        match res.status {
-            PullStatus::OffsetIllegal => {
-                tracing::warn!(
-                    group = core.group(),
-                    ?mq,
-                    offset,
-                    next = res.next_begin_offset,
-                    "pull offset illegal; corrected"
-                );
-                core.offsets
-                    .lock()
-                    .update(&mq, res.next_begin_offset, false);
-            }
-            _ if msgs.is_empty() => {
-                if pq.state.lock().count() == 0 {
-                    core.offsets.lock().update(&mq, res.next_begin_offset, true);
-                }
-            }
-            _ => {
-                pq.state.lock().put(&msgs);
-                match core.listener.get() {
-                    Some(Listener::Orderly(_)) => pq.arrived.notify_one(),
-                    Some(Listener::Concurrent(f)) => {
-                        for m in msgs {
-                            tokio::spawn(consume_concurrently(
-                                core.clone(),
-                                mq.clone(),
-                                pq.clone(),
-                                f.clone(),
-                                m,
-                            ));
-                        }
-                    }
-                    None => {}
-                }
-            }
-        }
-        offset = res.next_begin_offset;
+        let next = res.next_begin_offset;
+        on_pulled(&core, &mq, &pq, offset, res, &filter);
+        offset = next;
     }
     tracing::debug!(group = core.group(), ?mq, "pull loop ended");
+}
+
+/// How long the next pull of `mq` must wait, if at all: flow control (too much unconsumed in
+/// the process queue, logged every 200th time) or, for an orderly clustering consumer, a queue
+/// whose broker lock is not held yet.
+fn pull_delay(
+    core: &ConsumerCore,
+    mq: &MessageQueue,
+    pq: &PqHandle,
+    limits: &FlowLimits,
+    flow_hits: &mut u64,
+) -> Option<Duration> {
+    let fc = pq.state.lock().flow_control(limits);
+    if let Some(fc) = fc {
+        if flow_hits.is_multiple_of(200) {
+            tracing::warn!(group = core.group(), ?mq, ?fc, "flow control: pull delayed");
+        }
+        *flow_hits += 1;
+        return Some(FLOW_CONTROL_DELAY);
+    }
+    if core.orderly() && core.clustering() && !pq.state.lock().locked {
+        return Some(IDLE_DELAY);
+    }
+    None
+}
+
+/// One long-polling PULL_MESSAGE of `mq` from `offset`; a clustering consumer piggybacks its
+/// committed offset (FLAG_COMMIT_OFFSET). Returns the answer with the subscription's tag filter,
+/// or None when the caller should back off for `pull_error_delay`: no broker address or
+/// subscription yet, or the pull failed (logged).
+async fn pull_once(
+    core: &ConsumerCore,
+    net: &Net,
+    mq: &MessageQueue,
+    offset: i64,
+) -> Option<(PullResult, TagFilter)> {
+    let (Some(addr), Some((expr, version, filter))) =
+        (core.broker_addr(mq), core.subscription(&mq.topic))
+    else {
+        return None;
+    };
+    let commit = if core.clustering() {
+        core.offsets.lock().get(mq).filter(|o| *o > 0)
+    } else {
+        None
+    };
+    let mut flag = pull_sys_flag::FLAG_SUSPEND | pull_sys_flag::FLAG_SUBSCRIPTION;
+    if commit.is_some() {
+        flag |= pull_sys_flag::FLAG_COMMIT_OFFSET;
+    }
+    let args = PullArgs {
+        group: core.group(),
+        mq,
+        offset,
+        max_nums: core.config.pull_batch_size,
+        sys_flag: flag,
+        commit_offset: commit.unwrap_or(0),
+        suspend: core.config.long_poll_suspend,
+        subscription: &expr,
+        sub_version: version,
+    };
+    let timeout = core.config.long_poll_suspend + Duration::from_secs(15);
+    match broker_api::pull(net, &addr, args, timeout).await {
+        Ok(r) => Some((r, filter)),
+        Err(e) => {
+            tracing::warn!(group = core.group(), ?mq, error = %e, "pull failed");
+            None
+        }
+    }
+}
+
+/// Act on a pull's answer: re-filter by tag (the broker matched only the tag hash), correct an
+/// illegal offset, let an idle queue's offset follow messages that were all filtered out, or
+/// queue the messages and hand them to the consume service.
+fn on_pulled(
+    core: &Arc<ConsumerCore>,
+    mq: &MessageQueue,
+    pq: &PqHandle,
+    offset: i64,
+    res: PullResult,
+    filter: &TagFilter,
+) {
+    let msgs: Vec<MessageExt> = res
+        .msgs
+        .into_iter()
+        .filter(|m| filter.matches_tag(m.tags()))
+        .map(|m| prepare_received(m, core.group()))
+        .collect();
+    match res.status {
+        PullStatus::OffsetIllegal => {
+            tracing::warn!(
+                group = core.group(),
+                ?mq,
+                offset,
+                next = res.next_begin_offset,
+                "pull offset illegal; corrected"
+            );
+            core.offsets.lock().update(mq, res.next_begin_offset, false);
+        }
+        _ if msgs.is_empty() => {
+            if pq.state.lock().count() == 0 {
+                core.offsets.lock().update(mq, res.next_begin_offset, true);
+            }
+        }
+        _ => {
+            pq.state.lock().put(&msgs);
+            submit(core, mq, pq, msgs);
+        }
+    }
+}
+
+/// Hand freshly queued messages to the consume service: wake the orderly task of the queue, or
+/// spawn one concurrent consume task per message.
+fn submit(core: &Arc<ConsumerCore>, mq: &MessageQueue, pq: &PqHandle, msgs: Vec<MessageExt>) {
+    match core.listener.get() {
+        Some(Listener::Orderly(_)) => pq.arrived.notify_one(),
+        Some(Listener::Concurrent(f)) => {
+            for m in msgs {
+                tokio::spawn(consume_concurrently(
+                    core.clone(),
+                    mq.clone(),
+                    pq.clone(),
+                    f.clone(),
+                    m,
+                ));
+            }
+        }
+        None => {}
+    }
 }
 
 async fn run_listener(f: ListenerFn, msgs: Vec<MessageExt>, mq: MessageQueue) -> ConsumeResult {
