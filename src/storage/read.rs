@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use super::consume_queue::CqUnit;
+use super::consume_queue::{ConsumeQueue, CqUnit};
 use super::dispatcher::RecordView;
 use super::store::MessageStore;
 use super::types::{GetResult, GetStatus, TagsFilter};
@@ -53,25 +53,28 @@ impl MessageStore {
         let (min, max) = (cq.min_offset() as i64, cq.max_offset() as i64);
         r.min_offset = min;
         r.max_offset = max;
-        if max == 0 {
-            r.status = GetStatus::NoMessageInQueue;
+        if let Some((status, next)) = out_of_range(offset, min, max) {
+            r.status = status;
+            r.next_begin_offset = next;
             return r;
         }
-        if offset < min {
-            r.status = GetStatus::OffsetTooSmall;
-            r.next_begin_offset = min;
-            return r;
-        }
-        if offset == max {
-            r.status = GetStatus::OffsetOverflowOne;
-            r.next_begin_offset = offset;
-            return r;
-        }
-        if offset > max {
-            r.status = GetStatus::OffsetOverflowBadly;
-            r.next_begin_offset = max;
-            return r;
-        }
+        self.scan_queue(&cq, offset, max, max_msgs, filter, &mut r);
+        r
+    }
+
+    /// The in-range part of `get_message`: walk the consume queue from `offset` (at most 16000
+    /// bytes of units, or `max_msgs` units if more), skip non-message units, units of removed
+    /// CommitLog files and tag mismatches, stop at the count and byte caps, and push each record
+    /// as a zero-copy slice of the mapping. Sets `r`'s status, messages and next begin offset.
+    fn scan_queue(
+        &self,
+        cq: &ConsumeQueue,
+        offset: i64,
+        max: i64,
+        max_msgs: usize,
+        filter: Option<TagsFilter<'_>>,
+        r: &mut GetResult,
+    ) {
         let max_msgs = max_msgs.max(1);
         let scan_units = (16000usize.max(max_msgs * 20) / 20) as i64;
         let cl_min = self.cl.min_offset() as i64;
@@ -83,7 +86,7 @@ impl MessageStore {
                 if i == 0 {
                     r.status = GetStatus::OffsetFoundNull;
                     r.next_begin_offset = cq.roll_next_file(offset as u64) as i64;
-                    return r;
+                    return;
                 }
                 break;
             };
@@ -96,17 +99,7 @@ impl MessageStore {
                 i += 1;
                 continue;
             }
-            let (cap_bytes, cap_count) = if self.in_memory(u.phys_offset as u64) {
-                (
-                    self.cfg.max_transfer_bytes_on_message_in_memory,
-                    self.cfg.max_transfer_count_on_message_in_memory,
-                )
-            } else {
-                (
-                    self.cfg.max_transfer_bytes_on_message_in_disk,
-                    self.cfg.max_transfer_count_on_message_in_disk,
-                )
-            };
+            let (cap_bytes, cap_count) = self.transfer_caps(u.phys_offset as u64);
             let n = r.messages.len();
             if n >= max_msgs || (n > 0 && (bytes + u.size as usize > cap_bytes || n >= cap_count)) {
                 break;
@@ -135,7 +128,22 @@ impl MessageStore {
         } else {
             GetStatus::NoMatchedMessage
         };
-        r
+    }
+
+    /// The (bytes, count) caps of one pull answer, by whether the record at `phys` is still in
+    /// the in-memory window or already on disk (protocol.md §6.3).
+    fn transfer_caps(&self, phys: u64) -> (usize, usize) {
+        if self.in_memory(phys) {
+            (
+                self.cfg.max_transfer_bytes_on_message_in_memory,
+                self.cfg.max_transfer_count_on_message_in_memory,
+            )
+        } else {
+            (
+                self.cfg.max_transfer_bytes_on_message_in_disk,
+                self.cfg.max_transfer_count_on_message_in_disk,
+            )
+        }
     }
 
     /// First valid logical offset of a queue (0 if unknown).
@@ -178,7 +186,7 @@ impl MessageStore {
         RecordView::parse(&b).map(|r| r.store_timestamp)
     }
 
-    /// SEARCH_OFFSET_BY_TIMESTAMP (§7.4): binary search by store time; 0 when the queue is empty.
+    /// SEARCH_OFFSET_BY_TIMESTAMP (protocol.md §7.4): binary search by store time; 0 when the queue is empty.
     pub fn offset_by_time(&self, topic: &str, queue_id: i32, timestamp: i64) -> i64 {
         match self.find_queue(topic, queue_id) {
             Some(q) => q.offset_by_time(timestamp, |u| self.unit_time(u)) as i64,
@@ -269,5 +277,21 @@ impl MessageStore {
             return None;
         }
         f.slice(pos, (avail as usize).min(max_bytes))
+    }
+}
+
+/// The status and next begin offset of a pull whose `offset` is outside the queue's
+/// `[min, max)` (protocol.md §7.3), or None when there is something to read.
+fn out_of_range(offset: i64, min: i64, max: i64) -> Option<(GetStatus, i64)> {
+    if max == 0 {
+        Some((GetStatus::NoMessageInQueue, 0))
+    } else if offset < min {
+        Some((GetStatus::OffsetTooSmall, min))
+    } else if offset == max {
+        Some((GetStatus::OffsetOverflowOne, offset))
+    } else if offset > max {
+        Some((GetStatus::OffsetOverflowBadly, max))
+    } else {
+        None
     }
 }
