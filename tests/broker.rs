@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use actormq::protocol::body::TopicRouteData;
 use actormq::protocol::message::decode_offset_msg_id;
 use common::rmq::*;
-use common::{call, connect, read_frame_bytes, start_broker, wait_until};
-
-const BROKER: &str = env!("CARGO_BIN_EXE_broker");
+use common::{call, connect, read_frame_bytes, start_broker, wait_until, BROKER};
 
 #[test]
 fn send_pull_view_query_and_route() {

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use actormq::protocol::body::TopicRouteData;
 use common::rmq::*;
-use common::{call, connect, start_broker, wait_until};
-
-const BROKER: &str = env!("CARGO_BIN_EXE_broker");
+use common::{call, connect, start_broker, wait_until, BROKER};
 
 #[test]
 fn consumer_offsets_survive_a_restart() {

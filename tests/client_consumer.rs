@@ -3,14 +3,14 @@
 //! committed at shutdown (no redelivery flood after a clean restart), broadcasting, orderly
 //! consumption across a rebalance, retries ending in the DLQ, explicit pull offsets.
 
-mod client_support;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actormq::client::*;
-use client_support::*;
+use common::client::*;
 
 type Log = Arc<Mutex<Vec<(String, MessageExt)>>>;
 

@@ -2,13 +2,14 @@
 //! brokers serving a topic, a frozen broker (SIGSTOP: connections open, no answers) costs at most
 //! one failed send; latency-based avoidance keeps every later send on the healthy broker.
 
-mod client_support;
+mod common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use actormq::client::*;
-use client_support::*;
+use common::client::*;
+use common::freeze;
 
 #[tokio::test]
 async fn dead_name_server_is_skipped() {

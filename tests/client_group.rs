@@ -4,16 +4,16 @@
 //! can notice) and then killed with SIGKILL; after the expiry the other two take over its queues
 //! and every message is consumed at least once; the survivors shut down cleanly.
 
-mod client_support;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use actormq::client::*;
-use client_support::*;
+use common::client::*;
+use common::{freeze, line_channel};
 
 const CONSUMER: &str = env!("CARGO_BIN_EXE_mqclient-consume");
 
@@ -58,18 +58,7 @@ impl Member {
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn mqclient-consume");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(stdout)
-                .lines()
-                .map_while(std::result::Result::ok)
-            {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = line_channel(child.stdout.take().unwrap());
         Member {
             name: name.to_string(),
             child,

@@ -7,17 +7,18 @@
 //! `scripts/install-real-clients.sh` installs the C++ client; the test runs it if needed and fails
 //! with the command to run if the install fails.
 
-mod client_support;
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actormq::client::*;
-use client_support::*;
+use common::client::*;
+use common::line_channel;
+use common::real_clients::real_clients_dir;
 
 async fn mine(c: &PushConsumer) -> BTreeSet<i32> {
     c.assignment()
@@ -46,18 +47,7 @@ async fn rust_and_cpp_members_get_disjoint_queue_sets() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn python member");
-    let (tx, py_lines) = mpsc::channel::<String>();
-    let stdout = py.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for l in BufReader::new(stdout)
-            .lines()
-            .map_while(std::result::Result::ok)
-        {
-            if tx.send(l).is_err() {
-                break;
-            }
-        }
-    });
+    let py_lines = line_channel(py.stdout.take().unwrap());
     assert_eq!(
         py_lines.recv_timeout(Duration::from_secs(20)).as_deref(),
         Ok("READY")

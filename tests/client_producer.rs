@@ -2,13 +2,13 @@
 //! oneway, batch, selector), what arrives (tags, keys, properties, delay), and the typed errors
 //! (unknown topic, oversized body, timeout).
 
-mod client_support;
+mod common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use actormq::client::*;
-use client_support::*;
+use common::client::*;
 
 /// Pull everything in `topic` (all queues from 0) with a fresh pull consumer, bounded by `limit`.
 async fn pull_all(b: &Standalone, topic: &str, want: usize, limit: Duration) -> Vec<MessageExt> {

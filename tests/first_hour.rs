@@ -10,11 +10,10 @@ use actormq::protocol::headers::pull::PullMessageRequestHeader;
 use actormq::protocol::RemotingCommand;
 use common::rmq::{create_topic, next_opaque, send};
 use common::{
-    connect, read_frame_bytes, run_to_exit, start, start_broker, stderr_so_far, terminate,
+    connect, read_frame_bytes, run_to_exit, start, start_broker, stderr_so_far, terminate, BROKER,
+    NAMESRV,
 };
 
-const BROKER: &str = env!("CARGO_BIN_EXE_broker");
-const NAMESRV: &str = env!("CARGO_BIN_EXE_namesrv");
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn sets(pairs: &[String]) -> Vec<String> {

@@ -15,9 +15,8 @@ use actormq::protocol::frame;
 use actormq::protocol::RemotingCommand;
 use bytes::Bytes;
 use common::rmq::{create_topic, next_opaque, pull, request, send};
-use common::{call, connect, read_frame_bytes, start_broker, wait_until, Broker};
+use common::{call, connect, read_frame_bytes, start_broker, wait_until, Broker, BROKER};
 
-const BROKER: &str = env!("CARGO_BIN_EXE_broker");
 const NOTIFY_CONSUMER_IDS_CHANGED: i32 = 40;
 
 /// `RssAnon` of a process, in KiB.

@@ -14,9 +14,9 @@ use actormq::protocol::RemotingCommand;
 use common::rmq::{create_topic, next_opaque, pull, send};
 use common::{
     closed_by_server, connect, frame_bytes, read_frame_bytes, rss_anon, start_broker, Broker,
+    BROKER,
 };
 
-const BROKER: &str = env!("CARGO_BIN_EXE_broker");
 const MIB: u64 = 1024 * 1024;
 
 /// A normal send and pull on a fresh connection.

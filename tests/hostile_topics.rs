@@ -14,9 +14,7 @@ use actormq::protocol::body::{TopicConfigSerializeWrapper, TopicRouteData};
 use actormq::protocol::headers::send::{SendMessageRequestHeader, SendMessageRequestHeaderV2};
 use actormq::protocol::RemotingCommand;
 use common::rmq::*;
-use common::{call, connect, start_broker, wait_until, Broker};
-
-const BROKER: &str = env!("CARGO_BIN_EXE_broker");
+use common::{call, connect, start_broker, wait_until, Broker, BROKER};
 
 fn create_topic_with(s: &mut TcpStream, topic: &str, fields: &[(&str, &str)]) -> RemotingCommand {
     let mut ext = vec![

@@ -13,8 +13,6 @@ use actormq::protocol::body::{
 use actormq::protocol::{RemotingCommand, SerializeType};
 use common::*;
 
-const NAMESRV: &str = env!("CARGO_BIN_EXE_namesrv");
-
 fn register_cmd(
     name: &str,
     addr: &str,

@@ -14,9 +14,8 @@ use std::time::Duration;
 
 use common::real_clients::real_clients_dir;
 use common::rmq::create_topic;
-use common::{connect, start_broker};
+use common::{connect, start_broker, BROKER};
 
-const BROKER: &str = env!("CARGO_BIN_EXE_broker");
 const COUNT: &str = "1000";
 
 /// Run a client script with a bounded time; returns its JSON summary line.

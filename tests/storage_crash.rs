@@ -6,7 +6,9 @@
 //! offsets stay consistent, and that nothing past the recovered end is served. 25 cycles on one
 //! store directory, bounded in time.
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +18,7 @@ use std::time::{Duration, Instant};
 use actormq::protocol::message::decode_record;
 use actormq::storage::{FlushDiskType, GetStatus, MessageStore, MessageToStore, StoreConfig};
 use bytes::Bytes;
+use common::line_channel;
 use rand::Rng;
 
 const CHILD_DIR: &str = "ACTORMQ_CRASH_CHILD_DIR";
@@ -216,12 +219,11 @@ fn sigkill_during_sync_appends_loses_no_acknowledged_record() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let stdout = child.stdout.take().unwrap();
+        let lines = line_channel(child.stdout.take().unwrap());
         let got: Arc<Mutex<Vec<Ack>>> = Arc::default();
         let g2 = got.clone();
         let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
+            for line in lines {
                 if let Some(a) = parse_ack(&line) {
                     g2.lock().unwrap().push(a);
                 }

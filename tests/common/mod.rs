@@ -1,7 +1,12 @@
-//! Helpers for integration tests: start a real server binary on port 0, read its listening line,
-//! and talk remoting frames over plain TCP. Every wait is bounded.
+//! The one support module of the integration tests. This file: the binaries under test, child
+//! processes (start a real server on port 0 and read its listening lines, run to exit, SIGTERM,
+//! SIGSTOP) and remoting frames over plain blocking TCP. Submodules: [`rmq`] raw RocketMQ
+//! requests built as a client would send them, [`client`] the helpers of the client-library tests
+//! (a standalone broker with short timers, topic creation that waits for the route, client
+//! configs), [`real_clients`] the third-party clients. Every wait is bounded.
 #![allow(dead_code)]
 
+pub mod client;
 pub mod real_clients;
 pub mod rmq;
 
@@ -14,6 +19,35 @@ use std::time::{Duration, Instant};
 use actormq::protocol::frame;
 use actormq::protocol::RemotingCommand;
 use bytes::{Bytes, BytesMut};
+
+/// The broker binary (standalone mode runs the name server in the same process).
+pub const BROKER: &str = env!("CARGO_BIN_EXE_broker");
+/// The name server binary.
+pub const NAMESRV: &str = env!("CARGO_BIN_EXE_namesrv");
+
+/// Forward the lines of `r` (a child's stdout or stderr) to the returned channel from a reader
+/// thread, until end of stream, a read error, or the receiver is dropped.
+pub fn line_channel(r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The loopback address of a `... listening on HOST:PORT` line (the port it names on 127.0.0.1).
+pub fn listening_addr(line: &str) -> SocketAddr {
+    let a: SocketAddr = line
+        .rsplit(' ')
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected line: {line}"));
+    SocketAddr::from(([127, 0, 0, 1], a.port()))
+}
 
 /// A server child process, killed on drop.
 pub struct Server {
@@ -30,43 +64,41 @@ impl Drop for Server {
     }
 }
 
-/// Start `bin` with `args`, wait (at most 20 s) for its `... listening on HOST:PORT` line.
-pub fn start(bin: &str, args: &[&str]) -> Server {
+/// Spawn `bin` with `args` under `RUST_LOG=log`, its stdout read into a line channel and its
+/// stderr sent to `stderr`.
+pub fn spawn<S: AsRef<std::ffi::OsStr>>(
+    bin: &str,
+    args: &[S],
+    log: &str,
+    stderr: Stdio,
+) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(bin)
         .args(args)
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", log)
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(stderr)
         .spawn()
-        .expect("spawn server");
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let (etx, erx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if etx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+        .unwrap_or_else(|e| panic!("spawn {bin}: {e}"));
+    let lines = line_channel(child.stdout.take().unwrap());
+    (child, lines)
+}
+
+/// The command line of `key=value` settings: `--set` before each, as the server binaries take them.
+pub fn set_args<S: AsRef<str>>(sets: &[S]) -> Vec<String> {
+    sets.iter()
+        .flat_map(|s| ["--set".to_string(), s.as_ref().to_string()])
+        .collect()
+}
+
+/// Start `bin` with `args`, wait (at most 20 s) for its `... listening on HOST:PORT` line.
+pub fn start(bin: &str, args: &[&str]) -> Server {
+    let (mut child, rx) = spawn(bin, args, "info", Stdio::piped());
+    let erx = line_channel(child.stderr.take().unwrap());
     let line = rx
         .recv_timeout(Duration::from_secs(20))
         .expect("server printed its listening line within 20 s");
-    let addr = line
-        .rsplit(' ')
-        .next()
-        .and_then(|a| a.parse::<SocketAddr>().ok())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"));
+    let addr = listening_addr(&line);
     assert!(line.contains("listening on"), "{line}");
-    let addr = SocketAddr::from(([127, 0, 0, 1], addr.port()));
     Server {
         child,
         addr,
@@ -153,10 +185,7 @@ pub fn start_broker(bin: &str, dir: &std::path::Path, sets: &[&str]) -> Broker {
     .collect();
     args.push(format!("storePathRootDir={}", dir.display()));
     args.extend(sets.iter().map(|s| s.to_string()));
-    let args: Vec<String> = args
-        .into_iter()
-        .flat_map(|s| ["--set".to_string(), s])
-        .collect();
+    let args = set_args(&args);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = start(bin, &refs);
     // The first line was the name server's; the broker's follows.
@@ -166,11 +195,10 @@ pub fn start_broker(bin: &str, dir: &std::path::Path, sets: &[&str]) -> Broker {
         line.starts_with("broker ") && line.contains("listening on"),
         "{line}"
     );
-    let port: u16 = line.rsplit(':').next().unwrap().trim().parse().unwrap();
     Broker {
+        addr: listening_addr(&line),
         server,
         namesrv,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
         dir: dir.to_path_buf(),
     }
 }
@@ -266,4 +294,24 @@ pub fn stderr_so_far(server: &Server, settle: Duration) -> Vec<String> {
         out.push(l);
     }
     out
+}
+
+/// Freeze process `pid` with SIGSTOP and wait (≤ 2 s) until the kernel reports it stopped, so no
+/// thread of it is still running when the caller goes on.
+pub fn freeze(pid: u32) {
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGSTOP) }, 0);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The state follows the parenthesised command name.
+        let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+        if state == Some('T') {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process {pid} did not stop: {stat}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

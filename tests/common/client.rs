@@ -1,27 +1,18 @@
-//! Helpers for the client-library integration tests: start the real standalone broker (name
-//! server + broker in one process) on port 0 with a temp data dir and short timers, create topics,
-//! wait for routes, and build client configs with shortened intervals. Every wait is bounded.
-#![allow(dead_code)]
+//! Helpers of the client-library integration tests: start the real standalone broker (name
+//! server + broker in one process) on port 0 with a temp data dir and short timers, create topics
+//! and wait for their routes, and build client configs with shortened intervals. Every wait is
+//! bounded.
 
-#[path = "../common/real_clients.rs"]
-pub mod real_clients;
-#[allow(unused_imports)]
-pub use real_clients::real_clients_dir;
-
-use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::net::SocketAddr;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use actormq::client::{ClientConfig, ConsumerConfig, ProducerConfig};
 use actormq::protocol::codes::{request_code, response_code};
-use actormq::protocol::frame;
-use actormq::protocol::headers::{CreateTopicRequestHeader, GetRouteInfoRequestHeader};
+use actormq::protocol::headers::GetRouteInfoRequestHeader;
 use actormq::protocol::RemotingCommand;
-use bytes::{Bytes, BytesMut};
 
-pub const BROKER: &str = env!("CARGO_BIN_EXE_broker");
+use super::{call, connect, listening_addr, rmq, set_args, spawn, BROKER};
 
 /// A standalone broker child process, killed on drop, with its data dir.
 pub struct Standalone {
@@ -44,15 +35,6 @@ impl Standalone {
     }
 }
 
-fn addr_of(line: &str) -> SocketAddr {
-    let a: SocketAddr = line
-        .rsplit(' ')
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("unexpected line: {line}"));
-    SocketAddr::from(([127, 0, 0, 1], a.port()))
-}
-
 /// Start a second (non-standalone) broker `name` registering with `b`'s name server.
 pub fn start_joined_broker(b: &Standalone, name: &str) -> Standalone {
     let dir = tempfile::tempdir().unwrap();
@@ -65,27 +47,7 @@ pub fn start_joined_broker(b: &Standalone, name: &str) -> Standalone {
         "mappedFileSizeCommitLog=67108864".into(),
         "warmMappedFileEnable=false".into(),
     ];
-    let mut args = Vec::new();
-    for s in sets {
-        args.push("--set".to_string());
-        args.push(s);
-    }
-    let mut child = Command::new(BROKER)
-        .args(&args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn broker");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (child, rx) = spawn(BROKER, &set_args(&sets), "warn", Stdio::null());
     let line = rx
         .recv_timeout(Duration::from_secs(20))
         .expect("broker printed its listening line within 20 s");
@@ -93,7 +55,7 @@ pub fn start_joined_broker(b: &Standalone, name: &str) -> Standalone {
     Standalone {
         child,
         namesrv: b.namesrv,
-        broker: addr_of(&line),
+        broker: listening_addr(&line),
         dir,
     }
 }
@@ -102,7 +64,6 @@ pub fn start_joined_broker(b: &Standalone, name: &str) -> Standalone {
 pub fn start_broker(extra: &[&str]) -> Standalone {
     let dir = tempfile::tempdir().unwrap();
     let root = format!("storePathRootDir={}", dir.path().display());
-    let mut args: Vec<String> = vec![];
     let mut sets: Vec<String> = vec![
         "standalone=true".into(),
         "listenAddr=127.0.0.1".into(),
@@ -117,33 +78,13 @@ pub fn start_broker(extra: &[&str]) -> Standalone {
         "warmMappedFileEnable=false".into(),
     ];
     sets.extend(extra.iter().map(|s| s.to_string()));
-    for s in sets {
-        args.push("--set".into());
-        args.push(s);
-    }
-    let mut child = Command::new(BROKER)
-        .args(&args)
-        .env(
-            "RUST_LOG",
-            std::env::var("BROKER_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .stdout(Stdio::piped())
-        .stderr(if std::env::var_os("BROKER_LOG").is_some() {
-            Stdio::inherit()
-        } else {
-            Stdio::null()
-        })
-        .spawn()
-        .expect("spawn broker");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let log = std::env::var("BROKER_LOG").unwrap_or_else(|_| "warn".into());
+    let stderr = if std::env::var_os("BROKER_LOG").is_some() {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    };
+    let (child, rx) = spawn(BROKER, &set_args(&sets), &log, stderr);
     let mut namesrv = None;
     let mut broker = None;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -153,9 +94,9 @@ pub fn start_broker(extra: &[&str]) -> Standalone {
             .recv_timeout(left)
             .expect("broker printed its listening lines within 20 s");
         if line.starts_with("namesrv listening on") {
-            namesrv = Some(addr_of(&line));
+            namesrv = Some(listening_addr(&line));
         } else if line.contains("listening on") {
-            broker = Some(addr_of(&line));
+            broker = Some(listening_addr(&line));
         }
     }
     Standalone {
@@ -166,22 +107,6 @@ pub fn start_broker(extra: &[&str]) -> Standalone {
     }
 }
 
-fn call(addr: SocketAddr, cmd: &RemotingCommand) -> RemotingCommand {
-    use std::io::{Read, Write};
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let mut b = BytesMut::new();
-    frame::encode(cmd, &mut b);
-    s.write_all(&b).unwrap();
-    let mut len = [0u8; 4];
-    s.read_exact(&mut len).unwrap();
-    let n = u32::from_be_bytes(len) as usize;
-    let mut buf = vec![0u8; 4 + n];
-    buf[..4].copy_from_slice(&len);
-    s.read_exact(&mut buf[4..]).unwrap();
-    frame::parse(Bytes::from(buf)).unwrap()
-}
-
 /// Create `topic` with `queues` read/write queues and wait (≤ 15 s) until the name server routes it.
 pub fn create_topic(b: &Standalone, topic: &str, queues: i32) {
     create_topic_on(b, topic, queues, 1)
@@ -189,19 +114,7 @@ pub fn create_topic(b: &Standalone, topic: &str, queues: i32) {
 
 /// Create `topic` on `b`'s broker and wait until the name server routes it on `brokers` brokers.
 pub fn create_topic_on(b: &Standalone, topic: &str, queues: i32, brokers: usize) {
-    let h = CreateTopicRequestHeader {
-        topic: topic.into(),
-        default_topic: "TBW102".into(),
-        read_queue_nums: queues,
-        write_queue_nums: queues,
-        perm: 6,
-        topic_filter_type: "SINGLE_TAG".into(),
-        ..Default::default()
-    };
-    let r = call(
-        b.broker,
-        &RemotingCommand::request_with(request_code::UPDATE_AND_CREATE_TOPIC, &h).with_opaque(1),
-    );
+    let r = rmq::create_topic(&mut connect(b.broker), topic, queues);
     assert_eq!(
         r.code,
         response_code::SUCCESS,
@@ -215,8 +128,9 @@ pub fn create_topic_on(b: &Standalone, topic: &str, queues: i32, brokers: usize)
             accept_standard_json_only: Some(true),
         };
         let r = call(
-            b.namesrv,
-            &RemotingCommand::request_with(request_code::GET_ROUTEINFO_BY_TOPIC, &q).with_opaque(2),
+            &mut connect(b.namesrv),
+            &RemotingCommand::request_with(request_code::GET_ROUTEINFO_BY_TOPIC, &q)
+                .with_opaque(rmq::next_opaque()),
         );
         if r.code == response_code::SUCCESS {
             let route: actormq::protocol::body::TopicRouteData = serde_json::from_str(
@@ -270,24 +184,4 @@ pub async fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     f()
-}
-
-/// Freeze process `pid` with SIGSTOP and wait (≤ 2 s) until the kernel reports it stopped, so no
-/// thread of it is still running when the caller goes on.
-pub fn freeze(pid: u32) {
-    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGSTOP) }, 0);
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // The state follows the parenthesised command name.
-        let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
-        if state == Some('T') {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "process {pid} did not stop: {stat}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
