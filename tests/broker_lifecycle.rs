@@ -19,7 +19,7 @@ fn consumer_offsets_survive_a_restart() {
         for i in 0..5 {
             send(&mut s, "OT", 1, format!("{i}").as_bytes(), "", "", &[]);
         }
-        // No offset yet: offset 0 is answered while the queue starts at 0 (protocol.md §7.4).
+        // No offset yet: offset 0 is answered while the queue starts at 0 (docs/protocol.md §7.4).
         let q = [("consumerGroup", "GO"), ("topic", "OT"), ("queueId", "1")];
         let r = call(&mut s, &request(14, &q));
         assert_eq!((r.code, r.ext("offset")), (0, Some("0")));

@@ -1,4 +1,4 @@
-//! Golden frames: the exact header shapes real clients put on the wire (protocol.md §1, §9;
+//! Golden frames: the exact header shapes real clients put on the wire (docs/protocol.md §1, §9;
 //! clients.md), decoded through the public codec API, answered, and re-encoded. Plus the bad
 //! inputs a connection can see, each mapped to its `ProtocolError` without a panic.
 

@@ -1,4 +1,4 @@
-//! Queue allocation strategies of a clustering consumer group (protocol.md §7.6). Pure functions
+//! Queue allocation strategies of a clustering consumer group (docs/protocol.md §7.6). Pure functions
 //! over the sorted queue and client-id lists, written to give exactly the Java client's results
 //! (`AllocateMessageQueueAveragely`, `AllocateMessageQueueAveragelyByCircle`), so a group mixing
 //! this client with Java/C++/Go members splits the queues without overlap or gaps.

@@ -2,7 +2,7 @@
 //! its pull loops and its listener tasks: configuration, subscriptions (with their tag filters),
 //! the listener, the offset table and how it is persisted (broker for clustering, local file for
 //! broadcasting), the stop flag and the count of listener calls in flight. Also the start-offset
-//! rule of a newly assigned queue (consumeFromWhere, protocol.md §7.4).
+//! rule of a newly assigned queue (consumeFromWhere, docs/protocol.md §7.4).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,5 +1,5 @@
 //! User-facing message types: the outgoing [`Message`] (topic, tags, keys, properties, delay
-//! level, body), the [`SendResult`] of a send, client-side message ids (UNIQ_KEY, protocol.md §5.6),
+//! level, body), the [`SendResult`] of a send, client-side message ids (UNIQ_KEY, docs/protocol.md §5.6),
 //! and the received-message helpers (retry-topic reset, zlib bodies). Received messages are the
 //! protocol's [`MessageExt`], re-exported.
 
@@ -53,7 +53,7 @@ impl Message {
         self
     }
 
-    /// The wire properties string (§5.4), with `uniq_key` as UNIQ_KEY.
+    /// The wire properties string (docs/protocol.md §5.4), with `uniq_key` as UNIQ_KEY.
     pub fn encode_properties(&self, uniq_key: &str) -> String {
         let mut p = Properties::new();
         for (k, v) in &self.properties {

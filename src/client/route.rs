@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::protocol::body::{perm, MessageQueue, TopicRouteData};
 
-/// The template topic the broker auto-creates new topics from (protocol.md §7.1).
+/// The template topic the broker auto-creates new topics from (docs/protocol.md §7.1).
 pub const AUTO_CREATE_TOPIC: &str = "TBW102";
 /// Queues per broker a producer uses for a topic created from the template.
 pub const DEFAULT_TOPIC_QUEUE_NUMS: i32 = 4;

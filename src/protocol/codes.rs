@@ -1,4 +1,4 @@
-//! Request and response codes (protocol.md §2.1, §3) and the sys-flag bits (§5.5).
+//! Request and response codes (docs/protocol.md §2.1, §3) and the sys-flag bits (§5.5).
 //!
 //! Plain `i32` constants rather than enums: codes arrive from the wire as arbitrary integers and an
 //! unknown one must still be answered (REQUEST_CODE_NOT_SUPPORTED), so a closed enum would only add

@@ -1,4 +1,4 @@
-//! The checkpoint file (protocol.md §6.5): store timestamps of the last flushed CommitLog,
+//! The checkpoint file (docs/protocol.md §6.5): store timestamps of the last flushed CommitLog,
 //! ConsumeQueue and index data. After a crash, recovery starts from the newest CommitLog file whose
 //! first record is older than all three, which bounds the re-scan to data that might be missing
 //! from a consume queue or index.

@@ -1,5 +1,5 @@
 //! CommitLog: every message of every topic, appended back to back in 1 GiB mapped files named by
-//! their start offset (protocol.md §6.2). A record that does not fit in the rest of a file (plus
+//! their start offset (docs/protocol.md §6.2). A record that does not fit in the rest of a file (plus
 //! the 8 bytes a blank needs) is preceded by an end-of-file blank record `[remaining][BLANK_MAGIC]`
 //! and goes to the next file, so a record never spans two files and every record can be handed
 //! out as one zero-copy slice.

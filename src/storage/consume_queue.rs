@@ -1,5 +1,5 @@
 //! ConsumeQueue: per (topic, queue id) index of 20-byte units `i64 commitLogOffset | i32 size |
-//! i64 tagsCode` (protocol.md §6.3). Logical offset N lives at byte N*20, so a pull is a direct
+//! i64 tagsCode` (docs/protocol.md §6.3). Logical offset N lives at byte N*20, so a pull is a direct
 //! seek and the min/max offsets are arithmetic on the file positions.
 //!
 //! Units are written by the append path under the store's put lock (a 20-byte copy into the

@@ -1,5 +1,5 @@
 //! IndexFile: lookup of messages by key (`topic#KEY` for each KEYS token and `topic#UNIQ_KEY`)
-//! within a time range, in RocketMQ's hash-slot layout (protocol.md §6.4):
+//! within a time range, in RocketMQ's hash-slot layout (docs/protocol.md §6.4):
 //! a 40-byte header, `maxHashSlotNum` i32 slots each holding the newest entry number for the slot,
 //! then `maxIndexNum` 20-byte entries `keyHash i32 | phyOffset i64 | timeDiff i32 (s) | prevIndex i32`
 //! chained newest-first. Entry numbers start at 1.

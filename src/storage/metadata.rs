@@ -1,4 +1,4 @@
-//! The broker's JSON state files under `config/` (protocol.md §6.6): `topics.json`,
+//! The broker's JSON state files under `config/` (docs/protocol.md §6.6): `topics.json`,
 //! `subscriptionGroup.json`, `consumerOffset.json`, `delayOffset.json`, in RocketMQ's shapes so
 //! a store directory moves between a Java broker and this one.
 //!

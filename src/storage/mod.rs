@@ -1,5 +1,5 @@
 //! The message store: CommitLog, consume queues, index, checkpoint, flush, recovery, retention and
-//! metadata files, in RocketMQ 4.x's on-disk formats (protocol.md §6). Plain Rust with blocking I/O
+//! metadata files, in RocketMQ 4.x's on-disk formats (docs/protocol.md §6). Plain Rust with blocking I/O
 //! on the store's own threads; the broker talks to it through [`MessageStore`].
 //!
 //! Map of the modules, following a message:

@@ -1,4 +1,4 @@
-//! The read side of the facade: pulls (`get_message`, protocol.md §7.3 statuses and §6.3 caps),
+//! The read side of the facade: pulls (`get_message`, docs/protocol.md §7.3 statuses and §6.3 caps),
 //! offsets, time search, lookups by physical offset and by key. Lock-free on the data: consume
 //! queue units and CommitLog records are read from published positions, and records are returned
 //! as zero-copy `Bytes` over the mapping.
@@ -30,7 +30,7 @@ impl MessageStore {
         }
     }
 
-    /// Read up to `max_msgs` messages of a queue from `offset` (protocol.md §7.3 and §6.3 caps).
+    /// Read up to `max_msgs` messages of a queue from `offset` (docs/protocol.md §7.3 and §6.3 caps).
     pub fn get_message(
         &self,
         topic: &str,
@@ -131,7 +131,7 @@ impl MessageStore {
     }
 
     /// The (bytes, count) caps of one pull answer, by whether the record at `phys` is still in
-    /// the in-memory window or already on disk (protocol.md §6.3).
+    /// the in-memory window or already on disk (docs/protocol.md §6.3).
     fn transfer_caps(&self, phys: u64) -> (usize, usize) {
         if self.in_memory(phys) {
             (
@@ -186,7 +186,7 @@ impl MessageStore {
         RecordView::parse(&b).map(|r| r.store_timestamp)
     }
 
-    /// SEARCH_OFFSET_BY_TIMESTAMP (protocol.md §7.4): binary search by store time; 0 when the queue is empty.
+    /// SEARCH_OFFSET_BY_TIMESTAMP (docs/protocol.md §7.4): binary search by store time; 0 when the queue is empty.
     pub fn offset_by_time(&self, topic: &str, queue_id: i32, timestamp: i64) -> i64 {
         match self.find_queue(topic, queue_id) {
             Some(q) => q.offset_by_time(timestamp, |u| self.unit_time(u)) as i64,
@@ -251,7 +251,7 @@ impl MessageStore {
 
     /// Whether the message at a queue offset is still "in memory" by RocketMQ's rule (within
     /// `accessMessageInMemoryMaxRatio` % of RAM behind the CommitLog end); QUERY_CONSUMER_OFFSET
-    /// uses it for offset 0 (protocol.md §7.4).
+    /// uses it for offset 0 (docs/protocol.md §7.4).
     pub fn is_in_memory(&self, topic: &str, queue_id: i32, offset: i64) -> bool {
         let Some(u) = self
             .find_queue(topic, queue_id)
@@ -281,7 +281,7 @@ impl MessageStore {
 }
 
 /// The status and next begin offset of a pull whose `offset` is outside the queue's
-/// `[min, max)` (protocol.md §7.3), or None when there is something to read.
+/// `[min, max)` (docs/protocol.md §7.3), or None when there is something to read.
 fn out_of_range(offset: i64, min: i64, max: i64) -> Option<(GetStatus, i64)> {
     if max == 0 {
         Some((GetStatus::NoMessageInQueue, 0))

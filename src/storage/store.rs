@@ -353,7 +353,7 @@ impl MessageStore {
         Ok((phys, qoff, ts))
     }
 
-    /// Append a batch (§5.2): each message becomes its own record with consecutive queue offsets,
+    /// Append a batch (docs/protocol.md §5.2): each message becomes its own record with consecutive queue offsets,
     /// all under one acquisition of the put lock.
     pub fn put_batch(&self, batch: MessageBatchToStore) -> Result<PutResult, StoreError> {
         self.check_writable()?;

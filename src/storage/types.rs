@@ -23,7 +23,7 @@ pub struct MessageToStore {
     pub reconsume_times: i32,
     pub prepared_transaction_offset: i64,
     pub body: Bytes,
-    /// The properties string as it is to be stored (§5.4).
+    /// The properties string as it is to be stored (docs/protocol.md §5.4).
     pub properties: String,
     /// Consume-queue tags code; `None` = hash of the TAGS property. The broker sets the delivery
     /// time here for SCHEDULE_TOPIC_XXXX.
@@ -53,7 +53,7 @@ impl MessageToStore {
     }
 }
 
-/// A batch send (code 320): `body` is the batch body (§5.2), `properties` the batch-level
+/// A batch send (code 320): `body` is the batch body (docs/protocol.md §5.2), `properties` the batch-level
 /// properties appended to each message's own.
 #[derive(Debug, Clone)]
 pub struct MessageBatchToStore {
@@ -99,7 +99,7 @@ pub enum GetStatus {
     NoMessageInQueue,
 }
 
-/// Result of `get_message` (protocol.md §7.3).
+/// Result of `get_message` (docs/protocol.md §7.3).
 #[derive(Debug, Clone)]
 pub struct GetResult {
     pub status: GetStatus,

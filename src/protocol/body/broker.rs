@@ -1,4 +1,4 @@
-//! Broker request/response bodies other than the heartbeat (protocol.md §4.5).
+//! Broker request/response bodies other than the heartbeat (docs/protocol.md §4.5).
 //!
 //! Fields are declared alphabetically because fastjson writes properties sorted, so the derived
 //! serde output is byte-identical to Java's. Three bodies (`TopicStatsTable`, `ConsumeStats`,

@@ -1,7 +1,7 @@
 //! fastjson's non-standard JSON, both directions, for the few bodies that need it.
 //!
 //! Java writes maps with non-string keys *bare*: integer keys as numbers (`{0:12}`) and object
-//! keys as an embedded object (`{{"brokerName":"b","queueId":0,"topic":"t"}:{...}}`), protocol.md
+//! keys as an embedded object (`{{"brokerName":"b","queueId":0,"topic":"t"}:{...}}`), docs/protocol.md
 //! §4.1. serde_json can neither write nor read that, and hand-writing a whole parser per body would
 //! spread the quirk everywhere. So there are exactly two tools here:
 //!

@@ -1,4 +1,4 @@
-//! `HeartbeatData` (HEART_BEAT body, protocol.md §4.3) and the enums it carries.
+//! `HeartbeatData` (HEART_BEAT body, docs/protocol.md §4.3) and the enums it carries.
 //!
 //! Written like Java writes it (fastjson: getter names, alphabetical order, enums by name), but read
 //! far more leniently, because real clients differ (clients.md): the C++/Python client sends the

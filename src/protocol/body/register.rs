@@ -1,6 +1,6 @@
 //! `RegisterBrokerBody`: what a broker sends the name server with REGISTER_BROKER (103).
 //!
-//! Two encodings exist (protocol.md §4.4): plain JSON, and, when the header says `compressed`,
+//! Two encodings exist (docs/protocol.md §4.4): plain JSON, and, when the header says `compressed`,
 //! a zlib stream holding length-prefixed parts (data version JSON, a topic count, one
 //! `"name read write perm filterType"` line per topic, the filter-server list JSON). Both decode
 //! to the same struct; the compressed form loses `order` and `topicSysFlag`, as in RocketMQ.

@@ -1,7 +1,7 @@
 //! Name-server bodies: topic routes, cluster info, topic lists, KV tables.
 //!
 //! Route JSON is always written in the "standard" form (quoted numeric map keys, sorted keys):
-//! Java, Go and C++ clients all accept it (protocol.md §4.6), so there is one writer, not two.
+//! Java, Go and C++ clients all accept it (docs/protocol.md §4.6), so there is one writer, not two.
 //! Struct fields are declared in alphabetical order because fastjson writes properties sorted.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,4 +1,4 @@
-//! The ROCKETMQ binary header (serialize type 1, protocol.md §1.4).
+//! The ROCKETMQ binary header (serialize type 1, docs/protocol.md §1.4).
 //!
 //! Big-endian fixed part (code i16, language u8, version i16, opaque i32, flag i32), then the
 //! remark (i32 length + UTF-8, length 0 = none) and the ext map (i32 total length, then entries of

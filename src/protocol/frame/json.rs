@@ -1,6 +1,6 @@
 //! The JSON header (serialize type 0).
 //!
-//! Decoding is deliberately lenient because real clients disagree (protocol.md §1.3, §9): Java
+//! Decoding is deliberately lenient because real clients disagree (docs/protocol.md §1.3, §9): Java
 //! writes fastjson's alphabetical shape with string ext values, the C++/Python client sends
 //! `"remark":""`, numeric ext values and a trailing newline, ali-ons omits
 //! `serializeTypeCurrentRPC`, the Rust client may send `"remark":null` or `language` as an

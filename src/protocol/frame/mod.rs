@@ -6,7 +6,7 @@
 //! [`RemotingCodec`] adapter for `tokio_util::codec` stay a few lines long. The body is a zero-copy
 //! slice of the frame.
 //!
-//! Frame layout (protocol.md §1.1): `length:i32` (bytes after this word), `headerLenWord:i32`
+//! Frame layout (docs/protocol.md §1.1): `length:i32` (bytes after this word), `headerLenWord:i32`
 //! (top byte = serialize type, low 24 bits = header length), header, body. The two header forms
 //! live in [`json`] (lenient, because real clients disagree on the details) and [`binary`].
 //! Decoding never panics and never allocates more than the bytes actually present.

@@ -1,4 +1,4 @@
-//! Typed request/response headers, one file per family (protocol.md §2.2).
+//! Typed request/response headers, one file per family (docs/protocol.md §2.2).
 //!
 //! On the wire a header is only the flat `extFields` string map, and RocketMQ has dozens of header
 //! classes that differ just in their field lists. Writing each `CommandHeader` impl by hand would

@@ -1,4 +1,4 @@
-//! The stored-message layout (protocol.md §5.3), the batch send body (§5.2), the properties string
+//! The stored-message layout (docs/protocol.md §5.3), the batch send body (§5.2), the properties string
 //! (§5.4), offset msg ids (§5.6) and the tag hash (§5.7).
 //!
 //! One CommitLog record is exactly what a pull response carries, so the store writes records with
@@ -27,7 +27,7 @@ pub const END_OF_FILE_MIN_BLANK: usize = 8;
 /// Longest topic the layout holds (one length byte).
 pub const MAX_TOPIC_LEN: usize = 127;
 
-/// `MessageSysFlag` bits (§5.5).
+/// `MessageSysFlag` bits (docs/protocol.md §5.5).
 pub mod sys_flag {
     pub const COMPRESSED: i32 = 0x1;
     pub const MULTI_TAGS: i32 = 0x2;
@@ -452,7 +452,7 @@ pub fn decode_records(buf: &Bytes) -> Vec<MessageExt> {
     out
 }
 
-/// One message of a batch send body (§5.2).
+/// One message of a batch send body (docs/protocol.md §5.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchItem {
     pub flag: i32,

@@ -1,4 +1,4 @@
-//! Offset message ids (protocol.md §5.6) and the tag hash (§5.7).
+//! Offset message ids (docs/protocol.md §5.6) and the tag hash (§5.7).
 //!
 //! The offset msg id is how a client names a stored record: the store host and the record's
 //! physical CommitLog offset, rendered as uppercase hex. Clients decode it to find the broker and

@@ -1,4 +1,4 @@
-//! The message properties string (protocol.md §5.4): `name\x01value` entries joined by `\x02`.
+//! The message properties string (docs/protocol.md §5.4): `name\x01value` entries joined by `\x02`.
 //!
 //! Producers send it in the send header, the broker stores it verbatim inside the CommitLog record
 //! (after adding `CLUSTER` and stripping `WAIT`), and consumers parse it back. The parser is as
@@ -161,7 +161,7 @@ pub fn find<'a>(s: &'a str, name: &str) -> Option<&'a str> {
     found
 }
 
-/// Join a batch record's own properties with the batch-level ones (§5.2): the separator is added
+/// Join a batch record's own properties with the batch-level ones (docs/protocol.md §5.2): the separator is added
 /// only when both sides are non-empty and the first does not already end with it.
 pub fn join(own: &str, batch: &str) -> String {
     let mut out = String::with_capacity(own.len() + batch.len() + 1);

@@ -1,5 +1,5 @@
 //! The broker's client registry (Java's `ProducerManager` + `ConsumerManager`): who is connected,
-//! in which producer and consumer groups, with which subscriptions (protocol.md §7.5).
+//! in which producer and consumer groups, with which subscriptions (docs/protocol.md §7.5).
 //!
 //! Entries are kept per (group, connection) because that is what liveness is about: a heartbeat
 //! refreshes the entries of the groups it names, a closed connection drops all its entries, and an

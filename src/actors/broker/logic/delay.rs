@@ -1,4 +1,4 @@
-//! Delay levels (`messageDelayLevel`, protocol.md §7.2).
+//! Delay levels (`messageDelayLevel`, docs/protocol.md §7.2).
 //!
 //! A delayed message is parked in `SCHEDULE_TOPIC_XXXX` queue `level - 1` and delivered at
 //! `store time + delay(level)`. The table is parsed once from the broker config string; levels are

@@ -1,4 +1,4 @@
-//! Tag filtering (protocol.md §4.3, §5.7).
+//! Tag filtering (docs/protocol.md §4.3, §5.7).
 //!
 //! A pull is filtered twice: first by the consume queue's 32-bit tag hash (cheap, no commit-log
 //! read), then by the exact tag string on the message (hash collisions). [`TagFilter`] answers both
@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn java_hash_matches_known_values() {
         assert_eq!(java_hash(""), 0);
-        assert_eq!(java_hash("TagA"), 2598919); // protocol.md §4.3 example
+        assert_eq!(java_hash("TagA"), 2598919); // docs/protocol.md §5.7 example
         assert_eq!(java_hash("hello"), 99162322);
         // Wrapping and a non-BMP char (two UTF-16 units): "Aa" and "BB" collide in Java.
         assert_eq!(java_hash("Aa"), java_hash("BB"));

@@ -1,7 +1,7 @@
 //! Subscription groups (`subscriptionGroup.json`, UPDATE_AND_CREATE_SUBSCRIPTIONGROUP,
 //! DELETE_SUBSCRIPTIONGROUP, GET_ALL_SUBSCRIPTIONGROUP_CONFIG).
 //!
-//! Groups are auto-created on first use when `autoCreateSubscriptionGroup` is on (protocol.md
+//! Groups are auto-created on first use when `autoCreateSubscriptionGroup` is on (docs/protocol.md
 //! §7.1); the method that does so tells the caller whether it created one, so the actor knows to
 //! persist. As with topics, every change bumps a [`DataVersion`] and the table does no I/O.
 

@@ -1,4 +1,4 @@
-//! Orderly-consumption queue locks (LOCK_BATCH_MQ / UNLOCK_BATCH_MQ, protocol.md §7.7), Java's
+//! Orderly-consumption queue locks (LOCK_BATCH_MQ / UNLOCK_BATCH_MQ, docs/protocol.md §7.7), Java's
 //! `RebalanceLockManager` as a plain table.
 //!
 //! A lock is (client id, last update); it is live while `now - last_update <= max_live` (60 s by

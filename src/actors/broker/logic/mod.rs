@@ -1,6 +1,6 @@
 //! The broker's rules as plain structs: no actix, no I/O, no clock (time arrives as `now_ms`).
 //!
-//! Each file owns one table or one decision of RocketMQ 4.x's broker (protocol.md §7) so the
+//! Each file owns one table or one decision of RocketMQ 4.x's broker (docs/protocol.md §7) so the
 //! actors that own them stay thin shells: unpack a request, call one method here, answer. Everything
 //! here is unit-tested directly, which is the point of keeping it free of actors.
 

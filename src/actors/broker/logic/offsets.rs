@@ -1,4 +1,4 @@
-//! Committed consumer offsets (protocol.md §7.4): `topic@group` → queue id → next offset to consume.
+//! Committed consumer offsets (docs/protocol.md §7.4): `topic@group` → queue id → next offset to consume.
 //!
 //! The table is the in-memory side of `consumerOffset.json` and of GET_ALL_CONSUMER_OFFSET. Java
 //! writes it with **bare integer keys** (`{"offsetTable":{"t@g":{0:12}}}`), which is not JSON, so

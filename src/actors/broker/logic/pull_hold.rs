@@ -1,4 +1,4 @@
-//! Long-poll hold table (protocol.md §7.3, Java's `PullRequestHoldService`).
+//! Long-poll hold table (docs/protocol.md §7.3, Java's `PullRequestHoldService`).
 //!
 //! A pull that found nothing and may be suspended is parked here per (topic, queue id) with the
 //! offset it wants, its deadline and (optionally) its tag filter. When the dispatcher reports new

@@ -1,10 +1,10 @@
 //! From a store read to a PULL_MESSAGE answer, and the QUERY_CONSUMER_OFFSET "no offset" rule
-//! (protocol.md §7.3, §7.4).
+//! (docs/protocol.md §7.3, §7.4).
 //!
 //! The store reports one of nine statuses; the pull handler must turn that into a response code, a
 //! `nextBeginOffset` and the decision whether to park the pull (long polling). Keeping the table in
 //! one pure function (with a local mirror of the store's status enum, so this file does not depend
-//! on the storage engine) makes it testable row by row against protocol.md.
+//! on the storage engine) makes it testable row by row against the table of docs/protocol.md §7.3.
 //!
 //! Offset corrections (`nextBeginOffset` moved to min/max/0) apply on a master or a slave with
 //! `offsetCheckInSlave`; otherwise the requested offset is kept and an OFFSET_MOVED answer becomes

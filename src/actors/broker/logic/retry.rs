@@ -1,4 +1,4 @@
-//! Retry and dead-letter decisions (protocol.md §7.2) as pure functions.
+//! Retry and dead-letter decisions (docs/protocol.md §7.2) as pure functions.
 //!
 //! CONSUMER_SEND_MSG_BACK and a direct send to `%RETRY%<group>` both end in one question: does the
 //! message go back to the retry topic (with which delay level) or to the DLQ? The handler looks up

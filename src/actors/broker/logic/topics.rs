@@ -1,4 +1,4 @@
-//! The broker's topic table (protocol.md §7.1): built-in topics, admin create/update/delete,
+//! The broker's topic table (docs/protocol.md §7.1): built-in topics, admin create/update/delete,
 //! auto-creation on send from a template topic, retry/DLQ topics, and the data version the name
 //! server uses to notice changes.
 //!
