@@ -213,7 +213,7 @@ fn delayed_messages_keep_their_schedule_across_a_restart() {
 #[test]
 fn two_masters_share_one_name_server() {
     let ns = common::start(
-        env!("CARGO_BIN_EXE_namesrv"),
+        common::NAMESRV,
         &["--set", "listenPort=0", "--set", "listenAddr=127.0.0.1"],
     );
     let ns_addr = ns.addr.to_string();

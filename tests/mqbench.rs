@@ -56,7 +56,7 @@ fn producer_then_consumer_through_the_name_server() {
     let store = dir.path().to_str().unwrap().to_string();
     // The first line of a standalone broker is its name server's address.
     let broker = common::start(
-        env!("CARGO_BIN_EXE_broker"),
+        common::BROKER,
         &[
             "--set",
             "standalone=true",
