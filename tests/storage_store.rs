@@ -446,7 +446,7 @@ fn a_store_directory_is_opened_by_one_instance_at_a_time() {
     let t = Instant::now();
     assert!(matches!(
         MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)),
-        Err(StoreError::Io { .. })
+        Err(StoreError::InUse { .. })
     ));
     assert!(t.elapsed() < Duration::from_secs(10));
     assert_eq!(store.put_message(msg("New", 2, 0)).unwrap().queue_offset, 0);
