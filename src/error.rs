@@ -45,6 +45,12 @@ pub enum ServiceError {
     /// The registered subscription is older than the pull's.
     #[error("{0}")]
     SubscriptionNotLatest(String),
+    /// A pull without its own subscription whose group registration fails Java's checks (group
+    /// online, broadcast allowed, topic subscribed, version): the code below, Java's remark.
+    #[error("{0}")]
+    PullSubscription(
+        #[from] crate::actors::broker::logic::subscription_view::PullSubscriptionError,
+    ),
     /// A name, queue count or perm breaks the input rules (`protocol::validate`): SYSTEM_ERROR,
     /// as RocketMQ's TopicValidator answers.
     #[error("{0}")]
@@ -94,6 +100,14 @@ impl ServiceError {
             ServiceError::SubscriptionGroupNotExist(_) => rc::SUBSCRIPTION_GROUP_NOT_EXIST,
             ServiceError::SubscriptionNotExist(_) => rc::SUBSCRIPTION_NOT_EXIST,
             ServiceError::SubscriptionNotLatest(_) => rc::SUBSCRIPTION_NOT_LATEST,
+            ServiceError::PullSubscription(e) => {
+                use crate::actors::broker::logic::subscription_view::PullSubscriptionError as P;
+                match e {
+                    P::GroupNotOnline | P::NotSubscribed => rc::SUBSCRIPTION_NOT_EXIST,
+                    P::BroadcastForbidden(_) => rc::NO_PERMISSION,
+                    P::NotLatest => rc::SUBSCRIPTION_NOT_LATEST,
+                }
+            }
         }
     }
 

@@ -2,8 +2,9 @@
 //!
 //! The send and pull paths run on the connection's own arbiter and touch only this: the store
 //! (its own short lock), and the read-mostly tables behind `parking_lot` locks held for a lookup
-//! or an update, never across an `.await`. That keeps a send within one thread (no actor hop);
-//! actors own what needs a single owner over time (client table, held pulls, timers).
+//! or an update, never across an `.await`. That keeps a send or a pull within one thread (no
+//! actor hop; a pull without its own subscription reads the `HeartbeatActor`'s published
+//! snapshot); actors own what needs a single owner over time (client table, held pulls, timers).
 //!
 //! Metadata changes are handed to the `Persister` thread, so no handler does file I/O.
 
@@ -19,6 +20,7 @@ use super::logic::delay::DelayLevels;
 use super::logic::groups::SubscriptionGroupTable;
 use super::logic::locks::LockTable;
 use super::logic::offsets::ConsumerOffsetTable;
+use super::logic::subscription_view::SharedSubscriptions;
 use super::logic::topics::TopicTable;
 use super::persist::{PersistJob, Persister};
 use super::queue::QueueRegistry;
@@ -50,6 +52,8 @@ pub struct BrokerCtx {
     pub broker_addr: String,
     pub persister: Persister,
     pub heartbeat: Addr<HeartbeatActor>,
+    /// The consumer groups' registered subscriptions, published by the `HeartbeatActor`.
+    pub subscriptions: Arc<SharedSubscriptions>,
     pub queues: QueueRegistry,
     pub registrar: OnceLock<Addr<Registrar>>,
     pub stats: Stats,

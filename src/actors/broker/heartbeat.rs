@@ -2,9 +2,14 @@
 //!
 //! - Owns: the `ClientTable` (producer and consumer groups, their subscriptions and connections)
 //!   and the address of each client connection.
+//! - Publishes: after every change of a consumer group's message model or subscriptions (or a
+//!   group coming or going), a new `SubscriptionSnapshot` into the `SharedSubscriptions` it
+//!   shares with `BrokerCtx::subscriptions`. Its one reader is the PULL_MESSAGE handler, for
+//!   pulls without the SUBSCRIPTION flag, so pulls never wait on this actor. A heartbeat's
+//!   snapshot is published before the heartbeat is answered.
 //! - Handles: `ClientHeartbeat` and `UnregisterClient` (from the HEART_BEAT / UNREGISTER_CLIENT
 //!   handlers), `ConnectionGone` (from the dispatcher when a socket closes), the queries of the
-//!   consumer-list and admin handlers, and its own scan every `clientScanInterval` that drops
+//!   consumer-list and admin handlers (not of the pull handler), and its own scan every `clientScanInterval` that drops
 //!   clients silent for `clientChannelExpiredTime` and closes their connections.
 //! - Sends: NOTIFY_CONSUMER_IDS_CHANGED (oneway, JSON) to every remaining member of a consumer
 //!   group whose membership changed (join, leave, expiry, closed connection), so they rebalance
@@ -22,10 +27,11 @@ use tracing::info;
 use super::logic::client_table::{ClientInfo, ClientTable, ConnId};
 use super::logic::groups::SubscriptionGroupTable;
 use super::logic::heartbeat_rules::{HeartbeatError, HeartbeatLimits};
+use super::logic::subscription_view::SharedSubscriptions;
 use crate::actors::namesrv::now_ms;
 use crate::actors::net::{Close, Connection, Outbound};
 use crate::protocol::body::broker::ConsumerConnection;
-use crate::protocol::body::heartbeat::{HeartbeatData, SubscriptionData};
+use crate::protocol::body::heartbeat::HeartbeatData;
 use crate::protocol::codes::request_code;
 use crate::protocol::headers::client::NotifyConsumerIdsChangedRequestHeader;
 use crate::protocol::RemotingCommand;
@@ -34,6 +40,7 @@ pub struct HeartbeatActor {
     table: ClientTable,
     conns: HashMap<ConnId, Addr<Connection>>,
     groups: Arc<RwLock<SubscriptionGroupTable>>,
+    subscriptions: Arc<SharedSubscriptions>,
     scan_interval: Duration,
     expiry_ms: i64,
     limits: HeartbeatLimits,
@@ -42,6 +49,7 @@ pub struct HeartbeatActor {
 impl HeartbeatActor {
     pub fn new(
         groups: Arc<RwLock<SubscriptionGroupTable>>,
+        subscriptions: Arc<SharedSubscriptions>,
         scan_interval: Duration,
         expiry: Duration,
         limits: HeartbeatLimits,
@@ -50,9 +58,17 @@ impl HeartbeatActor {
             table: ClientTable::new(),
             conns: HashMap::new(),
             groups,
+            subscriptions,
             scan_interval,
             expiry_ms: expiry.as_millis() as i64,
             limits,
+        }
+    }
+
+    /// After a mutation of the table: publish a new subscription snapshot if it changed one.
+    fn publish(&mut self) {
+        if let Some(snapshot) = self.table.snapshot_if_changed() {
+            self.subscriptions.store(snapshot);
         }
     }
 
@@ -104,6 +120,7 @@ impl Actor for HeartbeatActor {
                     addr.do_send(Close);
                 }
             }
+            act.publish();
             act.notify(&expired.changed_groups);
         });
     }
@@ -126,6 +143,7 @@ impl Handler<ClientHeartbeat> for HeartbeatActor {
             .table
             .heartbeat(&m.client, &m.data, now_ms(), &self.limits)?;
         self.conns.insert(m.client.conn, m.conn);
+        self.publish();
         self.notify(&changed);
         Ok(())
     }
@@ -150,6 +168,7 @@ impl Handler<UnregisterClient> for HeartbeatActor {
             m.consumer_group.as_deref(),
             m.conn,
         );
+        self.publish();
         self.notify(&changed);
     }
 }
@@ -164,6 +183,7 @@ impl Handler<ConnectionGone> for HeartbeatActor {
     fn handle(&mut self, m: ConnectionGone, _: &mut Self::Context) {
         self.conns.remove(&m.0);
         let changed = self.table.connection_closed(m.0);
+        self.publish();
         self.notify(&changed);
     }
 }
@@ -177,21 +197,6 @@ impl Handler<GetConsumerIds> for HeartbeatActor {
     type Result = MessageResult<GetConsumerIds>;
     fn handle(&mut self, m: GetConsumerIds, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.table.consumer_ids(&m.0))
-    }
-}
-
-/// The subscription a group registered for a topic (pulls without the subscription flag).
-#[derive(Message)]
-#[rtype(result = "Option<SubscriptionData>")]
-pub struct GetSubscription {
-    pub group: String,
-    pub topic: String,
-}
-
-impl Handler<GetSubscription> for HeartbeatActor {
-    type Result = MessageResult<GetSubscription>;
-    fn handle(&mut self, m: GetSubscription, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.table.subscription(&m.group, &m.topic).cloned())
     }
 }
 

@@ -29,6 +29,7 @@ use super::logic::delay::DelayLevels;
 use super::logic::groups::{SubscriptionGroupTable, SubscriptionGroupWrapper};
 use super::logic::locks::LockTable;
 use super::logic::offsets::ConsumerOffsetTable;
+use super::logic::subscription_view::SharedSubscriptions;
 use super::logic::topics::{TopicTable, TopicTableConfig};
 use super::persist::Persister;
 use super::queue::QueueRegistry;
@@ -245,8 +246,10 @@ fn build_context(
     delay: DelayLevels,
 ) -> Arc<BrokerCtx> {
     let groups = Arc::new(RwLock::new(saved.groups));
+    let subscriptions = Arc::new(SharedSubscriptions::new());
     let heartbeat = HeartbeatActor::new(
         groups.clone(),
+        subscriptions.clone(),
         Duration::from_millis(cfg.client_scan_interval),
         Duration::from_millis(cfg.client_channel_expired_time),
         cfg.heartbeat_limits(),
@@ -268,6 +271,7 @@ fn build_context(
         broker_addr: store_host.to_string(),
         persister,
         heartbeat,
+        subscriptions,
         queues,
         registrar: OnceLock::new(),
         stats: Stats::default(),

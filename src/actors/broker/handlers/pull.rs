@@ -1,7 +1,8 @@
 //! PULL_MESSAGE (11), with long polling.
 //!
-//! On the connection's arbiter: check group, topic and queue; pick the tag filter (the request's
-//! own subscription, or the one the group registered by heartbeat); read from the store with the
+//! On the connection's arbiter, with no actor hop: check group, topic and queue; pick the tag
+//! filter (the request's own subscription, or the one the group registered by heartbeat, read from
+//! the `HeartbeatActor`'s published snapshot with Java's checks); read from the store with the
 //! tag-hash filter, then drop hash collisions by an exact tag check; map the store status to the
 //! pull answer. If nothing is there and the consumer allows suspension, park the pull with the
 //! queue's `QueueActor` and read again when woken or when the hold time ends.
@@ -14,7 +15,6 @@ use tokio::sync::oneshot;
 
 use super::{mailbox, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
-use crate::actors::broker::heartbeat::GetSubscription;
 use crate::actors::broker::logic::filter::TagFilter;
 use crate::actors::broker::logic::pull_result::{pull_answer, GetStatus, StoreRead};
 use crate::actors::broker::queue::HoldPull;
@@ -38,41 +38,9 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
             ctx.cfg.broker_name
         )));
     }
-    let group = ctx
-        .groups
-        .write()
-        .get_or_create(&h.consumer_group, now_ms());
-    let Some((group, created)) = group else {
-        return Err(ServiceError::SubscriptionGroupNotExist(format!(
-            "subscription group [{}] does not exist",
-            h.consumer_group
-        )));
-    };
-    if created {
-        ctx.groups_changed();
-    }
-    if !group.consume_enable {
-        return Err(ServiceError::NoPermission(format!(
-            "subscription group no permission, {}",
-            h.consumer_group
-        )));
-    }
-    let topic = ctx.topics.read().get(&h.topic).cloned().ok_or_else(|| {
-        ServiceError::TopicNotExist(format!("topic[{}] not exist, apply first please!", h.topic))
-    })?;
-    if !perm::readable(topic.perm) {
-        return Err(ServiceError::NoPermission(format!(
-            "the topic[{}] pulling message is forbidden",
-            h.topic
-        )));
-    }
-    if h.queue_id < 0 || h.queue_id >= topic.read_queue_nums {
-        return Err(ServiceError::System(format!(
-            "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}]",
-            h.queue_id, h.topic, topic.read_queue_nums
-        )));
-    }
-    let filter = subscription_filter(ctx, &h).await?;
+    let consume_broadcast_enable = group_config(ctx, &h.consumer_group)?;
+    check_topic_queue(ctx, &h)?;
+    let filter = subscription_filter(ctx, &h, consume_broadcast_enable)?;
 
     if pull_sys_flag::has_commit_offset(h.sys_flag) && ctx.cfg.broker_id == 0 {
         ctx.offsets
@@ -126,11 +94,75 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     Ok(resp)
 }
 
+/// Java's subscription-group checks: the group exists (auto-created when allowed, else
+/// SUBSCRIPTION_GROUP_NOT_EXIST) and may consume (else NO_PERMISSION). Returns the group's
+/// `consumeBroadcastEnable`. A known group is read under the read lock without copying its
+/// config; the write lock is taken only to create one.
+fn group_config(ctx: &BrokerCtx, group: &str) -> Result<bool, ServiceError> {
+    let known = ctx
+        .groups
+        .read()
+        .get(group)
+        .map(|g| (g.consume_enable, g.consume_broadcast_enable));
+    let (consume_enable, broadcast_enable) = match known {
+        Some(flags) => flags,
+        None => {
+            let created = ctx.groups.write().get_or_create(group, now_ms());
+            let Some((config, created)) = created else {
+                return Err(ServiceError::SubscriptionGroupNotExist(format!(
+                    "subscription group [{group}] does not exist"
+                )));
+            };
+            if created {
+                ctx.groups_changed();
+            }
+            (config.consume_enable, config.consume_broadcast_enable)
+        }
+    };
+    if !consume_enable {
+        return Err(ServiceError::NoPermission(format!(
+            "subscription group no permission, {group}"
+        )));
+    }
+    Ok(broadcast_enable)
+}
+
+/// The topic exists and is readable, and the queue id is within its read queues.
+fn check_topic_queue(ctx: &BrokerCtx, h: &PullMessageRequestHeader) -> Result<(), ServiceError> {
+    let (topic_perm, read_queue_nums) = ctx
+        .topics
+        .read()
+        .get(&h.topic)
+        .map(|t| (t.perm, t.read_queue_nums))
+        .ok_or_else(|| {
+            ServiceError::TopicNotExist(format!(
+                "topic[{}] not exist, apply first please!",
+                h.topic
+            ))
+        })?;
+    if !perm::readable(topic_perm) {
+        return Err(ServiceError::NoPermission(format!(
+            "the topic[{}] pulling message is forbidden",
+            h.topic
+        )));
+    }
+    if h.queue_id < 0 || h.queue_id >= read_queue_nums {
+        return Err(ServiceError::System(format!(
+            "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}]",
+            h.queue_id, h.topic, read_queue_nums
+        )));
+    }
+    Ok(())
+}
+
 /// The filter of this pull: the request's expression with the subscription flag, else the one the
-/// group registered through its heartbeat (which must be at least as new as the request's).
-async fn subscription_filter(
+/// group registered through its heartbeats, from the published snapshot, with Java's checks
+/// (`SubscriptionSnapshot::pull_subscription`: group online, broadcast allowed, topic subscribed,
+/// registration not older than the pull).
+fn subscription_filter(
     ctx: &BrokerCtx,
     h: &PullMessageRequestHeader,
+    consume_broadcast_enable: bool,
 ) -> Result<TagFilter, ServiceError> {
     if pull_sys_flag::has_subscription(h.sys_flag) {
         let ty = h.expression_type.as_deref().unwrap_or("TAG");
@@ -141,27 +173,14 @@ async fn subscription_filter(
         }
         return Ok(TagFilter::parse(h.subscription.as_deref().unwrap_or("*")));
     }
-    let sub = ctx
-        .heartbeat
-        .send(GetSubscription {
-            group: h.consumer_group.clone(),
-            topic: h.topic.clone(),
-        })
-        .await
-        .map_err(mailbox)?;
-    let Some(sub) = sub else {
-        return Err(ServiceError::SubscriptionNotExist(format!(
-            "the consumer's subscription not exist, group: {} topic: {}",
-            h.consumer_group, h.topic
-        )));
-    };
-    if sub.sub_version < h.sub_version {
-        return Err(ServiceError::SubscriptionNotLatest(format!(
-            "the consumer's subscription not latest, group: {}",
-            h.consumer_group
-        )));
-    }
-    TagFilter::from_subscription(&sub).ok_or_else(|| {
+    let snapshot = ctx.subscriptions.load();
+    let sub = snapshot.pull_subscription(
+        &h.consumer_group,
+        &h.topic,
+        h.sub_version,
+        consume_broadcast_enable,
+    )?;
+    TagFilter::from_subscription(sub).ok_or_else(|| {
         ServiceError::System(format!(
             "expression type {} is not supported; only TAG filtering is",
             sub.expression_type

@@ -13,10 +13,17 @@
 //! but is not a membership change (Java does the same: rebalancing depends only on topics).
 //! A heartbeat's subscription list is the group's whole list, as in Java: topics it lacks are
 //! removed.
+//!
+//! Each group's message model and subscriptions live in a shared [`GroupSubscriptions`], changed
+//! copy-on-write, so [`ClientTable::snapshot_if_changed`] can hand the pull path an immutable
+//! [`SubscriptionSnapshot`] (one `Arc` per group) whenever they changed, and not otherwise.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::heartbeat_rules::{self, HeartbeatError, HeartbeatLimits};
+pub use super::subscription_view::PullSubscriptionError;
+use super::subscription_view::{GroupSubscriptions, SubscriptionSnapshot};
 use crate::protocol::body::{
     Connection, ConsumeFromWhere, ConsumeType, ConsumerConnection, ConsumerData, HeartbeatData,
     MessageModel, ProducerConnection, SubscriptionData,
@@ -57,27 +64,38 @@ impl ClientEntry {
 }
 
 /// A consumer group as the broker sees it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ConsumerGroup {
+    /// The name, shared with the snapshots' keys.
+    name: Arc<str>,
     consume_type: ConsumeType,
-    message_model: MessageModel,
     consume_from_where: ConsumeFromWhere,
-    subscriptions: BTreeMap<String, SubscriptionData>,
+    /// Message model and subscriptions, shared with the published snapshot.
+    view: Arc<GroupSubscriptions>,
     entries: BTreeMap<ConnId, ClientEntry>,
 }
 
 impl ConsumerGroup {
+    fn new(name: &str) -> Self {
+        ConsumerGroup {
+            name: Arc::from(name),
+            consume_type: ConsumeType::default(),
+            consume_from_where: ConsumeFromWhere::default(),
+            view: Arc::default(),
+            entries: BTreeMap::new(),
+        }
+    }
     pub fn consume_type(&self) -> ConsumeType {
         self.consume_type
     }
     pub fn message_model(&self) -> MessageModel {
-        self.message_model
+        self.view.message_model()
     }
     pub fn consume_from_where(&self) -> ConsumeFromWhere {
         self.consume_from_where
     }
     pub fn subscriptions(&self) -> &BTreeMap<String, SubscriptionData> {
-        &self.subscriptions
+        self.view.subscriptions()
     }
     pub fn entries(&self) -> impl Iterator<Item = &ClientEntry> {
         self.entries.values()
@@ -89,28 +107,6 @@ impl ConsumerGroup {
             .map(|e| e.info.client_id.as_str())
             .collect()
     }
-
-    /// Apply a heartbeat's subscription list; true when the topic set changed.
-    fn update_subscriptions(&mut self, subs: &[SubscriptionData]) -> bool {
-        let mut changed = false;
-        for sub in subs {
-            match self.subscriptions.get(&sub.topic) {
-                None => {
-                    self.subscriptions.insert(sub.topic.clone(), sub.clone());
-                    changed = true;
-                }
-                Some(old) if sub.sub_version > old.sub_version => {
-                    self.subscriptions.insert(sub.topic.clone(), sub.clone());
-                }
-                Some(_) => {}
-            }
-        }
-        let wanted: BTreeSet<&str> = subs.iter().map(|s| s.topic.as_str()).collect();
-        let before = self.subscriptions.len();
-        self.subscriptions
-            .retain(|topic, _| wanted.contains(topic.as_str()));
-        changed || self.subscriptions.len() != before
-    }
 }
 
 /// What an expiry scan removed.
@@ -120,40 +116,6 @@ pub struct Expired {
     pub conns: BTreeSet<ConnId>,
     /// Consumer groups whose membership changed.
     pub changed_groups: Vec<String>,
-}
-
-/// Why a pull's registered subscription cannot be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PullSubscriptionError {
-    GroupNotOnline,
-    BroadcastForbidden,
-    NotSubscribed,
-    NotLatest,
-}
-
-impl PullSubscriptionError {
-    /// Response code and Java's remark.
-    pub fn answer(self) -> (i32, &'static str) {
-        use crate::protocol::codes::response_code::*;
-        match self {
-            Self::GroupNotOnline => (
-                SUBSCRIPTION_NOT_EXIST,
-                "the consumer's group info not exist",
-            ),
-            Self::BroadcastForbidden => (
-                NO_PERMISSION,
-                "the consumer group can not consume by broadcast way",
-            ),
-            Self::NotSubscribed => (
-                SUBSCRIPTION_NOT_EXIST,
-                "the consumer's subscription not exist",
-            ),
-            Self::NotLatest => (
-                SUBSCRIPTION_NOT_LATEST,
-                "the consumer's subscription not latest",
-            ),
-        }
-    }
 }
 
 /// The groups one connection has entries in (kept in step with the group maps, so a connection's
@@ -170,6 +132,9 @@ pub struct ClientTable {
     consumers: BTreeMap<String, ConsumerGroup>,
     producers: BTreeMap<String, BTreeMap<ConnId, ClientEntry>>,
     by_conn: BTreeMap<ConnId, ConnGroups>,
+    /// A group's message model or subscriptions changed, or a group came or went, since the last
+    /// [`ClientTable::snapshot_if_changed`].
+    view_changed: bool,
 }
 
 impl ClientTable {
@@ -190,11 +155,19 @@ impl ClientTable {
             .or_default()
             .consumers
             .insert(data.group_name.clone());
-        let group = self.consumers.entry(data.group_name.clone()).or_default();
+        let group = match self.consumers.entry(data.group_name.clone()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                self.view_changed = true;
+                let g = ConsumerGroup::new(e.key());
+                e.insert(g)
+            }
+        };
         let ids_before: BTreeSet<String> =
             group.client_ids().into_iter().map(String::from).collect();
         group.consume_type = data.consume_type;
-        group.message_model = data.message_model;
+        self.view_changed |=
+            GroupSubscriptions::set_message_model(&mut group.view, data.message_model);
         group.consume_from_where = data.consume_from_where;
         group.entries.insert(
             client.conn,
@@ -207,8 +180,10 @@ impl ClientTable {
             .client_ids()
             .into_iter()
             .ne(ids_before.iter().map(String::as_str));
-        let subs_changed = group.update_subscriptions(&data.subscription_data_set);
-        ids_changed || subs_changed
+        let subs =
+            GroupSubscriptions::apply_subscriptions(&mut group.view, &data.subscription_data_set);
+        self.view_changed |= subs.any;
+        ids_changed || subs.topics
     }
 
     /// Register (or refresh) a client in a producer group.
@@ -340,6 +315,7 @@ impl ClientTable {
         let after: BTreeSet<String> = g.client_ids().into_iter().map(String::from).collect();
         if g.entries.is_empty() {
             self.consumers.remove(group);
+            self.view_changed = true;
         }
         for conn in gone {
             self.unindex(conn, group, true);
@@ -440,13 +416,14 @@ impl ClientTable {
 
     /// The group's registered subscription of `topic`.
     pub fn subscription(&self, group: &str, topic: &str) -> Option<&SubscriptionData> {
-        self.consumers.get(group)?.subscriptions.get(topic)
+        self.consumers.get(group)?.subscriptions().get(topic)
     }
 
     /// The subscription a pull without the SUBSCRIPTION flag filters by, with Java's checks: the
     /// group must be registered (else SUBSCRIPTION_NOT_EXIST), broadcasting only if the group
     /// config allows it (else NO_PERMISSION), the topic subscribed (else SUBSCRIPTION_NOT_EXIST),
     /// and the registered `subVersion` not older than the pull's (else SUBSCRIPTION_NOT_LATEST).
+    /// The same checks as [`SubscriptionSnapshot::pull_subscription`], which the pull path runs.
     pub fn pull_subscription(
         &self,
         group: &str,
@@ -454,28 +431,35 @@ impl ClientTable {
         pull_sub_version: i64,
         consume_broadcast_enable: bool,
     ) -> Result<&SubscriptionData, PullSubscriptionError> {
-        let g = self
-            .consumers
+        self.consumers
             .get(group)
-            .ok_or(PullSubscriptionError::GroupNotOnline)?;
-        if !consume_broadcast_enable && g.message_model == MessageModel::Broadcasting {
-            return Err(PullSubscriptionError::BroadcastForbidden);
-        }
-        let sub = g
-            .subscriptions
-            .get(topic)
-            .ok_or(PullSubscriptionError::NotSubscribed)?;
-        if sub.sub_version < pull_sub_version {
-            return Err(PullSubscriptionError::NotLatest);
-        }
-        Ok(sub)
+            .ok_or(PullSubscriptionError::GroupNotOnline)?
+            .view
+            .pull_subscription(group, topic, pull_sub_version, consume_broadcast_enable)
+    }
+
+    /// Every online group's message model and subscriptions, sharing the table's values.
+    pub fn snapshot(&self) -> SubscriptionSnapshot {
+        SubscriptionSnapshot::new(
+            self.consumers
+                .values()
+                .map(|g| (g.name.clone(), g.view.clone()))
+                .collect(),
+        )
+    }
+
+    /// A new [`snapshot`](Self::snapshot) if a group's message model or subscriptions changed,
+    /// or a group came or went, since the last call; `None` otherwise (e.g. a heartbeat that only
+    /// refreshed its members).
+    pub fn snapshot_if_changed(&mut self) -> Option<SubscriptionSnapshot> {
+        std::mem::take(&mut self.view_changed).then(|| self.snapshot())
     }
 
     /// Consumer groups subscribed to `topic`.
     pub fn groups_subscribing(&self, topic: &str) -> Vec<String> {
         self.consumers
             .iter()
-            .filter(|(_, g)| g.subscriptions.contains_key(topic))
+            .filter(|(_, g)| g.subscriptions().contains_key(topic))
             .map(|(n, _)| n.clone())
             .collect()
     }
@@ -507,8 +491,8 @@ impl ClientTable {
             connection_set: g.entries.values().map(ClientEntry::connection).collect(),
             consume_from_where: g.consume_from_where,
             consume_type: g.consume_type,
-            message_model: g.message_model,
-            subscription_table: g.subscriptions.clone(),
+            message_model: g.message_model(),
+            subscription_table: g.subscriptions().clone(),
         })
     }
 

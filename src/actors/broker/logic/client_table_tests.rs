@@ -284,12 +284,82 @@ fn pull_subscription_checks() {
     t.register_consumer(&client(1, "c1"), &b, 1);
     assert!(t.pull_subscription("g", "T", 0, true).is_ok());
     let e = t.pull_subscription("g", "T", 0, false).unwrap_err();
-    assert_eq!(e, PullSubscriptionError::BroadcastForbidden);
-    assert_eq!(e.answer().0, response_code::NO_PERMISSION);
+    assert_eq!(e, PullSubscriptionError::BroadcastForbidden("g".into()));
+    let e = crate::error::ServiceError::from(e);
+    assert_eq!(e.code(), response_code::NO_PERMISSION);
+    // The published snapshot answers exactly as the table does.
+    let snap = t.snapshot();
+    for (group, topic, version, broadcast) in [
+        ("g", "T", 0, true),
+        ("g", "T", 0, false),
+        ("g", "T", 101, true),
+        ("g", "U", 0, true),
+        ("x", "T", 0, true),
+    ] {
+        assert_eq!(
+            snap.pull_subscription(group, topic, version, broadcast),
+            t.pull_subscription(group, topic, version, broadcast),
+            "{group} {topic} {version} {broadcast}"
+        );
+    }
+}
+
+#[test]
+fn a_snapshot_is_made_only_when_subscriptions_change() {
+    let mut t = ClientTable::new();
+    assert!(t.snapshot_if_changed().is_none());
+    let c1 = client(1, "c1");
+    t.register_consumer(&c1, &consumer("g", vec![sub("T", "a", 1)]), 0);
+    let s1 = t.snapshot_if_changed().expect("a new group");
+    assert_eq!(s1.len(), 1);
+    assert!(t.snapshot_if_changed().is_none());
+
+    // A refresh, or a second member with the same subscriptions: no new snapshot.
+    t.register_consumer(&c1, &consumer("g", vec![sub("T", "a", 1)]), 10);
+    t.register_consumer(&client(2, "c2"), &consumer("g", vec![sub("T", "a", 1)]), 10);
+    assert!(t.snapshot_if_changed().is_none());
+
+    // A newer subVersion: a new snapshot; the old one still answers as before.
+    t.register_consumer(&c1, &consumer("g", vec![sub("T", "b", 2)]), 20);
+    let s2 = t.snapshot_if_changed().expect("newer subscription");
     assert_eq!(
-        PullSubscriptionError::NotLatest.answer().0,
-        response_code::SUBSCRIPTION_NOT_LATEST
+        s2.pull_subscription("g", "T", 2, true).unwrap().sub_string,
+        "b"
     );
+    assert_eq!(
+        s1.pull_subscription("g", "T", 0, true).unwrap().sub_string,
+        "a"
+    );
+    assert_eq!(
+        s1.pull_subscription("g", "T", 2, true),
+        Err(PullSubscriptionError::NotLatest)
+    );
+
+    // The message model is part of it.
+    let mut b = consumer("g", vec![sub("T", "b", 2)]);
+    b.message_model = MessageModel::Broadcasting;
+    t.register_consumer(&c1, &b, 30);
+    let s3 = t.snapshot_if_changed().expect("model changed");
+    assert_eq!(
+        s3.group("g").unwrap().message_model(),
+        MessageModel::Broadcasting
+    );
+
+    // The group goes when its last member goes; another group's snapshot is shared, not copied.
+    t.register_consumer(&client(3, "c3"), &consumer("h", vec![sub("U", "*", 1)]), 30);
+    let s4 = t.snapshot_if_changed().unwrap();
+    assert_eq!(t.connection_closed(1), ["g"]);
+    assert!(t.snapshot_if_changed().is_none(), "c2 is still in g");
+    t.connection_closed(2);
+    let s5 = t.snapshot_if_changed().expect("g went");
+    assert!(s5.group("g").is_none());
+    assert_eq!(
+        s5.pull_subscription("g", "T", 0, true),
+        Err(PullSubscriptionError::GroupNotOnline)
+    );
+    assert!(std::ptr::eq(s4.group("h").unwrap(), s5.group("h").unwrap()));
+    t.scan_expired(1_000_000, 10);
+    assert!(t.snapshot_if_changed().unwrap().is_empty());
 }
 
 #[test]

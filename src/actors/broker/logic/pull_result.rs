@@ -1,14 +1,18 @@
 //! From a store read to a PULL_MESSAGE answer, and the QUERY_CONSUMER_OFFSET "no offset" rule
 //! (docs/protocol.md §7.3, §7.4).
 //!
-//! The store reports one of nine statuses; the pull handler must turn that into a response code, a
-//! `nextBeginOffset` and the decision whether to park the pull (long polling). Keeping the table in
-//! one pure function (with a local mirror of the store's status enum, so this file does not depend
-//! on the storage engine) makes it testable row by row against the table of docs/protocol.md §7.3.
+//! The store reports one of nine statuses (`storage::GetStatus`, re-exported here); the pull
+//! handler must turn that into a response code, a remark (Java's status name), a `nextBeginOffset`
+//! and the decision whether to park the pull (long polling). [`pull_answer`] is that table as one
+//! pure function over a [`StoreRead`] (plain numbers, no store handle), testable row by row
+//! against docs/protocol.md §7.3.
 //!
-//! Offset corrections (`nextBeginOffset` moved to min/max/0) apply on a master or a slave with
-//! `offsetCheckInSlave`; otherwise the requested offset is kept and an OFFSET_MOVED answer becomes
-//! PULL_RETRY_IMMEDIATELY, as Java does.
+//! Offset corrections (`nextBeginOffset` moved to min/max/0) apply when `correct_offsets`: the
+//! handler passes true on a master (brokerId 0, the only role run until replication exists), as
+//! Java corrects on a master or on a slave with `offsetCheckInSlave`; otherwise the requested
+//! offset is kept and an OFFSET_MOVED answer becomes PULL_RETRY_IMMEDIATELY. Java's master also
+//! records each correction as a message in `OFFSET_MOVED_EVENT`; nothing reads those here, so this
+//! broker does not write them.
 
 use crate::protocol::codes::response_code;
 
@@ -53,8 +57,6 @@ pub struct PullAnswer {
     pub suggest_which_broker_id: i64,
     /// PULL_NOT_FOUND: may be held for long polling if the SUSPEND flag is set.
     pub long_poll: bool,
-    /// A master answering OFFSET_MOVED also writes an OffsetMovedEvent (OFFSET_MOVED_EVENT topic).
-    pub offset_moved_event: bool,
     /// Remark: the store status name.
     pub remark: &'static str,
 }
@@ -85,13 +87,8 @@ pub fn pull_answer(read: &StoreRead, correct_offsets: bool) -> PullAnswer {
         OffsetOverflowOne | OffsetFoundNull => response_code::PULL_NOT_FOUND,
         OffsetTooSmall | OffsetOverflowBadly => response_code::PULL_OFFSET_MOVED,
     };
-    let mut offset_moved_event = false;
-    if code == response_code::PULL_OFFSET_MOVED {
-        if correct_offsets {
-            offset_moved_event = true;
-        } else {
-            code = response_code::PULL_RETRY_IMMEDIATELY;
-        }
+    if code == response_code::PULL_OFFSET_MOVED && !correct_offsets {
+        code = response_code::PULL_RETRY_IMMEDIATELY;
     }
     PullAnswer {
         code,
@@ -100,7 +97,6 @@ pub fn pull_answer(read: &StoreRead, correct_offsets: bool) -> PullAnswer {
         max_offset: read.max_offset,
         suggest_which_broker_id: 0,
         long_poll: code == response_code::PULL_NOT_FOUND,
-        offset_moved_event,
         remark: status_name(read.status),
     }
 }
@@ -206,16 +202,14 @@ mod tests {
     }
 
     #[test]
-    fn answer_carries_offsets_remark_and_events() {
+    fn answer_carries_offsets_and_remark() {
         let a = pull_answer(&read(OffsetTooSmall, 3, 10, 20, -1), true);
         assert_eq!(
             (a.min_offset, a.max_offset, a.suggest_which_broker_id),
             (10, 20, 0)
         );
         assert_eq!(a.remark, "OFFSET_TOO_SMALL");
-        assert!(a.offset_moved_event);
         let a = pull_answer(&read(Found, 0, 0, 1, 1), true);
-        assert!(!a.offset_moved_event);
         assert_eq!(a.remark, "FOUND");
     }
 
@@ -223,7 +217,7 @@ mod tests {
     fn slave_without_offset_check_keeps_offsets() {
         let s = |r| {
             let a = pull_answer(&r, false);
-            (a.code, a.next_begin_offset, a.offset_moved_event)
+            (a.code, a.next_begin_offset, a.long_poll)
         };
         assert_eq!(
             s(read(OffsetTooSmall, 3, 10, 20, -1)),
@@ -239,7 +233,7 @@ mod tests {
         );
         assert_eq!(
             s(read(OffsetFoundNull, 10, 0, 20, 30)),
-            (PULL_NOT_FOUND, 10, false)
+            (PULL_NOT_FOUND, 10, true)
         );
         // Scan progress still applies.
         assert_eq!(s(read(Found, 10, 0, 20, 12)), (SUCCESS, 12, false));
