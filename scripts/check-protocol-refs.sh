@@ -15,6 +15,11 @@ while IFS= read -r hit; do
         bad=1
     fi
 done < <(grep -rnoE '§[0-9]+(\.[0-9]+)?' src tests)
+# A citation names the document by its path in the repository.
+while IFS= read -r hit; do
+    echo "$hit: cite docs/protocol.md, the copy in this repository"
+    bad=1
+done < <(grep -rnE '(^|[^/])protocol\.md' src tests | grep -v 'docs/protocol\.md' || true)
 if [ "$bad" = 0 ]; then
     echo "all $(grep -rnoE '§[0-9]+(\.[0-9]+)?' src tests | wc -l) section references resolve"
 fi
