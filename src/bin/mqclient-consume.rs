@@ -54,10 +54,8 @@ fn out(line: String) {
     let _ = o.flush();
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    init_logging("info");
+/// The consumer the flags describe (`--fast`: short timers, for tests).
+fn consumer_config(cli: &Cli) -> ConsumerConfig {
     let mut cfg = ConsumerConfig::new(&cli.namesrv, &cli.group);
     cfg.client.instance_name = cli.instance.clone();
     if cli.broadcast {
@@ -76,6 +74,14 @@ async fn main() -> std::process::ExitCode {
         cfg.long_poll_suspend = Duration::from_secs(2);
         cfg.pull_error_delay = Duration::from_millis(300);
     }
+    cfg
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging("info");
+    let cfg = consumer_config(&cli);
     let print = |msgs: &[MessageExt], _: &MessageQueue| {
         for m in msgs {
             out(format!(

@@ -149,17 +149,51 @@ pub fn load<T: ConfigKeys>(src: &Sources) -> Result<(T, Vec<String>), ConfigErro
     let Json::Object(defaults) = defaults else {
         panic!("config struct must serialize to an object")
     };
-    // lower-case name -> canonical camelCase name.
+    // lower-case name without underscores -> canonical camelCase name.
     let canon: BTreeMap<String, String> = defaults
         .keys()
-        .map(|k| (k.to_ascii_lowercase(), k.clone()))
+        .map(|k| (k.to_ascii_lowercase().replace('_', ""), k.clone()))
         .collect();
     let ignored: BTreeMap<String, &str> = T::IGNORED
         .iter()
         .map(|k| (k.to_ascii_lowercase(), *k))
         .collect();
 
-    // Each layer is read into (origin, key, text) triples; later layers win.
+    let mut merged = defaults.clone();
+    let mut seen_ignored = Vec::new();
+    for (origin, key, value) in layers(src)? {
+        let lower = key.to_ascii_lowercase();
+        if let Some(name) = canon.get(&lower.replace('_', "")) {
+            let typed = coerce(name, &defaults[name], value)?;
+            merged.insert(name.clone(), typed);
+        } else if let Some(name) = ignored.get(&lower) {
+            seen_ignored.push(name.to_string());
+        } else if let Some(entry) = T::OFF_ONLY
+            .iter()
+            .find(|(k, ..)| k.eq_ignore_ascii_case(&key))
+        {
+            check_off(entry, &value)?;
+        } else {
+            let known = canon
+                .values()
+                .map(String::as_str)
+                .chain(T::IGNORED.iter().copied())
+                .chain(T::OFF_ONLY.iter().map(|(k, ..)| *k));
+            let suggestion = suggest::nearest(&key, known).map(str::to_string);
+            return Err(ConfigError::UnknownKey {
+                key,
+                origin,
+                suggestion,
+            });
+        }
+    }
+    let cfg = deserialize::<T>(&defaults, merged)?;
+    cfg.validate()?;
+    Ok((cfg, seen_ignored))
+}
+
+/// Each layer read into (origin, key, value) triples, lowest first; later ones win.
+fn layers(src: &Sources) -> Result<Vec<(String, String, Json)>, ConfigError> {
     let mut layers: Vec<(String, String, Json)> = Vec::new();
     if let Some(path) = &src.file {
         for (k, v) in read_file(path)? {
@@ -185,74 +219,54 @@ pub fn load<T: ConfigKeys>(src: &Sources) -> Result<(T, Vec<String>), ConfigErro
             Json::String(v.trim().to_string()),
         ));
     }
+    Ok(layers)
+}
 
-    let mut merged = defaults.clone();
-    let mut seen_ignored = Vec::new();
-    for (origin, key, value) in layers {
-        let lower = key.to_ascii_lowercase().replace('_', "");
-        if let Some(name) = canon
-            .iter()
-            .find(|(l, _)| l.replace('_', "") == lower)
-            .map(|(_, n)| n.clone())
-        {
-            let typed = coerce(&name, &defaults[&name], value)?;
-            merged.insert(name, typed);
-        } else if let Some(name) = ignored.get(&key.to_ascii_lowercase()) {
-            seen_ignored.push(name.to_string());
-        } else if let Some((name, off, why)) = T::OFF_ONLY
-            .iter()
-            .find(|(k, ..)| k.eq_ignore_ascii_case(&key))
-        {
-            let text = match &value {
-                Json::String(s) => s.trim().to_string(),
-                v => v.to_string(),
-            };
-            if !text.eq_ignore_ascii_case(off) {
-                return Err(ConfigError::Unsupported {
-                    key: name.to_string(),
-                    value: text,
-                    reason: why.to_string(),
-                });
-            }
-        } else {
-            let known = canon
-                .values()
-                .map(String::as_str)
-                .chain(T::IGNORED.iter().copied())
-                .chain(T::OFF_ONLY.iter().map(|(k, ..)| *k));
-            let suggestion = suggest::nearest(&key, known).map(str::to_string);
-            return Err(ConfigError::UnknownKey {
-                key,
-                origin,
-                suggestion,
+/// A switch of a missing feature may only say "off".
+fn check_off(
+    (name, off, why): &(&'static str, &'static str, &'static str),
+    value: &Json,
+) -> Result<(), ConfigError> {
+    let text = match value {
+        Json::String(s) => s.trim().to_string(),
+        v => v.to_string(),
+    };
+    if text.eq_ignore_ascii_case(off) {
+        return Ok(());
+    }
+    Err(ConfigError::Unsupported {
+        key: name.to_string(),
+        value: text,
+        reason: why.to_string(),
+    })
+}
+
+/// The merged map as `T`; a value serde refuses is reported with its key.
+fn deserialize<T: ConfigKeys>(
+    defaults: &serde_json::Map<String, Json>,
+    merged: serde_json::Map<String, Json>,
+) -> Result<T, ConfigError> {
+    let e = match serde_json::from_value::<T>(Json::Object(merged.clone())) {
+        Ok(cfg) => return Ok(cfg),
+        Err(e) => e,
+    };
+    // Name the key: find the first changed key that fails on its own.
+    for (k, v) in merged.iter().filter(|(k, v)| defaults.get(*k) != Some(*v)) {
+        let mut one = defaults.clone();
+        one.insert(k.clone(), v.clone());
+        if let Err(e1) = serde_json::from_value::<T>(Json::Object(one)) {
+            return Err(ConfigError::BadValue {
+                key: k.clone(),
+                value: v.to_string(),
+                reason: e1.to_string(),
             });
         }
     }
-    match serde_json::from_value::<T>(Json::Object(merged.clone())) {
-        Ok(cfg) => {
-            cfg.validate()?;
-            Ok((cfg, seen_ignored))
-        }
-        Err(e) => {
-            // Name the key: find the first changed key that fails on its own.
-            for (k, v) in merged.iter().filter(|(k, v)| defaults.get(*k) != Some(*v)) {
-                let mut one = defaults.clone();
-                one.insert(k.clone(), v.clone());
-                if let Err(e1) = serde_json::from_value::<T>(Json::Object(one)) {
-                    return Err(ConfigError::BadValue {
-                        key: k.clone(),
-                        value: v.to_string(),
-                        reason: e1.to_string(),
-                    });
-                }
-            }
-            Err(ConfigError::BadValue {
-                key: "(several)".into(),
-                value: String::new(),
-                reason: e.to_string(),
-            })
-        }
-    }
+    Err(ConfigError::BadValue {
+        key: "(several)".into(),
+        value: String::new(),
+        reason: e.to_string(),
+    })
 }
 
 /// Read a config file into key -> value. `.toml` is TOML; anything else is Java properties.
