@@ -9,8 +9,8 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use actormq::actors::broker::logic::filter::build_subscription;
 use actormq::protocol::body::heartbeat::{ConsumerData, HeartbeatData};
+use actormq::protocol::filter::build_subscription;
 use actormq::protocol::frame;
 use actormq::protocol::RemotingCommand;
 use bytes::Bytes;

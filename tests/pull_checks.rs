@@ -8,11 +8,11 @@ mod common;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use actormq::actors::broker::logic::filter::build_subscription;
 use actormq::protocol::body::heartbeat::{
     ConsumeFromWhere, ConsumeType, ConsumerData, HeartbeatData, MessageModel,
 };
 use actormq::protocol::body::SubscriptionGroupConfig;
+use actormq::protocol::filter::build_subscription;
 use actormq::protocol::headers::pull::PullMessageRequestHeader;
 use actormq::protocol::message::decode_records;
 use actormq::protocol::RemotingCommand;

@@ -19,8 +19,8 @@ use super::consumer::{ConsumerCore, Listener, ListenerFn};
 use super::message::{now_ms, prepare_received, ConsumeResult, MessageExt, MessageQueue};
 use super::net::Net;
 use super::process_queue::{FlowLimits, PqHandle};
-use crate::actors::broker::logic::filter::TagFilter;
 use crate::protocol::codes::pull_sys_flag;
+use crate::protocol::filter::TagFilter;
 
 const FLOW_CONTROL_DELAY: Duration = Duration::from_millis(50);
 const IDLE_DELAY: Duration = Duration::from_millis(100);

@@ -18,10 +18,10 @@ use super::error::{ClientError, Result};
 use super::instance::ClientInstance;
 use super::message::{now_ms, retry_topic, ConsumeResult, MessageExt, MessageQueue};
 use super::offset_store::{LocalOffsetFile, OffsetTable};
-use crate::actors::broker::logic::filter::{build_subscription, TagFilter};
 use crate::protocol::body::{
     ConsumeFromWhere, ConsumeType, ConsumerData, MessageModel, SubscriptionData,
 };
+use crate::protocol::filter::{build_subscription, TagFilter};
 
 /// A listener: gets one batch (one message by default) and the queue it came from.
 pub type ListenerFn = Arc<dyn Fn(&[MessageExt], &MessageQueue) -> ConsumeResult + Send + Sync>;

@@ -12,8 +12,8 @@ use super::consumer::ConsumerCore;
 use super::error::{ClientError, Result};
 use super::heartbeat::{RegisterConsumer, UnregisterGroup};
 use super::message::{prepare_received, MessageExt, MessageQueue};
-use crate::actors::broker::logic::filter::TagFilter;
 use crate::protocol::body::ConsumeType;
+use crate::protocol::filter::TagFilter;
 
 /// What a pull returned: messages already filtered by tag and ready to use.
 #[derive(Debug, Clone)]

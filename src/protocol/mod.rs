@@ -1,11 +1,12 @@
 //! The RocketMQ 4.x remoting protocol: frames, commands, codes, typed headers, JSON bodies and the
-//! stored-message layout. Pure data and parsing: no actix, no I/O, so every rule here is unit-tested
+//! stored-message layout, tag filters and name rules. Pure data and parsing: no actix, no I/O, so every rule here is unit-tested
 //! on bytes alone.
 
 pub mod body;
 pub mod codes;
 pub mod command;
 pub mod error;
+pub mod filter;
 pub mod frame;
 pub mod header;
 pub mod headers;

@@ -4,10 +4,10 @@
 
 use std::net::TcpStream;
 
-use actormq::actors::broker::logic::filter::build_subscription;
 use actormq::protocol::body::heartbeat::{
     ConsumeFromWhere, ConsumeType, ConsumerData, HeartbeatData, MessageModel, ProducerData,
 };
+use actormq::protocol::filter::build_subscription;
 use actormq::protocol::headers::pull::PullMessageRequestHeader;
 use actormq::protocol::headers::send::{SendMessageRequestHeader, SendMessageRequestHeaderV2};
 use actormq::protocol::message::{decode_records, MessageExt, Properties};

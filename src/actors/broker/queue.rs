@@ -21,8 +21,8 @@ use actix_rt::ArbiterHandle;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
-use super::logic::filter::TagFilter;
 use super::logic::pull_hold::PullHoldTable;
+use crate::protocol::filter::TagFilter;
 use crate::storage::{Arrival, MessageStore};
 
 /// Pulls one queue may have parked; more are answered at once.

@@ -15,13 +15,13 @@ use tokio::sync::oneshot;
 
 use super::{mailbox, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
-use crate::actors::broker::logic::filter::TagFilter;
 use crate::actors::broker::logic::pull_result::{pull_answer, GetStatus, StoreRead};
 use crate::actors::broker::queue::HoldPull;
 use crate::actors::namesrv::now_ms;
 use crate::error::ServiceError;
 use crate::protocol::body::perm;
 use crate::protocol::codes::{pull_sys_flag, response_code};
+use crate::protocol::filter::TagFilter;
 use crate::protocol::headers::pull::{PullMessageRequestHeader, PullMessageResponseHeader};
 use crate::protocol::message::decode_record;
 use crate::protocol::validate::{check_group, check_topic};

@@ -6,7 +6,6 @@
 
 pub mod client_table;
 pub mod delay;
-pub mod filter;
 pub mod groups;
 pub mod heartbeat_rules;
 pub mod locks;

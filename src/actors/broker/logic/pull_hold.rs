@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use super::filter::TagFilter;
+use crate::protocol::filter::TagFilter;
 
 /// A parked pull.
 #[derive(Debug)]
@@ -140,8 +140,8 @@ impl<T> PullHoldTable<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::filter::java_hash;
     use super::*;
+    use crate::protocol::filter::java_hash;
 
     #[test]
     fn wakes_only_pulls_behind_the_new_max() {
