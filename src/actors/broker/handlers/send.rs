@@ -16,11 +16,11 @@ use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::logic::retry::{
     max_reconsume_times, retry_group, retry_topic_send, RetrySend,
 };
-use crate::actors::broker::logic::topics::SCHEDULE_TOPIC;
+use crate::actors::broker::logic::send_plan::SendRefusal;
+use crate::actors::broker::logic::topics::{check_send_queue, SCHEDULE_TOPIC};
 use crate::actors::namesrv::now_ms;
 use crate::actors::net::ConnInfo;
 use crate::error::ServiceError;
-use crate::protocol::body::perm;
 use crate::protocol::codes::{message_sys_flag, request_code, response_code};
 use crate::protocol::headers::send::{
     send_request_header, SendMessageRequestHeader, SendMessageResponseHeader,
@@ -28,7 +28,7 @@ use crate::protocol::headers::send::{
 use crate::protocol::message::properties::{self as prop, Properties};
 use crate::protocol::message::MAX_TOPIC_LEN;
 use crate::protocol::RemotingCommand;
-use crate::storage::{MessageBatchToStore, MessageToStore, PutResult, StoreError};
+use crate::storage::{MessageBatchToStore, MessageToStore, PutResult};
 
 pub async fn handle(
     ctx: &Arc<BrokerCtx>,
@@ -47,10 +47,9 @@ pub async fn handle(
         )));
     }
     if !ctx.writeable() {
-        return Err(ServiceError::NoPermission(format!(
-            "the broker[{}] sending message is forbidden",
-            ctx.cfg.broker_name
-        )));
+        return Err(ServiceError::BrokerNotWriteable(
+            ctx.cfg.broker_name.clone(),
+        ));
     }
     let (topic, queue_id) = resolve_topic_and_queue(ctx, &h)?;
     let result = if req.code == request_code::SEND_BATCH_MESSAGE || h.batch.unwrap_or(false) {
@@ -58,15 +57,13 @@ pub async fn handle(
     } else {
         put_single(ctx, req, &h, topic, queue_id, conn)?
     };
-    let (code, remark) = match result.1.durability.clone().flushed().await {
-        Ok(()) => (response_code::SUCCESS, None),
-        Err(StoreError::FlushTimeout { timeout_ms }) => (
-            response_code::FLUSH_DISK_TIMEOUT,
-            Some(format!(
-                "the message is stored but its flush did not finish within {timeout_ms} ms"
-            )),
-        ),
-        Err(e) => return Err(e.into()),
+    // A flush timeout still reports the send result (the message is stored).
+    let response = match result.1.durability.clone().flushed().await {
+        Ok(()) => req.response_to(response_code::SUCCESS, None),
+        Err(e) => match ServiceError::from(e) {
+            e if e.message_stored() => e.into_response(req),
+            e => return Err(e),
+        },
     };
     ctx.stats.put_messages.fetch_add(
         result.1.msg_count as u64,
@@ -76,16 +73,14 @@ pub async fn handle(
         result.1.wrote_bytes as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
-    Ok(req
-        .response_to(code, remark)
-        .with_header(&SendMessageResponseHeader {
-            msg_id: result.1.msg_id.clone(),
-            queue_id: result.0,
-            queue_offset: result.1.queue_offset,
-            transaction_id: None,
-            region: ctx.cfg.region_id.clone(),
-            trace_on: ctx.cfg.trace_on,
-        }))
+    Ok(response.with_header(&SendMessageResponseHeader {
+        msg_id: result.1.msg_id.clone(),
+        queue_id: result.0,
+        queue_offset: result.1.queue_offset,
+        transaction_id: None,
+        region: ctx.cfg.region_id.clone(),
+        trace_on: ctx.cfg.trace_on,
+    }))
 }
 
 /// Topic checks, auto-creation and queue choice. Returns the topic and the queue to write.
@@ -133,24 +128,7 @@ fn resolve_topic_and_queue(
             config
         }
     };
-    if !perm::writeable(config.perm) {
-        return Err(ServiceError::NoPermission(format!(
-            "the topic[{}] sending message is forbidden",
-            h.topic
-        )));
-    }
-    let writable = config.write_queue_nums.max(1);
-    let queue_id = if h.queue_id < 0 {
-        rand::thread_rng().gen_range(0..writable)
-    } else {
-        h.queue_id
-    };
-    if queue_id >= config.read_queue_nums.max(config.write_queue_nums) {
-        return Err(ServiceError::System(format!(
-            "request queueId[{queue_id}] is illegal, topic {} has {} write / {} read queues",
-            h.topic, config.write_queue_nums, config.read_queue_nums
-        )));
-    }
+    let queue_id = check_send_queue(&config, h.queue_id, rand::thread_rng().gen())?;
     Ok((h.topic.clone(), queue_id))
 }
 
@@ -182,9 +160,7 @@ fn put_single(
             .map(|v| v.eq_ignore_ascii_case("true"))
             == Some(true)
     {
-        return Err(ServiceError::NoPermission(
-            "transactional (half) messages are not supported by this broker yet".into(),
-        ));
+        return Err(SendRefusal::HalfMessage.into());
     }
     let mut msg = MessageToStore::new(&topic, queue_id, req.body.clone(), "");
     msg.flag = h.flag;
@@ -256,20 +232,14 @@ fn put_batch(
     conn: &ConnInfo,
 ) -> Result<(i32, PutResult), ServiceError> {
     if topic.len() > MAX_TOPIC_LEN {
-        return Err(ServiceError::MessageIllegal(format!(
-            "the batch topic is longer than {MAX_TOPIC_LEN} bytes"
-        )));
+        return Err(SendRefusal::BatchTopicTooLong.into());
     }
     if retry_group(topic).is_some() {
-        return Err(ServiceError::System(
-            "batch request does not support retry group".into(),
-        ));
+        return Err(SendRefusal::BatchToRetryTopic(topic.to_string()).into());
     }
     let (props, wait) = stored_properties(ctx, h.properties.as_deref());
     if props.get(prop::DELAY).is_some() {
-        return Err(ServiceError::MessageIllegal(
-            "delay levels are not supported for batch messages".into(),
-        ));
+        return Err(SendRefusal::BatchWithDelay.into());
     }
     let batch = MessageBatchToStore {
         topic: topic.to_string(),

@@ -13,7 +13,7 @@ use crate::actors::broker::logic::retry::{
     max_reconsume_times, plan_send_back, SendBackInput, SendBackTarget,
 };
 use crate::actors::namesrv::now_ms;
-use crate::error::ServiceError;
+use crate::error::{OffsetLookup, ServiceError};
 use crate::protocol::headers::client::ConsumerSendMsgBackRequestHeader;
 use crate::protocol::message::properties::{self as prop, Properties};
 use crate::protocol::validate::check_group;
@@ -35,17 +35,20 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         ctx.groups_changed();
     }
     if !ctx.writeable() {
-        return Err(ServiceError::NoPermission(format!(
-            "the broker[{}] sending message is forbidden",
-            ctx.cfg.broker_name
-        )));
+        return Err(ServiceError::BrokerNotWriteable(
+            ctx.cfg.broker_name.clone(),
+        ));
     }
     if group.retry_queue_nums <= 0 {
         return Ok(ok(req));
     }
-    let stored = ctx.store.lookup_message(h.offset).ok_or_else(|| {
-        ServiceError::System(format!("look message by offset failed, {}", h.offset))
-    })?;
+    let stored = ctx
+        .store
+        .lookup_message(h.offset)
+        .ok_or(ServiceError::NoMessageAtOffset {
+            offset: h.offset,
+            lookup: OffsetLookup::SendBack,
+        })?;
     let offset_id = stored.offset_msg_id();
     let plan = plan_send_back(&SendBackInput {
         group: &h.group,

@@ -14,4 +14,5 @@ pub mod offsets;
 pub mod pull_hold;
 pub mod pull_result;
 pub mod retry;
+pub mod send_plan;
 pub mod topics;
