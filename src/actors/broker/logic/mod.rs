@@ -14,5 +14,6 @@ pub mod offsets;
 pub mod pull_hold;
 pub mod pull_result;
 pub mod retry;
+pub mod schedule_plan;
 pub mod send_plan;
 pub mod topics;
