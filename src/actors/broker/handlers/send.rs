@@ -82,7 +82,12 @@ pub async fn handle(
 /// Topic checks and queue choice (under one read lock, without copying the topic's config);
 /// an unknown topic is auto-created first. Returns the queue the send is answered with.
 fn choose_queue(ctx: &BrokerCtx, h: &SendMessageRequestHeader) -> Result<i32, ServiceError> {
-    let random: u32 = rand::thread_rng().gen();
+    // Only a negative queue id asks the broker to pick.
+    let random: u32 = if h.queue_id < 0 {
+        rand::thread_rng().gen()
+    } else {
+        0
+    };
     {
         let topics = ctx.topics.read();
         topics.check_send(&h.topic)?;
