@@ -1,13 +1,18 @@
 //! Service-level errors and their one mapping to wire response codes.
 //!
-//! Every layer has its own typed error (`ProtocolError`, later `StoreError`...). Request handlers
-//! return `ServiceError`, and `ServiceError::into_response` is the single place where an error
-//! becomes a RocketMQ response code and remark.
+//! Every layer has its own typed error (`ProtocolError`, `StoreError`, `TopicError`,
+//! `SendRefusal`...). Request handlers return `ServiceError`, and [`ServiceError::code`] (with the
+//! variant's remark) is the single place where an error becomes a RocketMQ response code;
+//! [`ServiceError::into_response`] builds the answer from it. Sub-errors keep their own remark
+//! text but never choose a code.
 
 use thiserror::Error;
 
+use crate::actors::broker::logic::send_plan::SendRefusal;
+use crate::actors::broker::logic::topics::TopicError;
 use crate::protocol::codes::response_code as rc;
 use crate::protocol::{ProtocolError, RemotingCommand};
+use crate::storage::StoreError;
 
 /// Why a request failed, as the client will be told.
 #[derive(Debug, Error)]
@@ -27,24 +32,38 @@ pub enum ServiceError {
     /// A lookup found nothing (QUERY_NOT_FOUND).
     #[error("{0}")]
     NotFound(String),
-    /// Any other failure with a remark.
-    #[error("{0}")]
-    System(String),
     /// Writing or reading is not permitted (broker or topic perm, forbidden system topic).
     #[error("{0}")]
     NoPermission(String),
+    /// The broker's perm forbids writes (`brokerPermission` without PERM_WRITE).
+    #[error("the broker[{0}] sending message is forbidden")]
+    BrokerNotWriteable(String),
     /// The message breaks a limit (size, properties, topic length).
     #[error("{0}")]
     MessageIllegal(String),
     /// The store refuses writes (disk full, shutting down, slave).
     #[error("{0}")]
     ServiceNotAvailable(String),
-    /// A pull without its own subscription from a group that registered none for the topic.
+    /// The message is stored, but its SYNC_FLUSH did not finish within `syncFlushTimeout`.
+    /// The send is answered with its result header and this code (RocketMQ's `sendOK` outcomes;
+    /// FLUSH_SLAVE_TIMEOUT and SLAVE_NOT_AVAILABLE join it once replication exists).
+    #[error("the message is stored but its flush did not finish within {timeout_ms} ms")]
+    FlushDiskTimeout { timeout_ms: u64 },
+    /// Any other store failure (I/O, corrupt data, a failed flush): SYSTEM_ERROR.
     #[error("{0}")]
-    SubscriptionNotExist(String),
-    /// The registered subscription is older than the pull's.
+    Store(StoreError),
+    /// A send the broker's rules refuse (half messages, batch restrictions).
     #[error("{0}")]
-    SubscriptionNotLatest(String),
+    Send(#[from] SendRefusal),
+    /// No stored message at the commit-log offset a request named.
+    #[error("{}", match .lookup {
+        OffsetLookup::SendBack => format!("look message by offset failed, {offset}"),
+        OffsetLookup::View => format!("can not find message by the offset, {offset}"),
+    })]
+    NoMessageAtOffset { offset: i64, lookup: OffsetLookup },
+    /// A subscription expression type the broker cannot filter by (only TAG is built).
+    #[error("The broker does not support consumer to filter message by {0}")]
+    FilterNotSupported(String),
     /// A pull without its own subscription whose group registration fails Java's checks (group
     /// online, broadcast allowed, topic subscribed, version): the code below, Java's remark.
     #[error("{0}")]
@@ -55,12 +74,27 @@ pub enum ServiceError {
     /// as RocketMQ's TopicValidator answers.
     #[error("{0}")]
     Invalid(#[from] crate::protocol::validate::InvalidInput),
-    /// A topic-table refusal; the code is the one the table names (`TopicError::response_code`).
+    /// A topic-table refusal; its code is chosen in [`ServiceError::code`].
     #[error("{0}")]
-    Topic(#[from] crate::actors::broker::logic::topics::TopicError),
+    Topic(#[from] TopicError),
     /// The consumer group is unknown and auto-creation is off.
     #[error("{0}")]
     SubscriptionGroupNotExist(String),
+    /// GET_CONSUMER_CONNECTION_LIST for a group with no connected consumer.
+    #[error("the consumer group[{0}] not online")]
+    ConsumerNotOnline(String),
+    /// GET_CONSUMER_LIST_BY_GROUP for a group with no connected consumer (SYSTEM_ERROR in Java).
+    #[error("no consumer for this group, {0}")]
+    NoConsumerInGroup(String),
+    /// REGISTER_BROKER whose body does not match its `bodyCrc32`.
+    #[error("crc32 not match: header says {expected}, body is {actual}")]
+    BodyCrcMismatch { expected: i32, actual: i32 },
+    /// An actor the request needs has stopped (its mailbox is closed).
+    #[error("{component} unavailable: {reason}")]
+    ComponentGone {
+        component: &'static str,
+        reason: actix::MailboxError,
+    },
     /// A heartbeat breaks a bound or names no client: SYSTEM_ERROR with the reason.
     #[error("{0}")]
     Heartbeat(#[from] crate::actors::broker::logic::heartbeat_rules::HeartbeatError),
@@ -69,37 +103,58 @@ pub enum ServiceError {
     NegativeOffset(#[from] crate::actors::broker::logic::offsets::NegativeOffset),
 }
 
-impl From<crate::storage::StoreError> for ServiceError {
-    fn from(e: crate::storage::StoreError) -> Self {
-        use crate::storage::StoreError as S;
+/// Which request looked a message up by its commit-log offset (the remarks differ, as in Java).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetLookup {
+    /// CONSUMER_SEND_MSG_BACK.
+    SendBack,
+    /// VIEW_MESSAGE_BY_ID.
+    View,
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
         match e {
-            S::DiskFull(_) | S::ShutDown => ServiceError::ServiceNotAvailable(e.to_string()),
-            S::IllegalMessage(_) => ServiceError::MessageIllegal(e.to_string()),
-            _ => ServiceError::System(e.to_string()),
+            StoreError::DiskFull(_) | StoreError::ShutDown => {
+                ServiceError::ServiceNotAvailable(e.to_string())
+            }
+            StoreError::IllegalMessage(_) => ServiceError::MessageIllegal(e.to_string()),
+            StoreError::FlushTimeout { timeout_ms } => {
+                ServiceError::FlushDiskTimeout { timeout_ms }
+            }
+            e => ServiceError::Store(e),
         }
     }
 }
 
 impl ServiceError {
-    /// The wire response code.
+    /// The wire response code: the one place a failure's code is chosen.
     pub fn code(&self) -> i32 {
         match self {
             ServiceError::Protocol(_)
-            | ServiceError::System(_)
+            | ServiceError::FilterNotSupported(_)
+            | ServiceError::Store(_)
+            | ServiceError::NoMessageAtOffset { .. }
+            | ServiceError::NoConsumerInGroup(_)
+            | ServiceError::BodyCrcMismatch { .. }
+            | ServiceError::ComponentGone { .. }
             | ServiceError::Invalid(_)
             | ServiceError::Heartbeat(_)
             | ServiceError::NegativeOffset(_) => rc::SYSTEM_ERROR,
-            ServiceError::Topic(e) => e.response_code(),
+            ServiceError::Topic(e) => topic_code(e),
+            ServiceError::Send(e) => send_code(e),
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,
             ServiceError::Busy(_) => rc::SYSTEM_BUSY,
             ServiceError::TopicNotExist(_) => rc::TOPIC_NOT_EXIST,
             ServiceError::NotFound(_) => rc::QUERY_NOT_FOUND,
-            ServiceError::NoPermission(_) => rc::NO_PERMISSION,
+            ServiceError::NoPermission(_) | ServiceError::BrokerNotWriteable(_) => {
+                rc::NO_PERMISSION
+            }
             ServiceError::MessageIllegal(_) => rc::MESSAGE_ILLEGAL,
             ServiceError::ServiceNotAvailable(_) => rc::SERVICE_NOT_AVAILABLE,
+            ServiceError::FlushDiskTimeout { .. } => rc::FLUSH_DISK_TIMEOUT,
             ServiceError::SubscriptionGroupNotExist(_) => rc::SUBSCRIPTION_GROUP_NOT_EXIST,
-            ServiceError::SubscriptionNotExist(_) => rc::SUBSCRIPTION_NOT_EXIST,
-            ServiceError::SubscriptionNotLatest(_) => rc::SUBSCRIPTION_NOT_LATEST,
+            ServiceError::ConsumerNotOnline(_) => rc::CONSUMER_NOT_ONLINE,
             ServiceError::PullSubscription(e) => {
                 use crate::actors::broker::logic::subscription_view::PullSubscriptionError as P;
                 match e {
@@ -111,9 +166,44 @@ impl ServiceError {
         }
     }
 
+    /// The message was stored although the answer is not SUCCESS: the send still reports its
+    /// result (msg id, queue offset), as RocketMQ's `sendOK` outcomes do.
+    pub fn message_stored(&self) -> bool {
+        matches!(self, ServiceError::FlushDiskTimeout { .. })
+    }
+
     /// The response to `req` that reports this error.
     pub fn into_response(self, req: &RemotingCommand) -> RemotingCommand {
         req.response_to(self.code(), Some(self.to_string()))
+    }
+
+    /// An actor's mailbox failure, naming the component.
+    pub fn gone(component: &'static str, reason: actix::MailboxError) -> Self {
+        ServiceError::ComponentGone { component, reason }
+    }
+}
+
+/// Java's codes for topic-table refusals (exhaustive: a new refusal must choose).
+fn topic_code(e: &TopicError) -> i32 {
+    match e {
+        TopicError::NotAllowedSend(_)
+        | TopicError::NotReadable(_)
+        | TopicError::NotWriteable(_) => rc::NO_PERMISSION,
+        TopicError::NotExist(_) => rc::TOPIC_NOT_EXIST,
+        TopicError::Invalid(_)
+        | TopicError::SystemTopic(_)
+        | TopicError::ConflictsWithCluster(_)
+        | TopicError::QueueIdIllegal { .. } => rc::SYSTEM_ERROR,
+    }
+}
+
+/// Java's codes for the send rules' refusals.
+fn send_code(e: &SendRefusal) -> i32 {
+    match e {
+        SendRefusal::HalfMessage => rc::NO_PERMISSION,
+        SendRefusal::BatchTopicTooLong
+        | SendRefusal::BatchToRetryTopic(_)
+        | SendRefusal::BatchWithDelay => rc::MESSAGE_ILLEGAL,
     }
 }
 
@@ -160,6 +250,98 @@ mod tests {
         assert_eq!(
             ServiceError::from(TopicError::NotExist("t".into())).code(),
             17
+        );
+    }
+
+    #[test]
+    fn every_topic_refusal_gets_javas_code() {
+        let code = |e: TopicError| ServiceError::from(e).code();
+        assert_eq!(code(TopicError::NotAllowedSend("S".into())), 16);
+        assert_eq!(code(TopicError::NotReadable("T".into())), 16);
+        assert_eq!(code(TopicError::NotWriteable("T".into())), 16);
+        assert_eq!(code(TopicError::NotExist("T".into())), 17);
+        assert_eq!(code(TopicError::SystemTopic("TBW102".into())), 1);
+        assert_eq!(code(TopicError::ConflictsWithCluster("C".into())), 1);
+        let illegal = TopicError::QueueIdIllegal {
+            topic: "T".into(),
+            queue_id: 9,
+            queues: 4,
+        };
+        assert_eq!(code(illegal), 1);
+    }
+
+    #[test]
+    fn a_flush_timeout_is_flush_disk_timeout_and_keeps_the_result() {
+        let e = ServiceError::from(crate::storage::StoreError::FlushTimeout { timeout_ms: 5000 });
+        assert_eq!(e.code(), 10);
+        assert!(e.message_stored());
+        assert_eq!(
+            e.to_string(),
+            "the message is stored but its flush did not finish within 5000 ms"
+        );
+        let failed = ServiceError::from(crate::storage::StoreError::FlushFailed("EIO".into()));
+        assert_eq!(failed.code(), 1);
+        assert!(!failed.message_stored());
+        assert!(!ServiceError::from(crate::storage::StoreError::ShutDown).message_stored());
+    }
+
+    #[test]
+    fn send_refusals_and_typed_conditions() {
+        let req = RemotingCommand::request(36).with_opaque(4);
+        let answer = |e: ServiceError| {
+            let r = e.into_response(&req);
+            (r.code, r.remark.unwrap_or_default())
+        };
+        assert_eq!(answer(SendRefusal::HalfMessage.into()).0, 16);
+        assert_eq!(
+            answer(SendRefusal::BatchToRetryTopic("%RETRY%g".into()).into()),
+            (
+                13,
+                "batch request does not support retry group %RETRY%g".into()
+            )
+        );
+        assert_eq!(answer(SendRefusal::BatchWithDelay.into()).0, 13);
+        assert_eq!(answer(SendRefusal::BatchTopicTooLong.into()).0, 13);
+        assert_eq!(
+            answer(ServiceError::BrokerNotWriteable("broker-a".into())),
+            (
+                16,
+                "the broker[broker-a] sending message is forbidden".into()
+            )
+        );
+        assert_eq!(
+            answer(ServiceError::NoMessageAtOffset {
+                offset: 42,
+                lookup: OffsetLookup::SendBack
+            }),
+            (1, "look message by offset failed, 42".into())
+        );
+        assert_eq!(
+            answer(ServiceError::NoMessageAtOffset {
+                offset: 42,
+                lookup: OffsetLookup::View
+            }),
+            (1, "can not find message by the offset, 42".into())
+        );
+        assert_eq!(
+            answer(ServiceError::ConsumerNotOnline("g".into())),
+            (206, "the consumer group[g] not online".into())
+        );
+        assert_eq!(
+            answer(ServiceError::NoConsumerInGroup("g".into())),
+            (1, "no consumer for this group, g".into())
+        );
+        let crc = ServiceError::BodyCrcMismatch {
+            expected: 1,
+            actual: 2,
+        };
+        assert_eq!(answer(crc).0, 1);
+        let gone = ServiceError::gone("broker component", actix::MailboxError::Closed);
+        let (code, remark) = answer(gone);
+        assert_eq!(code, 1);
+        assert!(
+            remark.starts_with("broker component unavailable: "),
+            "{remark}"
         );
     }
 

@@ -505,3 +505,55 @@ fn admin_requests() {
     let granted: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(granted["lockOKMQSet"].as_array().unwrap().len(), 1);
 }
+
+/// Conditions with their own typed error answer RocketMQ's codes: a topic without PERM_WRITE is
+/// NO_PERMISSION, a batch to a retry topic MESSAGE_ILLEGAL, an offline group's connection list
+/// CONSUMER_NOT_ONLINE, and the earliest store time of an empty queue SUCCESS with -1.
+#[test]
+fn typed_errors_answer_rocketmqs_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = start_broker(BROKER, dir.path(), &[]);
+    let mut s = connect(b.addr);
+    let mut ro = request(17, &[("topic", "RO"), ("defaultTopic", "TBW102")]);
+    for (k, v) in [
+        ("readQueueNums", "2"),
+        ("writeQueueNums", "2"),
+        ("perm", "4"),
+        ("topicFilterType", "SINGLE_TAG"),
+    ] {
+        ro.set_ext(k, v);
+    }
+    assert_eq!(call(&mut s, &ro).code, 0);
+    let r = send(&mut s, "RO", 0, b"x", "", "", &[]);
+    assert_eq!(r.code, 16, "{:?}", r.remark);
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("the topic[RO] sending message is forbidden")
+    );
+    // SEND_MESSAGE_V2 with batch=true is a batch.
+    let h = actormq::protocol::headers::send::SendMessageRequestHeader {
+        producer_group: "PG_test".into(),
+        topic: "%RETRY%GB".into(),
+        default_topic: "TBW102".into(),
+        default_topic_queue_nums: 4,
+        queue_id: 0,
+        born_timestamp: actormq::actors::namesrv::now_ms(),
+        batch: Some(true),
+        ..Default::default()
+    };
+    let v2: actormq::protocol::headers::send::SendMessageRequestHeaderV2 = h.into();
+    let batch = actormq::protocol::RemotingCommand::request_with(310, &v2)
+        .with_opaque(next_opaque())
+        .with_body(b"not decoded".to_vec());
+    let r = call(&mut s, &batch);
+    assert_eq!(r.code, 13, "{:?}", r.remark);
+    assert!(r.remark.unwrap().contains("%RETRY%GB"));
+    let r = call(&mut s, &request(203, &[("consumerGroup", "Nobody")]));
+    assert_eq!(r.code, 206, "{:?}", r.remark);
+    create_topic(&mut s, "Empty", 1);
+    let r = call(
+        &mut s,
+        &request(32, &[("topic", "Empty"), ("queueId", "0")]),
+    );
+    assert_eq!((r.code, r.ext("timestamp")), (0, Some("-1")));
+}

@@ -40,4 +40,6 @@ pub use dispatcher::{Arrival, ArrivalListener};
 pub use error::StoreError;
 pub use flush::Durability;
 pub use store::MessageStore;
-pub use types::{GetResult, GetStatus, MessageBatchToStore, MessageToStore, PutResult, TagsFilter};
+pub use types::{
+    GetResult, GetStatus, MessageBatchToStore, MessageOrigin, MessageToStore, PutResult, TagsFilter,
+};

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 use super::flush::Durability;
+use crate::protocol::message::MessageExt;
 
 /// One message to append.
 #[derive(Debug, Clone)]
@@ -53,7 +54,64 @@ impl MessageToStore {
     }
 }
 
-/// A batch send (code 320): `body` is the batch body (docs/protocol.md §5.2), `properties` the batch-level
+/// What a stored message carries over from where it came from: a send request (its header and
+/// the producer's address) or a stored record that is stored again (sent back, or due after a
+/// delay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageOrigin {
+    pub flag: i32,
+    pub sys_flag: i32,
+    pub born_timestamp: i64,
+    pub born_host: SocketAddr,
+    pub store_host: SocketAddr,
+    pub reconsume_times: i32,
+}
+
+impl MessageOrigin {
+    /// The fields of a stored record, as they were stored.
+    pub fn of_record(m: &MessageExt) -> Self {
+        MessageOrigin {
+            flag: m.flag,
+            sys_flag: m.sys_flag,
+            born_timestamp: m.born_timestamp,
+            born_host: m.born_host,
+            store_host: m.store_host,
+            reconsume_times: m.reconsume_times,
+        }
+    }
+}
+
+impl MessageToStore {
+    /// The one constructor of a message the broker stores (a send, a sent-back copy, a delayed
+    /// message come due): `origin`'s fields, then where it goes and what it carries. The tags
+    /// code is the hash of TAGS and the append waits for durability; set `tags_code` /
+    /// `wait_store_msg_ok` to change either.
+    pub fn from_record(
+        origin: MessageOrigin,
+        topic: String,
+        queue_id: i32,
+        body: Bytes,
+        properties: String,
+    ) -> Self {
+        MessageToStore {
+            topic,
+            queue_id,
+            flag: origin.flag,
+            sys_flag: origin.sys_flag,
+            born_timestamp: origin.born_timestamp,
+            born_host: origin.born_host,
+            store_host: origin.store_host,
+            reconsume_times: origin.reconsume_times,
+            prepared_transaction_offset: 0,
+            body,
+            properties,
+            tags_code: None,
+            wait_store_msg_ok: true,
+        }
+    }
+}
+
+/// A batch send (code 320): `body` is the batch body (§5.2), `properties` the batch-level
 /// properties appended to each message's own.
 #[derive(Debug, Clone)]
 pub struct MessageBatchToStore {

@@ -2,11 +2,12 @@
 //!
 //! - Owns: for each delay level, the offset reached in its SCHEDULE_TOPIC_XXXX queue
 //!   (`level - 1`), loaded from and saved to `delayOffset.json`.
-//! - Handles: its own timers: every 100 ms it scans each level's queue from its offset and
-//!   re-stores every due message to its REAL_TOPIC / REAL_QID (DELAY cleared, tags code recomputed
-//!   from TAGS); a level stops at its first message not yet due, since a level's queue is in time
-//!   order. Every 10 s (and at shutdown, `PersistDelayOffsets`) it saves its offsets, after the
-//!   re-stores it counted have been made durable.
+//! - Handles: its own timers: every 100 ms it reads each level's queue from its offset and
+//!   executes `logic::schedule_plan::plan_level`: every due message is re-stored to its
+//!   REAL_TOPIC / REAL_QID (DELAY cleared, tags code recomputed from TAGS); a level stops at its
+//!   first message not yet due, since a level's queue is in time order. Every 10 s (and at
+//!   shutdown, `PersistDelayOffsets` from the broker's shutdown sequence) it saves its offsets,
+//!   after the re-stores it counted have been made durable.
 //! - Runs on: the broker's control arbiter. Store reads and appends are memory operations; the
 //!   durability wait is awaited, never blocked on.
 
@@ -18,13 +19,12 @@ use actix::prelude::*;
 use tracing::{debug, warn};
 
 use super::logic::delay::DelayLevels;
+use super::logic::schedule_plan::plan_level;
 use super::logic::topics::SCHEDULE_TOPIC;
 use super::persist::{PersistJob, Persister};
 use crate::actors::namesrv::now_ms;
-use crate::protocol::message::decode_record;
-use crate::protocol::message::properties::{self as prop, Properties};
 use crate::storage::metadata::DelayOffsetFile;
-use crate::storage::{Durability, MessageStore, MessageToStore};
+use crate::storage::{Durability, MessageStore};
 
 /// Messages re-stored per level per tick, so one busy level cannot starve the others.
 const BATCH: usize = 32;
@@ -53,71 +53,34 @@ impl ScheduleActor {
         }
     }
 
-    /// Deliver what is due on one level; returns how many were delivered.
+    /// Deliver what is due on one level (`logic::schedule_plan` decides); returns how many
+    /// were delivered.
     fn deliver_level(&mut self, level: i32, now: i64) -> usize {
         let queue = self.delay.queue_id(level);
-        let mut offset = *self.offsets.get(&level).unwrap_or(&0);
-        let min = self.store.min_offset(SCHEDULE_TOPIC, queue);
-        if offset < min {
-            offset = min;
-        }
+        let saved = *self.offsets.get(&level).unwrap_or(&0);
+        let start = saved.max(self.store.min_offset(SCHEDULE_TOPIC, queue));
         let got = self
             .store
-            .get_message(SCHEDULE_TOPIC, queue, offset, BATCH, None);
+            .get_message(SCHEDULE_TOPIC, queue, start, BATCH, None);
+        let plan = plan_level(&self.delay, level, start, &got, now);
+        let mut offset = plan.offset;
         let mut delivered = 0;
-        for (record, q_offset) in got.messages.iter().zip(got.queue_offsets.iter()) {
-            let Ok(m) = decode_record(record) else {
-                warn!(
-                    level,
-                    offset = q_offset,
-                    "undecodable delayed message skipped"
-                );
-                offset = q_offset + 1;
-                continue;
-            };
-            let due = self.delay.deliver_at(m.store_timestamp, level);
-            if due > now {
-                break;
-            }
-            let mut props = Properties::decode(&m.properties);
-            let (Some(topic), Some(qid)) = (
-                props.get(prop::REAL_TOPIC).map(str::to_string),
-                props
-                    .get(prop::REAL_QID)
-                    .and_then(|q| q.parse::<i32>().ok()),
-            ) else {
-                warn!(
-                    level,
-                    offset = q_offset,
-                    "delayed message without REAL_TOPIC/REAL_QID skipped"
-                );
-                offset = q_offset + 1;
-                continue;
-            };
-            props.remove(prop::DELAY);
-            let mut msg = MessageToStore::new(&topic, qid, m.body.clone(), &props.encode());
-            msg.flag = m.flag;
-            msg.sys_flag = m.sys_flag;
-            msg.born_timestamp = m.born_timestamp;
-            msg.born_host = m.born_host;
-            msg.store_host = m.store_host;
-            msg.reconsume_times = m.reconsume_times;
-            match self.store.put_message(msg) {
+        for d in plan.deliveries {
+            match self.store.put_message(d.message) {
                 Ok(put) => {
                     self.pending.push(put.durability);
-                    offset = q_offset + 1;
                     delivered += 1;
                 }
                 Err(e) => {
                     // Try again next tick; the offset stays on this message.
                     warn!(level, error = %e, "re-storing a due delayed message failed");
+                    offset = d.queue_offset;
                     break;
                 }
             }
         }
-        if got.messages.is_empty() && got.next_begin_offset > offset {
-            // Nothing readable in the scanned range (e.g. a gap): move past it.
-            offset = got.next_begin_offset;
+        for (q_offset, why) in plan.skipped.iter().filter(|(q, _)| *q < offset) {
+            warn!(level, offset = q_offset, "{why}");
         }
         self.offsets.insert(level, offset);
         delivered

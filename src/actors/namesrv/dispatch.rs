@@ -71,5 +71,5 @@ impl Dispatch for NamesrvDispatch {
 
 /// Turn a mailbox failure (actor gone) into an error reply.
 pub fn mailbox(e: actix::MailboxError) -> ServiceError {
-    ServiceError::System(format!("name server unavailable: {e}"))
+    ServiceError::gone("name server", e)
 }

@@ -159,10 +159,7 @@ pub async fn consumer_connections(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -
         .map_err(mailbox)?;
     match conn {
         Some(c) if !c.connection_set.is_empty() => Ok(ok(req).with_body(json_body(&c))),
-        _ => Err(ServiceError::System(format!(
-            "the consumer group[{}] not online",
-            h.consumer_group
-        ))),
+        _ => Err(ServiceError::ConsumerNotOnline(h.consumer_group)),
     }
 }
 

@@ -128,10 +128,7 @@ pub async fn consumer_list(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> Handl
         .await
         .map_err(mailbox)?;
     if ids.is_empty() {
-        return Err(ServiceError::System(format!(
-            "no consumer for this group, {}",
-            h.consumer_group
-        )));
+        return Err(ServiceError::NoConsumerInGroup(h.consumer_group));
     }
     Ok(
         ok(req).with_body(json_body(&GetConsumerListByGroupResponseBody {

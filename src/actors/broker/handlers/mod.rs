@@ -33,5 +33,5 @@ pub fn json_body<T: Serialize>(v: &T) -> bytes::Bytes {
 
 /// Turn an actor mailbox failure into an error reply.
 pub fn mailbox(e: actix::MailboxError) -> ServiceError {
-    ServiceError::System(format!("broker component unavailable: {e}"))
+    ServiceError::gone("broker component", e)
 }

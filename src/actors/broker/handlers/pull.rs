@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use super::{mailbox, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::logic::pull_result::{pull_answer, GetStatus, StoreRead};
+use crate::actors::broker::logic::topics::TopicError;
 use crate::actors::broker::queue::HoldPull;
 use crate::actors::namesrv::now_ms;
 use crate::error::ServiceError;
@@ -147,10 +148,12 @@ fn check_topic_queue(ctx: &BrokerCtx, h: &PullMessageRequestHeader) -> Result<()
         )));
     }
     if h.queue_id < 0 || h.queue_id >= read_queue_nums {
-        return Err(ServiceError::System(format!(
-            "queueId[{}] is illegal, topic:[{}] topicConfig.readQueueNums:[{}]",
-            h.queue_id, h.topic, read_queue_nums
-        )));
+        return Err(TopicError::QueueIdIllegal {
+            topic: h.topic.clone(),
+            queue_id: h.queue_id,
+            queues: read_queue_nums,
+        }
+        .into());
     }
     Ok(())
 }
@@ -167,9 +170,7 @@ fn subscription_filter(
     if pull_sys_flag::has_subscription(h.sys_flag) {
         let ty = h.expression_type.as_deref().unwrap_or("TAG");
         if !ty.eq_ignore_ascii_case("TAG") {
-            return Err(ServiceError::System(format!(
-                "expression type {ty} is not supported; only TAG filtering is"
-            )));
+            return Err(ServiceError::FilterNotSupported(ty.to_string()));
         }
         return Ok(TagFilter::parse(h.subscription.as_deref().unwrap_or("*")));
     }
@@ -180,12 +181,8 @@ fn subscription_filter(
         h.sub_version,
         consume_broadcast_enable,
     )?;
-    TagFilter::from_subscription(sub).ok_or_else(|| {
-        ServiceError::System(format!(
-            "expression type {} is not supported; only TAG filtering is",
-            sub.expression_type
-        ))
-    })
+    TagFilter::from_subscription(sub)
+        .ok_or_else(|| ServiceError::FilterNotSupported(sub.expression_type.clone()))
 }
 
 /// One store read with hash filter and exact tag check, mapped to the pull answer.

@@ -7,7 +7,7 @@ use bytes::BytesMut;
 
 use super::{ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
-use crate::error::ServiceError;
+use crate::error::{OffsetLookup, ServiceError};
 use crate::protocol::headers::query::{
     QueryMessageRequestHeader, QueryMessageResponseHeader, ViewMessageRequestHeader,
 };
@@ -18,9 +18,13 @@ const DEFAULT_QUERY_MAX_NUM: usize = 32;
 
 pub fn view(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let h: ViewMessageRequestHeader = req.header()?;
-    let record = ctx.store.lookup(h.offset).ok_or_else(|| {
-        ServiceError::System(format!("can not find message by the offset, {}", h.offset))
-    })?;
+    let record = ctx
+        .store
+        .lookup(h.offset)
+        .ok_or(ServiceError::NoMessageAtOffset {
+            offset: h.offset,
+            lookup: OffsetLookup::View,
+        })?;
     Ok(ok(req).with_body(record))
 }
 

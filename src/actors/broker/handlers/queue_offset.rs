@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use super::{ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
-use crate::error::ServiceError;
 use crate::protocol::codes::request_code;
 use crate::protocol::headers::offset::{
     GetEarliestMsgStoretimeRequestHeader, GetEarliestMsgStoretimeResponseHeader,
@@ -31,12 +30,8 @@ pub fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
         }
         _ => {
             let h: GetEarliestMsgStoretimeRequestHeader = req.header()?;
-            let ts = s.earliest_store_time(&h.topic, h.queue_id).ok_or_else(|| {
-                ServiceError::System(format!(
-                    "no message in queue {} of topic {}",
-                    h.queue_id, h.topic
-                ))
-            })?;
+            // Java answers SUCCESS with -1 for a queue without messages.
+            let ts = s.earliest_store_time(&h.topic, h.queue_id).unwrap_or(-1);
             return Ok(
                 ok(req).with_header(&GetEarliestMsgStoretimeResponseHeader { timestamp: ts })
             );

@@ -1,24 +1,25 @@
 //! CONSUMER_SEND_MSG_BACK (36): a consumer failed a message; store a copy on the group's retry
 //! topic with a delay level (3 + reconsume times unless the consumer chose one), or on its DLQ once
-//! it has been retried `maxReconsumeTimes` times. The decision is `logic::retry::plan_send_back`.
+//! it has been retried `maxReconsumeTimes` times. The decision and the copy's place and
+//! properties are `logic::retry` (`plan_send_back`, `SendBackPlan::store_plan`); this handler
+//! looks up the message and the group, creates the target topic and appends.
 
 use std::sync::Arc;
 
 use rand::Rng;
 
-use super::send::divert_if_delayed;
 use super::{ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::logic::retry::{
-    max_reconsume_times, plan_send_back, SendBackInput, SendBackTarget,
+    max_reconsume_times, plan_send_back, retry_queue_id, SendBackInput, SendBackTarget,
 };
 use crate::actors::namesrv::now_ms;
-use crate::error::ServiceError;
+use crate::error::{OffsetLookup, ServiceError};
 use crate::protocol::headers::client::ConsumerSendMsgBackRequestHeader;
-use crate::protocol::message::properties::{self as prop, Properties};
+use crate::protocol::message::properties as prop;
 use crate::protocol::validate::check_group;
 use crate::protocol::RemotingCommand;
-use crate::storage::MessageToStore;
+use crate::storage::MessageOrigin;
 
 pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let h: ConsumerSendMsgBackRequestHeader = req.header()?;
@@ -35,17 +36,20 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         ctx.groups_changed();
     }
     if !ctx.writeable() {
-        return Err(ServiceError::NoPermission(format!(
-            "the broker[{}] sending message is forbidden",
-            ctx.cfg.broker_name
-        )));
+        return Err(ServiceError::BrokerNotWriteable(
+            ctx.cfg.broker_name.clone(),
+        ));
     }
     if group.retry_queue_nums <= 0 {
         return Ok(ok(req));
     }
-    let stored = ctx.store.lookup_message(h.offset).ok_or_else(|| {
-        ServiceError::System(format!("look message by offset failed, {}", h.offset))
-    })?;
+    let stored = ctx
+        .store
+        .lookup_message(h.offset)
+        .ok_or(ServiceError::NoMessageAtOffset {
+            offset: h.offset,
+            lookup: OffsetLookup::SendBack,
+        })?;
     let offset_id = stored.offset_msg_id();
     let plan = plan_send_back(&SendBackInput {
         group: &h.group,
@@ -62,23 +66,17 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         ),
     });
 
-    let mut props = Properties::decode(&stored.properties);
-    for (k, v) in &plan.set_properties {
-        props.insert(k, v);
-    }
-    let mut msg = MessageToStore::new("", 0, stored.body.clone(), "");
-    match &plan.target {
-        SendBackTarget::DeadLetter { topic } => {
+    // Create the target topic; a retry goes to a random queue of it.
+    let retry_queue = match &plan.target {
+        SendBackTarget::DeadLetter { .. } => {
             let (_, created) = ctx.topics.write().ensure_dlq_topic(&h.group, now)?;
             if created {
                 ctx.topics_changed();
             }
-            props.remove(prop::DELAY);
-            msg.topic = topic.clone();
-            msg.queue_id = 0;
             tracing::info!(group = %h.group, msg = %offset_id, "message moved to the dead-letter queue");
+            0
         }
-        SendBackTarget::Retry { topic, .. } => {
+        SendBackTarget::Retry { .. } => {
             let (config, created) =
                 ctx.topics
                     .write()
@@ -86,20 +84,17 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
             if created {
                 ctx.topics_changed();
             }
-            msg.topic = topic.clone();
-            msg.queue_id = rand::thread_rng().gen_range(0..config.write_queue_nums.max(1));
+            retry_queue_id(rand::thread_rng().gen(), config.write_queue_nums)
         }
-    }
-    msg.flag = stored.flag;
-    msg.sys_flag = stored.sys_flag;
-    msg.born_timestamp = stored.born_timestamp;
-    msg.born_host = stored.born_host;
-    msg.store_host = ctx.store_host;
-    msg.reconsume_times = plan.reconsume_times;
-    msg.wait_store_msg_ok = false;
-    divert_if_delayed(ctx, &mut msg, &mut props);
-    props.remove(prop::WAIT);
-    msg.properties = props.encode();
+    };
+    let origin = MessageOrigin {
+        store_host: ctx.store_host,
+        reconsume_times: plan.reconsume_times,
+        ..MessageOrigin::of_record(&stored)
+    };
+    let msg = plan
+        .store_plan(&stored.properties, retry_queue, &ctx.delay, now)
+        .into_message(origin, stored.body.clone(), false);
     ctx.store.put_message(msg)?;
     Ok(ok(req))
 }

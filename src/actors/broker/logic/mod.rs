@@ -13,5 +13,7 @@ pub mod offsets;
 pub mod pull_hold;
 pub mod pull_result;
 pub mod retry;
+pub mod schedule_plan;
+pub mod send_plan;
 pub mod subscription_view;
 pub mod topics;

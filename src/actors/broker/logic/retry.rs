@@ -3,7 +3,8 @@
 //! CONSUMER_SEND_MSG_BACK and a direct send to `%RETRY%<group>` both end in one question: does the
 //! message go back to the retry topic (with which delay level) or to the DLQ? The handler looks up
 //! the stored message and the group; these functions decide and say which properties to set,
-//! returning data so the handler does the store write. Java's rules:
+//! and `SendBackPlan::store_plan` turns the decision into what to store, returning data so the
+//! handler does the store write. Java's rules:
 //!
 //! * max reconsume = the group's `retryMaxTimes`, replaced by the header's `maxReconsumeTimes` when
 //!   the client's version ≥ V3_4_9 (ordinal 121) and the header has it. A negative header value is
@@ -13,7 +14,10 @@
 //! * the new record has `reconsumeTimes + 1`, `RETRY_TOPIC` = original topic if not already set,
 //!   `ORIGIN_MESSAGE_ID` kept or set to the stored message's offset id, and `WAIT=false`.
 
+use super::delay::DelayLevels;
+use super::send_plan::{divert_if_delayed, Draft, StorePlan};
 use super::topics::{dlq_topic, retry_topic, RETRY_GROUP_TOPIC_PREFIX};
+use crate::protocol::message::properties::Properties;
 
 /// MQVersion ordinal of V3_4_9: from here on the header's `maxReconsumeTimes` is honoured.
 pub const V3_4_9: i32 = 121;
@@ -107,6 +111,41 @@ pub fn plan_send_back(input: &SendBackInput<'_>) -> SendBackPlan {
     }
 }
 
+impl SendBackPlan {
+    /// What to store: the stored message's properties with this plan's updates, on the target
+    /// (the retry topic's `retry_queue_id`, or the DLQ's queue 0 with DELAY cleared), diverted
+    /// through SCHEDULE_TOPIC_XXXX by its delay level. The copy is appended without waiting for
+    /// durability, so WAIT is not stored.
+    pub fn store_plan(
+        &self,
+        stored_properties: &str,
+        retry_queue_id: i32,
+        delay: &DelayLevels,
+        now_ms: i64,
+    ) -> StorePlan {
+        let mut props = Properties::decode(stored_properties);
+        for (k, v) in &self.set_properties {
+            props.insert(k, v);
+        }
+        let (topic, queue_id) = match &self.target {
+            SendBackTarget::DeadLetter { topic } => {
+                props.remove(PROPERTY_DELAY);
+                (topic.clone(), 0)
+            }
+            SendBackTarget::Retry { topic, .. } => (topic.clone(), retry_queue_id),
+        };
+        let mut draft = Draft {
+            topic,
+            queue_id,
+            tags_code: None,
+            props,
+        };
+        divert_if_delayed(&mut draft, delay, now_ms);
+        draft.props.remove(PROPERTY_WAIT);
+        draft.finish()
+    }
+}
+
 /// A group with `retryQueueNums <= 0` has retries switched off: Java answers SUCCESS to
 /// CONSUMER_SEND_MSG_BACK and drops the message.
 pub fn retry_disabled(retry_queue_nums: i32) -> bool {
@@ -155,6 +194,7 @@ pub fn retry_topic_send(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actors::broker::logic::topics::SCHEDULE_TOPIC;
 
     fn input(reconsume: i32, delay: i32, max: i32) -> SendBackInput<'static> {
         SendBackInput {
@@ -270,6 +310,43 @@ mod tests {
             PROPERTY_ORIGIN_MESSAGE_ID,
             "0A00000100002A9F0000000000000010".into()
         )));
+    }
+
+    #[test]
+    fn a_retry_is_stored_delayed_on_its_queue() {
+        let d = DelayLevels::default();
+        let p = plan_send_back(&input(0, 0, 16));
+        let stored = "TAGS\u{1}a\u{2}WAIT\u{1}true";
+        let s = p.store_plan(stored, 1, &d, 5_000);
+        assert_eq!((s.topic.as_str(), s.queue_id), (SCHEDULE_TOPIC, 2));
+        assert_eq!(s.tags_code, Some(5_000 + 10_000));
+        let props = Properties::decode(&s.properties);
+        assert_eq!(props.get("REAL_TOPIC"), Some("%RETRY%g"));
+        assert_eq!(props.get("REAL_QID"), Some("1"));
+        assert_eq!(props.get(PROPERTY_DELAY), Some("3"));
+        assert_eq!(props.get(PROPERTY_RETRY_TOPIC), Some("T"));
+        assert_eq!(props.get("TAGS"), Some("a"));
+        assert_eq!(props.get(PROPERTY_WAIT), None, "WAIT is not stored");
+        // The exact bytes: the stored properties in order, then the plan's, then the divert's.
+        assert_eq!(
+            s.properties,
+            "TAGS\u{1}a\u{2}RETRY_TOPIC\u{1}T\u{2}ORIGIN_MESSAGE_ID\u{1}\
+             0A00000100002A9F0000000000000010\u{2}DELAY\u{1}3\u{2}REAL_TOPIC\u{1}%RETRY%g\
+             \u{2}REAL_QID\u{1}1"
+        );
+    }
+
+    #[test]
+    fn a_dead_letter_is_stored_on_queue_0_without_delay() {
+        let d = DelayLevels::default();
+        let p = plan_send_back(&input(16, 0, 16));
+        let s = p.store_plan("DELAY\u{1}4", 3, &d, 5_000);
+        assert_eq!((s.topic.as_str(), s.queue_id), ("%DLQ%g", 0));
+        assert_eq!(s.tags_code, None);
+        let props = Properties::decode(&s.properties);
+        assert_eq!(props.get(PROPERTY_DELAY), None);
+        assert_eq!(props.get(PROPERTY_WAIT), None);
+        assert_eq!(props.get("REAL_TOPIC"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! Every mutation bumps the [`DataVersion`] (and says whether it changed anything) so the owning
 //! actor knows when to persist `topics.json` and re-register with the name servers; the table never
-//! does either itself. Refusals are typed errors mapped to the response code Java uses; the input
+//! does either itself. Refusals are typed errors (`crate::error` maps them to Java's codes); the input
 //! rules themselves (names, the per-topic queue limit, perms) are `protocol::validate`'s, applied
 //! here on every path that creates a topic: admin create, auto-creation, retry/DLQ topics, load.
 
@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::protocol::body::{perm, DataVersion, TopicConfig, TopicConfigSerializeWrapper};
-use crate::protocol::codes::response_code;
 use crate::protocol::validate::{
     check_perm, check_queue_nums, check_topic, InvalidInput, MAX_QUEUE_NUMS,
 };
@@ -91,18 +90,8 @@ pub enum TopicError {
     },
     /// A pull from a topic without READ permission.
     NotReadable(String),
-}
-
-impl TopicError {
-    /// The response code Java answers with.
-    pub fn response_code(&self) -> i32 {
-        match self {
-            TopicError::NotAllowedSend(_) => response_code::NO_PERMISSION,
-            TopicError::NotExist(_) => response_code::TOPIC_NOT_EXIST,
-            TopicError::NotReadable(_) => response_code::NO_PERMISSION,
-            _ => response_code::SYSTEM_ERROR,
-        }
-    }
+    /// A send to a topic without WRITE permission.
+    NotWriteable(String),
 }
 
 impl fmt::Display for TopicError {
@@ -132,6 +121,9 @@ impl fmt::Display for TopicError {
             ),
             TopicError::NotReadable(t) => {
                 write!(f, "the topic[{t}] pulling message is forbidden")
+            }
+            TopicError::NotWriteable(t) => {
+                write!(f, "the topic[{t}] sending message is forbidden")
             }
         }
     }
@@ -218,6 +210,18 @@ pub fn send_queue_id(config: &TopicConfig, requested: i32, random: u32) -> Resul
         });
     }
     Ok((random % config.write_queue_nums as u32) as i32)
+}
+
+/// The send-path checks: the topic is writable, then the queue (`send_queue_id`).
+pub fn check_send_queue(
+    config: &TopicConfig,
+    requested: i32,
+    random: u32,
+) -> Result<i32, TopicError> {
+    if !perm::writeable(config.perm) {
+        return Err(TopicError::NotWriteable(config.topic_name.clone()));
+    }
+    send_queue_id(config, requested, random)
 }
 
 /// The pull-path checks: the topic is readable and `0 <= queue_id < readQueueNums`.

@@ -1,6 +1,12 @@
 //! Tests of the topic table (a separate file to keep `topics.rs` readable).
 
 use super::*;
+use crate::protocol::codes::response_code;
+
+/// The code `crate::error` answers a refusal with.
+fn code(e: &TopicError) -> i32 {
+    crate::error::ServiceError::from(e.clone()).code()
+}
 
 fn table() -> TopicTable {
     TopicTable::new(TopicTableConfig::default(), 1000)
@@ -63,7 +69,7 @@ fn name_validation() {
             TopicError::Invalid(InvalidInput::IllegalChars { .. })
         ));
         assert!(e.to_string().contains("^[%|a-zA-Z0-9_-]+$"), "{e}");
-        assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+        assert_eq!(code(&e), response_code::SYSTEM_ERROR);
     }
     assert_eq!(validate_name(&"a".repeat(127)), Ok(()));
     let e = validate_name(&"a".repeat(128)).unwrap_err();
@@ -71,7 +77,7 @@ fn name_validation() {
         e,
         TopicError::Invalid(InvalidInput::NameTooLong { .. })
     ));
-    assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+    assert_eq!(code(&e), response_code::SYSTEM_ERROR);
 }
 
 #[test]
@@ -80,7 +86,7 @@ fn admin_queue_counts_and_perm_are_bounded() {
     let mut c = TopicConfig::new("BigQ", 1024);
     c.write_queue_nums = i32::MAX;
     let e = t.update(c, 1).unwrap_err();
-    assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+    assert_eq!(code(&e), response_code::SYSTEM_ERROR);
     assert!(e.to_string().contains("writeQueueNums 2147483647"), "{e}");
     assert!(e.to_string().contains("1024"), "{e}");
     for (r, w) in [(1025, 8), (0, 8), (8, 0), (8, 100_000)] {
@@ -105,11 +111,7 @@ fn send_and_create_checks() {
     let t = table();
     for forbidden in NOT_ALLOWED_SEND {
         let e = t.check_send(forbidden).unwrap_err();
-        assert_eq!(
-            e.response_code(),
-            response_code::NO_PERMISSION,
-            "{forbidden}"
-        );
+        assert_eq!(code(&e), response_code::NO_PERMISSION, "{forbidden}");
     }
     // TBW102 and the benchmark topic are system topics but may be sent to.
     assert_eq!(t.check_send("TBW102"), Ok(()));
@@ -197,19 +199,19 @@ fn auto_create_from_template() {
     assert_eq!(c.write_queue_nums, 8);
     for d in [0, -1, i32::MIN] {
         let e = t.create_on_send("Neg", "TBW102", d, 0, 3000).unwrap_err();
-        assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+        assert_eq!(code(&e), response_code::SYSTEM_ERROR);
         assert!(e.to_string().contains("defaultTopicQueueNums"), "{e}");
     }
     assert!(!t.contains("Neg"));
     t.put(topic_with("Drained", 0, 7), 3000);
     let e = t.create_on_send("Neg", "Drained", 4, 0, 3000).unwrap_err();
-    assert_eq!(e.response_code(), response_code::TOPIC_NOT_EXIST);
+    assert_eq!(code(&e), response_code::TOPIC_NOT_EXIST);
     assert!(!t.contains("Neg"));
     // A template without INHERIT, a missing template, or an illegal name: not created.
     let e = t
         .create_on_send("X", "SELF_TEST_TOPIC", 4, 0, 3000)
         .unwrap_err();
-    assert_eq!(e.response_code(), response_code::TOPIC_NOT_EXIST);
+    assert_eq!(code(&e), response_code::TOPIC_NOT_EXIST);
     assert_eq!(e.to_string(), "topic[X] not exist, apply first please!");
     assert!(t.create_on_send("X", "Nope", 4, 0, 3000).is_err());
     assert!(t.create_on_send("a b", "TBW102", 4, 0, 3000).is_err());
@@ -325,7 +327,7 @@ fn send_queue_choice() {
     c.write_queue_nums = 0;
     assert!(send_queue_id(&c, -1, 1).is_err());
     let e = send_queue_id(&c, 9, 0).unwrap_err();
-    assert_eq!(e.response_code(), response_code::SYSTEM_ERROR);
+    assert_eq!(code(&e), response_code::SYSTEM_ERROR);
     assert!(e.to_string().contains("queueId[9] is illegal"));
 }
 
@@ -339,5 +341,16 @@ fn pull_queue_checks() {
     c.perm = perm::WRITE;
     let e = check_pull_queue(&c, 0).unwrap_err();
     assert_eq!(e, TopicError::NotReadable("T".into()));
-    assert_eq!(e.response_code(), response_code::NO_PERMISSION);
+    assert_eq!(code(&e), response_code::NO_PERMISSION);
+}
+
+#[test]
+fn send_queue_checks_write_perm_first() {
+    let mut c = TopicConfig::new("T", 4);
+    assert_eq!(check_send_queue(&c, 2, 0), Ok(2));
+    c.perm = perm::READ;
+    let e = check_send_queue(&c, 2, 0).unwrap_err();
+    assert_eq!(e, TopicError::NotWriteable("T".into()));
+    assert_eq!(code(&e), response_code::NO_PERMISSION);
+    assert_eq!(e.to_string(), "the topic[T] sending message is forbidden");
 }

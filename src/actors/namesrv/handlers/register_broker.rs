@@ -21,9 +21,7 @@ pub async fn handle(ns: &Addr<NameServer>, req: &RemotingCommand, conn: ConnId) 
     if expected != 0 {
         let actual = (crc32fast::hash(&req.body) & 0x7FFF_FFFF) as i32;
         if actual != expected {
-            return Err(ServiceError::System(format!(
-                "crc32 not match: header says {expected}, body is {actual}"
-            )));
+            return Err(ServiceError::BodyCrcMismatch { expected, actual });
         }
     }
     let body = RegisterBrokerBody::decode(&req.body, h.compressed.unwrap_or(false))?;
