@@ -57,7 +57,9 @@ fn broker_config(dir: &std::path::Path) -> BrokerConfig {
         sets: sets.to_vec(),
         env: Vec::new(),
     };
-    config::load::<BrokerConfig>(&src).expect("fuzz broker config").0
+    config::load::<BrokerConfig>(&src)
+        .expect("fuzz broker config")
+        .0
 }
 
 /// Start the broker on a background thread (once per process) and return its address.
@@ -72,7 +74,9 @@ fn broker() -> SocketAddr {
             .name("fuzz-broker".into())
             .spawn(move || {
                 actix_rt::System::new().block_on(async move {
-                    let b = actormq::actors::broker::start(cfg).await.expect("broker starts");
+                    let b = actormq::actors::broker::start(cfg)
+                        .await
+                        .expect("broker starts");
                     tx.send(b.local_addr).expect("report address");
                     std::future::pending::<()>().await;
                 })

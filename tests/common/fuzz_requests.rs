@@ -32,6 +32,7 @@ const MAX_NODES: usize = 5_000;
 pub const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
 /// Every request code the broker handles, with its header keys and a valid value for each.
+#[rustfmt::skip]
 pub const CODES: &[(i32, &[(&str, &str)])] = &[
     (10, SEND_V1),
     (310, SEND_V2),
@@ -61,25 +62,30 @@ pub const CODES: &[(i32, &[(&str, &str)])] = &[
     (215, &[("topic", "T2")]),
 ];
 
+#[rustfmt::skip]
 const SEND_V1: &[(&str, &str)] = &[
     ("producerGroup", "PG1"), ("topic", "T1"), ("defaultTopic", "TBW102"),
     ("defaultTopicQueueNums", "4"), ("queueId", "0"), ("sysFlag", "0"), ("bornTimestamp", "1"),
     ("flag", "0"), ("properties", "TAGS\u{1}a\u{2}KEYS\u{1}k1\u{2}"), ("reconsumeTimes", "0"),
     ("unitMode", "false"), ("batch", "false"), ("maxReconsumeTimes", "16"), ("bname", "broker-a"),
 ];
+#[rustfmt::skip]
 const SEND_V2: &[(&str, &str)] = &[
     ("a", "PG1"), ("b", "T1"), ("c", "TBW102"), ("d", "4"), ("e", "0"), ("f", "0"), ("g", "1"),
     ("h", "0"), ("i", "TAGS\u{1}a\u{2}KEYS\u{1}k1\u{2}"), ("j", "0"), ("k", "false"), ("l", "16"),
     ("m", "false"), ("n", "broker-a"),
 ];
+#[rustfmt::skip]
 const PULL: &[(&str, &str)] = &[
     ("consumerGroup", "G1"), ("topic", "T1"), ("queueId", "0"), ("queueOffset", "0"),
     ("maxMsgNums", "32"), ("sysFlag", "4"), ("commitOffset", "0"), ("suspendTimeoutMillis", "0"),
     ("subscription", "*"), ("subVersion", "0"), ("expressionType", "TAG"), ("bname", "broker-a"),
 ];
+#[rustfmt::skip]
 const QUEUE: &[(&str, &str)] = &[("topic", "T1"), ("queueId", "0"), ("bname", "broker-a")];
 
 /// Names worth trying wherever a topic, group, client id or key goes.
+#[rustfmt::skip]
 const NAMES: &[&str] = &[
     "T1", "T2", "G1", "PG1", "C1", "TBW102", "%RETRY%G1", "%DLQ%G1", "SCHEDULE_TOPIC_XXXX",
     "RMQ_SYS_TRANS_HALF_TOPIC", "OFFSET_MOVED_EVENT", "DefaultCluster", "broker-a", "../x",
@@ -459,7 +465,10 @@ pub fn drive(s: &mut TcpStream, cmds: &[RemotingCommand], check_opaque: i32) -> 
         .map_err(|e| format!("write of the liveness probe failed: {e}"))?;
     let resp = await_answer(s, check_opaque).map_err(|e| format!("liveness probe: {e}"))?;
     if resp.code != 0 {
-        return Err(format!("liveness probe answered {}: {:?}", resp.code, resp.remark));
+        return Err(format!(
+            "liveness probe answered {}: {:?}",
+            resp.code, resp.remark
+        ));
     }
     Ok(())
 }
@@ -475,7 +484,8 @@ fn await_answer(s: &mut TcpStream, opaque: i32) -> Result<RemotingCommand, Strin
         }
         s.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
         let mut len = [0u8; 4];
-        s.read_exact(&mut len).map_err(|e| format!("reading: {e}"))?;
+        s.read_exact(&mut len)
+            .map_err(|e| format!("reading: {e}"))?;
         let n = u32::from_be_bytes(len) as usize;
         if n > frame::DEFAULT_MAX_FRAME {
             return Err(format!("answer frame of {n} bytes"));
