@@ -65,7 +65,7 @@ fn every_code_answers_random_structured_requests() {
         .run(&vec(any::<u8>(), 0..2048), |bytes| {
             let cmds = input_from(&bytes).commands(1);
             let mut s = connect(b.addr);
-            drive(&mut s, &cmds, 100).map_err(|e| TestCaseError::fail(format!("{e}")))
+            drive(&mut s, &cmds, 100).map_err(TestCaseError::fail)
         })
         .unwrap();
     eprintln!("random requests done in {:?}", started.elapsed());
