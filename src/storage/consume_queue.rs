@@ -153,8 +153,11 @@ impl ConsumeQueue {
 
     /// The unit at logical offset `off`, if written.
     pub fn get(&self, off: u64) -> Option<CqUnit> {
-        let f = self.files.find(off * CQ_UNIT_SIZE)?;
-        let pos = off * CQ_UNIT_SIZE - f.start();
+        // Offsets come from peers (a committed consumer offset can be anything): one whose byte
+        // position does not fit a u64 is simply not written.
+        let byte = off.checked_mul(CQ_UNIT_SIZE)?;
+        let f = self.files.find(byte)?;
+        let pos = byte - f.start();
         if pos + CQ_UNIT_SIZE > f.wrote_pos() {
             return None;
         }

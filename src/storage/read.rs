@@ -174,7 +174,9 @@ impl MessageStore {
 
     /// Store timestamp of the message at a logical offset.
     pub fn store_time(&self, topic: &str, queue_id: i32, offset: i64) -> Option<i64> {
-        let u = self.find_queue(topic, queue_id)?.get(offset as u64)?;
+        let u = self
+            .find_queue(topic, queue_id)?
+            .get(u64::try_from(offset).ok()?)?;
         self.unit_time(&u)
     }
 
