@@ -8,6 +8,7 @@ pub mod actors;
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod protocol;

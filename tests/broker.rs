@@ -537,7 +537,7 @@ fn typed_errors_answer_rocketmqs_codes() {
         default_topic: "TBW102".into(),
         default_topic_queue_nums: 4,
         queue_id: 0,
-        born_timestamp: actormq::actors::namesrv::now_ms(),
+        born_timestamp: actormq::clock::now_ms(),
         batch: Some(true),
         ..Default::default()
     };

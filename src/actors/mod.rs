@@ -3,3 +3,4 @@
 pub mod broker;
 pub mod namesrv;
 pub mod net;
+pub mod reply;

@@ -16,9 +16,10 @@ use std::time::Duration;
 
 use super::broker_api::{self, PullArgs, PullResult, PullStatus};
 use super::consumer::{ConsumerCore, Listener, ListenerFn};
-use super::message::{now_ms, prepare_received, ConsumeResult, MessageExt, MessageQueue};
+use super::message::{prepare_received, ConsumeResult, MessageExt, MessageQueue};
 use super::net::Net;
 use super::process_queue::{FlowLimits, PqHandle};
+use crate::clock::now_ms;
 use crate::protocol::codes::pull_sys_flag;
 use crate::protocol::filter::TagFilter;
 

@@ -16,8 +16,9 @@ use super::broker_api;
 use super::config::ConsumerConfig;
 use super::error::{ClientError, Result};
 use super::instance::ClientInstance;
-use super::message::{now_ms, retry_topic, ConsumeResult, MessageExt, MessageQueue};
+use super::message::{retry_topic, ConsumeResult, MessageExt, MessageQueue};
 use super::offset_store::{LocalOffsetFile, OffsetTable};
+use crate::clock::now_ms;
 use crate::protocol::body::{
     ConsumeFromWhere, ConsumeType, ConsumerData, MessageModel, SubscriptionData,
 };

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
+use crate::clock::now_ms;
 pub use crate::protocol::body::MessageQueue;
 pub use crate::protocol::message::MessageExt;
 use crate::protocol::message::{properties as prop, sys_flag, Properties};
@@ -126,13 +126,6 @@ pub fn new_uniq_key() -> String {
     let elapsed = (now_ms() as u64).wrapping_sub(*start) as u32;
     let c = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{prefix}{elapsed:08X}{c:04X}")
-}
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Prepare a pulled message for the listener: inflate a zlib body and, for a message redelivered

@@ -16,8 +16,9 @@ use super::error::{ClientError, Result};
 use super::heartbeat::{RegisterProducer, UnregisterGroup};
 use super::instance::ClientInstance;
 use super::latency::{LatencyFault, FAILURE_LATENCY};
-use super::message::{new_uniq_key, now_ms, Message, MessageQueue, SendResult, SendStatus};
+use super::message::{new_uniq_key, Message, MessageQueue, SendResult, SendStatus};
 use super::route::{AUTO_CREATE_TOPIC, DEFAULT_TOPIC_QUEUE_NUMS};
+use crate::clock::now_ms;
 use crate::protocol::codes::{request_code as rq, response_code as rc};
 use crate::protocol::headers::{
     SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,

@@ -26,8 +26,9 @@ use super::consume::{orderly_loop, pull_loop};
 use super::consumer::ConsumerCore;
 use super::heartbeat::{HeartbeatNow, UnregisterGroup};
 use super::instance::{UnregisterRebalancer, MAILBOX};
-use super::message::{now_ms, MessageQueue};
+use super::message::MessageQueue;
 use super::process_queue::PqHandle;
+use crate::clock::now_ms;
 
 /// What changes when `topic`'s owned queues become `target`.
 #[derive(Debug, Default, PartialEq, Eq)]

@@ -29,7 +29,8 @@ use super::mapped_file::{Allocator, PAGE_SIZE};
 use super::recovery;
 use super::retention::DiskGuard;
 use super::topic_files::TopicFiles;
-use super::types::{now_ms, MessageBatchToStore, MessageToStore, PutResult};
+use super::types::{MessageBatchToStore, MessageToStore, PutResult};
+use crate::clock::now_ms;
 use crate::protocol::message::{
     body_crc, decode_batch, encode_offset_msg_id, encode_record, properties, sys_flag, tags_code,
     RecordFields,

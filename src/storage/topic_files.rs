@@ -149,7 +149,7 @@ impl MessageStore {
         let dir = self.cfg.topic_queue_dir(topic)?;
         let deleted = self.cfg.deleted_dir();
         let n = DELETIONS.fetch_add(1, Ordering::Relaxed);
-        let moved = deleted.join(format!("{}.{n}", super::types::now_ms()));
+        let moved = deleted.join(format!("{}.{n}", crate::clock::now_ms()));
         let queues: Vec<Arc<ConsumeQueue>> = {
             let _no_appends = self.put_lock.lock();
             let removed = self.cqs.write().remove(topic);

@@ -3,11 +3,11 @@
 //! logic so the broker's authors can read the contract in one place.
 
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
 use super::flush::Durability;
+use crate::clock::now_ms;
 use crate::protocol::message::MessageExt;
 
 /// One message to append.
@@ -178,10 +178,3 @@ impl GetResult {
 
 /// Tag filter on the consume-queue tags code.
 pub type TagsFilter<'a> = &'a dyn Fn(i64) -> bool;
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}

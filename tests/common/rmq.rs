@@ -67,7 +67,7 @@ pub fn send(
         default_topic_queue_nums: 4,
         queue_id: queue,
         sys_flag: 0,
-        born_timestamp: actormq::actors::namesrv::now_ms(),
+        born_timestamp: actormq::clock::now_ms(),
         flag: 0,
         properties: Some(props.encode()),
         reconsume_times: Some(0),

@@ -22,7 +22,7 @@ use super::logic::delay::DelayLevels;
 use super::logic::schedule_plan::plan_level;
 use super::logic::topics::SCHEDULE_TOPIC;
 use super::persist::{PersistJob, Persister};
-use crate::actors::namesrv::now_ms;
+use crate::clock::now_ms;
 use crate::storage::metadata::DelayOffsetFile;
 use crate::storage::{Durability, MessageStore};
 

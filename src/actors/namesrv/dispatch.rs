@@ -9,6 +9,7 @@ use super::handlers;
 use super::messages::ConnectionClosed;
 use super::NameServer;
 use crate::actors::net::{ConnInfo, Dispatch};
+use crate::actors::reply::HandlerResult;
 use crate::error::ServiceError;
 use crate::protocol::codes::request_code as code;
 use crate::protocol::RemotingCommand;
@@ -22,9 +23,6 @@ impl NamesrvDispatch {
         NamesrvDispatch { ns }
     }
 }
-
-/// What every handler returns: a reply, or an error that becomes one.
-pub type HandlerResult = Result<RemotingCommand, ServiceError>;
 
 impl Dispatch for NamesrvDispatch {
     fn dispatch(
@@ -67,9 +65,4 @@ impl Dispatch for NamesrvDispatch {
     fn connection_closed(&self, conn: &ConnInfo) {
         self.ns.do_send(ConnectionClosed(conn.id));
     }
-}
-
-/// Turn a mailbox failure (actor gone) into an error reply.
-pub fn mailbox(e: actix::MailboxError) -> ServiceError {
-    ServiceError::gone("name server", e)
 }

@@ -25,18 +25,11 @@ use tokio::net::TcpListener;
 use tracing::info;
 
 use crate::actors::net::{serve, ServerOptions};
+use crate::clock::now_ms;
 use crate::config::NamesrvConfig;
 use kv_config::{KvConfig, ORDER_TOPIC_CONFIG};
 use messages::*;
 use route_table::RouteTable;
-
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// Mailbox bound: senders wait beyond it (each connection also caps its own in-flight requests).
 const MAILBOX: usize = 4096;

@@ -10,7 +10,7 @@ use super::{json_body, mailbox, ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::heartbeat::{GetConsumerConnection, GroupsSubscribing};
 use crate::actors::broker::logic::topics::TopicError;
-use crate::actors::namesrv::now_ms;
+use crate::clock::now_ms;
 use crate::error::ServiceError;
 use crate::protocol::body::broker::{
     ConsumeStats, MessageQueue, OffsetWrapper, TopicOffset, TopicStatsTable,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{json_body, ok, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
-use crate::actors::namesrv::now_ms;
+use crate::clock::now_ms;
 use crate::protocol::body::broker::{
     LockBatchRequestBody, LockBatchResponseBody, UnlockBatchRequestBody,
 };

@@ -18,7 +18,7 @@ use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::logic::pull_result::{pull_answer, GetStatus, StoreRead};
 use crate::actors::broker::logic::topics::TopicError;
 use crate::actors::broker::queue::HoldPull;
-use crate::actors::namesrv::now_ms;
+use crate::clock::now_ms;
 use crate::error::ServiceError;
 use crate::protocol::body::perm;
 use crate::protocol::codes::{pull_sys_flag, response_code};

@@ -50,7 +50,7 @@ pub fn query(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     }
     Ok(ok(req)
         .with_header(&QueryMessageResponseHeader {
-            index_last_update_timestamp: crate::actors::namesrv::now_ms(),
+            index_last_update_timestamp: crate::clock::now_ms(),
             index_last_update_phyoffset: ctx.store.commit_log_max_offset(),
         })
         .with_body(body.freeze()))

@@ -19,8 +19,8 @@ use crate::actors::broker::logic::send_plan::{
     check_batch, plan_send, request_properties, SendInput,
 };
 use crate::actors::broker::logic::topics::check_send_queue;
-use crate::actors::namesrv::now_ms;
 use crate::actors::net::ConnInfo;
+use crate::clock::now_ms;
 use crate::error::ServiceError;
 use crate::protocol::body::TopicConfig;
 use crate::protocol::codes::{request_code, response_code};

@@ -13,7 +13,7 @@ use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::logic::retry::{
     max_reconsume_times, plan_send_back, retry_queue_id, SendBackInput, SendBackTarget,
 };
-use crate::actors::namesrv::now_ms;
+use crate::clock::now_ms;
 use crate::error::{OffsetLookup, ServiceError};
 use crate::protocol::headers::client::ConsumerSendMsgBackRequestHeader;
 use crate::protocol::message::properties as prop;

@@ -3,7 +3,7 @@
 use actix::Addr;
 
 use super::json_body;
-use crate::actors::namesrv::dispatch::{mailbox, HandlerResult};
+use super::{mailbox, HandlerResult};
 use crate::actors::namesrv::messages::GetClusterInfo;
 use crate::actors::namesrv::NameServer;
 use crate::protocol::codes::response_code;

@@ -4,7 +4,7 @@
 use actix::Addr;
 
 use super::json_body;
-use crate::actors::namesrv::dispatch::{mailbox, HandlerResult};
+use super::{mailbox, HandlerResult};
 use crate::actors::namesrv::messages::GetRoute;
 use crate::actors::namesrv::NameServer;
 use crate::error::ServiceError;

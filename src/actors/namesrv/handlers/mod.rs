@@ -9,9 +9,4 @@ pub mod topic_admin;
 pub mod topic_list;
 pub mod unregister_broker;
 
-use serde::Serialize;
-
-/// Serialize a JSON body.
-pub(crate) fn json_body<T: Serialize>(v: &T) -> bytes::Bytes {
-    bytes::Bytes::from(serde_json::to_vec(v).expect("bodies serialize"))
-}
+pub use crate::actors::reply::{json_body, mailbox, HandlerResult};

@@ -3,7 +3,7 @@
 
 use actix::Addr;
 
-use crate::actors::namesrv::dispatch::{mailbox, HandlerResult};
+use super::{mailbox, HandlerResult};
 use crate::actors::namesrv::messages::RegisterBroker;
 use crate::actors::namesrv::route_table::{ConnId, Registration};
 use crate::actors::namesrv::NameServer;

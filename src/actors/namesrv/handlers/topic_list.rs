@@ -3,7 +3,7 @@
 use actix::Addr;
 
 use super::json_body;
-use crate::actors::namesrv::dispatch::{mailbox, HandlerResult};
+use super::{mailbox, HandlerResult};
 use crate::actors::namesrv::messages::GetTopics;
 use crate::actors::namesrv::NameServer;
 use crate::protocol::codes::{request_code, response_code};

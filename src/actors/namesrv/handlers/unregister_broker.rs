@@ -2,7 +2,7 @@
 
 use actix::Addr;
 
-use crate::actors::namesrv::dispatch::{mailbox, HandlerResult};
+use super::{mailbox, HandlerResult};
 use crate::actors::namesrv::messages::UnregisterBroker;
 use crate::actors::namesrv::NameServer;
 use crate::protocol::codes::response_code;
