@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::net::NetConfig;
 use super::{check_min, check_range, ConfigError, ConfigKeys};
 use crate::storage::StoreConfig;
 
@@ -79,20 +80,6 @@ pub struct BrokerConfig {
     pub trace_on: bool,
     /// Persist consumer offsets this often (ms).
     pub flush_consumer_offset_interval: u64,
-    /// Largest frame accepted.
-    pub frame_max_length: usize,
-    /// Requests in flight per connection before SYSTEM_BUSY.
-    pub max_inflight_per_connection: usize,
-    /// Close a connection that read no request and wrote no byte for this long (s; 0 = never).
-    /// RocketMQ: 120.
-    pub server_channel_max_idle_time_seconds: u64,
-    /// Bytes queued for one peer above which its connection stops reading requests until the
-    /// peer has drained them to `writeBufferLowWaterMark`.
-    pub write_buffer_high_water_mark: usize,
-    pub write_buffer_low_water_mark: usize,
-    /// Bytes that frames still arriving may hold across all connections; a connection whose next
-    /// frame would pass it is closed.
-    pub incomplete_frames_max_bytes: usize,
     /// Consumer groups, and separately producer groups, one client connection may be in; a
     /// heartbeat that would pass it is refused (RocketMQ has no such bound).
     pub max_groups_per_client: usize,
@@ -102,6 +89,8 @@ pub struct BrokerConfig {
     pub io_threads: usize,
     /// `tracing` filter.
     pub log_level: String,
+    #[serde(flatten)]
+    pub net: NetConfig,
     #[serde(flatten)]
     pub store: StoreConfig,
 }
@@ -136,16 +125,11 @@ impl Default for BrokerConfig {
             region_id: "DefaultRegion".into(),
             trace_on: true,
             flush_consumer_offset_interval: 5_000,
-            frame_max_length: 16 * 1024 * 1024,
-            max_inflight_per_connection: 1024,
-            server_channel_max_idle_time_seconds: 120,
-            write_buffer_high_water_mark: 4 * 1024 * 1024,
-            write_buffer_low_water_mark: 2 * 1024 * 1024,
-            incomplete_frames_max_bytes: 128 * 1024 * 1024,
             max_groups_per_client: 1_000,
             max_subscriptions_per_group: 1_000,
             io_threads: 0,
             log_level: "info".into(),
+            net: NetConfig::default(),
             store: StoreConfig::default(),
         }
     }
@@ -278,12 +262,7 @@ impl ConfigKeys for BrokerConfig {
                 value: self.default_topic_queue_nums.to_string(),
                 reason: e.to_string(),
             })?;
-        super::check_net_keys(
-            self.write_buffer_high_water_mark,
-            self.write_buffer_low_water_mark,
-            self.incomplete_frames_max_bytes,
-            self.frame_max_length,
-        )?;
+        self.net.validate()?;
         // Java clamps the disk ratios into 10..=95; a value outside (0 or 1 % would force-delete
         // unconsumed data at once) is a mistake worth stopping for.
         let st = &self.store;
@@ -312,11 +291,6 @@ impl ConfigKeys for BrokerConfig {
             "flushConsumerOffsetInterval",
             self.flush_consumer_offset_interval,
             100,
-        )?;
-        check_min(
-            "maxInflightPerConnection",
-            self.max_inflight_per_connection,
-            1,
         )?;
         check_min("maxGroupsPerClient", self.max_groups_per_client, 1)?;
         check_min(

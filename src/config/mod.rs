@@ -12,6 +12,7 @@ mod suggest;
 
 pub mod broker;
 pub mod namesrv;
+pub mod net;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,6 +24,7 @@ use thiserror::Error;
 
 pub use broker::{BrokerConfig, BrokerRole};
 pub use namesrv::NamesrvConfig;
+pub use net::NetConfig;
 
 /// Prefix of the environment variables that set config keys.
 pub const ENV_PREFIX: &str = "ACTORMQ_";
@@ -90,19 +92,6 @@ pub fn check_min<T: PartialOrd + std::fmt::Display>(
         value: value.to_string(),
         allowed: format!("{min} or more"),
     })
-}
-
-/// The connection keys shared by name server and broker: the low water mark is at most the high
-/// one, and incomplete frames may hold at least one whole frame.
-pub fn check_net_keys(
-    high: usize,
-    low: usize,
-    incomplete: usize,
-    frame_max: usize,
-) -> Result<(), ConfigError> {
-    check_min("writeBufferHighWaterMark", high, 1)?;
-    check_range("writeBufferLowWaterMark", low, 0..=high)?;
-    check_min("incompleteFramesMaxBytes", incomplete, frame_max + 4)
 }
 
 /// A config struct: serde with RocketMQ's camelCase key names and a `Default`.

@@ -140,7 +140,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
 
     let inflight = Arc::new(AtomicUsize::new(0));
     let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
-    let opts = ServerOptions::from(&cfg);
+    let opts = ServerOptions::from(&cfg.net);
     let accept = actix_rt::spawn(serve(listener, handles, dispatch, opts));
     info!(broker = %cfg.broker_name, addr = %local_addr, store_host = %store_host, "broker started");
     Ok(BrokerHandle {
@@ -169,12 +169,7 @@ fn embedded_namesrv_config(cfg: &BrokerConfig) -> NamesrvConfig {
     NamesrvConfig {
         listen_addr: cfg.listen_addr.clone(),
         listen_port: cfg.namesrv_listen_port,
-        frame_max_length: cfg.frame_max_length,
-        max_inflight_per_connection: cfg.max_inflight_per_connection,
-        server_channel_max_idle_time_seconds: cfg.server_channel_max_idle_time_seconds,
-        write_buffer_high_water_mark: cfg.write_buffer_high_water_mark,
-        write_buffer_low_water_mark: cfg.write_buffer_low_water_mark,
-        incomplete_frames_max_bytes: cfg.incomplete_frames_max_bytes,
+        net: cfg.net.clone(),
         kv_config_path: cfg
             .store
             .config_dir()

@@ -240,7 +240,7 @@ pub async fn start_on(
     }
     let actor = ns.start();
     let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone()));
-    let opts = ServerOptions::from(cfg);
+    let opts = ServerOptions::from(&cfg.net);
     actix_rt::spawn(serve(listener, Vec::new(), dispatch, opts));
     Ok(NamesrvHandle { local_addr, actor })
 }

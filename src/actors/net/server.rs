@@ -18,7 +18,7 @@ use super::budget::{BudgetedCodec, FrameBudget};
 use super::connection::CLOSE_GRACE;
 use super::outbox::{write_loop, Gated, Outbox, SharedOutbox};
 use super::{Close, ConnInfo, Connection, Dispatch};
-use crate::config::{BrokerConfig, NamesrvConfig};
+use crate::config::NetConfig;
 use crate::protocol::frame::RemotingCodec;
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
@@ -53,50 +53,19 @@ impl Default for ServerOptions {
     }
 }
 
-impl ServerOptions {
-    /// The options a config's network keys describe (the same keys on name server and broker).
-    fn from_keys(
-        frame_max_length: usize,
-        max_inflight_per_connection: usize,
-        idle_seconds: u64,
-        high: usize,
-        low: usize,
-        incomplete: usize,
-    ) -> Self {
+impl From<&NetConfig> for ServerOptions {
+    fn from(c: &NetConfig) -> Self {
         ServerOptions {
-            max_frame: frame_max_length,
-            max_inflight: max_inflight_per_connection.max(1),
-            write_high_watermark: high,
-            write_low_watermark: low.min(high),
-            idle_timeout: (idle_seconds > 0).then(|| Duration::from_secs(idle_seconds)),
-            incomplete_frames_max: incomplete,
+            max_frame: c.frame_max_length,
+            max_inflight: c.max_inflight_per_connection.max(1),
+            write_high_watermark: c.write_buffer_high_water_mark,
+            write_low_watermark: c
+                .write_buffer_low_water_mark
+                .min(c.write_buffer_high_water_mark),
+            idle_timeout: (c.server_channel_max_idle_time_seconds > 0)
+                .then(|| Duration::from_secs(c.server_channel_max_idle_time_seconds)),
+            incomplete_frames_max: c.incomplete_frames_max_bytes,
         }
-    }
-}
-
-impl From<&NamesrvConfig> for ServerOptions {
-    fn from(c: &NamesrvConfig) -> Self {
-        ServerOptions::from_keys(
-            c.frame_max_length,
-            c.max_inflight_per_connection,
-            c.server_channel_max_idle_time_seconds,
-            c.write_buffer_high_water_mark,
-            c.write_buffer_low_water_mark,
-            c.incomplete_frames_max_bytes,
-        )
-    }
-}
-
-impl From<&BrokerConfig> for ServerOptions {
-    fn from(c: &BrokerConfig) -> Self {
-        ServerOptions::from_keys(
-            c.frame_max_length,
-            c.max_inflight_per_connection,
-            c.server_channel_max_idle_time_seconds,
-            c.write_buffer_high_water_mark,
-            c.write_buffer_low_water_mark,
-            c.incomplete_frames_max_bytes,
-        )
     }
 }
 
