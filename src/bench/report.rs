@@ -63,13 +63,13 @@ pub fn rate(n: f64, secs: f64) -> f64 {
     }
 }
 
-/// ` (code 2 SYSTEM_BUSY: 64, timeout: 3)`, or nothing when there were no failures.
-fn by_kind(errors: &BTreeMap<String, u64>) -> String {
+/// `code 2 SYSTEM_BUSY: 64, timeout: 3` after `prefix`, or nothing when there were no failures.
+fn by_kind(prefix: &str, errors: &BTreeMap<String, u64>, suffix: &str) -> String {
     if errors.is_empty() {
         return String::new();
     }
     let kinds: Vec<String> = errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
-    format!(" ({})", kinds.join(", "))
+    format!("{prefix}{}{suffix}", kinds.join(", "))
 }
 
 impl ProducerSummary {
@@ -90,7 +90,7 @@ impl ProducerSummary {
             self.broker,
             self.sent,
             self.failed,
-            by_kind(&self.errors),
+            by_kind(" (", &self.errors, ")"),
             self.elapsed_secs,
             self.tps,
             self.mib_per_sec,
@@ -112,7 +112,7 @@ impl ConsumerSummary {
             self.queues,
             self.consumed,
             self.failed_pulls,
-            by_kind(&self.errors),
+            by_kind("; ", &self.errors, ""),
             self.elapsed_secs,
             self.tps,
             self.mib_per_sec,
@@ -188,7 +188,7 @@ mod tests {
             elapsed_secs: 1.0,
             consumed: 10,
             failed_pulls: 1,
-            errors: BTreeMap::new(),
+            errors: [("timeout".to_string(), 1)].into_iter().collect(),
             tps: 10.0,
             mib_per_sec: 0.0,
             born_to_consume_us: LatencySummary::default(),
@@ -198,7 +198,12 @@ mod tests {
         let v: serde_json::Value = serde_json::to_value(&c).unwrap();
         assert_eq!(v["consumed"], 10);
         assert_eq!(v["born_to_consume_us"]["p50_us"], 0);
-        assert!(c.text().contains("consumed 10 (failed pulls 1)"));
+        assert!(
+            c.text()
+                .contains("consumed 10 (failed pulls 1; timeout: 1) in"),
+            "{}",
+            c.text()
+        );
         assert_eq!(rate(5.0, 0.0), 0.0);
     }
 }
