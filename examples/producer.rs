@@ -6,9 +6,22 @@
 use actormq::client::{Message, Producer, ProducerConfig};
 
 #[tokio::main]
-async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // `main` returning the error would print its Debug form; say it in words instead.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> std::result::Result<(), Box<dyn std::error::Error>> {
+    // As RocketMQ's clients: the argument, else $NAMESRV_ADDR, else the local default.
     let namesrv = std::env::args()
         .nth(1)
+        .or_else(|| std::env::var("NAMESRV_ADDR").ok())
         .unwrap_or_else(|| "127.0.0.1:9876".into());
     let topic = std::env::args()
         .nth(2)
@@ -28,8 +41,8 @@ async fn main() -> std::result::Result<(), Box<dyn std::error::Error>> {
             .with_keys(&format!("key-{i}"));
         let r = producer.send(msg).await?;
         println!(
-            "sync  {:?} id={} queue={} offset={}",
-            r.status, r.msg_id, r.queue.queue_id, r.queue_offset
+            "sync  {} id={} queue={} offset={}",
+            r.status, r.msg_id, r.queue, r.queue_offset
         );
     }
     let pending = producer.send_async(Message::new(&topic, "async hello").with_tags("TagA"));

@@ -1,11 +1,13 @@
 //! End to end: a real standalone broker (debug build, port 0, temp dir), then `mqbench producer`
 //! for a few seconds and `mqbench consumer` from the first offsets; the consumer must see every
-//! message the producer had acknowledged. Every wait is bounded.
+//! message the producer had acknowledged. Then a broker restart under a running producer: it
+//! must say why sends fail, reconnect and send again. Every wait is bounded.
 
 mod common;
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Run mqbench with `args`, kill it after `limit`, and parse its JSON summary (stdout).
@@ -138,4 +140,208 @@ fn producer_then_consumer_through_the_name_server() {
     assert_eq!(c["consumed"].as_u64().unwrap(), sent, "{c}");
     assert_eq!(c["born_to_consume_us"]["count"].as_u64().unwrap(), sent);
     drop(broker);
+}
+
+/// A running `mqbench` whose stdout lines arrive on a channel (killed on drop).
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mqbench"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn mqbench");
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Read lines until one satisfies `f` (true) or `limit` passes (false).
+    fn until(&mut self, limit: Duration, f: impl Fn(&str) -> bool) -> bool {
+        let t0 = Instant::now();
+        while let Some(left) = limit.checked_sub(t0.elapsed()) {
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    let hit = f(&l);
+                    self.seen.push(l);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(_) => return false,
+            }
+        }
+        false
+    }
+
+    fn output(&self) -> String {
+        self.seen.join("\n")
+    }
+}
+
+/// The `tps` of a progress line (`[   3.0s] send tps      2100 | ...`).
+fn tps(line: &str) -> Option<f64> {
+    let rest = line.split("send tps").nth(1)?;
+    rest.split('|').next()?.trim().parse().ok()
+}
+
+#[test]
+fn producer_reconnects_after_a_broker_restart_and_says_why_sends_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut broker = common::start_broker(env!("CARGO_BIN_EXE_broker"), dir.path(), &[]);
+    let (ns, port) = (broker.namesrv, broker.addr.port());
+    let ns_arg = ns.to_string();
+    let mut bench = Running::start(&[
+        "producer",
+        "--namesrv",
+        &ns_arg,
+        "-t",
+        "RestartT",
+        "-q",
+        "2",
+        "-w",
+        "4",
+        "--rate",
+        "200",
+        "--duration",
+        "40",
+    ]);
+    assert!(
+        bench.until(Duration::from_secs(20), |l| tps(l).is_some_and(|t| t > 0.0)),
+        "no successful sends before the restart:\n{}",
+        bench.output()
+    );
+
+    // SIGTERM, then the same ports and data directory again.
+    common::terminate(&mut broker.server, Duration::from_secs(20));
+    let restarted = common::start_broker(
+        env!("CARGO_BIN_EXE_broker"),
+        dir.path(),
+        &[
+            &format!("listenPort={port}"),
+            &format!("namesrvListenPort={}", ns.port()),
+        ],
+    );
+    assert_eq!((restarted.namesrv, restarted.addr.port()), (ns, port));
+
+    assert!(
+        bench.until(Duration::from_secs(30), |l| l
+            .contains("reconnected to broker")),
+        "no reconnect:\n{}",
+        bench.output()
+    );
+    assert!(
+        bench.until(Duration::from_secs(20), |l| tps(l).is_some_and(|t| t > 0.0)),
+        "no successful sends after the reconnect:\n{}",
+        bench.output()
+    );
+    let out = bench.output();
+    // Why sends failed while the broker was away: `failed N x <kind>: <detail>`.
+    let reasons: Vec<&str> = out
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("failed ") && l.contains(" x ") && l.contains(": "))
+        .collect();
+    assert!(!reasons.is_empty(), "no failure reasons:\n{out}");
+    assert!(out.contains("connection to broker"), "{out}");
+    eprintln!("{out}"); // shown with --nocapture
+    drop(restarted);
+}
+
+#[test]
+fn summary_latencies_are_in_readable_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = common::start_broker(env!("CARGO_BIN_EXE_broker"), dir.path(), &[]);
+    let ns = broker.namesrv.to_string();
+    let run = |args: &[&str]| {
+        let (code, out, err) =
+            common::run_to_exit(env!("CARGO_BIN_EXE_mqbench"), args, Duration::from_secs(30));
+        assert_eq!(code, Some(0), "mqbench {args:?}: {out}\n{err}");
+        out
+    };
+    let p = run(&[
+        "producer",
+        "-n",
+        &ns,
+        "-t",
+        "UnitsT",
+        "-w",
+        "2",
+        "--count",
+        "50",
+        "--duration",
+        "0",
+    ]);
+    // Failures are allowed (see above); the consumer waits for what was acknowledged.
+    let sent = p
+        .split("\nsent ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no sent count: {p}"))
+        .to_string();
+    assert_ne!(sent, "0", "{p}");
+    // The consumer reads messages born a while ago: seconds, not millions of microseconds.
+    std::thread::sleep(Duration::from_millis(1500));
+    let c = run(&[
+        "consumer",
+        "-n",
+        &ns,
+        "-t",
+        "UnitsT",
+        "--from",
+        "first",
+        "--count",
+        &sent,
+        "--duration",
+        "20",
+    ]);
+    for out in [&p, &c] {
+        let summary = out
+            .split("=== ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no summary: {out}"));
+        // Every `<number> us` is below 1000; larger values are in ms, s, min or h.
+        let words: Vec<&str> = summary.split_whitespace().collect();
+        for w in words.windows(2) {
+            if w[1] == "us" {
+                let v: f64 = w[0].parse().unwrap_or_else(|_| panic!("{summary}"));
+                assert!(v < 1000.0, "{} us in\n{summary}", w[0]);
+            }
+        }
+        assert!(summary.contains("mean "), "{summary}");
+    }
+    assert!(
+        c.contains(&format!("born->consume:  n {sent}  mean ")),
+        "{c}"
+    );
+    assert!(
+        [" s ", " s\n"]
+            .iter()
+            .any(|u| c.split("born->consume:").nth(1).unwrap().contains(u)),
+        "born->consume of 1.5 s old messages not in seconds: {c}"
+    );
 }

@@ -124,10 +124,11 @@ pub struct ProducerArgs {
     /// Target rate in messages per second over all tasks (0 = as fast as possible).
     #[arg(long, default_value_t = 0)]
     pub rate: u64,
-    /// Queues of the topic when the producer creates it.
+    /// Queues of the topic when the producer creates it. A topic the name server already has a
+    /// route for (such as the broker's built-in `BenchmarkTest`, 1024 queues) is used as it is.
     #[arg(short = 'q', long, default_value_t = 4)]
     pub queues: u32,
-    /// Do not create / update the topic on the broker first.
+    /// Do not create the topic when the name server has no route for it.
     #[arg(long)]
     pub no_create_topic: bool,
     /// Producer group.

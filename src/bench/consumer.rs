@@ -1,6 +1,7 @@
 //! Consumer mode: one long-polling pull loop per queue of the topic (PULL_MESSAGE, code 11, with
 //! the subscription in the request so no heartbeat is needed), offsets kept locally and committed
-//! on each pull. Latency per message: now - born (the producer's `bornUs` property when present)
+//! on each pull; a broken connection is reopened by [`Link`] and each queue goes on from its
+//! offset. Latency per message: now - born (the producer's `bornUs` property when present)
 //! and now - store timestamp (broker clock, milliseconds).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,8 +12,10 @@ use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
 use super::args::{ConsumerArgs, StartFrom};
+use super::failures::{Failure, FailureLog};
+use super::link::Link;
+use super::load::BORN_US;
 use super::net::{self, now_us};
-use super::producer::BORN_US;
 use super::report::{rate, ConsumerSummary};
 use super::stats::{self, ConsumerMeters, ConsumerSample, LatencySummary};
 use crate::actors::net::client::RemotingClient;
@@ -57,7 +60,23 @@ struct Shared {
     meters: ConsumerMeters,
     bytes: AtomicU64,
     hists: Mutex<(Histogram<u64>, Histogram<u64>)>,
+    failures: FailureLog,
+    link: Link,
     sub_version: i64,
+    /// When the run's time is up (reconnecting stops there).
+    deadline: Instant,
+}
+
+impl Shared {
+    fn sample(&self, start: Instant, from: Instant, to: Instant) -> ConsumerSample {
+        let mut s = self.meters.sample(
+            to.duration_since(start).as_secs_f64(),
+            to.duration_since(from).as_secs_f64(),
+        );
+        s.failures = self.failures.take_interval();
+        s.notes = self.link.take_notes();
+        s
+    }
 }
 
 fn pull_request(s: &Shared, queue_id: i32, offset: i64) -> RemotingCommand {
@@ -102,32 +121,140 @@ fn account(s: &Shared, msgs: &[MessageExt]) {
     s.meters.consumed.add(msgs.len() as u64);
 }
 
-async fn pull_loop(s: Arc<Shared>, c: RemotingClient, queue_id: i32, mut offset: i64) {
+/// One pull at `offset`: the next offset, or why it failed.
+async fn pull_once(
+    s: &Shared,
+    c: &RemotingClient,
+    queue_id: i32,
+    offset: i64,
+) -> Result<i64, Failure> {
     let timeout = Duration::from_millis(s.args.suspend_ms) + s.args.common.timeout();
+    let resp = c
+        .call(pull_request(s, queue_id, offset), timeout)
+        .await
+        .map_err(|e| Failure::client(&e))?;
+    let next = resp
+        .header::<PullMessageResponseHeader>()
+        .ok()
+        .map(|h| h.next_begin_offset);
+    match pull_step(resp.code, next, offset) {
+        PullStep::Found { next } => {
+            account(s, &decode_records(&resp.body));
+            Ok(next)
+        }
+        PullStep::Move { next } => Ok(next),
+        PullStep::Error(code) => Err(Failure::response(code, resp.remark.as_deref())),
+    }
+}
+
+async fn pull_loop(s: Arc<Shared>, queue_id: i32, mut offset: i64) {
     loop {
-        let resp = match c.call(pull_request(&s, queue_id, offset), timeout).await {
-            Ok(r) => r,
-            Err(_) => {
+        let (generation, c) = s.link.client(queue_id as usize);
+        match pull_once(&s, &c, queue_id, offset).await {
+            Ok(next) => offset = next,
+            Err(f) => {
                 s.meters.failed.add(1);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let next = resp
-            .header::<PullMessageResponseHeader>()
-            .ok()
-            .map(|h| h.next_begin_offset);
-        match pull_step(resp.code, next, offset) {
-            PullStep::Found { next } => {
-                account(&s, &decode_records(&resp.body));
-                offset = next;
-            }
-            PullStep::Move { next } => offset = next,
-            PullStep::Error(_) => {
-                s.meters.failed.add(1);
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                s.failures.record(f, 1);
+                if c.is_open() {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                } else {
+                    s.link.repair(generation, s.deadline).await;
+                }
             }
         }
+    }
+}
+
+/// Where each of the `queues` queues starts.
+async fn start_offsets(args: &ConsumerArgs, link: &Link, queues: u32) -> Result<Vec<i64>, String> {
+    let c = &link.current().clients[0];
+    let mut starts = Vec::with_capacity(queues as usize);
+    for q in 0..queues as i32 {
+        starts.push(match args.from {
+            StartFrom::First => 0,
+            StartFrom::Last => {
+                let t = args.common.timeout();
+                net::max_offset(c, &args.common.topic, q, t).await?
+            }
+        });
+    }
+    Ok(starts)
+}
+
+/// How the watch ended.
+struct Watched {
+    samples: Vec<ConsumerSample>,
+    end: Instant,
+    /// When the count last grew, and whether anything was consumed.
+    last_progress: Instant,
+    any: bool,
+}
+
+/// Sample every second until the time, the count or the idle limit is reached.
+async fn watch(s: &Shared, start: Instant, show: impl Fn(&ConsumerSample)) -> Watched {
+    let common = &s.args.common;
+    let idle = (s.args.idle_exit > 0.0).then(|| Duration::from_secs_f64(s.args.idle_exit));
+    let mut samples = Vec::new();
+    let (mut last_tick, mut last_count, mut last_progress) = (start, 0u64, start);
+    let mut check = tokio::time::interval(Duration::from_millis(20));
+    loop {
+        check.tick().await;
+        let now = Instant::now();
+        let total = s.meters.consumed.total();
+        if total != last_count {
+            last_count = total;
+            last_progress = now;
+        }
+        if now.duration_since(last_tick) >= Duration::from_secs(1) {
+            samples.push(s.sample(start, last_tick, now));
+            show(samples.last().expect("just pushed"));
+            last_tick = now;
+        }
+        let count_done = common.count_limit().is_some_and(|l| total >= l);
+        let idle_done = idle.is_some_and(|d| total > 0 && now.duration_since(last_progress) >= d);
+        if now >= s.deadline || count_done || idle_done {
+            break;
+        }
+    }
+    let end = Instant::now();
+    if end.duration_since(last_tick) > Duration::from_millis(50) {
+        samples.push(s.sample(start, last_tick, end));
+        show(samples.last().expect("just pushed"));
+    }
+    Watched {
+        samples,
+        end,
+        last_progress,
+        any: last_count > 0,
+    }
+}
+
+fn summary(s: &Shared, queues: u32, start: Instant, w: Watched) -> ConsumerSummary {
+    // With an idle exit the idle wait is not part of the measured time.
+    let busy_end = if s.args.idle_exit > 0.0 && w.any {
+        w.last_progress
+    } else {
+        w.end
+    };
+    let elapsed = busy_end.duration_since(start).as_secs_f64();
+    let consumed = s.meters.consumed.total();
+    let bytes = s.bytes.load(Ordering::Relaxed) as f64;
+    let h = s.hists.lock();
+    ConsumerSummary {
+        mode: "consumer",
+        topic: s.args.common.topic.clone(),
+        group: s.args.group.clone(),
+        broker: s.link.current().target.broker.clone(),
+        queues: queues as usize,
+        elapsed_secs: (elapsed * 1000.0).round() / 1000.0,
+        consumed,
+        failed_pulls: s.meters.failed.total(),
+        errors: s.failures.totals(),
+        tps: rate(consumed as f64, elapsed).round(),
+        mib_per_sec: (rate(bytes, elapsed) / 1048576.0 * 10.0).round() / 10.0,
+        born_to_consume_us: LatencySummary::of(&h.0),
+        store_to_consume_us: LatencySummary::of(&h.1),
+        per_second: w.samples,
     }
 }
 
@@ -136,116 +263,40 @@ pub async fn run(
     args: ConsumerArgs,
     progress: impl Fn(&ConsumerSample),
 ) -> Result<ConsumerSummary, String> {
-    let common = args.common.clone();
-    let target = net::resolve(
-        &common.namesrv,
-        common.broker.as_deref(),
-        &common.topic,
-        common.timeout(),
-        true,
-    )
-    .await?;
-    let queues = target.read_queues.unwrap_or(args.queues).max(1);
-    let clients = net::connect_all(&target.broker, common.connections, common.timeout()).await?;
-    let mut starts = Vec::with_capacity(queues as usize);
-    for q in 0..queues as i32 {
-        starts.push(match args.from {
-            StartFrom::First => 0,
-            StartFrom::Last => {
-                net::max_offset(&clients[0], &common.topic, q, common.timeout()).await?
-            }
-        });
-    }
+    let link = Link::open(&args.common, true).await?;
+    let queues = link
+        .current()
+        .target
+        .read_queues
+        .unwrap_or(args.queues)
+        .max(1);
+    let starts = start_offsets(&args, &link, queues).await?;
+    let start = Instant::now();
     let shared = Arc::new(Shared {
-        args: args.clone(),
         meters: ConsumerMeters::default(),
         bytes: AtomicU64::new(0),
         hists: Mutex::new((stats::new_histogram(), stats::new_histogram())),
+        failures: FailureLog::default(),
+        link,
         sub_version: (now_us() / 1000) as i64,
+        deadline: start + args.common.duration_or_forever(),
+        args,
     });
-    let start = Instant::now();
-    let tasks: Vec<_> = starts
-        .iter()
-        .enumerate()
-        .map(|(q, &off)| {
-            let c = clients[q % clients.len()].clone();
-            tokio::spawn(pull_loop(shared.clone(), c, q as i32, off))
-        })
+    let tasks: Vec<_> = (0..queues as i32)
+        .zip(starts)
+        .map(|(q, offset)| tokio::spawn(pull_loop(shared.clone(), q, offset)))
         .collect();
-
-    let deadline = start + common.duration_or_forever();
-    let idle = (args.idle_exit > 0.0).then(|| Duration::from_secs_f64(args.idle_exit));
-    let mut samples = Vec::new();
-    let mut last_tick = start;
-    let mut last_count = 0u64;
-    let mut last_progress = start;
-    let mut check = tokio::time::interval(Duration::from_millis(20));
-    loop {
-        check.tick().await;
-        let now = Instant::now();
-        let total = shared.meters.consumed.total();
-        if total != last_count {
-            last_count = total;
-            last_progress = now;
+    let quiet = shared.args.common.quiet;
+    let watched = watch(&shared, start, |s| {
+        if !quiet {
+            progress(s)
         }
-        if now.duration_since(last_tick) >= Duration::from_secs(1) {
-            let s = shared.meters.sample(
-                now.duration_since(start).as_secs_f64(),
-                now.duration_since(last_tick).as_secs_f64(),
-            );
-            last_tick = now;
-            if !common.quiet {
-                progress(&s);
-            }
-            samples.push(s);
-        }
-        let count_done = common.count_limit().is_some_and(|l| total >= l);
-        let idle_done = idle.is_some_and(|d| total > 0 && now.duration_since(last_progress) >= d);
-        if now >= deadline || count_done || idle_done {
-            break;
-        }
-    }
+    })
+    .await;
     for t in &tasks {
         t.abort();
     }
-    let end = Instant::now();
-    let tail = end.duration_since(last_tick).as_secs_f64();
-    if tail > 0.05 {
-        let s = shared
-            .meters
-            .sample(end.duration_since(start).as_secs_f64(), tail);
-        if !common.quiet {
-            progress(&s);
-        }
-        samples.push(s);
-    }
-    // With an idle exit the idle wait is not part of the measured time.
-    let busy_end = if idle.is_some() && last_count > 0 {
-        last_progress
-    } else {
-        end
-    };
-    let elapsed = busy_end.duration_since(start).as_secs_f64();
-    let consumed = shared.meters.consumed.total();
-    let h = shared.hists.lock();
-    Ok(ConsumerSummary {
-        mode: "consumer",
-        topic: common.topic.clone(),
-        group: args.group.clone(),
-        broker: target.broker,
-        queues: queues as usize,
-        elapsed_secs: (elapsed * 1000.0).round() / 1000.0,
-        consumed,
-        failed_pulls: shared.meters.failed.total(),
-        tps: rate(consumed as f64, elapsed).round(),
-        mib_per_sec: (rate(shared.bytes.load(Ordering::Relaxed) as f64, elapsed) / 1048576.0
-            * 10.0)
-            .round()
-            / 10.0,
-        born_to_consume_us: LatencySummary::of(&h.0),
-        store_to_consume_us: LatencySummary::of(&h.1),
-        per_second: samples,
-    })
+    Ok(summary(&shared, queues, start, watched))
 }
 
 #[cfg(test)]

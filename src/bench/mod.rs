@@ -8,10 +8,16 @@
 //! - [`stats`]: per-second meters (relaxed atomics) and the HDR histogram summary.
 //! - [`report`]: the end-of-run summary, as text or `--json`.
 //! - [`net`]: route lookup, topic creation, queue offsets.
+//! - [`link`]: the broker connections, reopened with backoff (route asked again) when they break.
+//! - [`failures`]: why requests fail, by kind, per interval and in total.
+//! - [`load`]: what the producer sends (requests, message numbers, pacing).
 //! - [`producer`], [`consumer`]: the two modes.
 
 pub mod args;
 pub mod consumer;
+pub mod failures;
+pub mod link;
+pub mod load;
 pub mod net;
 pub mod producer;
 pub mod report;

@@ -1,207 +1,69 @@
 //! Producer mode: `concurrency` sender tasks (or one async issuer) over one or a few pipelined
 //! connections, each request a SEND_MESSAGE_V2 (310) or, in batch mode, SEND_BATCH_MESSAGE (320).
-//!
-//! Every message carries a `bornUs` property (microseconds since the epoch) so a consumer can
-//! measure born->consume latency below the millisecond resolution of the stored born timestamp.
+//! What is sent comes from [`super::load`]; the connections from [`Link`], which reopens them
+//! (route asked again) when the broker goes away, so a run survives a broker restart. A sender
+//! whose request failed pauses [`FAILURE_PAUSE`] before the next; every failure is counted by
+//! kind and the progress lines say why (see [`super::failures`]).
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use tokio::sync::Semaphore;
 
 use super::args::{ProducerArgs, SendMode};
-use super::net::{self, now_us};
+use super::failures::{Failure, FailureLog};
+use super::link::Link;
+use super::load::{Budget, MessageFactory};
+use super::net;
 use super::report::{rate, ProducerSummary};
 use super::stats::{self, LatencySummary, ProducerMeters, ProducerSample};
 use crate::actors::net::client::{ClientError, RemotingClient};
-use crate::protocol::codes::{request_code, response_code};
-use crate::protocol::headers::SendMessageRequestHeaderV2;
-use crate::protocol::message::properties::{
-    DELAY, KEYS, NAME_VALUE_SEPARATOR as NV, PROPERTY_SEPARATOR as PS, TAGS, UNIQ_KEY,
-};
-use crate::protocol::message::{encode_batch, BatchItem};
-use crate::protocol::RemotingCommand;
+use crate::protocol::codes::response_code;
 
-/// The property carrying the born time in microseconds.
-pub const BORN_US: &str = "bornUs";
+pub use super::load::BORN_US;
 
-/// Builds the requests: fixed body, per-message properties.
-#[derive(Debug, Clone)]
-pub struct MessageFactory {
-    pub topic: String,
-    pub group: String,
-    pub body: Bytes,
-    pub tag: Option<String>,
-    pub tag_count: usize,
-    pub keys: bool,
-    pub delay_level: u32,
-    pub queues: u32,
-    /// Distinguishes this run's unique keys from another run's.
-    pub run_id: u32,
-}
-
-impl MessageFactory {
-    pub fn new(args: &ProducerArgs, queues: u32) -> Self {
-        // A body that is not all one byte, so nothing along the way can shortcut it.
-        let body: Vec<u8> = (0..args.size).map(|i| b'a' + (i % 26) as u8).collect();
-        MessageFactory {
-            topic: args.common.topic.clone(),
-            group: args.group.clone(),
-            body: Bytes::from(body),
-            tag: args.tag.clone(),
-            tag_count: args.tag_count,
-            keys: args.keys,
-            delay_level: args.delay_level,
-            queues: queues.max(1),
-            run_id: (now_us() & 0xFFFF_FFFF) as u32,
-        }
-    }
-
-    /// The properties string of message number `seq` born at `born_us`.
-    pub fn properties(&self, seq: u64, born_us: u64) -> String {
-        let mut p = String::with_capacity(96);
-        let mut put = |k: &str, v: &str| {
-            if !p.is_empty() {
-                p.push(PS);
-            }
-            p.push_str(k);
-            p.push(NV);
-            p.push_str(v);
-        };
-        put(BORN_US, &born_us.to_string());
-        if let Some(tag) = &self.tag {
-            if self.tag_count > 1 {
-                put(TAGS, &format!("{tag}{}", seq % self.tag_count as u64));
-            } else {
-                put(TAGS, tag);
-            }
-        }
-        let uniq = format!("{:08X}{:016X}", self.run_id, seq);
-        if self.keys {
-            put(KEYS, &format!("K{uniq}"));
-        }
-        if self.delay_level > 0 {
-            put(DELAY, &self.delay_level.to_string());
-        }
-        put(UNIQ_KEY, &uniq);
-        p
-    }
-
-    fn header(
-        &self,
-        queue_id: i32,
-        born_ms: i64,
-        properties: Option<String>,
-        batch: bool,
-    ) -> SendMessageRequestHeaderV2 {
-        SendMessageRequestHeaderV2 {
-            a: self.group.clone(),
-            b: self.topic.clone(),
-            c: "TBW102".into(),
-            d: 4,
-            e: queue_id,
-            f: 0,
-            g: born_ms,
-            h: 0,
-            i: properties,
-            j: Some(0),
-            k: Some(false),
-            l: None,
-            m: Some(batch),
-            n: None,
-        }
-    }
-
-    /// The request for messages `seq .. seq + n` (`n > 1` or `batch` = one batch request).
-    pub fn request(&self, seq: u64, n: usize, batch: bool) -> RemotingCommand {
-        let born_us = now_us();
-        let born_ms = (born_us / 1000) as i64;
-        let queue_id = ((seq / n.max(1) as u64) % self.queues as u64) as i32;
-        if !batch {
-            let h = self.header(
-                queue_id,
-                born_ms,
-                Some(self.properties(seq, born_us)),
-                false,
-            );
-            return RemotingCommand::request_with(request_code::SEND_MESSAGE_V2, &h)
-                .with_body(self.body.clone());
-        }
-        let items: Vec<BatchItem> = (0..n as u64)
-            .map(|i| BatchItem {
-                flag: 0,
-                body: self.body.clone(),
-                properties: self.properties(seq + i, born_us),
-            })
-            .collect();
-        let h = self.header(queue_id, born_ms, None, true);
-        RemotingCommand::request_with(request_code::SEND_BATCH_MESSAGE, &h)
-            .with_body(encode_batch(&items).freeze())
-    }
-}
-
-/// Hands out message numbers until the duration or the count runs out, and paces a target rate.
-#[derive(Debug)]
-pub struct Budget {
-    start: Instant,
-    deadline: Instant,
-    limit: Option<u64>,
-    next: AtomicU64,
-    rate: u64,
-}
-
-impl Budget {
-    pub fn new(start: Instant, duration: Duration, limit: Option<u64>, rate: u64) -> Self {
-        Budget {
-            start,
-            deadline: start + duration,
-            limit,
-            next: AtomicU64::new(0),
-            rate,
-        }
-    }
-
-    /// Claim up to `n` messages: `(first sequence number, how many)`, or `None` when done.
-    pub fn claim(&self, n: usize, now: Instant) -> Option<(u64, usize)> {
-        if now >= self.deadline {
-            return None;
-        }
-        let seq = self.next.fetch_add(n as u64, Ordering::Relaxed);
-        match self.limit {
-            Some(l) if seq >= l => None,
-            Some(l) => Some((seq, (l - seq).min(n as u64) as usize)),
-            None => Some((seq, n)),
-        }
-    }
-
-    /// When message `seq` is due under the target rate (`None` = no pacing).
-    pub fn due(&self, seq: u64) -> Option<Instant> {
-        (self.rate > 0).then(|| self.start + Duration::from_secs_f64(seq as f64 / self.rate as f64))
-    }
-}
+/// How long a sender waits after a failed request before its next one.
+pub const FAILURE_PAUSE: Duration = Duration::from_millis(100);
 
 struct Shared {
     factory: MessageFactory,
     budget: Budget,
     meters: ProducerMeters,
     hist: Mutex<Histogram<u64>>,
-    /// Failed messages by reason (`code N`, `timeout`, ...).
-    errors: Mutex<BTreeMap<String, u64>>,
+    failures: FailureLog,
+    link: Link,
     timeout: Duration,
     batch: bool,
     per_request: usize,
 }
 
 impl Shared {
-    fn done(&self, n: usize, started: Instant, outcome: Result<(), String>) {
+    fn new(args: &ProducerArgs, queues: u32, link: Link, start: Instant) -> Shared {
+        let common = &args.common;
+        Shared {
+            factory: MessageFactory::new(args, queues),
+            budget: Budget::new(
+                start,
+                common.duration_or_forever(),
+                common.count_limit(),
+                args.rate,
+            ),
+            meters: ProducerMeters::default(),
+            hist: Mutex::new(stats::new_histogram()),
+            failures: FailureLog::default(),
+            link,
+            timeout: common.timeout(),
+            batch: args.send_mode == SendMode::Batch,
+            per_request: args.per_request(),
+        }
+    }
+
+    fn done(&self, n: usize, started: Instant, outcome: Result<(), Failure>) {
         if let Err(why) = outcome {
             self.meters.failed.add(n as u64);
-            *self.errors.lock().entry(why).or_default() += n as u64;
+            self.failures.record(why, n as u64);
         } else {
             let us = started.elapsed().as_micros() as u64;
             self.meters.sent.add(n as u64);
@@ -215,38 +77,75 @@ impl Shared {
             tokio::time::sleep_until(at.into()).await;
         }
     }
+
+    /// After a failed request on `c` (of `generation`): when its connection is gone, wait for
+    /// the link to reconnect (or for the run's time to run out); otherwise pause this sender for
+    /// [`FAILURE_PAUSE`], so a broker refusing everything (shutting down, disk full) is not
+    /// hammered and the failure count stays a count of attempts a client would make.
+    async fn recover(&self, generation: u64, c: &RemotingClient) {
+        if c.is_open() {
+            tokio::time::sleep(FAILURE_PAUSE).await;
+        } else {
+            self.link.repair(generation, self.budget.deadline()).await;
+        }
+    }
+
+    /// The interval from `from` to `to`, with its failures and connection notes.
+    fn sample(&self, start: Instant, from: Instant, to: Instant) -> ProducerSample {
+        let mut s = self.meters.sample(
+            to.duration_since(start).as_secs_f64(),
+            to.duration_since(from).as_secs_f64(),
+        );
+        s.failures = self.failures.take_interval();
+        s.notes = self.link.take_notes();
+        s
+    }
 }
 
-async fn call_one(s: &Shared, c: &RemotingClient, seq: u64, n: usize) {
+async fn call_one(s: &Shared, worker: usize, seq: u64, n: usize) {
+    let (generation, c) = s.link.client(worker);
     let req = s.factory.request(seq, n, s.batch);
     let t0 = Instant::now();
     let outcome = match c.call(req, s.timeout).await {
         Ok(r) if r.code == response_code::SUCCESS => Ok(()),
-        Ok(r) => Err(format!("code {}", r.code)),
-        Err(ClientError::Timeout { .. }) => Err("timeout".into()),
-        Err(e) => Err(e.to_string()),
+        Ok(r) => Err(Failure::response(r.code, r.remark.as_deref())),
+        Err(e) => Err(Failure::client(&e)),
     };
+    let failed = outcome.is_err();
     s.done(n, t0, outcome);
+    if failed {
+        s.recover(generation, &c).await;
+    }
 }
 
-async fn sync_worker(s: Arc<Shared>, c: RemotingClient) {
+async fn sync_worker(s: Arc<Shared>, worker: usize) {
     while let Some((seq, n)) = s.budget.claim(s.per_request, Instant::now()) {
         s.pace(seq).await;
-        call_one(&s, &c, seq, n).await;
+        call_one(&s, worker, seq, n).await;
     }
 }
 
-async fn oneway_worker(s: Arc<Shared>, c: RemotingClient) {
+async fn oneway_worker(s: Arc<Shared>, worker: usize) {
     while let Some((seq, n)) = s.budget.claim(1, Instant::now()) {
         s.pace(seq).await;
-        let req = s.factory.request(seq, n, false);
+        let (generation, c) = s.link.client(worker);
         let t0 = Instant::now();
-        let outcome = c.oneway(req).await.map_err(|e| e.to_string());
+        // A oneway write succeeds into a connection whose peer has gone; check first.
+        let outcome = if c.is_open() {
+            let req = s.factory.request(seq, n, false);
+            c.oneway(req).await.map_err(|e| Failure::client(&e))
+        } else {
+            Err(Failure::client(&ClientError::Closed(c.addr().to_string())))
+        };
+        let failed = outcome.is_err();
         s.done(n, t0, outcome);
+        if failed {
+            s.recover(generation, &c).await;
+        }
     }
 }
 
-async fn async_issuer(s: Arc<Shared>, clients: Vec<RemotingClient>, in_flight: usize) {
+async fn async_issuer(s: Arc<Shared>, in_flight: usize) {
     let sem = Arc::new(Semaphore::new(in_flight));
     let mut i = 0usize;
     while let Some((seq, n)) = s.budget.claim(1, Instant::now()) {
@@ -254,16 +153,104 @@ async fn async_issuer(s: Arc<Shared>, clients: Vec<RemotingClient>, in_flight: u
         let Ok(permit) = sem.clone().acquire_owned().await else {
             break;
         };
-        let c = clients[i % clients.len()].clone();
-        i += 1;
         let s2 = s.clone();
+        let worker = i;
+        i += 1;
         tokio::spawn(async move {
-            call_one(&s2, &c, seq, n).await;
+            // The permit is held through a reconnect, so the issuer waits for it too.
+            call_one(&s2, worker, seq, n).await;
             drop(permit);
         });
     }
     // Wait for the outstanding answers.
     let _ = sem.acquire_many(in_flight as u32).await;
+}
+
+/// The topic's write queues. A topic the name server knows is used as it is (its route gives
+/// the queue count; RocketMQ's `BenchmarkTest` has 1024); otherwise it is created with
+/// `--queues` queues, unless `--no-create-topic`.
+async fn topic_queues(args: &ProducerArgs, link: &Link) -> Result<u32, String> {
+    let conns = link.current();
+    if let Some(q) = conns.target.write_queues {
+        return Ok(q.max(1));
+    }
+    if !args.no_create_topic {
+        let c = &conns.clients[0];
+        net::create_topic(c, &args.common.topic, args.queues, args.common.timeout()).await?;
+    }
+    Ok(args.queues)
+}
+
+fn spawn_senders(s: &Arc<Shared>, args: &ProducerArgs) -> Vec<tokio::task::JoinHandle<()>> {
+    match args.send_mode {
+        SendMode::Async => vec![tokio::spawn(async_issuer(s.clone(), args.concurrency))],
+        SendMode::Oneway => (0..args.concurrency)
+            .map(|i| tokio::spawn(oneway_worker(s.clone(), i)))
+            .collect(),
+        SendMode::Sync | SendMode::Batch => (0..args.concurrency)
+            .map(|i| tokio::spawn(sync_worker(s.clone(), i)))
+            .collect(),
+    }
+}
+
+/// A sample per second until the senders are done, then one for the last partial second.
+/// Returns the samples and when the run ended.
+async fn report(
+    s: &Shared,
+    start: Instant,
+    senders: Vec<tokio::task::JoinHandle<()>>,
+    show: impl Fn(&ProducerSample),
+) -> (Vec<ProducerSample>, Instant) {
+    let all_done = futures::future::join_all(senders);
+    tokio::pin!(all_done);
+    let mut samples = Vec::new();
+    let second = Duration::from_secs(1);
+    let mut tick = tokio::time::interval_at((start + second).into(), second);
+    let mut last = start;
+    loop {
+        tokio::select! {
+            _ = &mut all_done => break,
+            _ = tick.tick() => {
+                let now = Instant::now();
+                samples.push(s.sample(start, last, now));
+                show(samples.last().expect("just pushed"));
+                last = now;
+            }
+        }
+    }
+    let end = Instant::now();
+    if end.duration_since(last) > Duration::from_millis(50) {
+        samples.push(s.sample(start, last, end));
+        show(samples.last().expect("just pushed"));
+    }
+    (samples, end)
+}
+
+fn summary(
+    args: &ProducerArgs,
+    s: &Shared,
+    samples: Vec<ProducerSample>,
+    elapsed: f64,
+) -> ProducerSummary {
+    let sent = s.meters.sent.total();
+    let body_bytes = sent as f64 * args.size as f64;
+    ProducerSummary {
+        mode: "producer",
+        send_mode: format!("{:?}", args.send_mode).to_lowercase(),
+        topic: args.common.topic.clone(),
+        broker: s.link.current().target.broker.clone(),
+        body_size: args.size,
+        concurrency: args.concurrency,
+        batch: args.per_request(),
+        elapsed_secs: (elapsed * 1000.0).round() / 1000.0,
+        sent,
+        failed: s.meters.failed.total(),
+        errors: s.failures.totals(),
+        tps: rate(sent as f64, elapsed).round(),
+        mib_per_sec: (rate(body_bytes, elapsed) / 1048576.0 * 10.0).round() / 10.0,
+        rt_us: LatencySummary::of(&s.hist.lock()),
+        per_second: samples,
+    }
 }
 
 /// Run the producer; progress lines go to `progress`.
@@ -272,211 +259,22 @@ pub async fn run(
     progress: impl Fn(&ProducerSample),
 ) -> Result<ProducerSummary, String> {
     args.validate()?;
-    let common = &args.common;
-    let target = net::resolve(
-        &common.namesrv,
-        common.broker.as_deref(),
-        &common.topic,
-        common.timeout(),
-        false,
-    )
-    .await?;
-    let clients = net::connect_all(&target.broker, common.connections, common.timeout()).await?;
-    let queues = if args.no_create_topic {
-        target.write_queues.unwrap_or(args.queues)
-    } else {
-        net::create_topic(&clients[0], &common.topic, args.queues, common.timeout()).await?;
-        args.queues
-    };
+    let link = Link::open(&args.common, false).await?;
+    let queues = topic_queues(&args, &link).await?;
     let start = Instant::now();
-    let shared = Arc::new(Shared {
-        factory: MessageFactory::new(&args, queues),
-        budget: Budget::new(
-            start,
-            common.duration_or_forever(),
-            common.count_limit(),
-            args.rate,
-        ),
-        meters: ProducerMeters::default(),
-        hist: Mutex::new(stats::new_histogram()),
-        errors: Mutex::new(BTreeMap::new()),
-        timeout: common.timeout(),
-        batch: args.send_mode == SendMode::Batch,
-        per_request: args.per_request(),
-    });
-
-    let mut tasks = Vec::new();
-    match args.send_mode {
-        SendMode::Async => tasks.push(tokio::spawn(async_issuer(
-            shared.clone(),
-            clients.clone(),
-            args.concurrency,
-        ))),
-        mode => {
-            for i in 0..args.concurrency {
-                let c = clients[i % clients.len()].clone();
-                let s = shared.clone();
-                tasks.push(if mode == SendMode::Oneway {
-                    tokio::spawn(oneway_worker(s, c))
-                } else {
-                    tokio::spawn(sync_worker(s, c))
-                });
-            }
+    let shared = Arc::new(Shared::new(&args, queues, link, start));
+    let senders = spawn_senders(&shared, &args);
+    let quiet = args.common.quiet;
+    let (samples, end) = report(&shared, start, senders, |s| {
+        if !quiet {
+            progress(s)
         }
-    }
-    let all_done = futures::future::join_all(tasks);
-    tokio::pin!(all_done);
-    let mut samples = Vec::new();
-    let mut tick = tokio::time::interval_at(
-        (start + Duration::from_secs(1)).into(),
-        Duration::from_secs(1),
-    );
-    let mut last = start;
-    loop {
-        tokio::select! {
-            _ = &mut all_done => break,
-            _ = tick.tick() => {
-                let now = Instant::now();
-                let s = shared.meters.sample(
-                    now.duration_since(start).as_secs_f64(),
-                    now.duration_since(last).as_secs_f64(),
-                );
-                last = now;
-                if !common.quiet {
-                    progress(&s);
-                }
-                samples.push(s);
-            }
-        }
-    }
-    let end = Instant::now();
-    let tail = end.duration_since(last).as_secs_f64();
-    if tail > 0.05 {
-        let s = shared
-            .meters
-            .sample(end.duration_since(start).as_secs_f64(), tail);
-        if !common.quiet {
-            progress(&s);
-        }
-        samples.push(s);
-    }
+    })
+    .await;
     // Let oneway writes reach the socket before the connections drop.
     if args.send_mode == SendMode::Oneway {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let elapsed = end.duration_since(start).as_secs_f64();
-    let sent = shared.meters.sent.total();
-    let rt = LatencySummary::of(&shared.hist.lock());
-    let errors = shared.errors.lock().clone();
-    Ok(ProducerSummary {
-        mode: "producer",
-        send_mode: format!("{:?}", args.send_mode).to_lowercase(),
-        topic: common.topic.clone(),
-        broker: target.broker,
-        body_size: args.size,
-        concurrency: args.concurrency,
-        batch: args.per_request(),
-        elapsed_secs: (elapsed * 1000.0).round() / 1000.0,
-        sent,
-        failed: shared.meters.failed.total(),
-        errors,
-        tps: rate(sent as f64, elapsed).round(),
-        mib_per_sec: (rate(sent as f64 * args.size as f64, elapsed) / 1048576.0 * 10.0).round()
-            / 10.0,
-        rt_us: rt,
-        per_second: samples,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::bench::args::{Cli, Mode};
-    use crate::protocol::message::{decode_batch, properties::Properties};
-    use clap::Parser;
-
-    fn args(extra: &[&str]) -> ProducerArgs {
-        let mut v = vec!["mqbench", "producer"];
-        v.extend_from_slice(extra);
-        match Cli::try_parse_from(v).unwrap().mode {
-            Mode::Producer(p) => p,
-            _ => unreachable!(),
-        }
-    }
-
-    #[test]
-    fn single_request_carries_header_body_and_properties() {
-        let f = MessageFactory::new(
-            &args(&[
-                "-t",
-                "T",
-                "-s",
-                "100",
-                "--tag",
-                "Tg",
-                "--tag-count",
-                "2",
-                "-k",
-                "-e",
-                "3",
-                "-q",
-                "4",
-            ]),
-            4,
-        );
-        let req = f.request(5, 1, false);
-        assert_eq!(req.code, request_code::SEND_MESSAGE_V2);
-        assert_eq!(req.body.len(), 100);
-        assert_eq!(req.ext("b"), Some("T"));
-        assert_eq!(req.ext("e"), Some("1")); // 5 % 4
-        let p = Properties::decode(req.ext("i").unwrap());
-        assert_eq!(p.get(TAGS), Some("Tg1"));
-        assert_eq!(p.get(DELAY), Some("3"));
-        assert!(p.get(KEYS).unwrap().starts_with('K'));
-        assert_eq!(p.get(UNIQ_KEY).unwrap().len(), 24);
-        let born: u64 = p.get(BORN_US).unwrap().parse().unwrap();
-        let ms: u64 = req.ext("g").unwrap().parse().unwrap();
-        assert_eq!(born / 1000, ms);
-    }
-
-    #[test]
-    fn batch_request_encodes_n_messages_with_distinct_keys() {
-        let f = MessageFactory::new(&args(&["--mode", "batch", "-b", "8", "-s", "10"]), 2);
-        let req = f.request(16, 8, true);
-        assert_eq!(req.code, request_code::SEND_BATCH_MESSAGE);
-        assert_eq!(req.ext("m"), Some("true"));
-        assert_eq!(req.ext("e"), Some("0")); // (16 / 8) % 2
-        let items = decode_batch(&req.body).unwrap();
-        assert_eq!(items.len(), 8);
-        assert!(items.iter().all(|i| i.body.len() == 10));
-        let k0 = Properties::decode(&items[0].properties)
-            .get(UNIQ_KEY)
-            .map(String::from);
-        let k1 = Properties::decode(&items[1].properties)
-            .get(UNIQ_KEY)
-            .map(String::from);
-        assert_ne!(k0, k1);
-    }
-
-    #[test]
-    fn budget_stops_at_count_and_deadline() {
-        let t0 = Instant::now();
-        let b = Budget::new(t0, Duration::from_secs(10), Some(10), 0);
-        assert_eq!(b.claim(4, t0), Some((0, 4)));
-        assert_eq!(b.claim(4, t0), Some((4, 4)));
-        assert_eq!(b.claim(4, t0), Some((8, 2)));
-        assert_eq!(b.claim(4, t0), None);
-        let b = Budget::new(t0, Duration::from_secs(1), None, 0);
-        assert_eq!(b.claim(1, t0), Some((0, 1)));
-        assert_eq!(b.claim(1, t0 + Duration::from_secs(1)), None);
-        assert_eq!(b.due(5), None);
-    }
-
-    #[test]
-    fn budget_paces_the_rate() {
-        let t0 = Instant::now();
-        let b = Budget::new(t0, Duration::from_secs(10), None, 1000);
-        assert_eq!(b.due(0), Some(t0));
-        assert_eq!(b.due(1500), Some(t0 + Duration::from_millis(1500)));
-    }
+    Ok(summary(&args, &shared, samples, elapsed))
 }

@@ -42,6 +42,8 @@ pub struct ConsumerSummary {
     pub elapsed_secs: f64,
     pub consumed: u64,
     pub failed_pulls: u64,
+    /// Failed pulls by reason, as for the producer.
+    pub errors: BTreeMap<String, u64>,
     pub tps: f64,
     pub mib_per_sec: f64,
     /// Producer's born time -> consumed. Microsecond precision when the producer was mqbench
@@ -59,6 +61,15 @@ pub fn rate(n: f64, secs: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// `code 2 SYSTEM_BUSY: 64, timeout: 3` after `prefix`, or nothing when there were no failures.
+fn by_kind(prefix: &str, errors: &BTreeMap<String, u64>, suffix: &str) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let kinds: Vec<String> = errors.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    format!("{prefix}{}{suffix}", kinds.join(", "))
 }
 
 impl ProducerSummary {
@@ -79,11 +90,7 @@ impl ProducerSummary {
             self.broker,
             self.sent,
             self.failed,
-            if self.errors.is_empty() {
-                String::new()
-            } else {
-                format!(" {:?}", self.errors)
-            },
+            by_kind(" (", &self.errors, ")"),
             self.elapsed_secs,
             self.tps,
             self.mib_per_sec,
@@ -96,7 +103,7 @@ impl ConsumerSummary {
     pub fn text(&self) -> String {
         format!(
             "=== consumer summary topic {} group {} broker {} ({} queues)\n\
-             consumed {} (failed pulls {}) in {:.2} s: {:.0} msg/s, {:.1} MiB/s\n\
+             consumed {} (failed pulls {}{}) in {:.2} s: {:.0} msg/s, {:.1} MiB/s\n\
              born->consume:  {}\n\
              store->consume: {}",
             self.topic,
@@ -105,6 +112,7 @@ impl ConsumerSummary {
             self.queues,
             self.consumed,
             self.failed_pulls,
+            by_kind("; ", &self.errors, ""),
             self.elapsed_secs,
             self.tps,
             self.mib_per_sec,
@@ -130,7 +138,9 @@ mod tests {
             elapsed_secs: 2.0,
             sent: 64000,
             failed: 64,
-            errors: [("code 2".to_string(), 64)].into_iter().collect(),
+            errors: [("code 2 SYSTEM_BUSY".to_string(), 64)]
+                .into_iter()
+                .collect(),
             tps: rate(64000.0, 2.0),
             mib_per_sec: rate(64000.0 * 1024.0 / 1048576.0, 2.0),
             rt_us: LatencySummary {
@@ -153,7 +163,7 @@ mod tests {
         assert_eq!(v["tps"], 32000.0);
         assert_eq!(v["mib_per_sec"], 31.25);
         assert_eq!(v["rt_us"]["p999_us"], 4000);
-        assert_eq!(v["errors"]["code 2"], 64);
+        assert_eq!(v["errors"]["code 2 SYSTEM_BUSY"], 64);
         assert!(v["per_second"].as_array().unwrap().is_empty());
     }
 
@@ -161,9 +171,10 @@ mod tests {
     fn producer_text_mentions_batch_and_percentiles() {
         let t = producer().text();
         assert!(t.contains("32 per batch"), "{t}");
-        assert!(t.contains("failed 64 {\"code 2\": 64}"), "{t}");
+        assert!(t.contains("failed 64 (code 2 SYSTEM_BUSY: 64) in"), "{t}");
         assert!(t.contains("32000 msg/s, 31.2 MiB/s"), "{t}");
-        assert!(t.contains("p99.9 4000 us"), "{t}");
+        assert!(t.contains("mean 900 us  p50 800 us  p99 2.00 ms"), "{t}");
+        assert!(t.contains("p99.9 4.00 ms"), "{t}");
     }
 
     #[test]
@@ -177,6 +188,7 @@ mod tests {
             elapsed_secs: 1.0,
             consumed: 10,
             failed_pulls: 1,
+            errors: [("timeout".to_string(), 1)].into_iter().collect(),
             tps: 10.0,
             mib_per_sec: 0.0,
             born_to_consume_us: LatencySummary::default(),
@@ -186,7 +198,12 @@ mod tests {
         let v: serde_json::Value = serde_json::to_value(&c).unwrap();
         assert_eq!(v["consumed"], 10);
         assert_eq!(v["born_to_consume_us"]["p50_us"], 0);
-        assert!(c.text().contains("consumed 10 (failed pulls 1)"));
+        assert!(
+            c.text()
+                .contains("consumed 10 (failed pulls 1; timeout: 1) in"),
+            "{}",
+            c.text()
+        );
         assert_eq!(rate(5.0, 0.0), 0.0);
     }
 }

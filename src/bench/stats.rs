@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use super::failures::IntervalFailures;
+
 /// Highest latency the histograms track (60 s, in microseconds); larger values are clamped.
 pub const MAX_TRACKED_US: u64 = 60_000_000;
 
@@ -110,7 +112,7 @@ pub struct ConsumerMeters {
 }
 
 /// One per-second progress sample of a producer.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProducerSample {
     pub second: f64,
     pub tps: f64,
@@ -118,10 +120,16 @@ pub struct ProducerSample {
     pub rt_max_us: u64,
     pub failed: u64,
     pub total: u64,
+    /// Why messages failed in this interval (first failure of each kind).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<IntervalFailures>,
+    /// Connection events in this interval (lost, reconnect attempts, reconnected).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One per-second progress sample of a consumer.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConsumerSample {
     pub second: f64,
     pub tps: f64,
@@ -131,6 +139,12 @@ pub struct ConsumerSample {
     pub store_max_us: u64,
     pub failed: u64,
     pub total: u64,
+    /// Why pulls failed in this interval (first failure of each kind).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<IntervalFailures>,
+    /// Connection events in this interval.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl ProducerMeters {
@@ -145,6 +159,8 @@ impl ProducerMeters {
             rt_max_us: rt.max_us,
             failed: self.failed.take(),
             total: self.sent.total(),
+            failures: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -163,6 +179,8 @@ impl ConsumerMeters {
             store_max_us: store.max_us,
             failed: self.failed.take(),
             total: self.consumed.total(),
+            failures: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }
@@ -175,21 +193,49 @@ fn per_sec(n: u64, secs: f64) -> f64 {
     }
 }
 
-fn ms(us: f64) -> f64 {
-    us / 1000.0
+/// A duration given in microseconds, in the unit a reader wants: `850 us`, `12.35 ms`,
+/// `21.18 s`, `3.5 min`, `2.1 h`.
+pub fn human_us(us: f64) -> String {
+    let us = us.max(0.0);
+    if us < 1_000.0 {
+        format!("{us:.0} us")
+    } else if us < 1_000_000.0 {
+        format!("{:.2} ms", us / 1e3)
+    } else if us < 120e6 {
+        format!("{:.2} s", us / 1e6)
+    } else if us < 7_200e6 {
+        format!("{:.1} min", us / 60e6)
+    } else {
+        format!("{:.1} h", us / 3_600e6)
+    }
+}
+
+/// The lines after a progress line: failures by kind, then connection notes, each indented.
+fn detail_lines(failures: &[IntervalFailures], notes: &[String]) -> String {
+    let mut out = String::new();
+    for f in failures {
+        out.push_str("\n          ");
+        out.push_str(&f.line());
+    }
+    for n in notes {
+        out.push_str("\n          ");
+        out.push_str(n);
+    }
+    out
 }
 
 impl ProducerSample {
-    /// The progress line.
+    /// The progress line, followed by one line per failure kind and connection note.
     pub fn line(&self) -> String {
         format!(
-            "[{:>6.1}s] send tps {:>9.0} | rt avg {:>7.3} ms max {:>8.3} ms | failed {:>5} | total {}",
+            "[{:>6.1}s] send tps {:>9.0} | rt avg {:>10} max {:>10} | failed {:>5} | total {}{}",
             self.second,
             self.tps,
-            ms(self.rt_avg_us),
-            ms(self.rt_max_us as f64),
+            human_us(self.rt_avg_us),
+            human_us(self.rt_max_us as f64),
             self.failed,
-            self.total
+            self.total,
+            detail_lines(&self.failures, &self.notes)
         )
     }
 }
@@ -197,15 +243,16 @@ impl ProducerSample {
 impl ConsumerSample {
     pub fn line(&self) -> String {
         format!(
-            "[{:>6.1}s] consume tps {:>9.0} | born->consume avg {:>7.3} ms max {:>8.3} ms | store->consume avg {:>7.3} ms max {:>8.3} ms | failed {:>3} | total {}",
+            "[{:>6.1}s] consume tps {:>9.0} | born->consume avg {:>10} max {:>10} | store->consume avg {:>10} max {:>10} | failed {:>3} | total {}{}",
             self.second,
             self.tps,
-            ms(self.born_avg_us),
-            ms(self.born_max_us as f64),
-            ms(self.store_avg_us),
-            ms(self.store_max_us as f64),
+            human_us(self.born_avg_us),
+            human_us(self.born_max_us as f64),
+            human_us(self.store_avg_us),
+            human_us(self.store_max_us as f64),
             self.failed,
-            self.total
+            self.total,
+            detail_lines(&self.failures, &self.notes)
         )
     }
 }
@@ -236,11 +283,16 @@ impl LatencySummary {
         }
     }
 
-    /// `p50 .. us  p99 .. us  p99.9 .. us  max .. us`.
+    /// `n ..  mean ..  p50 ..  p99 ..  p99.9 ..  max ..`, each in a readable unit.
     pub fn text(&self) -> String {
         format!(
-            "n {}  mean {:.1} us  p50 {} us  p99 {} us  p99.9 {} us  max {} us",
-            self.count, self.mean_us, self.p50_us, self.p99_us, self.p999_us, self.max_us
+            "n {}  mean {}  p50 {}  p99 {}  p99.9 {}  max {}",
+            self.count,
+            human_us(self.mean_us),
+            human_us(self.p50_us as f64),
+            human_us(self.p99_us as f64),
+            human_us(self.p999_us as f64),
+            human_us(self.max_us as f64)
         )
     }
 }
@@ -296,7 +348,7 @@ mod tests {
         );
         let line = s.line();
         assert!(line.contains("send tps      4000"), "{line}");
-        assert!(line.contains("rt avg   2.000 ms max    3.000 ms"), "{line}");
+        assert!(line.contains("rt avg    2.00 ms max    3.00 ms"), "{line}");
         assert!(line.contains("failed     3"), "{line}");
         // The next interval starts empty but the total stays.
         let s2 = m.sample(3.0, 1.0);
@@ -317,9 +369,9 @@ mod tests {
         );
         let line = s.line();
         assert!(line.contains("consume tps        10"), "{line}");
-        assert!(line.contains("born->consume avg   0.500 ms"), "{line}");
+        assert!(line.contains("born->consume avg     500 us"), "{line}");
         assert!(
-            line.contains("store->consume avg   2.000 ms max    3.000 ms"),
+            line.contains("store->consume avg    2.00 ms max    3.00 ms"),
             "{line}"
         );
     }
@@ -338,10 +390,37 @@ mod tests {
         assert!((989..=992).contains(&s.p99_us), "{s:?}");
         assert!((998..=1001).contains(&s.p999_us), "{s:?}");
         assert!(s.max_us >= MAX_TRACKED_US && s.max_us < MAX_TRACKED_US + MAX_TRACKED_US / 500);
-        assert!(s.text().starts_with("n 1002  mean"));
+        assert!(s.text().starts_with("n 1002  mean "), "{}", s.text());
+        assert!(s.text().contains("  max 60."), "{}", s.text());
         assert_eq!(
             LatencySummary::of(&new_histogram()),
             LatencySummary::default()
         );
+    }
+
+    #[test]
+    fn durations_read_in_their_unit() {
+        assert_eq!(human_us(0.0), "0 us");
+        assert_eq!(human_us(850.4), "850 us");
+        assert_eq!(human_us(12_345.0), "12.35 ms");
+        assert_eq!(human_us(21_175_481.2), "21.18 s");
+        assert_eq!(human_us(210e6), "3.5 min");
+        assert_eq!(human_us(7_560e6), "2.1 h");
+    }
+
+    #[test]
+    fn failures_and_notes_follow_the_progress_line() {
+        let m = ProducerMeters::default();
+        let mut s = m.sample(1.0, 1.0);
+        s.failures = vec![IntervalFailures {
+            kind: "code 2 SYSTEM_BUSY".into(),
+            count: 3,
+            first: "busy".into(),
+        }];
+        s.notes = vec!["reconnected".into()];
+        let lines: Vec<String> = s.line().lines().map(String::from).collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[1].trim(), "failed 3 x code 2 SYSTEM_BUSY: busy");
+        assert_eq!(lines[2].trim(), "reconnected");
     }
 }

@@ -1,5 +1,6 @@
 //! `mqbench producer|consumer [options]`: benchmark an actormq (or any RocketMQ 4.x) broker.
-//! Prints a progress line per second and a summary (HDR percentiles in microseconds); `--json`
+//! Prints a progress line per second (with the reasons of any failures and connection events) and
+//! a summary (HDR percentiles in readable units; microseconds in the JSON); `--json`
 //! prints the summary as one JSON object on stdout and the progress lines on stderr.
 
 use actormq::bench::args::{Cli, Mode};

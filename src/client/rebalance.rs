@@ -277,9 +277,9 @@ async fn apply(
     };
     for mq in plan.added {
         if !granted.contains(&mq) {
-            tracing::info!(
+            tracing::debug!(
                 group = core.group(),
-                ?mq,
+                %mq,
                 "rebalance: queue still locked by another member; retry later"
             );
             continue;
@@ -287,7 +287,7 @@ async fn apply(
         let offset = match core.start_offset(&mq).await {
             Ok(o) => o,
             Err(e) => {
-                tracing::warn!(group = core.group(), ?mq, error = %e, "rebalance: start offset unknown; retry later");
+                tracing::warn!(group = core.group(), %mq, error = %e, "rebalance: start offset unknown; retry later");
                 continue;
             }
         };
@@ -298,9 +298,9 @@ async fn apply(
             s.last_lock_ms = now_ms();
         }
         assign.lock().queues.insert(mq.clone(), pq.clone());
-        tracing::info!(
+        tracing::debug!(
             group = core.group(),
-            ?mq,
+            %mq,
             offset,
             "rebalance: start pulling"
         );
@@ -376,7 +376,7 @@ async fn lock_all(core: &ConsumerCore, assign: &Mutex<Assignment>) {
             if s.locked {
                 s.last_lock_ms = now;
             } else {
-                tracing::warn!(group = core.group(), ?mq, "orderly lock lost");
+                tracing::warn!(group = core.group(), %mq, "orderly lock lost");
             }
         }
     }

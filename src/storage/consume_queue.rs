@@ -120,6 +120,11 @@ impl ConsumeQueue {
                 end_found = true;
             }
         }
+        // The scan above read front to back and gained from readahead; appends do not (see
+        // `MappedFile::advise_random`).
+        for f in &files {
+            f.advise_random();
+        }
         // Drop trailing empty files (except the first).
         let first_start = self.files.min_offset();
         while let Some(last) = self.files.last() {
@@ -190,7 +195,7 @@ impl ConsumeQueue {
         }
         let fs = self.files.file_size();
         if self.files.is_empty() {
-            self.files.create(byte - byte % fs)?;
+            self.files.create(byte - byte % fs)?.advise_random();
             self.min_offset.store(off, Ordering::Release);
         }
         while self.files.last().map(|l| l.end()).unwrap_or(0) <= byte {
@@ -200,7 +205,7 @@ impl ConsumeQueue {
                     self.fill(&l, l.size())?;
                 }
             }
-            self.files.create(end)?;
+            self.files.create(end)?.advise_random();
         }
         let f = self
             .files

@@ -40,6 +40,13 @@ pub struct MessageQueue {
     pub topic: String,
 }
 
+/// `TopicTest@broker-a:3`: topic, broker name and queue id, as logs and examples print a queue.
+impl std::fmt::Display for MessageQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}:{}", self.topic, self.broker_name, self.queue_id)
+    }
+}
+
 impl MessageQueue {
     pub fn new(topic: &str, broker_name: &str, queue_id: i32) -> Self {
         MessageQueue {
