@@ -1,8 +1,18 @@
 //! actormq: a RocketMQ 4.x wire-compatible message broker and name server built on actix.
 //!
 //! Layers, dependencies pointing down only:
-//! `bin` -> `actors` / `client` -> `storage` -> `protocol`.
-//! `protocol` and `storage` never import actix.
+//!
+//! - `bin` (the binaries) -> `actors` (name server and broker: actix shells over plain logic),
+//!   `client` (the Rust client library), `bench` (mqbench's parts);
+//! - those -> `storage` (CommitLog, ConsumeQueue, index; no actix) and `remoting` (outgoing
+//!   connections; plain tokio);
+//! - everything -> `protocol` (frames, commands, headers, bodies, tag filters, name rules; no
+//!   I/O).
+//!
+//! Beside them: `config` (layered config loading), `cli` (what every binary does at start),
+//! `clock` (the one wall clock) and `error` (the service error and its one mapping to wire codes).
+//! `client` and `bench` never import `actors`; `protocol`, `storage` and `remoting` never import
+//! actix.
 
 pub mod actors;
 pub mod bench;
@@ -12,4 +22,5 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod protocol;
+pub mod remoting;
 pub mod storage;

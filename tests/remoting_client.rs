@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use actormq::actors::net::client::{ClientError, RemotingClient};
 use actormq::config::NamesrvConfig;
 use actormq::protocol::RemotingCommand;
+use actormq::remoting::client::{ClientError, RemotingClient};
 
 #[actix_rt::test]
 async fn calls_match_by_opaque_and_time_out_cleanly() {

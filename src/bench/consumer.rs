@@ -18,11 +18,11 @@ use super::load::BORN_US;
 use super::net::{self, now_us};
 use super::report::{rate, ConsumerSummary};
 use super::stats::{self, ConsumerMeters, ConsumerSample, LatencySummary};
-use crate::actors::net::client::RemotingClient;
 use crate::protocol::codes::{pull_sys_flag, request_code, response_code};
 use crate::protocol::headers::{PullMessageRequestHeader, PullMessageResponseHeader};
 use crate::protocol::message::{decode_records, MessageExt};
 use crate::protocol::RemotingCommand;
+use crate::remoting::client::RemotingClient;
 
 /// Born time of a message in microseconds: the `bornUs` property, else the stored born
 /// timestamp (milliseconds).

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use parking_lot::Mutex;
 use serde::Serialize;
 
-use crate::actors::net::client::ClientError;
 use crate::protocol::codes::response_name;
+use crate::remoting::client::ClientError;
 
 /// One failed request (or message).
 #[derive(Debug, Clone, PartialEq, Eq)]

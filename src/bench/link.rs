@@ -14,7 +14,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::args::CommonArgs;
 use super::net::{self, Target};
-use crate::actors::net::client::RemotingClient;
+use crate::remoting::client::RemotingClient;
 
 /// First and largest wait between reconnect attempts.
 pub const BACKOFF_FIRST: Duration = Duration::from_millis(100);

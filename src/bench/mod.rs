@@ -1,6 +1,6 @@
 //! `mqbench`: the load generator behind `src/bin/mqbench.rs`.
 //!
-//! It speaks the raw remoting protocol through [`crate::actors::net::client::RemotingClient`]
+//! It speaks the raw remoting protocol through [`crate::remoting::client::RemotingClient`]
 //! (pipelined requests on a few connections), not the client library, so what it measures is the
 //! broker plus the wire, with as little client machinery as possible in between.
 //!

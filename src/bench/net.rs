@@ -3,7 +3,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::actors::net::client::RemotingClient;
 use crate::protocol::body::TopicRouteData;
 use crate::protocol::codes::{request_code, response_code};
 use crate::protocol::headers::{
@@ -11,6 +10,7 @@ use crate::protocol::headers::{
     OffsetResponseHeader,
 };
 use crate::protocol::RemotingCommand;
+use crate::remoting::client::RemotingClient;
 
 /// Where to send and how many queues the topic has there (when the route said so).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,8 +19,8 @@ use super::load::{Budget, MessageFactory};
 use super::net;
 use super::report::{rate, ProducerSummary};
 use super::stats::{self, LatencySummary, ProducerMeters, ProducerSample};
-use crate::actors::net::client::{ClientError, RemotingClient};
 use crate::protocol::codes::response_code;
+use crate::remoting::client::{ClientError, RemotingClient};
 
 pub use super::load::BORN_US;
 

@@ -4,8 +4,8 @@
 
 use thiserror::Error;
 
-use crate::actors::net::client::ClientError as NetError;
 use crate::protocol::codes::response_name;
+use crate::remoting::client::ClientError as NetError;
 
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum ClientError {

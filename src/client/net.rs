@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::error::{ClientError, Result};
-use crate::actors::net::client::RemotingClient;
 use crate::protocol::RemotingCommand;
+use crate::remoting::client::RemotingClient;
 
 /// A request a broker sent us, with the connection it came on.
 pub type Inbound = (RemotingClient, RemotingCommand);

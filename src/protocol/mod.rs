@@ -1,6 +1,6 @@
-//! The RocketMQ 4.x remoting protocol: frames, commands, codes, typed headers, JSON bodies and the
-//! stored-message layout, tag filters and name rules. Pure data and parsing: no actix, no I/O, so every rule here is unit-tested
-//! on bytes alone.
+//! The RocketMQ 4.x remoting protocol: frames, commands, codes, typed headers, JSON bodies, the
+//! stored-message layout, tag filters and name rules. Pure data and parsing: no actix, no I/O, so
+//! every rule here is unit-tested on bytes alone.
 
 pub mod body;
 pub mod codes;

@@ -14,13 +14,13 @@ use std::time::Duration;
 use actix::prelude::*;
 use tracing::{debug, info, warn};
 
-use crate::actors::net::client::RemotingClient;
 use crate::protocol::body::RegisterBrokerBody;
 use crate::protocol::codes::{request_code, response_code};
 use crate::protocol::headers::namesrv::{
     RegisterBrokerRequestHeader, UnRegisterBrokerRequestHeader,
 };
 use crate::protocol::RemotingCommand;
+use crate::remoting::client::RemotingClient;
 
 /// Produces the current registration body (topics and data version).
 pub type BodySource = Arc<dyn Fn() -> RegisterBrokerBody + Send + Sync>;

@@ -2,7 +2,6 @@
 //! connections over arbiters, and one `Connection` actor per socket.
 
 pub mod budget;
-pub mod client;
 pub mod connection;
 pub mod outbox;
 pub mod server;
