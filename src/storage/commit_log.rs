@@ -13,7 +13,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use super::error::StoreError;
-use super::mapped_file::{Allocator, MappedFile, MappedFileQueue};
+use super::file_queue::MappedFileQueue;
+use super::mapped_file::{Allocator, MappedFile};
 use crate::protocol::message::{
     peek_total_size, BLANK_MAGIC, END_OF_FILE_MIN_BLANK, MESSAGE_MAGIC,
 };

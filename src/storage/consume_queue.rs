@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::error::StoreError;
-use super::mapped_file::{Allocator, MappedFile, MappedFileQueue};
+use super::file_queue::MappedFileQueue;
+use super::mapped_file::{Allocator, MappedFile};
 
 pub const CQ_UNIT_SIZE: u64 = 20;
 /// Filler unit size marker.

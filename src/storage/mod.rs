@@ -24,6 +24,7 @@ pub mod config;
 pub mod consume_queue;
 pub mod dispatcher;
 pub mod error;
+pub mod file_queue;
 pub mod flush;
 pub mod index_file;
 pub mod mapped_file;
