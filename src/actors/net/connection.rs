@@ -1,8 +1,8 @@
 //! `Connection`: one actor per TCP connection.
 //!
 //! - Owns: the connection's [`Outbox`](super::outbox::Outbox) (replies encoded and waiting for the
-//!   peer; a writer task on the same arbiter drains it into the socket), a count of requests in
-//!   flight, and the idle deadline.
+//!   peer) and its [`Writer`](super::outbox::Writer), a future in this actor's context that drains
+//!   it into the socket; a count of requests in flight; the idle deadline.
 //! - Handles: decoded frames from its read half (a stream gated by the outbox: while more than
 //!   `writeBufferHighWaterMark` bytes wait for the peer, no request is read); `Outbound` commands
 //!   from other actors (server-initiated requests such as NOTIFY_CONSUMER_IDS_CHANGED); `Close`
@@ -70,7 +70,6 @@ impl Actor for Connection {
     }
 
     fn stopped(&mut self, _ctx: &mut Self::Context) {
-        self.outbox.borrow_mut().close();
         if let Some(info) = &self.info {
             debug!(peer = %info.peer, conn = info.id, "connection closed");
             self.dispatch.connection_closed(info);
@@ -143,6 +142,3 @@ impl Handler<Outbound> for Connection {
         self.write(&msg.0);
     }
 }
-
-/// How long a closed connection's writer may still try to hand queued replies to the peer.
-pub(super) const CLOSE_GRACE: Duration = Duration::from_secs(2);

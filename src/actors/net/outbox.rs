@@ -9,12 +9,14 @@
 //! `high + max_inflight x largest reply`, whatever the peer does.
 //!
 //! - [`Outbox`]: plain state (queued bytes, watermarks, wakers, last activity); unit-tested.
-//! - [`write_loop`]: the writer task, spawned on the connection's arbiter; it owns the socket's
-//!   write half and drains the outbox.
+//! - [`Writer`]: a future spawned in the connection actor's own context (so a reply pushed while
+//!   the actor runs is written in the same wake-up, as actix's `FramedWrite` does); it owns the
+//!   socket's write half and drains the outbox. Dropped with the actor, it hands the peer what the
+//!   socket takes at once and lets the rest go.
 //! - [`Gated`]: wraps the frame reader; yields nothing while the outbox is over `high`.
 
 use std::cell::RefCell;
-use std::future::poll_fn;
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -24,7 +26,6 @@ use std::time::Instant;
 use bytes::{Buf, BytesMut};
 use futures::Stream;
 use tokio::io::AsyncWrite;
-use tokio::sync::Notify;
 
 use crate::protocol::frame;
 use crate::protocol::RemotingCommand;
@@ -39,11 +40,9 @@ pub struct Outbox {
     buf: BytesMut,
     high: usize,
     low: usize,
-    closing: bool,
     last_activity: Instant,
     writer: Option<Waker>,
     reader: Option<Waker>,
-    closed: Rc<Notify>,
 }
 
 /// One outbox shared by the connection actor, its reader gate and its writer task (all on the
@@ -57,11 +56,9 @@ impl Outbox {
             buf: BytesMut::new(),
             high: high.max(1),
             low: low.min(high),
-            closing: false,
             last_activity: Instant::now(),
             writer: None,
             reader: None,
-            closed: Rc::new(Notify::new()),
         }
     }
 
@@ -111,20 +108,6 @@ impl Outbox {
         self.last_activity
     }
 
-    /// No more output will be queued: the writer drains what is left and ends.
-    pub fn close(&mut self) {
-        self.closing = true;
-        self.closed.notify_one();
-        if let Some(w) = self.writer.take() {
-            w.wake();
-        }
-    }
-
-    /// Resolves once [`close`](Self::close) was called.
-    pub fn closed_signal(&self) -> Rc<Notify> {
-        self.closed.clone()
-    }
-
     fn park_writer(&mut self, w: &Waker) {
         self.writer = Some(w.clone());
     }
@@ -134,27 +117,55 @@ impl Outbox {
     }
 }
 
-/// Write everything queued in `outbox` to `io` until the outbox is closed and empty, or the
-/// socket fails.
-pub async fn write_loop<W: AsyncWrite + Unpin>(outbox: SharedOutbox, mut io: W) -> io::Result<()> {
-    poll_fn(|cx| loop {
-        let mut ob = outbox.borrow_mut();
-        if ob.buf.is_empty() {
-            if ob.closing {
+/// Drains `outbox` into `io` for as long as the connection lives. Resolves only when the socket
+/// fails.
+pub struct Writer<W: AsyncWrite + Unpin> {
+    outbox: SharedOutbox,
+    io: W,
+}
+
+impl<W: AsyncWrite + Unpin> Writer<W> {
+    pub fn new(outbox: SharedOutbox, io: W) -> Self {
+        Writer { outbox, io }
+    }
+
+    /// Write until the outbox is empty (`Ready(Ok)`), the socket is full (`Pending`) or fails.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let mut ob = self.outbox.borrow_mut();
+            if ob.buf.is_empty() {
                 return Poll::Ready(Ok(()));
             }
-            ob.park_writer(cx.waker());
-            return Poll::Pending;
+            match Pin::new(&mut self.io).poll_write(cx, &ob.buf) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => ob.consumed(n, Instant::now()),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
         }
-        match Pin::new(&mut io).poll_write(cx, &ob.buf) {
-            Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-            Poll::Ready(Ok(n)) => ob.consumed(n, Instant::now()),
-            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-            Poll::Pending => return Poll::Pending,
+    }
+}
+
+impl<W: AsyncWrite + Unpin> Future for Writer<W> {
+    type Output = io::Result<()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.drain(cx) {
+            Poll::Ready(Ok(())) => {
+                self.outbox.borrow_mut().park_writer(cx.waker());
+                Poll::Pending
+            }
+            other => other,
         }
-    })
-    .await?;
-    poll_fn(|cx| Pin::new(&mut io).poll_shutdown(cx)).await
+    }
+}
+
+impl<W: AsyncWrite + Unpin> Drop for Writer<W> {
+    /// The connection is closing: hand the peer what the socket accepts without waiting.
+    fn drop(&mut self) {
+        let waker = futures::task::noop_waker();
+        let _ = self.drain(&mut Context::from_waker(&waker));
+    }
 }
 
 /// A request stream that yields nothing while its connection's outbox is over the high
@@ -246,16 +257,27 @@ mod tests {
         assert_eq!(woken.0.load(Ordering::SeqCst), 1);
     }
 
-    #[tokio::test]
-    async fn write_loop_drains_then_ends_on_close() {
+    #[test]
+    fn the_writer_drains_everything_then_waits_for_more() {
         let ob = Outbox::shared(1 << 20, 0);
         ob.borrow_mut().push(&reply(10));
         ob.borrow_mut().push(&reply(20));
         let expect = ob.borrow().queued();
-        ob.borrow_mut().close();
-        let mut out = Vec::new();
-        write_loop(ob.clone(), &mut out).await.unwrap();
-        assert_eq!(out.len(), expect);
+        let mut out: Vec<u8> = Vec::new();
+        let mut w = Writer::new(ob.clone(), &mut out);
+        let woken = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(woken.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut w).poll(&mut cx).is_pending());
         assert_eq!(ob.borrow().queued(), 0);
+        ob.borrow_mut().push(&reply(5));
+        assert_eq!(
+            woken.0.load(Ordering::SeqCst),
+            1,
+            "a push wakes the parked writer"
+        );
+        assert!(Pin::new(&mut w).poll(&mut cx).is_pending());
+        drop(w);
+        assert!(out.len() > expect);
     }
 }

@@ -9,15 +9,13 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::FramedRead;
 use tracing::{debug, warn};
 
 use super::budget::{BudgetedCodec, FrameBudget};
-use super::connection::CLOSE_GRACE;
-use super::outbox::{write_loop, Gated, Outbox, SharedOutbox};
-use super::{Close, ConnInfo, Connection, Dispatch};
+use super::outbox::{Gated, Outbox, Writer};
+use super::{ConnInfo, Connection, Dispatch};
 use crate::config::NetConfig;
 use crate::protocol::frame::RemotingCodec;
 
@@ -133,9 +131,17 @@ fn start_connection(stream: TcpStream, shared: Shared) {
     let outbox = Outbox::shared(opts.write_high_watermark, opts.write_low_watermark);
     let codec = BudgetedCodec::new(RemotingCodec::new(opts.max_frame), shared.budget.clone());
     let reader = Gated::new(FramedRead::new(read, codec), outbox.clone());
-    let conn_outbox = outbox.clone();
-    let addr = Connection::create(move |ctx| {
+    Connection::create(move |ctx| {
         ctx.add_stream(reader);
+        // The writer runs in the actor's own context: a reply pushed while the actor runs is
+        // written in the same wake-up, and the writer goes when the actor stops.
+        let writer = actix::fut::wrap_future::<_, Connection>(Writer::new(outbox.clone(), write));
+        ctx.spawn(writer.map(|res, _act, ctx| {
+            if let Err(e) = res {
+                debug!(error = %e, "write failed; closing connection");
+            }
+            ctx.stop();
+        }));
         Connection {
             info: Some(ConnInfo {
                 id: NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed),
@@ -143,27 +149,11 @@ fn start_connection(stream: TcpStream, shared: Shared) {
                 local,
                 addr: ctx.address(),
             }),
-            outbox: conn_outbox,
+            outbox,
             dispatch: shared.dispatch.clone(),
             inflight: 0,
             max_inflight: shared.opts.max_inflight,
             idle_timeout: shared.opts.idle_timeout,
         }
     });
-    actix_rt::spawn(run_writer(outbox, write, addr));
-}
-
-/// Drain the connection's outbox into the socket. A write error closes the connection; once the
-/// connection is closed, queued replies get [`CLOSE_GRACE`] to reach a peer that reads slowly.
-async fn run_writer(outbox: SharedOutbox, write: OwnedWriteHalf, conn: Addr<Connection>) {
-    let closed = outbox.borrow().closed_signal();
-    tokio::select! {
-        res = write_loop(outbox, write) => {
-            if let Err(e) = res {
-                debug!(error = %e, "write failed; closing connection");
-                conn.do_send(Close);
-            }
-        }
-        _ = async { closed.notified().await; actix_rt::time::sleep(CLOSE_GRACE).await } => {}
-    }
 }
