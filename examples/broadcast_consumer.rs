@@ -10,23 +10,12 @@ use actormq::client::*;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    // `main` returning the error would print its Debug form; say it in words instead.
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    actormq::cli::exit_with(run().await)
 }
 
 async fn run() -> std::result::Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    // As RocketMQ's clients: the argument, else $NAMESRV_ADDR, else the local default.
-    let namesrv = args
-        .next()
-        .or_else(|| std::env::var("NAMESRV_ADDR").ok())
-        .unwrap_or_else(|| "127.0.0.1:9876".into());
+    let namesrv = actormq::cli::namesrv_or_env(args.next());
     let topic = args.next().unwrap_or_else(|| "TopicTest".into());
     let instance = args.next().unwrap_or_else(|| "broadcast-1".into());
     actormq::cli::init_logging("info");

@@ -10,22 +10,11 @@ use actormq::client::*;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    // `main` returning the error would print its Debug form; say it in words instead.
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    actormq::cli::exit_with(run().await)
 }
 
 async fn run() -> std::result::Result<(), Box<dyn std::error::Error>> {
-    // As RocketMQ's clients: the argument, else $NAMESRV_ADDR, else the local default.
-    let namesrv = std::env::args()
-        .nth(1)
-        .or_else(|| std::env::var("NAMESRV_ADDR").ok())
-        .unwrap_or_else(|| "127.0.0.1:9876".into());
+    let namesrv = actormq::cli::namesrv_or_env(std::env::args().nth(1));
     let topic = std::env::args()
         .nth(2)
         .unwrap_or_else(|| "TopicTest".into());

@@ -87,6 +87,26 @@ fn wrap(items: &[String], width: usize) -> Vec<String> {
     lines
 }
 
+/// What a program's `main` does with its result: nothing on success; on failure the error in
+/// words (returning it from `main` would print its Debug form) and exit status 1.
+pub fn exit_with<E: std::fmt::Display>(result: Result<(), E>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// The name-server list, as RocketMQ's clients find it: the given value, else `$NAMESRV_ADDR`,
+/// else the local default `127.0.0.1:9876`.
+pub fn namesrv_or_env(given: Option<String>) -> String {
+    given
+        .or_else(|| std::env::var("NAMESRV_ADDR").ok())
+        .unwrap_or_else(|| "127.0.0.1:9876".into())
+}
+
 /// Print the ready line on stdout (tests and scripts wait for it) and flush.
 pub fn announce(line: &str) {
     use std::io::Write;

@@ -414,30 +414,6 @@ impl ClientTable {
             .unwrap_or_default()
     }
 
-    /// The group's registered subscription of `topic`.
-    pub fn subscription(&self, group: &str, topic: &str) -> Option<&SubscriptionData> {
-        self.consumers.get(group)?.subscriptions().get(topic)
-    }
-
-    /// The subscription a pull without the SUBSCRIPTION flag filters by, with Java's checks: the
-    /// group must be registered (else SUBSCRIPTION_NOT_EXIST), broadcasting only if the group
-    /// config allows it (else NO_PERMISSION), the topic subscribed (else SUBSCRIPTION_NOT_EXIST),
-    /// and the registered `subVersion` not older than the pull's (else SUBSCRIPTION_NOT_LATEST).
-    /// The same checks as [`SubscriptionSnapshot::pull_subscription`], which the pull path runs.
-    pub fn pull_subscription(
-        &self,
-        group: &str,
-        topic: &str,
-        pull_sub_version: i64,
-        consume_broadcast_enable: bool,
-    ) -> Result<&SubscriptionData, PullSubscriptionError> {
-        self.consumers
-            .get(group)
-            .ok_or(PullSubscriptionError::GroupNotOnline)?
-            .view
-            .pull_subscription(group, topic, pull_sub_version, consume_broadcast_enable)
-    }
-
     /// Every online group's message model and subscriptions, sharing the table's values.
     pub fn snapshot(&self) -> SubscriptionSnapshot {
         SubscriptionSnapshot::new(

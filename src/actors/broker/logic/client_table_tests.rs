@@ -73,11 +73,25 @@ fn subscription_topic_changes_count_but_newer_versions_only_replace() {
     t.register_consumer(&c, &consumer("g", vec![sub("T", "a", 5)]), 0);
     // Newer version: replaced, not a membership change.
     assert!(!t.register_consumer(&c, &consumer("g", vec![sub("T", "b", 6)]), 1));
-    assert_eq!(t.subscription("g", "T").unwrap().sub_string, "b");
+    assert_eq!(
+        t.snapshot()
+            .pull_subscription("g", "T", 0, true)
+            .ok()
+            .unwrap()
+            .sub_string,
+        "b"
+    );
     // Older or equal version: kept.
     assert!(!t.register_consumer(&c, &consumer("g", vec![sub("T", "old", 6)]), 2));
     assert!(!t.register_consumer(&c, &consumer("g", vec![sub("T", "older", 3)]), 2));
-    assert_eq!(t.subscription("g", "T").unwrap().sub_string, "b");
+    assert_eq!(
+        t.snapshot()
+            .pull_subscription("g", "T", 0, true)
+            .ok()
+            .unwrap()
+            .sub_string,
+        "b"
+    );
     // A topic added, then one dropped: both are changes.
     assert!(t.register_consumer(
         &c,
@@ -85,7 +99,11 @@ fn subscription_topic_changes_count_but_newer_versions_only_replace() {
         3
     ));
     assert!(t.register_consumer(&c, &consumer("g", vec![sub("U", "*", 1)]), 4));
-    assert!(t.subscription("g", "T").is_none());
+    assert!(t
+        .snapshot()
+        .pull_subscription("g", "T", 0, true)
+        .ok()
+        .is_none());
     assert_eq!(t.groups_subscribing("U"), vec!["g"]);
     assert!(t.groups_subscribing("T").is_empty());
 }
@@ -255,7 +273,7 @@ fn pull_subscription_checks() {
     use crate::protocol::codes::response_code;
     let mut t = ClientTable::new();
     assert_eq!(
-        t.pull_subscription("g", "T", 0, true),
+        t.snapshot().pull_subscription("g", "T", 0, true),
         Err(PullSubscriptionError::GroupNotOnline)
     );
     t.register_consumer(
@@ -264,26 +282,35 @@ fn pull_subscription_checks() {
         0,
     );
     assert_eq!(
-        t.pull_subscription("g", "T", 100, true).unwrap().sub_string,
+        t.snapshot()
+            .pull_subscription("g", "T", 100, true)
+            .unwrap()
+            .sub_string,
         "a"
     );
     assert_eq!(
-        t.pull_subscription("g", "T", 99, true).unwrap().sub_version,
+        t.snapshot()
+            .pull_subscription("g", "T", 99, true)
+            .unwrap()
+            .sub_version,
         100
     );
     assert_eq!(
-        t.pull_subscription("g", "T", 101, true),
+        t.snapshot().pull_subscription("g", "T", 101, true),
         Err(PullSubscriptionError::NotLatest)
     );
     assert_eq!(
-        t.pull_subscription("g", "U", 0, true),
+        t.snapshot().pull_subscription("g", "U", 0, true),
         Err(PullSubscriptionError::NotSubscribed)
     );
     let mut b = consumer("g", vec![sub("T", "a", 100)]);
     b.message_model = MessageModel::Broadcasting;
     t.register_consumer(&client(1, "c1"), &b, 1);
-    assert!(t.pull_subscription("g", "T", 0, true).is_ok());
-    let e = t.pull_subscription("g", "T", 0, false).unwrap_err();
+    assert!(t.snapshot().pull_subscription("g", "T", 0, true).is_ok());
+    let e = t
+        .snapshot()
+        .pull_subscription("g", "T", 0, false)
+        .unwrap_err();
     assert_eq!(e, PullSubscriptionError::BroadcastForbidden("g".into()));
     let e = crate::error::ServiceError::from(e);
     assert_eq!(e.code(), response_code::NO_PERMISSION);
@@ -298,7 +325,8 @@ fn pull_subscription_checks() {
     ] {
         assert_eq!(
             snap.pull_subscription(group, topic, version, broadcast),
-            t.pull_subscription(group, topic, version, broadcast),
+            t.snapshot()
+                .pull_subscription(group, topic, version, broadcast),
             "{group} {topic} {version} {broadcast}"
         );
     }
