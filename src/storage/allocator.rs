@@ -161,6 +161,13 @@ impl Allocator {
         self.request(dir, start, size, warm, durable);
         let key = dir.join(file_name(start));
         let mut st = self.state.lock();
+        // Someone waits for this file now (an append, possibly on an I/O thread): it goes before
+        // files only asked for ahead of need, so the wait is one file creation, not a queue of
+        // them (a new topic asks for up to 1024 first files at once).
+        if let Some(i) = st.pending.iter().position(|p| p.1 == start && p.0 == dir) {
+            let job = st.pending.remove(i);
+            st.pending.insert(0, job);
+        }
         loop {
             if let Some((r, _)) = st.ready.remove(&key) {
                 return r.map_err(|e| {
@@ -200,6 +207,27 @@ impl Allocator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_someone_waits_for_goes_before_files_asked_for_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Allocator::start(false, false);
+        // A long queue of requests ahead of need, then a take of the last one.
+        for i in 0..200u64 {
+            a.request(&dir.path().join(format!("q{i}")), 0, 4096, false, false);
+        }
+        let last = dir.path().join("q199");
+        let f = a.take(&last, 0, 4096, false, false).unwrap();
+        assert_eq!(f.start(), 0);
+        let created = (0..199)
+            .filter(|i| dir.path().join(format!("q{i}")).join(file_name(0)).exists())
+            .count();
+        assert!(
+            created < 199,
+            "the waited-for file was created before all {created} others"
+        );
+        a.stop();
+    }
 
     #[test]
     fn a_taken_file_is_never_prepared_again_nor_deleted_at_stop() {
