@@ -243,3 +243,47 @@ fn empty_master_and_slave_start_at_zero() {
         30
     );
 }
+
+#[test]
+fn one_append_may_cross_file_ends() {
+    let (mdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let master = MessageStore::open(cfg(mdir.path())).unwrap();
+    produce(&master, 0, 400);
+    let end = master.commit_log_max_offset() as u64;
+    assert!(end > 3 * FILE);
+    // All of the master's bytes, glued across file ends, sent in 100 KiB appends.
+    let mut all = Vec::new();
+    while let Some(c) = master.read_commit_log(all.len() as i64, 1 << 20) {
+        all.extend_from_slice(&c);
+    }
+    assert_eq!(all.len() as u64, end);
+    let slave = MessageStore::open(cfg(sdir.path())).unwrap();
+    // A blank whose size does not reach the file end is refused.
+    let mut bad = all[..FILE as usize].to_vec();
+    let blank_at = (0..FILE as usize - 8)
+        .rev()
+        .find(|&p| bad[p + 4..p + 8] == 0xCBD4_3194u32.to_be_bytes())
+        .unwrap();
+    bad[blank_at..blank_at + 4].copy_from_slice(&8i32.to_be_bytes());
+    assert!(matches!(
+        slave.append_replicated(0, &bad),
+        Err(StoreError::Corrupt(_))
+    ));
+    assert_eq!(slave.replica_expected_offset(), None, "still empty");
+    let mut pos = 0;
+    for piece in all.chunks(100 * 1024) {
+        slave.append_replicated(pos, piece).unwrap();
+        pos += piece.len() as u64;
+    }
+    assert_eq!(slave.commit_log_max_offset() as u64, end);
+    slave.flush().unwrap();
+    for (topic, q) in QUEUES {
+        let max = master.max_offset(topic, q);
+        assert_eq!(slave.max_offset(topic, q), max);
+        let (m, s) = (
+            master.get_message(topic, q, 0, 1000, None),
+            slave.get_message(topic, q, 0, 1000, None),
+        );
+        assert_eq!((m.messages, m.queue_offsets), (s.messages, s.queue_offsets));
+    }
+}
