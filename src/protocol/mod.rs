@@ -8,6 +8,7 @@ pub mod command;
 pub mod error;
 pub mod filter;
 pub mod frame;
+pub mod ha;
 pub mod header;
 pub mod headers;
 pub mod message;

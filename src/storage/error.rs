@@ -39,6 +39,13 @@ pub enum StoreError {
         "the topic name [{0}] cannot be a store file name: it would leave the store directory"
     )]
     OutsideStore(String),
+    /// Replicated bytes offered at an offset other than the slave's own CommitLog end: nothing
+    /// was written (the HA client must reconnect and report its end again).
+    #[error("replicated bytes at offset {at}, but the CommitLog ends at {end}")]
+    NotAtCommitLogEnd { at: u64, end: u64 },
+    /// An empty slave can only start at a CommitLog file start (a multiple of the file size).
+    #[error("replication cannot start an empty CommitLog at {at}: not a multiple of the file size {file_size}")]
+    ReplicaStartUnaligned { at: u64, file_size: u64 },
     /// The store was shut down.
     #[error("the store is shut down")]
     ShutDown,

@@ -12,6 +12,8 @@
 //!   appender awaits.
 //! * `dispatcher` — follows the CommitLog: index entries (`index_file`) and arrival notices.
 //! * `checkpoint`, `recovery` — the abort marker, the checkpoint, the CRC-checked scan.
+//! * `replica` — replication's store side: where a new slave starts, and a slave's append of the
+//!   master's raw CommitLog bytes (consume queues written as for a local append).
 //! * `retention` — expiry, disk pressure and the hard watermark; `metadata` — the JSON files.
 //!
 //! Threads (all named `store-*`): allocate, flush, flush-cq (consume queues, index, checkpoint),
@@ -31,6 +33,7 @@ pub mod mapped_file;
 pub mod metadata;
 mod read;
 pub mod recovery;
+pub mod replica;
 pub mod retention;
 pub mod store;
 pub mod topic_files;

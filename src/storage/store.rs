@@ -39,7 +39,9 @@ use crate::protocol::message::{
 pub(crate) type CqTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
 
 pub(crate) struct PutState {
-    last_ts: i64,
+    pub(crate) last_ts: i64,
+    /// Replicated bytes past the CommitLog end that do not yet form a whole record (`replica.rs`).
+    pub(crate) replica_tail: Vec<u8>,
 }
 
 pub struct MessageStore {
@@ -47,9 +49,9 @@ pub struct MessageStore {
     pub(crate) cl: Arc<CommitLog>,
     pub(crate) cqs: Arc<RwLock<CqTable>>,
     pub(crate) put_lock: Mutex<PutState>,
-    last_ts: Arc<AtomicI64>,
-    flusher: Arc<Flusher>,
-    dispatcher: Arc<Dispatcher>,
+    pub(crate) last_ts: Arc<AtomicI64>,
+    pub(crate) flusher: Arc<Flusher>,
+    pub(crate) dispatcher: Arc<Dispatcher>,
     pub(crate) index: Option<Arc<IndexService>>,
     checkpoint: Arc<Checkpoint>,
     pub(crate) allocator: Arc<Allocator>,
@@ -57,7 +59,7 @@ pub struct MessageStore {
     pub(crate) disk: Arc<DiskGuard>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     stop: Arc<AtomicBool>,
-    shut: AtomicBool,
+    pub(crate) shut: AtomicBool,
     /// `lock`: an exclusive flock held while open, so two processes never share a store.
     _lock: std::fs::File,
     pub(crate) memory_bytes: u64,
@@ -119,6 +121,7 @@ impl MessageStore {
             cqs: Arc::new(RwLock::new(rec.queues)),
             put_lock: Mutex::new(PutState {
                 last_ts: rec.last_timestamp,
+                replica_tail: Vec::new(),
             }),
             last_ts,
             flusher,
@@ -261,7 +264,7 @@ impl MessageStore {
             .clone())
     }
 
-    fn check_writable(&self) -> Result<(), StoreError> {
+    pub(crate) fn check_writable(&self) -> Result<(), StoreError> {
         if self.shut.load(Ordering::Acquire) {
             return Err(StoreError::ShutDown);
         }
