@@ -7,7 +7,7 @@
 //!   connection closed and registers at once (a restarted name server learns about us quickly).
 //! - Runs on: the broker's control arbiter. Network calls run as spawned futures, never blocking.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +41,11 @@ const RPC_TIMEOUT: Duration = Duration::from_secs(6);
 pub struct Registrar {
     namesrvs: Vec<String>,
     clients: HashMap<String, RemotingClient>,
+    /// Name servers with a registration under way, and those where another is wanted after it:
+    /// one at a time per name server, so two first registrations cannot open two connections
+    /// (the name server drops a broker registered over a connection that closes).
+    in_flight: HashSet<String>,
+    again: HashSet<String>,
     identity: Identity,
     body: BodySource,
     period: Duration,
@@ -56,6 +61,8 @@ impl Registrar {
         Registrar {
             namesrvs,
             clients: HashMap::new(),
+            in_flight: HashSet::new(),
+            again: HashSet::new(),
             identity,
             body,
             period,
@@ -87,6 +94,11 @@ impl Registrar {
 
     /// Register with one name server, connecting first if needed.
     fn register_with(&mut self, addr: String, ctx: &mut Context<Self>) {
+        if !self.in_flight.insert(addr.clone()) {
+            self.again.insert(addr);
+            return;
+        }
+        let key = addr.clone();
         let req = self.register_request();
         let existing = self.clients.get(&addr).filter(|c| c.is_open()).cloned();
         let fut = async move {
@@ -109,12 +121,18 @@ impl Registrar {
             }
             Ok::<_, String>((addr, client))
         };
-        ctx.spawn(fut.into_actor(self).map(|res, act, _| match res {
-            Ok((addr, client)) => {
-                debug!(namesrv = %addr, "registered");
-                act.clients.insert(addr, client);
+        ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| {
+            match res {
+                Ok((addr, client)) => {
+                    debug!(namesrv = %addr, "registered");
+                    act.clients.insert(addr, client);
+                }
+                Err(e) => warn!(error = %e, "register with name server failed"),
             }
-            Err(e) => warn!(error = %e, "register with name server failed"),
+            act.in_flight.remove(&key);
+            if act.again.remove(&key) {
+                act.register_with(key, ctx);
+            }
         }));
     }
 
