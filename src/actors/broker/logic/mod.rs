@@ -7,6 +7,7 @@
 pub mod client_table;
 pub mod delay;
 pub mod groups;
+pub mod ha_session;
 pub mod heartbeat_rules;
 pub mod locks;
 pub mod offsets;
