@@ -38,6 +38,11 @@ pub enum ServiceError {
     /// The broker's perm forbids writes (`brokerPermission` without PERM_WRITE).
     #[error("the broker[{0}] sending message is forbidden")]
     BrokerNotWriteable(String),
+    /// A slave takes no writes: messages reach it only by replication from its master.
+    #[error(
+        "the broker[{0}] is a slave: it stores only what its master replicates, send to the master"
+    )]
+    SlaveRefusesWrites(String),
     /// The message breaks a limit (size, properties, topic length).
     #[error("{0}")]
     MessageIllegal(String),
@@ -151,7 +156,9 @@ impl ServiceError {
                 rc::NO_PERMISSION
             }
             ServiceError::MessageIllegal(_) => rc::MESSAGE_ILLEGAL,
-            ServiceError::ServiceNotAvailable(_) => rc::SERVICE_NOT_AVAILABLE,
+            ServiceError::ServiceNotAvailable(_) | ServiceError::SlaveRefusesWrites(_) => {
+                rc::SERVICE_NOT_AVAILABLE
+            }
             ServiceError::FlushDiskTimeout { .. } => rc::FLUSH_DISK_TIMEOUT,
             ServiceError::SubscriptionGroupNotExist(_) => rc::SUBSCRIPTION_GROUP_NOT_EXIST,
             ServiceError::ConsumerNotOnline(_) => rc::CONSUMER_NOT_ONLINE,
@@ -307,6 +314,15 @@ mod tests {
             (
                 16,
                 "the broker[broker-a] sending message is forbidden".into()
+            )
+        );
+        assert_eq!(
+            answer(ServiceError::SlaveRefusesWrites("broker-a".into())),
+            (
+                14,
+                "the broker[broker-a] is a slave: it stores only what its master replicates, \
+                 send to the master"
+                    .into()
             )
         );
         assert_eq!(

@@ -97,9 +97,9 @@ fn data_dir_problems_say_what_is_wrong() {
 fn features_we_lack_and_bad_values_are_errors_naming_the_key() {
     let cases: &[(&str, &str)] = &[
         ("brokerRole=FOO", "'brokerRole'"),
-        ("brokerRole=SLAVE", "'brokerRole' = 'SLAVE'"),
+        ("brokerRole=SLAVE", "'brokerId' = '0'"),
         ("brokerRole=SYNC_MASTER", "'brokerRole' = 'SYNC_MASTER'"),
-        ("brokerId=1", "'brokerId'"),
+        ("brokerId=1", "'brokerId' = '1'"),
         ("aclEnable=true", "'aclEnable' = 'true'"),
         ("namesrvAddr=localhost", "'namesrvAddr'"),
         ("brokerNmae=x", "did you mean 'brokerName'"),

@@ -44,6 +44,9 @@ fn main() -> std::process::ExitCode {
             announce(&format!("namesrv listening on {}", ns.local_addr));
         }
         announce(&format!("broker {name} listening on {}", broker.local_addr));
+        if let Some(ha) = broker.ha_addr {
+            announce(&format!("ha listening on {ha}"));
+        }
         shutdown_signal().await;
         broker.shutdown().await;
         Ok::<_, actormq::actors::broker::StartError>(())

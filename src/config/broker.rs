@@ -89,6 +89,17 @@ pub struct BrokerConfig {
     pub io_threads: usize,
     /// `tracing` filter.
     pub log_level: String,
+    /// `haListenPort`: the master's replication port; -1 = listenPort + 1, 0 = a free port.
+    pub ha_listen_port: i32,
+    /// `haMasterAddress`: a slave's master HA address, `host:port` (required for a slave).
+    pub ha_master_address: String,
+    /// `haSendHeartbeatInterval` (ms): a master sends an empty transfer, a slave a report, after
+    /// this long without anything else to send.
+    pub ha_send_heartbeat_interval: u64,
+    /// `haHousekeepingInterval` (ms): an HA connection silent this long is closed.
+    pub ha_housekeeping_interval: u64,
+    /// `haTransferBatchSize`: the most CommitLog bytes in one master -> slave transfer.
+    pub ha_transfer_batch_size: usize,
     #[serde(flatten)]
     pub net: NetConfig,
     #[serde(flatten)]
@@ -129,6 +140,11 @@ impl Default for BrokerConfig {
             max_subscriptions_per_group: 1_000,
             io_threads: 0,
             log_level: "info".into(),
+            ha_listen_port: -1,
+            ha_master_address: String::new(),
+            ha_send_heartbeat_interval: 5_000,
+            ha_housekeeping_interval: 20_000,
+            ha_transfer_batch_size: crate::protocol::ha::DEFAULT_TRANSFER_BATCH_SIZE,
             net: NetConfig::default(),
             store: StoreConfig::default(),
         }
@@ -162,19 +178,39 @@ impl BrokerConfig {
             value,
             reason: reason.into(),
         };
-        if self.broker_role != BrokerRole::AsyncMaster {
-            return Err(unsupported(
-                "brokerRole",
-                self.broker_role.to_string(),
-                "actormq has no master/slave replication yet; only ASYNC_MASTER runs",
-            ));
+        let bad = |key: &str, value: String, reason: &str| ConfigError::BadValue {
+            key: key.into(),
+            value,
+            reason: reason.into(),
+        };
+        match (self.broker_role, self.broker_id) {
+            (BrokerRole::SyncMaster, _) => {
+                return Err(unsupported(
+                    "brokerRole",
+                    self.broker_role.to_string(),
+                    "actormq replicates asynchronously only; use ASYNC_MASTER (or SLAVE)",
+                ))
+            }
+            (BrokerRole::AsyncMaster, id) if id != 0 => {
+                return Err(bad("brokerId", id.to_string(), "a master has brokerId 0"))
+            }
+            (BrokerRole::Slave, id) if id <= 0 => {
+                return Err(bad(
+                    "brokerId",
+                    id.to_string(),
+                    "a slave has a brokerId above 0 (0 is the master's)",
+                ))
+            }
+            _ => {}
         }
-        if self.broker_id != 0 {
-            return Err(unsupported(
-                "brokerId",
-                self.broker_id.to_string(),
-                "a master has brokerId 0 (ids above 0 are slaves, which actormq cannot run yet)",
-            ));
+        if self.broker_role == BrokerRole::Slave {
+            check_host_port(&self.ha_master_address).map_err(|reason| {
+                bad(
+                    "haMasterAddress",
+                    self.ha_master_address.clone(),
+                    &format!("a slave needs its master's HA address: {reason}"),
+                )
+            })?;
         }
         for addr in self.namesrv_addrs() {
             check_host_port(&addr).map_err(|reason| ConfigError::BadValue {
@@ -184,6 +220,15 @@ impl BrokerConfig {
             })?;
         }
         Ok(())
+    }
+
+    /// The port the HA listener binds (`haListenPort`; -1 means `listenPort` + 1, as RocketMQ's
+    /// 10912 beside 10911, and a free port when `listenPort` is 0).
+    pub fn ha_bind_port(&self) -> u16 {
+        u16::try_from(self.ha_listen_port).unwrap_or(match self.listen_port {
+            0 => 0,
+            p => p.wrapping_add(1),
+        })
     }
 
     /// The name-server addresses.
@@ -203,7 +248,7 @@ impl ConfigKeys for BrokerConfig {
         (
             "slaveReadEnable",
             "false",
-            "actormq has no master/slave replication yet",
+            "actormq does not route consumers to slaves yet",
         ),
         (
             "traceTopicEnable",
@@ -224,8 +269,6 @@ impl ConfigKeys for BrokerConfig {
     const IGNORED: &'static [&'static str] = &[
         "rocketmqHome",
         "brokerIP2",
-        "haListenPort",
-        "haMasterAddress",
         "storePathCommitLog",
         "storePathConsumeQueue",
         "storePathIndex",
@@ -291,6 +334,18 @@ impl ConfigKeys for BrokerConfig {
             "flushConsumerOffsetInterval",
             self.flush_consumer_offset_interval,
             100,
+        )?;
+        check_range("haListenPort", self.ha_listen_port, -1..=65535)?;
+        check_min(
+            "haSendHeartbeatInterval",
+            self.ha_send_heartbeat_interval,
+            10,
+        )?;
+        check_min("haHousekeepingInterval", self.ha_housekeeping_interval, 100)?;
+        check_range(
+            "haTransferBatchSize",
+            self.ha_transfer_batch_size,
+            1..=(64 * 1024 * 1024),
         )?;
         check_min("maxGroupsPerClient", self.max_groups_per_client, 1)?;
         check_min(
@@ -402,6 +457,49 @@ mod tests {
         for ok in ["diskMaxUsedSpaceRatio=10", "diskSpaceWarningLevelRatio=95"] {
             assert!(load_one(ok).is_ok(), "{ok}");
         }
+    }
+
+    #[test]
+    fn roles_ids_and_ha_keys() {
+        let load_sets = |sets: &[&str]| {
+            load::<BrokerConfig>(&Sources {
+                sets: sets.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            })
+        };
+        let (c, _) = load_sets(&[
+            "brokerRole=SLAVE",
+            "brokerId=1",
+            "haMasterAddress=10.0.0.1:10912",
+            "haTransferBatchSize=65536",
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.broker_role, c.ha_transfer_batch_size),
+            (BrokerRole::Slave, 65536)
+        );
+        for (sets, key) in [
+            (&["brokerRole=SLAVE", "brokerId=1"][..], "'haMasterAddress'"),
+            (
+                &["brokerRole=SLAVE", "haMasterAddress=h:1"][..],
+                "'brokerId' = '0'",
+            ),
+            (&["brokerId=2"][..], "'brokerId' = '2'"),
+            (
+                &["brokerRole=SYNC_MASTER"][..],
+                "'brokerRole' = 'SYNC_MASTER'",
+            ),
+            (&["haListenPort=70000"][..], "haListenPort"),
+            (&["haTransferBatchSize=0"][..], "haTransferBatchSize"),
+        ] {
+            let e = load_sets(sets).unwrap_err().to_string();
+            assert!(e.contains(key), "{sets:?}: {e}");
+        }
+        let port = |sets: &[&str]| load_sets(sets).unwrap().0.ha_bind_port();
+        assert_eq!(port(&[]), 10912);
+        assert_eq!(port(&["listenPort=0"]), 0, "a free port for a free port");
+        assert_eq!(port(&["haListenPort=0"]), 0);
+        assert_eq!(port(&["listenPort=20000", "haListenPort=7"]), 7);
     }
 
     #[test]

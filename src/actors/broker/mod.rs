@@ -3,8 +3,9 @@
 //! Threads: connections live on the I/O arbiters (one actor each); the send and pull handlers run
 //! there and call the store directly. The control arbiter (the system's) hosts the
 //! `HeartbeatActor`, `ScheduleActor` and `Registrar`; `QueueActor`s live on the I/O arbiters. The
-//! store's own threads (flush, dispatch, allocation, retention) and the metadata `Persister` do
-//! all blocking I/O.
+//! `ReplicationActor` (master: HA listener and streaming; slave: the link to its master and the
+//! blocking replicated appends) has an arbiter of its own. The store's own threads (flush,
+//! dispatch, allocation, retention) and the metadata `Persister` do all other blocking I/O.
 
 pub mod context;
 pub mod dispatch;
@@ -14,6 +15,7 @@ pub mod logic;
 pub mod persist;
 pub mod queue;
 pub mod registrar;
+pub mod replication;
 pub mod schedule;
 pub mod startup;
 

@@ -1,14 +1,15 @@
 //! Starting and stopping a broker inside a running actix system.
 //!
-//! Start: bind the listeners (the broker's, and in standalone mode the embedded name server's) ->
-//! open the store on a blocking thread (recovery) -> load topics, groups and offsets -> start the
-//! embedded name server -> start the I/O arbiters, the heartbeat, queue, schedule and registrar
-//! actors -> accept connections. Anything that can fail for a reason the user must fix (a port in
-//! use, a data dir in use or not a directory) fails before any actor runs.
+//! Start: bind the listeners (the broker's, a master's HA listener, and in standalone mode the
+//! embedded name server's) -> open the store on a blocking thread (recovery) -> load topics,
+//! groups and offsets -> start the embedded name server -> start the I/O arbiters, the heartbeat,
+//! queue, schedule and registrar actors, and replication on its own arbiter -> accept
+//! connections. Anything that can fail for a reason the user must fix (a port in use, a data dir
+//! in use or not a directory) fails before any actor runs.
 //!
 //! Graceful stop, in this order: stop accepting; wait (bounded) for requests in flight; save
-//! consumer and delay offsets and the metadata files; flush the store and write its checkpoint
-//! (clean shutdown marker); unregister from the name servers.
+//! consumer and delay offsets and the metadata files; stop replication; flush the store and write
+//! its checkpoint (clean shutdown marker); unregister from the name servers.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -34,11 +35,12 @@ use super::logic::topics::{TopicTable, TopicTableConfig};
 use super::persist::Persister;
 use super::queue::QueueRegistry;
 use super::registrar::{BodySource, Identity, Registrar, UnregisterAll};
+use super::replication::{self, HaRole, HaSettings, ReplicationActor};
 use super::schedule::{PersistDelayOffsets, ScheduleActor};
 use crate::actors::namesrv::{self, NamesrvHandle};
 use crate::actors::net::{serve, ServerOptions};
 use crate::clock::now_ms;
-use crate::config::{BrokerConfig, NamesrvConfig};
+use crate::config::{BrokerConfig, BrokerRole, NamesrvConfig};
 use crate::protocol::body::{RegisterBrokerBody, TopicConfigSerializeWrapper};
 use crate::storage::metadata::MetadataFiles;
 use crate::storage::MessageStore;
@@ -48,7 +50,10 @@ pub struct BrokerHandle {
     pub local_addr: SocketAddr,
     /// The embedded name server (standalone mode).
     pub namesrv: Option<NamesrvHandle>,
+    /// The HA listener's address (a master only).
+    pub ha_addr: Option<SocketAddr>,
     pub ctx: Arc<BrokerCtx>,
+    replication: Arbiter,
     accept: tokio::task::JoinHandle<()>,
     inflight: Arc<AtomicUsize>,
     schedule: Addr<ScheduleActor>,
@@ -86,6 +91,8 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         addr: format!("{}:{}", cfg.listen_addr, cfg.listen_port),
         source,
     })?;
+    let ha = bind_ha(&cfg)?;
+    let ha_addr = ha.as_ref().map(|(_, a)| *a);
     let store_host: SocketAddr = format!("{}:{}", cfg.broker_ip1, local_addr.port())
         .parse()
         .map_err(|_| {
@@ -137,7 +144,8 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     prepare_known_topics(&ctx);
     let schedule = ScheduleActor::new(ctx.store.clone(), delay, delay_offsets, persister).start();
     spawn_offset_flusher(&ctx, &cfg);
-    start_registrar(&ctx, &cfg, local_addr);
+    start_registrar(&ctx, &cfg, local_addr, ha_addr);
+    let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l));
 
     let inflight = Arc::new(AtomicUsize::new(0));
     let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
@@ -147,7 +155,9 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     Ok(BrokerHandle {
         local_addr,
         namesrv,
+        ha_addr,
         ctx,
+        replication,
         accept,
         inflight,
         schedule,
@@ -162,6 +172,38 @@ async fn bind(host: &str, port: u16) -> Result<TcpListener, StartError> {
             addr: format!("{host}:{port}"),
             source,
         })
+}
+
+/// A master binds its HA listener (`haListenPort`); a slave has none.
+fn bind_ha(cfg: &BrokerConfig) -> Result<Option<(std::net::TcpListener, SocketAddr)>, StartError> {
+    if cfg.broker_role == BrokerRole::Slave {
+        return Ok(None);
+    }
+    let port = cfg.ha_bind_port();
+    replication::bind_master(&cfg.listen_addr, port)
+        .map(Some)
+        .map_err(|source| StartError::Bind {
+            addr: format!("{}:{port} (haListenPort)", cfg.listen_addr),
+            source,
+        })
+}
+
+/// Replication runs on its own arbiter (see `replication.rs`).
+fn start_replication(
+    ctx: &Arc<BrokerCtx>,
+    cfg: &BrokerConfig,
+    listener: Option<std::net::TcpListener>,
+) -> Arbiter {
+    let arbiter = Arbiter::new();
+    let role = match listener {
+        Some(l) => HaRole::Master(l),
+        None => HaRole::Slave(cfg.ha_master_address.clone()),
+    };
+    let (store, settings) = (ctx.store.clone(), HaSettings::from_config(cfg));
+    ReplicationActor::start_in_arbiter(&arbiter.handle(), move |_| {
+        ReplicationActor::new(store, settings, role)
+    });
+    arbiter
 }
 
 /// The standalone broker's name server: its connection limits are the broker's, its KV config
@@ -306,7 +348,12 @@ fn spawn_offset_flusher(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig) {
     });
 }
 
-fn start_registrar(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig, local_addr: SocketAddr) {
+fn start_registrar(
+    ctx: &Arc<BrokerCtx>,
+    cfg: &BrokerConfig,
+    local_addr: SocketAddr,
+    ha_addr: Option<SocketAddr>,
+) {
     let namesrvs = cfg.namesrv_addrs();
     if namesrvs.is_empty() {
         warn!(
@@ -326,7 +373,11 @@ fn start_registrar(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig, local_addr: SocketA
             cluster: cfg.broker_cluster_name.clone(),
             broker_name: cfg.broker_name.clone(),
             broker_addr: ctx.broker_addr.clone(),
-            ha_addr: format!("{}:{}", cfg.broker_ip1, local_addr.port().wrapping_add(1)),
+            ha_addr: format!(
+                "{}:{}",
+                cfg.broker_ip1,
+                ha_addr.map_or(local_addr.port().wrapping_add(1), |a| a.port())
+            ),
             broker_id: cfg.broker_id,
             compressed: cfg.compressed_register,
         },
@@ -357,6 +408,8 @@ impl BrokerHandle {
         self.ctx.persist_offsets();
         self.ctx.topics_changed();
         self.ctx.groups_changed();
+        // Replication stops before the store does: no append after its shutdown.
+        self.replication.stop();
         let ctx = self.ctx.clone();
         let _ = tokio::task::spawn_blocking(move || {
             ctx.persister.sync();

@@ -6,6 +6,7 @@
 //! levels diverted to SCHEDULE_TOPIC_XXXX), append to the store, and under SYNC_FLUSH await the
 //! group commit before answering. No thread hop on the way.
 
+use crate::config::BrokerRole;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,6 +44,11 @@ pub async fn handle(
         return Err(ServiceError::Busy(format!(
             "[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: {waited}ms"
         )));
+    }
+    if ctx.cfg.broker_role == BrokerRole::Slave {
+        return Err(ServiceError::SlaveRefusesWrites(
+            ctx.cfg.broker_name.clone(),
+        ));
     }
     if !ctx.writeable() {
         return Err(ServiceError::BrokerNotWriteable(

@@ -4,6 +4,7 @@
 //! properties are `logic::retry` (`plan_send_back`, `SendBackPlan::store_plan`); this handler
 //! looks up the message and the group, creates the target topic and appends.
 
+use crate::config::BrokerRole;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -34,6 +35,11 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     };
     if created {
         ctx.groups_changed();
+    }
+    if ctx.cfg.broker_role == BrokerRole::Slave {
+        return Err(ServiceError::SlaveRefusesWrites(
+            ctx.cfg.broker_name.clone(),
+        ));
     }
     if !ctx.writeable() {
         return Err(ServiceError::BrokerNotWriteable(

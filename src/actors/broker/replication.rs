@@ -1,0 +1,274 @@
+//! `ReplicationActor`: master/slave replication of the CommitLog (RocketMQ 4.x HA,
+//! docs/protocol.md §8), asynchronous: a send never waits for a slave.
+//!
+//! - Owns: on a master, the HA listener and one task per connected slave; on a slave, the one
+//!   connection to `haMasterAddress`. The decisions are `logic::ha_session`'s; this is the I/O.
+//! - Master, per slave: reads the slave's reports (only the newest counts); the first one fixes
+//!   where streaming starts (0 = an empty slave: the start of the master's last CommitLog file);
+//!   streams `read_commit_log` as transfers of at most `haTransferBatchSize` bytes; sends an empty
+//!   transfer after `haSendHeartbeatInterval` idle; closes on a report beyond its CommitLog end
+//!   (WARN) and after `haHousekeepingInterval` without a report. INFO on connect and disconnect.
+//! - Slave: reports its expected offset (0 when empty) on connect, after every applied transfer
+//!   and every `haSendHeartbeatInterval`; appends transfers with `append_replicated`. On any
+//!   error (or a master silent for `haHousekeepingInterval`) it closes and reconnects every 5 s.
+//! - Handles: no messages; it is started once by `startup` and stopped with its arbiter.
+//! - Runs on: its own arbiter (never the I/O arbiters), so streaming and the slave's blocking
+//!   `append_replicated` calls (file writes, file creation) never hold up client connections.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tracing::{info, warn};
+
+use super::logic::ha_session::{MasterSession, MasterStep, SessionError, SlaveSession};
+use crate::config::BrokerConfig;
+use crate::protocol::ha;
+use crate::storage::MessageStore;
+
+/// A slave retries a lost master this often.
+const RECONNECT: Duration = Duration::from_secs(5);
+/// How long a side with nothing to do sleeps before looking again.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The `ha*` settings.
+#[derive(Clone, Copy, Debug)]
+pub struct HaSettings {
+    pub heartbeat: Duration,
+    pub housekeeping: Duration,
+    pub batch: usize,
+}
+
+impl HaSettings {
+    pub fn from_config(cfg: &BrokerConfig) -> Self {
+        HaSettings {
+            heartbeat: Duration::from_millis(cfg.ha_send_heartbeat_interval),
+            housekeeping: Duration::from_millis(cfg.ha_housekeeping_interval),
+            batch: cfg.ha_transfer_batch_size,
+        }
+    }
+}
+
+/// Which end of replication this broker is.
+pub enum HaRole {
+    /// A master with its bound (non-blocking) HA listener.
+    Master(std::net::TcpListener),
+    /// A slave and its master's HA address.
+    Slave(String),
+}
+
+pub struct ReplicationActor {
+    store: Arc<MessageStore>,
+    settings: HaSettings,
+    role: Option<HaRole>,
+}
+
+impl ReplicationActor {
+    pub fn new(store: Arc<MessageStore>, settings: HaSettings, role: HaRole) -> Self {
+        ReplicationActor {
+            store,
+            settings,
+            role: Some(role),
+        }
+    }
+}
+
+impl Actor for ReplicationActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let (store, s) = (self.store.clone(), self.settings);
+        match self.role.take() {
+            Some(HaRole::Master(l)) => {
+                ctx.spawn(accept_slaves(l, store, s).into_actor(self));
+            }
+            Some(HaRole::Slave(master)) => {
+                ctx.spawn(follow_master(master, store, s).into_actor(self));
+            }
+            None => {}
+        }
+    }
+}
+
+async fn accept_slaves(l: std::net::TcpListener, store: Arc<MessageStore>, s: HaSettings) {
+    let listener = match TcpListener::from_std(l) {
+        Ok(l) => l,
+        Err(e) => {
+            warn!(error = %e, "HA listener unusable: no slave can replicate");
+            return;
+        }
+    };
+    loop {
+        match listener.accept().await {
+            Ok((sock, peer)) => {
+                let store = store.clone();
+                actix_rt::spawn(async move {
+                    info!(slave = %peer, "HA slave connected");
+                    let why = serve_slave(sock, &store, s).await;
+                    match why {
+                        SessionError::ReportBeyondEnd { .. } => {
+                            warn!(slave = %peer, reason = %why, "HA slave disconnected")
+                        }
+                        _ => info!(slave = %peer, reason = %why, "HA slave disconnected"),
+                    }
+                });
+            }
+            Err(e) => {
+                warn!(error = %e, "HA accept failed");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+fn io_err(e: std::io::Error) -> SessionError {
+    SessionError::Io(e.to_string())
+}
+
+/// Stream to one slave until something ends the connection; returns why.
+async fn serve_slave(mut sock: TcpStream, store: &MessageStore, s: HaSettings) -> SessionError {
+    let _ = sock.set_nodelay(true);
+    let mut sess = MasterSession::new(Instant::now(), s.heartbeat, s.housekeeping);
+    let mut buf = BytesMut::with_capacity(64);
+    let mut busy = false;
+    loop {
+        let nap = if busy { Duration::ZERO } else { POLL };
+        tokio::select! {
+            r = sock.read_buf(&mut buf) => match r {
+                Ok(0) => return SessionError::Io("closed by the slave".into()),
+                Err(e) => return io_err(e),
+                Ok(_) => {
+                    let end = store.commit_log_max_offset().max(0) as u64;
+                    let start = store.replication_start_for_empty_slave();
+                    if let Err(e) = sess.on_reports(&mut buf, Instant::now(), end, start) {
+                        return e;
+                    }
+                }
+            },
+            _ = tokio::time::sleep(nap) => {}
+        }
+        busy = match stream_once(&mut sock, &mut sess, store, s).await {
+            Ok(b) => b,
+            Err(e) => return e,
+        };
+    }
+}
+
+/// Send one transfer (data, or a heartbeat when due). `Ok(true)` when data was sent.
+async fn stream_once(
+    sock: &mut TcpStream,
+    sess: &mut MasterSession,
+    store: &MessageStore,
+    s: HaSettings,
+) -> Result<bool, SessionError> {
+    let now = Instant::now();
+    let MasterStep::Stream(next) = sess.step(now)? else {
+        return Ok(false);
+    };
+    let body = i64::try_from(next)
+        .ok()
+        .and_then(|p| store.read_commit_log(p, s.batch));
+    if body.is_none() && !sess.heartbeat_due(now) {
+        return Ok(false);
+    }
+    let len = body.as_ref().map_or(0, |b| b.len());
+    let mut head = BytesMut::with_capacity(ha::TRANSFER_HEADER_LEN);
+    ha::encode_transfer_header(next, len, &mut head)?;
+    let write = async {
+        sock.write_all(&head).await?;
+        if let Some(b) = &body {
+            sock.write_all(b).await?;
+        }
+        Ok::<_, std::io::Error>(())
+    };
+    match tokio::time::timeout(s.housekeeping, write).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(io_err(e)),
+        Err(_) => return Err(SessionError::Io("write to the slave timed out".into())),
+    }
+    sess.sent(len, Instant::now());
+    Ok(len > 0)
+}
+
+async fn follow_master(master: String, store: Arc<MessageStore>, s: HaSettings) {
+    loop {
+        match TcpStream::connect(&master).await {
+            Ok(sock) => {
+                info!(master = %master, "connected to the HA master");
+                let why = replicate_from(sock, &store, s).await;
+                warn!(master = %master, reason = %why, "HA connection to the master closed; reconnecting in 5 s");
+            }
+            Err(e) => {
+                warn!(master = %master, error = %e, "cannot reach the HA master; retrying in 5 s")
+            }
+        }
+        tokio::time::sleep(RECONNECT).await;
+    }
+}
+
+async fn report(sock: &mut TcpStream, store: &MessageStore) -> Result<(), SessionError> {
+    let mut b = BytesMut::with_capacity(ha::REPORT_LEN);
+    ha::encode_report(store.replica_expected_offset().unwrap_or(0), &mut b)?;
+    sock.write_all(&b).await.map_err(io_err)
+}
+
+/// Apply the master's transfers until something ends the connection; returns why.
+async fn replicate_from(mut sock: TcpStream, store: &MessageStore, s: HaSettings) -> SessionError {
+    let _ = sock.set_nodelay(true);
+    let mut sess = SlaveSession::new(Instant::now(), s.batch, s.heartbeat, s.housekeeping);
+    if let Err(e) = report(&mut sock, store).await {
+        return e;
+    }
+    loop {
+        let mut applied = false;
+        tokio::select! {
+            r = sock.read_buf(sess.buffer()) => match r {
+                Ok(0) => return SessionError::Io("closed by the master".into()),
+                Err(e) => return io_err(e),
+                Ok(_) => match apply(&mut sess, store) {
+                    Ok(a) => applied = a,
+                    Err(e) => return e,
+                },
+            },
+            _ = tokio::time::sleep(POLL) => {}
+        }
+        let now = Instant::now();
+        if sess.master_silent(now) {
+            return SessionError::Silent(s.housekeeping);
+        }
+        if applied || sess.report_due(now) {
+            if let Err(e) = report(&mut sock, store).await {
+                return e;
+            }
+            sess.reported(now);
+        }
+    }
+}
+
+/// Append every whole buffered transfer. `Ok(true)` when data (not only heartbeats) arrived.
+/// `append_replicated` blocks on file writes: this runs on the replication arbiter only.
+fn apply(sess: &mut SlaveSession, store: &MessageStore) -> Result<bool, SessionError> {
+    let mut applied = false;
+    for t in sess.take_transfers(Instant::now())? {
+        if t.is_heartbeat() {
+            continue;
+        }
+        store
+            .append_replicated(t.phy_offset, &t.body)
+            .map_err(|e| SessionError::Io(format!("append at {}: {e}", t.phy_offset)))?;
+        applied = true;
+    }
+    Ok(applied)
+}
+
+/// Bind the master's HA listener (before anything starts, so a port in use fails the start).
+pub fn bind_master(host: &str, port: u16) -> std::io::Result<(std::net::TcpListener, SocketAddr)> {
+    let l = std::net::TcpListener::bind((host, port))?;
+    l.set_nonblocking(true)?;
+    let addr = l.local_addr()?;
+    Ok((l, addr))
+}
