@@ -183,6 +183,14 @@ fn an_empty_slave_joins_follows_refuses_sends_and_catches_up_after_kill_9() {
     let r = send(&mut s, "RepA", 0, b"no", "", "", &[]);
     assert_eq!(r.code, 14, "{:?}", r.remark);
     assert!(r.remark.unwrap_or_default().contains("is a slave"));
+    let offset = expected[0][0].1.to_string();
+    let back = [
+        ("offset", offset.as_str()),
+        ("group", "GRep"),
+        ("delayLevel", "0"),
+    ];
+    let r = call(&mut s, &request(36, &back));
+    assert_eq!(r.code, 14, "send-back: {:?}", r.remark);
 
     send_some(master.addr, "b", 30);
     wait_same(&slave, &from_offset(&all_queues(master.addr), start_at));
@@ -196,5 +204,12 @@ fn an_empty_slave_joins_follows_refuses_sends_and_catches_up_after_kill_9() {
     send_some(master.addr, "d", 20);
     let now = all_queues(master.addr);
     assert_eq!(now.iter().map(Vec::len).sum::<usize>(), 270);
+    let mut slave = slave;
     wait_same(&slave, &from_offset(&now, start_at));
+    let master_log = common::stderr_so_far(&master.server, Duration::from_millis(100));
+    let count = |what: &str| master_log.iter().filter(|l| l.contains(what)).count();
+    assert_eq!(count("HA slave connected"), 2, "{master_log:?}");
+    assert!(count("HA slave disconnected") >= 1, "{master_log:?}");
+    // A slave stops cleanly (its replication arbiter before its store).
+    common::terminate(&mut slave, Duration::from_secs(10));
 }
