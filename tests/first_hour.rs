@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use actormq::protocol::headers::pull::PullMessageRequestHeader;
 use actormq::protocol::RemotingCommand;
-use common::rmq::{create_topic, next_opaque, send};
+use common::rmq::{create_topic, next_opaque, pull_header, send};
 use common::{
     connect, read_frame_bytes, run_to_exit, start, start_broker, stderr_so_far, terminate, BROKER,
     NAMESRV,
@@ -150,18 +150,9 @@ fn shutdown_answers_parked_pulls_at_once() {
     assert_eq!(create_topic(&mut s, "ParkT", 1).code, 0);
     // A long-polling pull (30 s) that parks: nothing to read.
     let h = PullMessageRequestHeader {
-        consumer_group: "ParkG".into(),
-        topic: "ParkT".into(),
-        queue_id: 0,
-        queue_offset: 0,
-        max_msg_nums: 32,
         sys_flag: 0x4 | 0x2,
-        commit_offset: 0,
         suspend_timeout_millis: 30_000,
-        subscription: Some("*".into()),
-        sub_version: 0,
-        expression_type: Some("TAG".into()),
-        bname: None,
+        ..pull_header("ParkG", "ParkT")
     };
     let pull = RemotingCommand::request_with(11, &h).with_opaque(next_opaque());
     common::send(&mut s, &pull);

@@ -9,9 +9,8 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use actormq::protocol::headers::pull::PullMessageRequestHeader;
 use actormq::protocol::RemotingCommand;
-use common::rmq::{create_topic, next_opaque, pull, send};
+use common::rmq::{create_topic, next_opaque, pull, pull_header, send};
 use common::{
     closed_by_server, connect, frame_bytes, read_frame_bytes, rss_anon, start_broker, Broker,
     BROKER,
@@ -31,20 +30,7 @@ fn still_serves(b: &Broker, topic: &str) {
 }
 
 fn pull_request(group: &str, topic: &str) -> RemotingCommand {
-    let h = PullMessageRequestHeader {
-        consumer_group: group.into(),
-        topic: topic.into(),
-        queue_id: 0,
-        queue_offset: 0,
-        max_msg_nums: 32,
-        sys_flag: 4,
-        commit_offset: 0,
-        suspend_timeout_millis: 0,
-        subscription: Some("*".into()),
-        sub_version: 0,
-        expression_type: Some("TAG".into()),
-        bname: None,
-    };
+    let h = pull_header(group, topic);
     RemotingCommand::request_with(11, &h).with_opaque(next_opaque())
 }
 

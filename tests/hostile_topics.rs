@@ -44,20 +44,9 @@ fn create_group(s: &mut TcpStream, body: &str) -> RemotingCommand {
 /// SEND_MESSAGE_V2 to a topic the broker may not know, with the client's `defaultTopicQueueNums`.
 fn send_auto(s: &mut TcpStream, topic: &str, default_queue_nums: i32) -> RemotingCommand {
     let h = SendMessageRequestHeader {
-        producer_group: "PG_test".into(),
-        topic: topic.into(),
-        default_topic: "TBW102".into(),
         default_topic_queue_nums: default_queue_nums,
-        queue_id: -1,
-        sys_flag: 0,
         born_timestamp: 1,
-        flag: 0,
-        properties: Some(String::new()),
-        reconsume_times: Some(0),
-        unit_mode: Some(false),
-        batch: Some(false),
-        max_reconsume_times: None,
-        bname: None,
+        ..send_header(topic, -1)
     };
     let v2: SendMessageRequestHeaderV2 = h.into();
     let c = RemotingCommand::request_with(310, &v2)

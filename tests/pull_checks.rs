@@ -30,18 +30,11 @@ fn pull_registered(
     sub_version: i64,
 ) -> (i32, String, Vec<String>) {
     let h = PullMessageRequestHeader {
-        consumer_group: group.into(),
-        topic: topic.into(),
-        queue_id: 0,
-        queue_offset: 0,
-        max_msg_nums: 32,
         sys_flag: 0,
-        commit_offset: 0,
-        suspend_timeout_millis: 0,
         subscription: None,
         sub_version,
         expression_type: None,
-        bname: None,
+        ..pull_header(group, topic)
     };
     let r = call(
         s,

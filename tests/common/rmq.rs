@@ -39,6 +39,46 @@ pub fn create_topic(s: &mut TcpStream, topic: &str, queues: i32) -> RemotingComm
     call(s, &c)
 }
 
+/// The header of a single send as a Java producer fills it (queue `queue`, no properties, 4
+/// default queues); tests change the fields they are about.
+pub fn send_header(topic: &str, queue: i32) -> SendMessageRequestHeader {
+    SendMessageRequestHeader {
+        producer_group: "PG_test".into(),
+        topic: topic.into(),
+        default_topic: "TBW102".into(),
+        default_topic_queue_nums: 4,
+        queue_id: queue,
+        sys_flag: 0,
+        born_timestamp: actormq::clock::now_ms(),
+        flag: 0,
+        properties: Some(String::new()),
+        reconsume_times: Some(0),
+        unit_mode: Some(false),
+        batch: Some(false),
+        max_reconsume_times: None,
+        bname: None,
+    }
+}
+
+/// The header of a pull of queue 0 from offset 0 with the subscription flag and `*`; tests change
+/// the fields they are about.
+pub fn pull_header(group: &str, topic: &str) -> PullMessageRequestHeader {
+    PullMessageRequestHeader {
+        consumer_group: group.into(),
+        topic: topic.into(),
+        queue_id: 0,
+        queue_offset: 0,
+        max_msg_nums: 32,
+        sys_flag: 0x4,
+        commit_offset: 0,
+        suspend_timeout_millis: 0,
+        subscription: Some("*".into()),
+        sub_version: 0,
+        expression_type: Some("TAG".into()),
+        bname: None,
+    }
+}
+
 /// SEND_MESSAGE_V2 with tags, keys and extra properties; returns the response.
 pub fn send(
     s: &mut TcpStream,
@@ -61,20 +101,8 @@ pub fn send(
         props.insert(k, v);
     }
     let h = SendMessageRequestHeader {
-        producer_group: "PG_test".into(),
-        topic: topic.into(),
-        default_topic: "TBW102".into(),
-        default_topic_queue_nums: 4,
-        queue_id: queue,
-        sys_flag: 0,
-        born_timestamp: actormq::clock::now_ms(),
-        flag: 0,
         properties: Some(props.encode()),
-        reconsume_times: Some(0),
-        unit_mode: Some(false),
-        batch: Some(false),
-        max_reconsume_times: None,
-        bname: None,
+        ..send_header(topic, queue)
     };
     let v2: SendMessageRequestHeaderV2 = h.into();
     let c = RemotingCommand::request_with(310, &v2)
@@ -98,18 +126,12 @@ pub fn pull(
         sys_flag |= 0x2;
     }
     let h = PullMessageRequestHeader {
-        consumer_group: group.into(),
-        topic: topic.into(),
         queue_id: queue,
         queue_offset: offset,
-        max_msg_nums: 32,
         sys_flag,
-        commit_offset: 0,
         suspend_timeout_millis: suspend_ms,
         subscription: Some(expr.into()),
-        sub_version: 0,
-        expression_type: Some("TAG".into()),
-        bname: None,
+        ..pull_header(group, topic)
     };
     let c = RemotingCommand::request_with(11, &h).with_opaque(next_opaque());
     let r = call(s, &c);
