@@ -50,10 +50,17 @@ pub enum ServiceError {
     #[error("{0}")]
     ServiceNotAvailable(String),
     /// The message is stored, but its SYNC_FLUSH did not finish within `syncFlushTimeout`.
-    /// The send is answered with its result header and this code (RocketMQ's `sendOK` outcomes;
-    /// FLUSH_SLAVE_TIMEOUT and SLAVE_NOT_AVAILABLE join it once replication exists).
+    /// The send is answered with its result header and this code (RocketMQ's `sendOK` outcomes,
+    /// as the two below).
     #[error("the message is stored but its flush did not finish within {timeout_ms} ms")]
     FlushDiskTimeout { timeout_ms: u64 },
+    /// SYNC_MASTER: the message is stored, but no slave acknowledged it within `slaveTimeout`.
+    #[error("the message is stored but no slave acknowledged it within {timeout_ms} ms")]
+    FlushSlaveTimeout { timeout_ms: u64 },
+    /// SYNC_MASTER: the message is stored, but no slave is connected or the slave is more than
+    /// `haSlaveFallbehindMax` behind, so it was not waited for.
+    #[error("the message is stored but no slave can take it: {0}")]
+    SlaveNotAvailable(String),
     /// Any other store failure (I/O, corrupt data, a failed flush): SYSTEM_ERROR.
     #[error("{0}")]
     Store(StoreError),
@@ -160,6 +167,8 @@ impl ServiceError {
                 rc::SERVICE_NOT_AVAILABLE
             }
             ServiceError::FlushDiskTimeout { .. } => rc::FLUSH_DISK_TIMEOUT,
+            ServiceError::FlushSlaveTimeout { .. } => rc::FLUSH_SLAVE_TIMEOUT,
+            ServiceError::SlaveNotAvailable(_) => rc::SLAVE_NOT_AVAILABLE,
             ServiceError::SubscriptionGroupNotExist(_) => rc::SUBSCRIPTION_GROUP_NOT_EXIST,
             ServiceError::ConsumerNotOnline(_) => rc::CONSUMER_NOT_ONLINE,
             ServiceError::PullSubscription(e) => {
@@ -176,7 +185,12 @@ impl ServiceError {
     /// The message was stored although the answer is not SUCCESS: the send still reports its
     /// result (msg id, queue offset), as RocketMQ's `sendOK` outcomes do.
     pub fn message_stored(&self) -> bool {
-        matches!(self, ServiceError::FlushDiskTimeout { .. })
+        matches!(
+            self,
+            ServiceError::FlushDiskTimeout { .. }
+                | ServiceError::FlushSlaveTimeout { .. }
+                | ServiceError::SlaveNotAvailable(_)
+        )
     }
 
     /// The response to `req` that reports this error.

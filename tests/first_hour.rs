@@ -98,7 +98,7 @@ fn features_we_lack_and_bad_values_are_errors_naming_the_key() {
     let cases: &[(&str, &str)] = &[
         ("brokerRole=FOO", "'brokerRole'"),
         ("brokerRole=SLAVE", "'brokerId' = '0'"),
-        ("brokerRole=SYNC_MASTER", "'brokerRole' = 'SYNC_MASTER'"),
+        ("haMasterAddress=nohost", "'haMasterAddress'"),
         ("brokerId=1", "'brokerId' = '1'"),
         ("aclEnable=true", "'aclEnable' = 'true'"),
         ("namesrvAddr=localhost", "'namesrvAddr'"),

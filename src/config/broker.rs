@@ -91,8 +91,24 @@ pub struct BrokerConfig {
     pub log_level: String,
     /// `haListenPort`: the master's replication port; -1 = listenPort + 1, 0 = a free port.
     pub ha_listen_port: i32,
-    /// `haMasterAddress`: a slave's master HA address, `host:port` (required for a slave).
+    /// `haMasterAddress`: a slave's fixed master HA address, `host:port`. Empty: the slave
+    /// learns (and follows) its master's HA address from the name server's REGISTER_BROKER answer.
     pub ha_master_address: String,
+    /// `brokerIP2`: the host a master's slaves reach its HA port on (empty = `brokerIP1`).
+    #[serde(rename = "brokerIP2")]
+    pub broker_ip2: String,
+    /// `haSlaveFallbehindMax` (bytes): a SYNC_MASTER answers SLAVE_NOT_AVAILABLE at once when its
+    /// slave is further behind than this.
+    pub ha_slave_fallbehind_max: u64,
+    /// `slaveTimeout` (ms): how long a SYNC_MASTER send waits for its slave's ack before
+    /// FLUSH_SLAVE_TIMEOUT.
+    pub slave_timeout: u64,
+    /// `slaveReadEnable`: a master suggests its slave (`suggestWhichBrokerId`) to a consumer
+    /// pulling data far behind the CommitLog's end.
+    pub slave_read_enable: bool,
+    /// `accessMessageInMemoryMaxRatio` (% of physical memory): how far behind the CommitLog's
+    /// end a pull may read before the master suggests the slave (with `slaveReadEnable`).
+    pub access_message_in_memory_max_ratio: u64,
     /// `haSendHeartbeatInterval` (ms): a master sends an empty transfer, a slave a report, after
     /// this long without anything else to send.
     pub ha_send_heartbeat_interval: u64,
@@ -142,6 +158,11 @@ impl Default for BrokerConfig {
             log_level: "info".into(),
             ha_listen_port: -1,
             ha_master_address: String::new(),
+            broker_ip2: String::new(),
+            ha_slave_fallbehind_max: 256 * 1024 * 1024,
+            slave_timeout: 3_000,
+            slave_read_enable: false,
+            access_message_in_memory_max_ratio: 40,
             ha_send_heartbeat_interval: 5_000,
             ha_housekeeping_interval: 20_000,
             ha_transfer_batch_size: crate::protocol::ha::DEFAULT_TRANSFER_BATCH_SIZE,
@@ -173,25 +194,13 @@ impl BrokerConfig {
 
     /// Roles and ids of features actormq does not run yet, and name-server addresses.
     fn check_supported(&self) -> Result<(), ConfigError> {
-        let unsupported = |key: &str, value: String, reason: &str| ConfigError::Unsupported {
-            key: key.into(),
-            value,
-            reason: reason.into(),
-        };
         let bad = |key: &str, value: String, reason: &str| ConfigError::BadValue {
             key: key.into(),
             value,
             reason: reason.into(),
         };
         match (self.broker_role, self.broker_id) {
-            (BrokerRole::SyncMaster, _) => {
-                return Err(unsupported(
-                    "brokerRole",
-                    self.broker_role.to_string(),
-                    "actormq replicates asynchronously only; use ASYNC_MASTER (or SLAVE)",
-                ))
-            }
-            (BrokerRole::AsyncMaster, id) if id != 0 => {
+            (BrokerRole::AsyncMaster | BrokerRole::SyncMaster, id) if id != 0 => {
                 return Err(bad("brokerId", id.to_string(), "a master has brokerId 0"))
             }
             (BrokerRole::Slave, id) if id <= 0 => {
@@ -203,14 +212,21 @@ impl BrokerConfig {
             }
             _ => {}
         }
-        if self.broker_role == BrokerRole::Slave {
+        if !self.ha_master_address.is_empty() {
             check_host_port(&self.ha_master_address).map_err(|reason| {
-                bad(
-                    "haMasterAddress",
-                    self.ha_master_address.clone(),
-                    &format!("a slave needs its master's HA address: {reason}"),
-                )
+                bad("haMasterAddress", self.ha_master_address.clone(), &reason)
             })?;
+        }
+        if self.broker_role == BrokerRole::Slave
+            && self.ha_master_address.is_empty()
+            && self.namesrv_addrs().is_empty()
+            && !self.standalone
+        {
+            return Err(bad(
+                "haMasterAddress",
+                String::new(),
+                "a slave needs haMasterAddress, or namesrvAddr to learn its master from",
+            ));
         }
         for addr in self.namesrv_addrs() {
             check_host_port(&addr).map_err(|reason| ConfigError::BadValue {
@@ -231,6 +247,15 @@ impl BrokerConfig {
         })
     }
 
+    /// The host in this broker's HA address (`brokerIP2`, else `brokerIP1`).
+    pub fn ha_host(&self) -> &str {
+        if self.broker_ip2.is_empty() {
+            &self.broker_ip1
+        } else {
+            &self.broker_ip2
+        }
+    }
+
     /// The name-server addresses.
     pub fn namesrv_addrs(&self) -> Vec<String> {
         self.namesrv_addr
@@ -245,11 +270,6 @@ impl BrokerConfig {
 impl ConfigKeys for BrokerConfig {
     const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[
         ("aclEnable", "false", "actormq has no ACL yet"),
-        (
-            "slaveReadEnable",
-            "false",
-            "actormq does not route consumers to slaves yet",
-        ),
         (
             "traceTopicEnable",
             "false",
@@ -346,6 +366,13 @@ impl ConfigKeys for BrokerConfig {
             "haTransferBatchSize",
             self.ha_transfer_batch_size,
             1..=(64 * 1024 * 1024),
+        )?;
+        check_min("slaveTimeout", self.slave_timeout, 10)?;
+        check_min("haSlaveFallbehindMax", self.ha_slave_fallbehind_max, 1)?;
+        check_range(
+            "accessMessageInMemoryMaxRatio",
+            self.access_message_in_memory_max_ratio,
+            0..=100,
         )?;
         check_min("maxGroupsPerClient", self.max_groups_per_client, 1)?;
         check_min(
@@ -480,14 +507,20 @@ mod tests {
         );
         for (sets, key) in [
             (&["brokerRole=SLAVE", "brokerId=1"][..], "'haMasterAddress'"),
+            (&["haMasterAddress=nohost"][..], "'haMasterAddress'"),
+            (&["slaveTimeout=0"][..], "slaveTimeout"),
+            (
+                &["accessMessageInMemoryMaxRatio=101"][..],
+                "accessMessageInMemoryMaxRatio",
+            ),
             (
                 &["brokerRole=SLAVE", "haMasterAddress=h:1"][..],
                 "'brokerId' = '0'",
             ),
             (&["brokerId=2"][..], "'brokerId' = '2'"),
             (
-                &["brokerRole=SYNC_MASTER"][..],
-                "'brokerRole' = 'SYNC_MASTER'",
+                &["brokerRole=SYNC_MASTER", "brokerId=1"][..],
+                "'brokerId' = '1'",
             ),
             (&["haListenPort=70000"][..], "haListenPort"),
             (&["haTransferBatchSize=0"][..], "haTransferBatchSize"),

@@ -20,6 +20,7 @@ use super::logic::delay::DelayLevels;
 use super::logic::groups::SubscriptionGroupTable;
 use super::logic::locks::LockTable;
 use super::logic::offsets::ConsumerOffsetTable;
+use super::logic::replica_acks::ReplicaAcks;
 use super::logic::subscription_view::SharedSubscriptions;
 use super::logic::topics::TopicTable;
 use super::persist::{PersistJob, Persister};
@@ -28,6 +29,23 @@ use super::registrar::{RegisterNow, Registrar};
 use crate::config::BrokerConfig;
 use crate::protocol::body::perm;
 use crate::storage::MessageStore;
+
+/// Replication state shared by the send path, the `ReplicationActor`, the `Registrar` and the
+/// slave's metadata sync.
+#[derive(Default)]
+pub struct HaShared {
+    /// On a master: its slaves' progress and the SYNC_MASTER sends waiting on it.
+    pub acks: ReplicaAcks,
+    /// On a slave: its master as the name server last answered REGISTER_BROKER.
+    pub master: RwLock<MasterAddrs>,
+}
+
+/// A slave's master: its remoting address (metadata sync) and its HA address (replication).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MasterAddrs {
+    pub broker_addr: Option<String>,
+    pub ha_addr: Option<String>,
+}
 
 /// Counters for GET_BROKER_RUNTIME_INFO and the benchmark.
 #[derive(Default)]
@@ -60,6 +78,7 @@ pub struct BrokerCtx {
     pub started_ms: i64,
     /// Broker permission (`brokerPermission`), changeable at run time.
     pub broker_perm: AtomicI64,
+    pub ha: Arc<HaShared>,
 }
 
 impl BrokerCtx {

@@ -1,5 +1,5 @@
 //! `ReplicationActor`: master/slave replication of the CommitLog (RocketMQ 4.x HA,
-//! docs/protocol.md §8), asynchronous: a send never waits for a slave.
+//! docs/protocol.md §8). A SYNC_MASTER send waits for an ack in `HaShared::acks`, not here.
 //!
 //! - Owns: on a master, the HA listener and one task per connected slave; on a slave, the one
 //!   connection to `haMasterAddress`. The decisions are `logic::ha_session`'s; this is the I/O.
@@ -8,7 +8,10 @@
 //!   streams `read_commit_log` as transfers of at most `haTransferBatchSize` bytes; sends an empty
 //!   transfer after `haSendHeartbeatInterval` idle; closes on a report beyond its CommitLog end
 //!   (WARN) and after `haHousekeepingInterval` without a report. INFO on connect and disconnect.
-//! - Slave: reports its expected offset (0 when empty) on connect, after every applied transfer
+//! - Master: every report is an ack for `HaShared::acks` (which releases waiting SYNC_MASTER
+//!   sends); connects and disconnects are counted there too.
+//! - Slave: connects to `haMasterAddress`, or without it to the HA address the name server
+//!   last answered (`HaShared::master`, so a slave follows a moved master); reports its expected offset (0 when empty) on connect, after every applied transfer
 //!   and every `haSendHeartbeatInterval`; appends transfers with `append_replicated`. On any
 //!   error (or a master silent for `haHousekeepingInterval`) it closes and reconnects every 5 s.
 //! - Handles: no messages; it is started once by `startup` and stopped with its arbiter.
@@ -25,7 +28,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{info, warn};
 
+use super::context::HaShared;
 use super::logic::ha_session::{MasterSession, MasterStep, SessionError, SlaveSession};
+use super::logic::replica_acks::ReplicaAcks;
 use crate::config::BrokerConfig;
 use crate::protocol::ha;
 use crate::storage::MessageStore;
@@ -57,20 +62,28 @@ impl HaSettings {
 pub enum HaRole {
     /// A master with its bound (non-blocking) HA listener.
     Master(std::net::TcpListener),
-    /// A slave and its master's HA address.
-    Slave(String),
+    /// A slave and its fixed master HA address (`haMasterAddress`); `None`: the address the
+    /// name server last answered (`HaShared::master`), looked up at every connect.
+    Slave(Option<String>),
 }
 
 pub struct ReplicationActor {
     store: Arc<MessageStore>,
+    ha: Arc<HaShared>,
     settings: HaSettings,
     role: Option<HaRole>,
 }
 
 impl ReplicationActor {
-    pub fn new(store: Arc<MessageStore>, settings: HaSettings, role: HaRole) -> Self {
+    pub fn new(
+        store: Arc<MessageStore>,
+        ha: Arc<HaShared>,
+        settings: HaSettings,
+        role: HaRole,
+    ) -> Self {
         ReplicationActor {
             store,
+            ha,
             settings,
             role: Some(role),
         }
@@ -81,20 +94,25 @@ impl Actor for ReplicationActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let (store, s) = (self.store.clone(), self.settings);
+        let (store, ha, s) = (self.store.clone(), self.ha.clone(), self.settings);
         match self.role.take() {
             Some(HaRole::Master(l)) => {
-                ctx.spawn(accept_slaves(l, store, s).into_actor(self));
+                ctx.spawn(accept_slaves(l, store, ha, s).into_actor(self));
             }
-            Some(HaRole::Slave(master)) => {
-                ctx.spawn(follow_master(master, store, s).into_actor(self));
+            Some(HaRole::Slave(fixed)) => {
+                ctx.spawn(follow_master(fixed, store, ha, s).into_actor(self));
             }
             None => {}
         }
     }
 }
 
-async fn accept_slaves(l: std::net::TcpListener, store: Arc<MessageStore>, s: HaSettings) {
+async fn accept_slaves(
+    l: std::net::TcpListener,
+    store: Arc<MessageStore>,
+    ha: Arc<HaShared>,
+    s: HaSettings,
+) {
     let listener = match TcpListener::from_std(l) {
         Ok(l) => l,
         Err(e) => {
@@ -105,10 +123,12 @@ async fn accept_slaves(l: std::net::TcpListener, store: Arc<MessageStore>, s: Ha
     loop {
         match listener.accept().await {
             Ok((sock, peer)) => {
-                let store = store.clone();
+                let (store, ha) = (store.clone(), ha.clone());
                 actix_rt::spawn(async move {
                     info!(slave = %peer, "HA slave connected");
-                    let why = serve_slave(sock, &store, s).await;
+                    ha.acks.slave_connected();
+                    let why = serve_slave(sock, &store, &ha.acks, s).await;
+                    ha.acks.slave_disconnected();
                     match why {
                         SessionError::ReportBeyondEnd { .. } => {
                             warn!(slave = %peer, reason = %why, "HA slave disconnected")
@@ -130,7 +150,12 @@ fn io_err(e: std::io::Error) -> SessionError {
 }
 
 /// Stream to one slave until something ends the connection; returns why.
-async fn serve_slave(mut sock: TcpStream, store: &MessageStore, s: HaSettings) -> SessionError {
+async fn serve_slave(
+    mut sock: TcpStream,
+    store: &MessageStore,
+    acks: &ReplicaAcks,
+    s: HaSettings,
+) -> SessionError {
     let _ = sock.set_nodelay(true);
     let mut sess = MasterSession::new(Instant::now(), s.heartbeat, s.housekeeping);
     let mut buf = BytesMut::with_capacity(64);
@@ -144,8 +169,10 @@ async fn serve_slave(mut sock: TcpStream, store: &MessageStore, s: HaSettings) -
                 Ok(_) => {
                     let end = store.commit_log_max_offset().max(0) as u64;
                     let start = store.replication_start_for_empty_slave();
-                    if let Err(e) = sess.on_reports(&mut buf, Instant::now(), end, start) {
-                        return e;
+                    match sess.on_reports(&mut buf, Instant::now(), end, start) {
+                        Ok(Some(acked)) => acks.on_ack(acked),
+                        Ok(None) => {}
+                        Err(e) => return e,
                     }
                 }
             },
@@ -194,8 +221,19 @@ async fn stream_once(
     Ok(len > 0)
 }
 
-async fn follow_master(master: String, store: Arc<MessageStore>, s: HaSettings) {
+async fn follow_master(
+    fixed: Option<String>,
+    store: Arc<MessageStore>,
+    ha: Arc<HaShared>,
+    s: HaSettings,
+) {
     loop {
+        let learned = || ha.master.read().ha_addr.clone();
+        let Some(master) = fixed.clone().or_else(learned) else {
+            // No haMasterAddress and no REGISTER_BROKER answer naming a master yet.
+            tokio::time::sleep(POLL * 10).await;
+            continue;
+        };
         match TcpStream::connect(&master).await {
             Ok(sock) => {
                 info!(master = %master, "connected to the HA master");

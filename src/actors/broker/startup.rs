@@ -23,7 +23,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
-use super::context::{BrokerCtx, Stats};
+use super::context::{BrokerCtx, HaShared, Stats};
 use super::dispatch::BrokerDispatch;
 use super::heartbeat::HeartbeatActor;
 use super::logic::delay::DelayLevels;
@@ -197,11 +197,15 @@ fn start_replication(
     let arbiter = Arbiter::new();
     let role = match listener {
         Some(l) => HaRole::Master(l),
-        None => HaRole::Slave(cfg.ha_master_address.clone()),
+        None => HaRole::Slave(Some(cfg.ha_master_address.clone()).filter(|a| !a.is_empty())),
     };
-    let (store, settings) = (ctx.store.clone(), HaSettings::from_config(cfg));
+    let (store, settings, ha) = (
+        ctx.store.clone(),
+        HaSettings::from_config(cfg),
+        ctx.ha.clone(),
+    );
     ReplicationActor::start_in_arbiter(&arbiter.handle(), move |_| {
-        ReplicationActor::new(store, settings, role)
+        ReplicationActor::new(store, ha, settings, role)
     });
     arbiter
 }
@@ -316,6 +320,7 @@ fn build_context(
         stats: Stats::default(),
         started_ms: now_ms(),
         broker_perm: AtomicI64::new(cfg.broker_permission as i64),
+        ha: Arc::new(HaShared::default()),
         cfg: cfg.clone(),
     })
 }
@@ -375,7 +380,7 @@ fn start_registrar(
             broker_addr: ctx.broker_addr.clone(),
             ha_addr: format!(
                 "{}:{}",
-                cfg.broker_ip1,
+                cfg.ha_host(),
                 ha_addr.map_or(local_addr.port().wrapping_add(1), |a| a.port())
             ),
             broker_id: cfg.broker_id,

@@ -4,17 +4,19 @@
 //! allowed), choose the queue, plan what to store with the broker's rules
 //! (`logic::send_plan`: half messages refused, retry-topic sends past the limit to the DLQ, DELAY
 //! levels diverted to SCHEDULE_TOPIC_XXXX), append to the store, and under SYNC_FLUSH await the
-//! group commit before answering. No thread hop on the way.
+//! group commit, on a SYNC_MASTER a slave's ack (`logic::replica_acks`), before answering. No
+//! thread hop on the way.
 
 use crate::config::BrokerRole;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand::Rng;
 
 use super::HandlerResult;
 use crate::actors::broker::context::BrokerCtx;
+use crate::actors::broker::logic::replica_acks::AckWait;
 use crate::actors::broker::logic::retry::retry_group;
 use crate::actors::broker::logic::send_plan::{
     check_batch, plan_send, request_properties, SendInput,
@@ -56,18 +58,29 @@ pub async fn handle(
         ));
     }
     let queue_id = choose_queue(ctx, &h)?;
-    let put = if req.code == request_code::SEND_BATCH_MESSAGE || h.batch.unwrap_or(false) {
+    let (put, wait) = if req.code == request_code::SEND_BATCH_MESSAGE || h.batch.unwrap_or(false) {
         put_batch(ctx, req, h, queue_id, conn)?
     } else {
         put_single(ctx, req, h, queue_id, conn)?
     };
-    // A flush timeout still reports the send result (the message is stored).
-    let response = match put.durability.clone().flushed().await {
-        Ok(()) => req.response_to(response_code::SUCCESS, None),
-        Err(e) => match ServiceError::from(e) {
-            e if e.message_stored() => e.into_response(req),
-            e => return Err(e),
+    // SYNC_MASTER: the replica wait starts now, beside the flush (as RocketMQ's combined
+    // futures); a flush timeout is reported before a replica failure.
+    let replica = (wait && ctx.cfg.broker_role == BrokerRole::SyncMaster).then(|| {
+        let end = (put.phys_offset + put.wrote_bytes) as u64;
+        ctx.ha.acks.wait_for(end, ctx.cfg.ha_slave_fallbehind_max)
+    });
+    let stored = match put.durability.clone().flushed().await {
+        Ok(()) => match replica {
+            Some(w) => replicated(ctx, w).await,
+            None => Ok(()),
         },
+        Err(e) => Err(ServiceError::from(e)),
+    };
+    // A timeout still reports the send result (the message is stored).
+    let response = match stored {
+        Ok(()) => req.response_to(response_code::SUCCESS, None),
+        Err(e) if e.message_stored() => e.into_response(req),
+        Err(e) => return Err(e),
     };
     ctx.stats
         .put_messages
@@ -83,6 +96,25 @@ pub async fn handle(
         region: ctx.cfg.region_id.clone(),
         trace_on: ctx.cfg.trace_on,
     }))
+}
+
+/// Wait for a slave's ack of a SYNC_MASTER send, at most `slaveTimeout`.
+async fn replicated(ctx: &BrokerCtx, wait: AckWait) -> Result<(), ServiceError> {
+    let timeout = Duration::from_millis(ctx.cfg.slave_timeout);
+    match wait {
+        AckWait::Done => Ok(()),
+        AckWait::SlaveNotAvailable => Err(ServiceError::SlaveNotAvailable(format!(
+            "{} slave(s) connected, acknowledged up to {}",
+            ctx.ha.acks.slaves(),
+            ctx.ha.acks.acked()
+        ))),
+        AckWait::Pending(rx) => match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(ServiceError::FlushSlaveTimeout {
+                timeout_ms: ctx.cfg.slave_timeout,
+            }),
+        },
+    }
 }
 
 /// Topic checks and queue choice (under one read lock, without copying the topic's config);
@@ -143,7 +175,7 @@ fn put_single(
     h: SendMessageRequestHeader,
     queue_id: i32,
     conn: &ConnInfo,
-) -> Result<PutResult, ServiceError> {
+) -> Result<(PutResult, bool), ServiceError> {
     let (properties, wait) =
         request_properties(h.properties.as_deref(), &ctx.cfg.broker_cluster_name);
     let group_retry_max = retry_group(&h.topic)
@@ -174,7 +206,7 @@ fn put_single(
         }
     }
     let msg = plan.store.into_message(origin, req.body.clone(), wait);
-    Ok(ctx.store.put_message(msg)?)
+    Ok((ctx.store.put_message(msg)?, wait))
 }
 
 fn put_batch(
@@ -183,7 +215,7 @@ fn put_batch(
     h: SendMessageRequestHeader,
     queue_id: i32,
     conn: &ConnInfo,
-) -> Result<PutResult, ServiceError> {
+) -> Result<(PutResult, bool), ServiceError> {
     let (props, wait) = request_properties(h.properties.as_deref(), &ctx.cfg.broker_cluster_name);
     check_batch(&h.topic, &props)?;
     let batch = MessageBatchToStore {
@@ -197,5 +229,5 @@ fn put_batch(
         properties: props.encode(),
         wait_store_msg_ok: wait,
     };
-    Ok(ctx.store.put_batch(batch)?)
+    Ok((ctx.store.put_batch(batch)?, wait))
 }

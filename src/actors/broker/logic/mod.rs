@@ -13,6 +13,7 @@ pub mod locks;
 pub mod offsets;
 pub mod pull_hold;
 pub mod pull_result;
+pub mod replica_acks;
 pub mod retry;
 pub mod schedule_plan;
 pub mod send_plan;
