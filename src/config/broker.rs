@@ -116,6 +116,9 @@ pub struct BrokerConfig {
     pub ha_housekeeping_interval: u64,
     /// `haTransferBatchSize`: the most CommitLog bytes in one master -> slave transfer.
     pub ha_transfer_batch_size: usize,
+    /// `haReconnectInterval` (ms, actormq's own; RocketMQ fixes it at 5 s): a slave whose
+    /// connection attempt failed tries again after this long.
+    pub ha_reconnect_interval: u64,
     #[serde(flatten)]
     pub net: NetConfig,
     #[serde(flatten)]
@@ -166,6 +169,7 @@ impl Default for BrokerConfig {
             ha_send_heartbeat_interval: 5_000,
             ha_housekeeping_interval: 20_000,
             ha_transfer_batch_size: crate::protocol::ha::DEFAULT_TRANSFER_BATCH_SIZE,
+            ha_reconnect_interval: 5_000,
             net: NetConfig::default(),
             store: StoreConfig::default(),
         }
@@ -368,6 +372,7 @@ impl ConfigKeys for BrokerConfig {
             1..=(64 * 1024 * 1024),
         )?;
         check_min("slaveTimeout", self.slave_timeout, 10)?;
+        check_min("haReconnectInterval", self.ha_reconnect_interval, 10)?;
         check_min("haSlaveFallbehindMax", self.ha_slave_fallbehind_max, 1)?;
         check_range(
             "accessMessageInMemoryMaxRatio",

@@ -13,7 +13,8 @@
 //! - Slave: connects to `haMasterAddress`, or without it to the HA address the name server
 //!   last answered (`HaShared::master`, so a slave follows a moved master); reports its expected offset (0 when empty) on connect, after every applied transfer
 //!   and every `haSendHeartbeatInterval`; appends transfers with `append_replicated`. On any
-//!   error (or a master silent for `haHousekeepingInterval`) it closes and reconnects every 5 s.
+//!   error (or a master silent for `haHousekeepingInterval`) it closes and reconnects at once,
+//!   then every `haReconnectInterval` (5 s) while the master cannot be reached.
 //! - Handles: no messages; it is started once by `startup` and stopped with its arbiter.
 //! - Runs on: its own arbiter (never the I/O arbiters), so streaming and the slave's blocking
 //!   `append_replicated` calls (file writes, file creation) never hold up client connections.
@@ -35,8 +36,6 @@ use crate::config::BrokerConfig;
 use crate::protocol::ha;
 use crate::storage::MessageStore;
 
-/// A slave retries a lost master this often.
-const RECONNECT: Duration = Duration::from_secs(5);
 /// How long a side with nothing to do sleeps before looking again.
 const POLL: Duration = Duration::from_millis(20);
 
@@ -46,6 +45,7 @@ pub struct HaSettings {
     pub heartbeat: Duration,
     pub housekeeping: Duration,
     pub batch: usize,
+    pub reconnect: Duration,
 }
 
 impl HaSettings {
@@ -54,6 +54,7 @@ impl HaSettings {
             heartbeat: Duration::from_millis(cfg.ha_send_heartbeat_interval),
             housekeeping: Duration::from_millis(cfg.ha_housekeeping_interval),
             batch: cfg.ha_transfer_batch_size,
+            reconnect: Duration::from_millis(cfg.ha_reconnect_interval),
         }
     }
 }
@@ -234,17 +235,25 @@ async fn follow_master(
             tokio::time::sleep(POLL * 10).await;
             continue;
         };
-        match TcpStream::connect(&master).await {
+        let wait = s.reconnect.as_millis();
+        let connect = tokio::time::timeout(s.housekeeping, TcpStream::connect(&master)).await;
+        match connect.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
             Ok(sock) => {
                 info!(master = %master, "connected to the HA master");
+                let since = Instant::now();
                 let why = replicate_from(sock, &store, s).await;
-                warn!(master = %master, reason = %why, "HA connection to the master closed; reconnecting in 5 s");
+                warn!(master = %master, reason = %why, "HA connection to the master closed");
+                // As RocketMQ's HAClient: reconnect at once after a close, wait only after a
+                // failed attempt (or a connection that did not last).
+                if since.elapsed() >= s.reconnect {
+                    continue;
+                }
             }
             Err(e) => {
-                warn!(master = %master, error = %e, "cannot reach the HA master; retrying in 5 s")
+                warn!(master = %master, error = %e, "cannot reach the HA master; retrying in {wait} ms")
             }
         }
-        tokio::time::sleep(RECONNECT).await;
+        tokio::time::sleep(s.reconnect).await;
     }
 }
 
