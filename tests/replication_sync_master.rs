@@ -65,7 +65,7 @@ fn without_a_slave_a_sync_master_answers_11_at_once_and_keeps_the_message() {
     assert_eq!(r.code, 11, "{:?}", r.remark);
     assert!(r.remark.as_deref().unwrap_or_default().contains("no slave"));
     assert!(r.ext("msgId").is_some() && r.ext("queueOffset") == Some("0"));
-    assert!(bodies(master.addr).contains(&b"alone".to_vec()));
+    assert!(bodies(master.addr).contains(b"alone".as_slice()));
     // A send that does not wait for the store (WAIT=false) does not wait for a slave either.
     let r = send(&mut s, TOPIC, 1, b"nowait", "", "", &[("WAIT", "false")]);
     assert_eq!(r.code, 0, "{:?}", r.remark);
@@ -118,7 +118,7 @@ fn a_sync_master_answers_when_the_slave_has_it_and_12_or_11_when_it_cannot() {
     unsafe { libc::kill(slave.child.id() as i32, libc::SIGCONT) };
     until_replicated(master.addr);
     let all = bodies(master.addr);
-    assert!(all.contains(&b"frozen".to_vec()) && all.contains(&b"behind".to_vec()));
+    assert!(all.contains(b"frozen".as_slice()) && all.contains(b"behind".as_slice()));
     assert!(wait_until(WAIT, || bodies(slave.addr).is_superset(&all)));
 }
 
