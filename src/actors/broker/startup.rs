@@ -388,6 +388,7 @@ fn start_registrar(
         },
         body,
         Duration::from_millis(cfg.register_name_server_period),
+        ctx.ha.clone(),
     )
     .start();
     let _ = ctx.registrar.set(registrar);
