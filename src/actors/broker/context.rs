@@ -26,6 +26,7 @@ use super::logic::topics::TopicTable;
 use super::persist::{PersistJob, Persister};
 use super::queue::QueueRegistry;
 use super::registrar::{RegisterNow, Registrar};
+use super::schedule::ScheduleActor;
 use crate::config::BrokerConfig;
 use crate::protocol::body::perm;
 use crate::storage::MessageStore;
@@ -74,6 +75,8 @@ pub struct BrokerCtx {
     pub subscriptions: Arc<SharedSubscriptions>,
     pub queues: QueueRegistry,
     pub registrar: OnceLock<Addr<Registrar>>,
+    /// The delay-offset owner (GET_ALL_DELAY_OFFSET asks it); set once it is started.
+    pub schedule: OnceLock<Addr<ScheduleActor>>,
     pub stats: Stats,
     pub started_ms: i64,
     /// Broker permission (`brokerPermission`), changeable at run time.

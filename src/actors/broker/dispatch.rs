@@ -10,7 +10,8 @@ use futures::FutureExt;
 
 use super::context::BrokerCtx;
 use super::handlers::{
-    admin, client, consumer_offset, lock, pull, query, queue_offset, send, send_back, HandlerResult,
+    admin, client, consumer_offset, lock, pull, query, queue_offset, send, send_back, sync,
+    HandlerResult,
 };
 use super::heartbeat::ConnectionGone;
 use crate::actors::net::{ConnInfo, Dispatch};
@@ -70,6 +71,9 @@ async fn route(
         code::GET_TOPIC_STATS_INFO => admin::topic_stats(ctx, req),
         code::GET_CONSUMER_CONNECTION_LIST => admin::consumer_connections(ctx, req).await,
         code::GET_CONSUME_STATS => admin::consume_stats(ctx, req).await,
+        code::GET_ALL_CONSUMER_OFFSET => sync::all_consumer_offsets(ctx, req),
+        code::GET_ALL_DELAY_OFFSET => sync::all_delay_offsets(ctx, req).await,
+        code::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => sync::all_subscription_groups(ctx, req),
         other => Err(ServiceError::NotSupported(other)),
     }
 }

@@ -1,6 +1,10 @@
 //! `Registrar`: keeps this broker registered with every configured name server.
 //!
 //! - Owns: one `RemotingClient` per name server, and the registration header fields.
+//! - Learns: each REGISTER_BROKER answer's `masterAddr` / `haServerAddr` (filled by the name
+//!   server for a slave once its master registered) go to `HaShared::master`, as
+//!   `logic::slave_sync::SlaveSync::learn` decides; a change is logged at INFO. Replication and
+//!   the slave's metadata sync read them there.
 //! - Handles: `RegisterNow` (sent by the topic admin handlers after a topic change, and by the
 //!   startup code), `UnregisterAll` (graceful shutdown), its own timers: a full registration every
 //!   `registerNameServerPeriod`, and a 1 s connection check that reconnects to a name server whose
@@ -14,10 +18,12 @@ use std::time::Duration;
 use actix::prelude::*;
 use tracing::{debug, info, warn};
 
+use super::context::{HaShared, MasterAddrs};
+use super::logic::slave_sync::SlaveSync;
 use crate::protocol::body::RegisterBrokerBody;
 use crate::protocol::codes::{request_code, response_code};
 use crate::protocol::headers::namesrv::{
-    RegisterBrokerRequestHeader, UnRegisterBrokerRequestHeader,
+    RegisterBrokerRequestHeader, RegisterBrokerResponseHeader, UnRegisterBrokerRequestHeader,
 };
 use crate::protocol::RemotingCommand;
 use crate::remoting::client::RemotingClient;
@@ -49,6 +55,7 @@ pub struct Registrar {
     identity: Identity,
     body: BodySource,
     period: Duration,
+    ha: Arc<HaShared>,
 }
 
 impl Registrar {
@@ -57,6 +64,7 @@ impl Registrar {
         identity: Identity,
         body: BodySource,
         period: Duration,
+        ha: Arc<HaShared>,
     ) -> Self {
         Registrar {
             namesrvs,
@@ -66,6 +74,25 @@ impl Registrar {
             identity,
             body,
             period,
+            ha,
+        }
+    }
+
+    /// A name server's answer named our master (or none): keep what changed.
+    fn learn_master(&self, namesrv: &str, answer: RegisterBrokerResponseHeader) {
+        let answer = MasterAddrs {
+            broker_addr: answer.master_addr,
+            ha_addr: answer.ha_server_addr,
+        };
+        let mut master = self.ha.master.write();
+        if let Some(next) = SlaveSync::learn(&master, &answer) {
+            info!(
+                namesrv = %namesrv,
+                master = ?next.broker_addr,
+                ha = ?next.ha_addr,
+                "master changed (REGISTER_BROKER answer)"
+            );
+            *master = next;
         }
     }
 
@@ -119,12 +146,18 @@ impl Registrar {
                     resp.remark.unwrap_or_default()
                 ));
             }
-            Ok::<_, String>((addr, client))
+            // A master's answer has no fields; a bad header only loses what it would teach.
+            let header = resp
+                .header::<RegisterBrokerResponseHeader>()
+                .map_err(|e| warn!(error = %e, "REGISTER_BROKER answer header unreadable"))
+                .unwrap_or_default();
+            Ok::<_, String>((addr, client, header))
         };
         ctx.spawn(fut.into_actor(self).map(move |res, act, ctx| {
             match res {
-                Ok((addr, client)) => {
+                Ok((addr, client, header)) => {
                     debug!(namesrv = %addr, "registered");
+                    act.learn_master(&addr, header);
                     act.clients.insert(addr, client);
                 }
                 Err(e) => warn!(error = %e, "register with name server failed"),

@@ -1,13 +1,17 @@
-//! `ScheduleActor`: delivers delayed messages when they are due.
+//! `ScheduleActor`: delivers delayed messages when they are due (on a master only).
 //!
 //! - Owns: for each delay level, the offset reached in its SCHEDULE_TOPIC_XXXX queue
 //!   (`level - 1`), loaded from and saved to `delayOffset.json`.
-//! - Handles: its own timers: every 100 ms it reads each level's queue from its offset and
-//!   executes `logic::schedule_plan::plan_level`: every due message is re-stored to its
+//! - Handles: its own timers (a master only): every 100 ms it reads each level's queue from its
+//!   offset and executes `logic::schedule_plan::plan_level`: every due message is re-stored to its
 //!   REAL_TOPIC / REAL_QID (DELAY cleared, tags code recomputed from TAGS); a level stops at its
 //!   first message not yet due, since a level's queue is in time order. Every 10 s (and at
 //!   shutdown, `PersistDelayOffsets` from the broker's shutdown sequence) it saves its offsets,
-//!   after the re-stores it counted have been made durable.
+//!   after the re-stores it counted have been made durable. `GetDelayOffsets` (the
+//!   GET_ALL_DELAY_OFFSET handler) answers the table as `delayOffset.json` text;
+//!   `ReplaceDelayOffsets` (the slave's `SlaveSyncActor`) replaces it with the master's and saves.
+//! - A slave delivers nothing (RocketMQ starts ScheduleMessageService on a master only): its
+//!   CommitLog is written by replication alone, and the master's deliveries arrive that way.
 //! - Runs on: the broker's control arbiter. Store reads and appends are memory operations; the
 //!   durability wait is awaited, never blocked on.
 
@@ -16,10 +20,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 use super::logic::delay::DelayLevels;
 use super::logic::schedule_plan::plan_level;
+use super::logic::slave_sync::SlaveSync;
 use super::logic::topics::SCHEDULE_TOPIC;
 use super::persist::{PersistJob, Persister};
 use crate::clock::now_ms;
@@ -35,6 +40,8 @@ pub struct ScheduleActor {
     offsets: BTreeMap<i32, i64>,
     pending: Vec<Durability>,
     persister: Persister,
+    /// False on a slave: no delivery, no periodic save.
+    deliver: bool,
 }
 
 impl ScheduleActor {
@@ -43,6 +50,7 @@ impl ScheduleActor {
         delay: DelayLevels,
         offsets: BTreeMap<i32, i64>,
         persister: Persister,
+        deliver: bool,
     ) -> Self {
         ScheduleActor {
             store,
@@ -50,6 +58,13 @@ impl ScheduleActor {
             offsets,
             pending: Vec::new(),
             persister,
+            deliver,
+        }
+    }
+
+    fn snapshot(&self) -> DelayOffsetFile {
+        DelayOffsetFile {
+            offset_table: self.offsets.clone(),
         }
     }
 
@@ -88,9 +103,7 @@ impl ScheduleActor {
 
     fn persist(&mut self, ctx: &mut Context<Self>) {
         let waits = std::mem::take(&mut self.pending);
-        let snapshot = DelayOffsetFile {
-            offset_table: self.offsets.clone(),
-        };
+        let snapshot = self.snapshot();
         let persister = self.persister.clone();
         ctx.spawn(
             async move {
@@ -111,6 +124,10 @@ impl Actor for ScheduleActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(16);
+        if !self.deliver {
+            info!("slave: delayed messages are delivered by the master and replicated here");
+            return;
+        }
         ctx.run_interval(Duration::from_millis(100), |act, _| {
             let now = now_ms();
             for level in 1..=act.delay.max_level() {
@@ -133,9 +150,7 @@ impl Handler<PersistDelayOffsets> for ScheduleActor {
     type Result = ResponseActFuture<Self, ()>;
     fn handle(&mut self, _: PersistDelayOffsets, _ctx: &mut Self::Context) -> Self::Result {
         let waits = std::mem::take(&mut self.pending);
-        let snapshot = DelayOffsetFile {
-            offset_table: self.offsets.clone(),
-        };
+        let snapshot = self.snapshot();
         let persister = self.persister.clone();
         Box::pin(
             async move {
@@ -146,5 +161,36 @@ impl Handler<PersistDelayOffsets> for ScheduleActor {
             }
             .into_actor(self),
         )
+    }
+}
+
+/// The delay offsets as `delayOffset.json` text (GET_ALL_DELAY_OFFSET). Sender: its handler.
+#[derive(Message)]
+#[rtype(result = "String")]
+pub struct GetDelayOffsets;
+
+impl Handler<GetDelayOffsets> for ScheduleActor {
+    type Result = String;
+    fn handle(&mut self, _: GetDelayOffsets, _ctx: &mut Self::Context) -> String {
+        self.snapshot().to_fastjson()
+    }
+}
+
+/// Replace the delay offsets with the master's and save them when they differ. Sender: the
+/// slave's `SlaveSyncActor`. Answers whether they changed.
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct ReplaceDelayOffsets(pub BTreeMap<i32, i64>);
+
+impl Handler<ReplaceDelayOffsets> for ScheduleActor {
+    type Result = bool;
+    fn handle(&mut self, msg: ReplaceDelayOffsets, _ctx: &mut Self::Context) -> bool {
+        let Some(offsets) = SlaveSync::delay_offsets(&self.offsets, msg.0) else {
+            return false;
+        };
+        self.offsets = offsets;
+        self.persister
+            .submit(PersistJob::DelayOffsets(self.snapshot()));
+        true
     }
 }

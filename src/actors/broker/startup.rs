@@ -3,9 +3,10 @@
 //! Start: bind the listeners (the broker's, a master's HA listener, and in standalone mode the
 //! embedded name server's) -> open the store on a blocking thread (recovery) -> load topics,
 //! groups and offsets -> start the embedded name server -> start the I/O arbiters, the heartbeat,
-//! queue, schedule and registrar actors, and replication on its own arbiter -> accept
-//! connections. Anything that can fail for a reason the user must fix (a port in use, a data dir
-//! in use or not a directory) fails before any actor runs.
+//! queue, schedule and registrar actors (a slave: its metadata sync, `SlaveSyncActor`, too), and
+//! replication on its own arbiter -> accept connections. Anything that can fail for a reason the
+//! user must fix (a port in use, a data dir in use or not a directory) fails before any actor
+//! runs.
 //!
 //! Graceful stop, in this order: stop accepting; wait (bounded) for requests in flight; save
 //! consumer and delay offsets and the metadata files; stop replication; flush the store and write
@@ -37,6 +38,7 @@ use super::queue::QueueRegistry;
 use super::registrar::{BodySource, Identity, Registrar, UnregisterAll};
 use super::replication::{self, HaRole, HaSettings, ReplicationActor};
 use super::schedule::{PersistDelayOffsets, ScheduleActor};
+use super::slave_sync::SlaveSyncActor;
 use crate::actors::namesrv::{self, NamesrvHandle};
 use crate::actors::net::{serve, ServerOptions};
 use crate::clock::now_ms;
@@ -142,7 +144,15 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     );
     ctx.topics_changed();
     prepare_known_topics(&ctx);
-    let schedule = ScheduleActor::new(ctx.store.clone(), delay, delay_offsets, persister).start();
+    // A slave delivers no delayed message (its CommitLog is written by replication only) and
+    // takes its metadata from its master.
+    let slave = cfg.broker_role == BrokerRole::Slave;
+    let schedule =
+        ScheduleActor::new(ctx.store.clone(), delay, delay_offsets, persister, !slave).start();
+    let _ = ctx.schedule.set(schedule.clone());
+    if slave {
+        SlaveSyncActor::new(ctx.clone(), schedule.clone()).start();
+    }
     spawn_offset_flusher(&ctx, &cfg);
     start_registrar(&ctx, &cfg, local_addr, ha_addr);
     let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l));
@@ -317,6 +327,7 @@ fn build_context(
         subscriptions,
         queues,
         registrar: OnceLock::new(),
+        schedule: OnceLock::new(),
         stats: Stats::default(),
         started_ms: now_ms(),
         broker_perm: AtomicI64::new(cfg.broker_permission as i64),
@@ -388,6 +399,7 @@ fn start_registrar(
         },
         body,
         Duration::from_millis(cfg.register_name_server_period),
+        ctx.ha.clone(),
     )
     .start();
     let _ = ctx.registrar.set(registrar);

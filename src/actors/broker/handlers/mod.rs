@@ -11,5 +11,6 @@ pub mod query;
 pub mod queue_offset;
 pub mod send;
 pub mod send_back;
+pub mod sync;
 
 pub use crate::actors::reply::{json_body, mailbox, ok, HandlerResult};

@@ -17,5 +17,6 @@ pub mod replica_acks;
 pub mod retry;
 pub mod schedule_plan;
 pub mod send_plan;
+pub mod slave_sync;
 pub mod subscription_view;
 pub mod topics;
