@@ -15,6 +15,7 @@
 
 pub mod allocate;
 pub mod broker_api;
+pub mod broker_select;
 pub mod config;
 pub mod consume;
 pub mod consumer;
