@@ -230,6 +230,8 @@ pub struct PullResult {
     pub next_begin_offset: i64,
     pub min_offset: i64,
     pub max_offset: i64,
+    /// The broker id to pull this queue from next (`suggestWhichBrokerId`).
+    pub suggest_which_broker_id: i64,
     /// Raw records as stored (not yet tag-filtered or inflated).
     pub msgs: Vec<MessageExt>,
 }
@@ -286,6 +288,7 @@ pub async fn pull(net: &Net, addr: &str, a: PullArgs<'_>, timeout: Duration) -> 
         next_begin_offset: rh.next_begin_offset,
         min_offset: rh.min_offset,
         max_offset: rh.max_offset,
+        suggest_which_broker_id: rh.suggest_which_broker_id,
         msgs,
     })
 }

@@ -84,8 +84,10 @@ fn pull_delay(
     None
 }
 
-/// One long-polling PULL_MESSAGE of `mq` from `offset`; a clustering consumer piggybacks its
-/// committed offset (FLAG_COMMIT_OFFSET). Returns the answer with the subscription's tag filter,
+/// One long-polling PULL_MESSAGE of `mq` from `offset`, sent to the broker the last answer
+/// suggested (else any broker of the set while the master is out of the route); a clustering
+/// consumer piggybacks its committed offset (FLAG_COMMIT_OFFSET) on pulls to a master only.
+/// The answer's `suggestWhichBrokerId` picks the broker of the next pull. Returns the answer with the subscription's tag filter,
 /// or None when the caller should back off for `pull_error_delay`: no broker address or
 /// subscription yet, or the pull failed (logged).
 async fn pull_once(
@@ -94,12 +96,12 @@ async fn pull_once(
     mq: &MessageQueue,
     offset: i64,
 ) -> Option<(PullResult, TagFilter)> {
-    let (Some(addr), Some((expr, version, filter))) =
-        (core.broker_addr(mq), core.subscription(&mq.topic))
+    let (Some(target), Some((expr, version, filter))) =
+        (core.pull_target(mq), core.subscription(&mq.topic))
     else {
         return None;
     };
-    let commit = if core.clustering() {
+    let commit = if core.clustering() && !target.is_slave() {
         core.offsets.lock().get(mq).filter(|o| *o > 0)
     } else {
         None
@@ -120,8 +122,11 @@ async fn pull_once(
         sub_version: version,
     };
     let timeout = core.config.long_poll_suspend + Duration::from_secs(15);
-    match broker_api::pull(net, &addr, args, timeout).await {
-        Ok(r) => Some((r, filter)),
+    match broker_api::pull(net, &target.addr, args, timeout).await {
+        Ok(r) => {
+            core.pulled_from(mq, r.suggest_which_broker_id);
+            Some((r, filter))
+        }
         Err(e) => {
             tracing::warn!(group = core.group(), ?mq, error = %e, "pull failed");
             None

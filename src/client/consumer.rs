@@ -13,6 +13,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::Semaphore;
 
 use super::broker_api;
+use super::broker_select::{FoundBroker, PullFromWhichNode};
 use super::config::ConsumerConfig;
 use super::error::{ClientError, Result};
 use super::instance::ClientInstance;
@@ -64,6 +65,8 @@ pub(crate) struct ConsumerCore {
     pub listener: OnceLock<Listener>,
     pub subscriptions: RwLock<BTreeMap<String, Subscription>>,
     pub offsets: Mutex<OffsetTable>,
+    /// Per queue, the broker id the last pull answer suggested.
+    pub pull_from: Mutex<PullFromWhichNode>,
     pub local_file: Option<LocalOffsetFile>,
     pub stopping: AtomicBool,
     pub in_flight: AtomicUsize,
@@ -95,6 +98,7 @@ impl ConsumerCore {
             listener: OnceLock::new(),
             subscriptions: RwLock::new(BTreeMap::new()),
             offsets: Mutex::new(offsets),
+            pull_from: Mutex::new(PullFromWhichNode::default()),
             local_file,
             stopping: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
@@ -168,6 +172,7 @@ impl ConsumerCore {
         }
     }
 
+    /// The master of `mq`'s broker set (sends-back and queue locks).
     pub fn broker_addr(&self, mq: &MessageQueue) -> Option<String> {
         self.instance
             .inner
@@ -176,8 +181,34 @@ impl ConsumerCore {
             .master_addr(&mq.broker_name)
     }
 
+    /// The broker to pull `mq` from: the one the last pull answer suggested, else any broker of
+    /// the set (the slave while the master is out of the route).
+    pub fn pull_target(&self, mq: &MessageQueue) -> Option<FoundBroker> {
+        let id = self.pull_from.lock().which(mq);
+        self.instance
+            .inner
+            .routes
+            .read()
+            .subscribe_addr(&mq.broker_name, id)
+    }
+
+    /// Remember the broker id a pull answer suggested for `mq`.
+    pub fn pulled_from(&self, mq: &MessageQueue, suggested: i64) {
+        self.pull_from.lock().update(mq, suggested);
+    }
+
+    /// The broker for `mq`'s offsets: the master, else any broker of the set.
+    pub fn admin_addr(&self, mq: &MessageQueue) -> Option<String> {
+        self.instance
+            .inner
+            .routes
+            .read()
+            .admin_addr(&mq.broker_name)
+            .map(|f| f.addr)
+    }
+
     fn addr_of(&self, mq: &MessageQueue) -> Result<String> {
-        self.broker_addr(mq)
+        self.admin_addr(mq)
             .ok_or_else(|| ClientError::State(format!("no address for broker {}", mq.broker_name)))
     }
 
@@ -249,7 +280,7 @@ impl ConsumerCore {
         };
         let mut failed = Vec::new();
         for (mq, off) in entries {
-            let r = match self.broker_addr(&mq) {
+            let r = match self.admin_addr(&mq) {
                 Some(addr) => {
                     broker_api::update_offset(
                         &self.instance.inner.net,

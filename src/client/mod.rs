@@ -2,7 +2,7 @@
 //! handles with plain async methods over a shared [`ClientInstance`] (one per process and
 //! name-server set). Actors: `InstanceActor` (routes, broker requests), `HeartbeatActor`,
 //! one `RebalanceActor` per consumer group; the logic they drive is plain, unit-tested structs
-//! (`route`, `latency`, `allocate`, `process_queue`, `offset_store`).
+//! (`route`, `broker_select`, `latency`, `allocate`, `process_queue`, `offset_store`).
 //!
 //! ```no_run
 //! # async fn demo() -> actormq::client::Result<()> {
@@ -15,6 +15,7 @@
 
 pub mod allocate;
 pub mod broker_api;
+pub mod broker_select;
 pub mod config;
 pub mod consume;
 pub mod consumer;

@@ -77,7 +77,9 @@ impl PullConsumer {
     }
 
     /// Pull up to `max_nums` messages matching `expression` from `offset`; with `block` the broker
-    /// holds the request up to that long when nothing is there yet.
+    /// holds the request up to that long when nothing is there yet. Sent to the broker the last
+    /// answer for `mq` suggested, else any broker of its set (a slave while the master is out of
+    /// the route).
     pub async fn pull(
         &self,
         mq: &MessageQueue,
@@ -91,10 +93,10 @@ impl PullConsumer {
         self.core
             .instance
             .run(async move {
-                if c.broker_addr(&mq).is_none() {
+                if c.pull_target(&mq).is_none() {
                     c.instance.update_route(&mq.topic).await?;
                 }
-                let addr = c.broker_addr(&mq).ok_or_else(|| {
+                let target = c.pull_target(&mq).ok_or_else(|| {
                     ClientError::State(format!("no address for broker {}", mq.broker_name))
                 })?;
                 let mut flag = crate::protocol::codes::pull_sys_flag::FLAG_SUBSCRIPTION;
@@ -114,7 +116,9 @@ impl PullConsumer {
                     sub_version: 0,
                 };
                 let timeout = suspend + c.timeout() + Duration::from_secs(5);
-                let r = broker_api::pull(&c.instance.inner.net, &addr, args, timeout).await?;
+                let r =
+                    broker_api::pull(&c.instance.inner.net, &target.addr, args, timeout).await?;
+                c.pulled_from(&mq, r.suggest_which_broker_id);
                 let filter = TagFilter::parse(&expr);
                 let msgs = r
                     .msgs
@@ -164,7 +168,7 @@ impl PullConsumer {
             .instance
             .run(async move {
                 let addr = c
-                    .broker_addr(&mq)
+                    .admin_addr(&mq)
                     .ok_or_else(|| ClientError::State("no broker address".into()))?;
                 broker_api::max_offset(&c.instance.inner.net, &addr, &mq, c.timeout()).await
             })

@@ -266,6 +266,7 @@ async fn apply(
         core.persist_offsets(Some(std::slice::from_ref(mq)), false)
             .await;
         core.offsets.lock().remove(mq);
+        core.pull_from.lock().remove(mq);
         if core.orderly() && core.clustering() {
             unlock(core, vec![mq.clone()]).await;
         }

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::broker_select::{self, FoundBroker};
 use crate::protocol::body::{perm, MessageQueue, TopicRouteData};
 
 /// The template topic the broker auto-creates new topics from (docs/protocol.md §7.1).
@@ -42,6 +43,17 @@ impl RouteTable {
 
     pub fn master_addr(&self, broker_name: &str) -> Option<String> {
         self.brokers.get(broker_name)?.get(&MASTER_ID).cloned()
+    }
+
+    /// The broker to pull from in set `broker_name`: `broker_id` (the last suggestion), else any
+    /// broker of the set (`broker_select::in_subscribe` with onlyThisBroker = false).
+    pub fn subscribe_addr(&self, broker_name: &str, broker_id: i64) -> Option<FoundBroker> {
+        broker_select::in_subscribe(self.brokers.get(broker_name)?, broker_id, false)
+    }
+
+    /// The broker for offsets in set `broker_name`: the master, else any broker of the set.
+    pub fn admin_addr(&self, broker_name: &str) -> Option<FoundBroker> {
+        broker_select::in_admin(self.brokers.get(broker_name)?)
     }
 
     /// Every known broker address (heartbeats and unregistration go to all of them).
@@ -163,6 +175,32 @@ mod tests {
         assert_eq!(subq[0], MessageQueue::new("T", "a", 0));
         assert_eq!(t.master_addr("a").as_deref(), Some("a:10911"));
         assert_eq!(t.all_broker_addrs(), vec!["a:10911", "b:10911"]);
+    }
+
+    #[test]
+    fn master_gone_from_the_route_leaves_reads_and_offsets_on_the_slave() {
+        let mut t = RouteTable::default();
+        let mut r = route(&[("a", 4, 4, 6)]);
+        r.broker_datas[0]
+            .broker_addrs
+            .insert(1, "a-slave:10911".into());
+        t.update("T", r.clone());
+        assert_eq!(t.subscribe_addr("a", 0).unwrap().addr, "a:10911");
+        assert_eq!(t.subscribe_addr("a", 1).unwrap().addr, "a-slave:10911");
+        assert_eq!(t.admin_addr("a").unwrap().addr, "a:10911");
+        assert_eq!(t.publish_queues("T", false).len(), 4);
+        r.broker_datas[0].broker_addrs.remove(&0);
+        assert!(t.update("T", r));
+        assert_eq!(t.master_addr("a"), None);
+        let s = t.subscribe_addr("a", 0).unwrap();
+        assert_eq!((s.addr.as_str(), s.is_slave()), ("a-slave:10911", true));
+        assert_eq!(t.admin_addr("a").unwrap().addr, "a-slave:10911");
+        assert!(
+            t.publish_queues("T", false).is_empty(),
+            "sends go to masters only"
+        );
+        assert_eq!(t.subscribe_queues("T").len(), 4, "still readable");
+        assert_eq!(t.subscribe_addr("b", 0), None);
     }
 
     #[test]

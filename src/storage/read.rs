@@ -201,6 +201,23 @@ impl MessageStore {
         self.store_time(topic, queue_id, self.min_offset(topic, queue_id))
     }
 
+    /// The CommitLog (physical) offset of the unit at logical `offset` of a queue, when that unit
+    /// holds a message. A pull's last scanned unit is `next_begin_offset - 1`; with
+    /// [`commit_log_max_offset`](Self::commit_log_max_offset) this says how far behind the
+    /// CommitLog's end the pull read (RocketMQ's `maxPhyOffsetPulling`).
+    pub fn phys_offset_at(&self, topic: &str, queue_id: i32, offset: i64) -> Option<i64> {
+        let u = self
+            .find_queue(topic, queue_id)?
+            .get(u64::try_from(offset).ok()?)?;
+        u.is_message().then_some(u.phys_offset)
+    }
+
+    /// Total physical memory of the machine in bytes, read once when the store opened
+    /// (RocketMQ's `TOTAL_PHYSICAL_MEMORY_SIZE`).
+    pub fn total_physical_memory(&self) -> u64 {
+        self.memory_bytes
+    }
+
     /// Oldest and newest CommitLog offsets.
     pub fn commit_log_min_offset(&self) -> i64 {
         self.cl.min_offset() as i64

@@ -5,7 +5,10 @@
 //! the `HeartbeatActor`'s published snapshot with Java's checks); read from the store with the
 //! tag-hash filter, then drop hash collisions by an exact tag check; map the store status to the
 //! pull answer. If nothing is there and the consumer allows suspension, park the pull with the
-//! queue's `QueueActor` and read again when woken or when the hold time ends.
+//! queue's `QueueActor` and read again when woken or when the hold time ends. Every answer carries
+//! `suggestWhichBrokerId` (logic::pull_result): with `slaveReadEnable`, a read far behind the
+//! CommitLog's end points the consumer at the group's slow-consumer broker (a slave). A slave
+//! serves pulls like a master but never stores the piggybacked commit offset.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,12 +18,15 @@ use tokio::sync::oneshot;
 
 use super::{mailbox, HandlerResult};
 use crate::actors::broker::context::BrokerCtx;
-use crate::actors::broker::logic::pull_result::{pull_answer, GetStatus, StoreRead};
+use crate::actors::broker::logic::pull_result::{
+    pull_answer, suggest_pulling_from_slave, suggest_which_broker_id, GetStatus, GroupReadRoute,
+    PullAnswer, StoreRead,
+};
 use crate::actors::broker::logic::topics::TopicError;
 use crate::actors::broker::queue::HoldPull;
 use crate::clock::now_ms;
 use crate::error::ServiceError;
-use crate::protocol::body::perm;
+use crate::protocol::body::{perm, SubscriptionGroupConfig};
 use crate::protocol::codes::{pull_sys_flag, response_code};
 use crate::protocol::filter::TagFilter;
 use crate::protocol::headers::pull::{PullMessageRequestHeader, PullMessageResponseHeader};
@@ -39,7 +45,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
             ctx.cfg.broker_name
         )));
     }
-    let consume_broadcast_enable = group_config(ctx, &h.consumer_group)?;
+    let (consume_broadcast_enable, route) = group_config(ctx, &h.consumer_group)?;
     check_topic_queue(ctx, &h)?;
     let filter = subscription_filter(ctx, &h, consume_broadcast_enable)?;
 
@@ -50,7 +56,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     }
 
     let max = h.max_msg_nums.clamp(1, 1024) as usize;
-    let (mut answer, mut result) = read(ctx, &h, &filter, max);
+    let (mut answer, mut result) = read(ctx, &h, &filter, max, route);
     let may_suspend = h.sys_flag & pull_sys_flag::FLAG_SUSPEND != 0;
     if answer.long_poll && may_suspend {
         let hold_ms = if ctx.cfg.long_polling_enable {
@@ -74,7 +80,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
             .await
             .map_err(mailbox)?;
         let _ = tokio::time::timeout(Duration::from_millis(hold_ms), rx).await;
-        (answer, result) = read(ctx, &h, &filter, max);
+        (answer, result) = read(ctx, &h, &filter, max, route);
     }
 
     ctx.stats.get_messages.fetch_add(
@@ -97,15 +103,20 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
 
 /// Java's subscription-group checks: the group exists (auto-created when allowed, else
 /// SUBSCRIPTION_GROUP_NOT_EXIST) and may consume (else NO_PERMISSION). Returns the group's
-/// `consumeBroadcastEnable`. A known group is read under the read lock without copying its
+/// `consumeBroadcastEnable` and its read routing (`brokerId`, `whichBrokerWhenConsumeSlowly`).
+/// A known group is read under the read lock without copying its
 /// config; the write lock is taken only to create one.
-fn group_config(ctx: &BrokerCtx, group: &str) -> Result<bool, ServiceError> {
+fn group_config(ctx: &BrokerCtx, group: &str) -> Result<(bool, GroupReadRoute), ServiceError> {
+    let route = |g: &SubscriptionGroupConfig| GroupReadRoute {
+        broker_id: g.broker_id,
+        which_broker_when_consume_slowly: g.which_broker_when_consume_slowly,
+    };
     let known = ctx
         .groups
         .read()
         .get(group)
-        .map(|g| (g.consume_enable, g.consume_broadcast_enable));
-    let (consume_enable, broadcast_enable) = match known {
+        .map(|g| (g.consume_enable, g.consume_broadcast_enable, route(g)));
+    let (consume_enable, broadcast_enable, read_route) = match known {
         Some(flags) => flags,
         None => {
             let created = ctx.groups.write().get_or_create(group, now_ms());
@@ -117,7 +128,11 @@ fn group_config(ctx: &BrokerCtx, group: &str) -> Result<bool, ServiceError> {
             if created {
                 ctx.groups_changed();
             }
-            (config.consume_enable, config.consume_broadcast_enable)
+            (
+                config.consume_enable,
+                config.consume_broadcast_enable,
+                route(&config),
+            )
         }
     };
     if !consume_enable {
@@ -125,7 +140,7 @@ fn group_config(ctx: &BrokerCtx, group: &str) -> Result<bool, ServiceError> {
             "subscription group no permission, {group}"
         )));
     }
-    Ok(broadcast_enable)
+    Ok((broadcast_enable, read_route))
 }
 
 /// The topic exists and is readable, and the queue id is within its read queues.
@@ -185,16 +200,15 @@ fn subscription_filter(
         .ok_or_else(|| ServiceError::FilterNotSupported(sub.expression_type.clone()))
 }
 
-/// One store read with hash filter and exact tag check, mapped to the pull answer.
+/// One store read with hash filter and exact tag check, mapped to the pull answer (with the
+/// broker id to pull from next).
 fn read(
     ctx: &BrokerCtx,
     h: &PullMessageRequestHeader,
     filter: &TagFilter,
     max: usize,
-) -> (
-    crate::actors::broker::logic::pull_result::PullAnswer,
-    GetResult,
-) {
+    route: GroupReadRoute,
+) -> (PullAnswer, GetResult) {
     let mut result = if filter.is_all() {
         ctx.store
             .get_message(&h.topic, h.queue_id, h.queue_offset, max, None)
@@ -219,7 +233,7 @@ fn read(
             }
         }
     }
-    let answer = pull_answer(
+    let mut answer = pull_answer(
         &StoreRead {
             status: result.status,
             requested_offset: h.queue_offset,
@@ -229,7 +243,37 @@ fn read(
         },
         ctx.cfg.broker_id == 0,
     );
+    answer.suggest_which_broker_id = suggest_which_broker_id(
+        ctx.cfg.slave_read_enable,
+        read_far_behind(ctx, h, &result),
+        route,
+    );
     (answer, result)
+}
+
+/// Whether this read ended far behind the CommitLog's end (the store's "suggest pulling from
+/// slave"): only a read that scanned units (FOUND, NO_MATCHED_MESSAGE, MESSAGE_WAS_REMOVING) has a
+/// last pulled physical offset.
+fn read_far_behind(ctx: &BrokerCtx, h: &PullMessageRequestHeader, result: &GetResult) -> bool {
+    if !ctx.cfg.slave_read_enable {
+        return false;
+    }
+    let scanned = matches!(
+        result.status,
+        GetStatus::Found | GetStatus::NoMatchedMessage | GetStatus::MessageWasRemoving
+    ) && result.next_begin_offset > h.queue_offset;
+    let last = scanned
+        .then(|| {
+            ctx.store
+                .phys_offset_at(&h.topic, h.queue_id, result.next_begin_offset - 1)
+        })
+        .flatten();
+    suggest_pulling_from_slave(
+        ctx.store.commit_log_max_offset(),
+        last,
+        ctx.store.total_physical_memory(),
+        ctx.cfg.access_message_in_memory_max_ratio,
+    )
 }
 
 /// The response body: the stored records back to back (one copy into the reply buffer).

@@ -13,6 +13,10 @@
 //! offset is kept and an OFFSET_MOVED answer becomes PULL_RETRY_IMMEDIATELY. Java's master also
 //! records each correction as a message in `OFFSET_MOVED_EVENT`; nothing reads those here, so this
 //! broker does not write them.
+//!
+//! Reads from a slave (docs/protocol.md §8): [`suggest_pulling_from_slave`] is the store's "this
+//! read is far behind the CommitLog's end" fact, [`suggest_which_broker_id`] the broker id the
+//! answer tells the consumer to pull from next.
 
 use crate::protocol::codes::response_code;
 
@@ -98,6 +102,48 @@ pub fn pull_answer(read: &StoreRead, correct_offsets: bool) -> PullAnswer {
         suggest_which_broker_id: 0,
         long_poll: code == response_code::PULL_NOT_FOUND,
         remark: status_name(read.status),
+    }
+}
+
+/// RocketMQ's `suggestPullingFromSlave` (DefaultMessageStore.getMessage): the last message a pull
+/// read starts more than `accessMessageInMemoryMaxRatio` % of physical memory behind the
+/// CommitLog's end, so it is likely read from disk rather than the page cache. False when the pull
+/// read no unit (`last_pulled_phys` None).
+pub fn suggest_pulling_from_slave(
+    commit_log_max_offset: i64,
+    last_pulled_phys: Option<i64>,
+    total_memory: u64,
+    ratio_percent: u64,
+) -> bool {
+    let Some(phys) = last_pulled_phys else {
+        return false;
+    };
+    let behind = commit_log_max_offset.saturating_sub(phys).max(0) as u128;
+    behind > total_memory as u128 * ratio_percent as u128 / 100
+}
+
+/// The subscription group's read-routing settings (`SubscriptionGroupConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupReadRoute {
+    /// `brokerId`: where the group normally pulls (0, the master).
+    pub broker_id: i64,
+    /// `whichBrokerWhenConsumeSlowly`: where it pulls while reading far behind (1, a slave).
+    pub which_broker_when_consume_slowly: i64,
+}
+
+/// The `suggestWhichBrokerId` of a pull answer (PullMessageProcessor): with `slaveReadEnable`, the
+/// group's slow-consumer broker when the store suggested a slave, else the group's own broker id;
+/// without it, 0 (the master). A slave without `slaveReadEnable` answers 0 too (Java sets the
+/// master there explicitly) and still serves the pull.
+pub fn suggest_which_broker_id(
+    slave_read_enable: bool,
+    suggested_from_slave: bool,
+    group: GroupReadRoute,
+) -> i64 {
+    match (slave_read_enable, suggested_from_slave) {
+        (true, true) => group.which_broker_when_consume_slowly,
+        (true, false) => group.broker_id,
+        (false, _) => 0,
     }
 }
 
@@ -237,6 +283,54 @@ mod tests {
         );
         // Scan progress still applies.
         assert_eq!(s(read(Found, 10, 0, 20, 12)), (SUCCESS, 12, false));
+    }
+
+    #[test]
+    fn slave_is_suggested_only_when_the_read_is_far_behind() {
+        const GIB: u64 = 1 << 30;
+        // 40 % of 10 GiB = 4 GiB.
+        assert!(!suggest_pulling_from_slave(
+            5 * GIB as i64,
+            Some(GIB as i64),
+            10 * GIB,
+            40
+        ));
+        assert!(suggest_pulling_from_slave(
+            6 * GIB as i64,
+            Some(GIB as i64),
+            10 * GIB,
+            40
+        ));
+        // Exactly at the limit is still in memory.
+        assert!(!suggest_pulling_from_slave(
+            4 * GIB as i64,
+            Some(0),
+            10 * GIB,
+            40
+        ));
+        // Ratio 0: any message read is behind the end.
+        assert!(suggest_pulling_from_slave(100, Some(60), 10 * GIB, 0));
+        assert!(!suggest_pulling_from_slave(100, None, 10 * GIB, 0));
+        assert!(!suggest_pulling_from_slave(100, Some(100), 10 * GIB, 0));
+    }
+
+    #[test]
+    fn suggested_broker_id_follows_slave_read_enable_and_the_group() {
+        let g = GroupReadRoute {
+            broker_id: 0,
+            which_broker_when_consume_slowly: 1,
+        };
+        assert_eq!(suggest_which_broker_id(true, true, g), 1);
+        assert_eq!(suggest_which_broker_id(true, false, g), 0);
+        assert_eq!(suggest_which_broker_id(false, true, g), 0);
+        assert_eq!(suggest_which_broker_id(false, false, g), 0);
+        let g = GroupReadRoute {
+            broker_id: 2,
+            which_broker_when_consume_slowly: 3,
+        };
+        assert_eq!(suggest_which_broker_id(true, true, g), 3);
+        assert_eq!(suggest_which_broker_id(true, false, g), 2);
+        assert_eq!(suggest_which_broker_id(false, true, g), 0);
     }
 
     #[test]
