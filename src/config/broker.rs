@@ -106,9 +106,6 @@ pub struct BrokerConfig {
     /// `slaveReadEnable`: a master suggests its slave (`suggestWhichBrokerId`) to a consumer
     /// pulling data far behind the CommitLog's end.
     pub slave_read_enable: bool,
-    /// `accessMessageInMemoryMaxRatio` (% of physical memory): how far behind the CommitLog's
-    /// end a pull may read before the master suggests the slave (with `slaveReadEnable`).
-    pub access_message_in_memory_max_ratio: u64,
     /// `haSendHeartbeatInterval` (ms): a master sends an empty transfer, a slave a report, after
     /// this long without anything else to send.
     pub ha_send_heartbeat_interval: u64,
@@ -165,7 +162,6 @@ impl Default for BrokerConfig {
             ha_slave_fallbehind_max: 256 * 1024 * 1024,
             slave_timeout: 3_000,
             slave_read_enable: false,
-            access_message_in_memory_max_ratio: 40,
             ha_send_heartbeat_interval: 5_000,
             ha_housekeeping_interval: 20_000,
             ha_transfer_batch_size: crate::protocol::ha::DEFAULT_TRANSFER_BATCH_SIZE,
@@ -376,7 +372,7 @@ impl ConfigKeys for BrokerConfig {
         check_min("haSlaveFallbehindMax", self.ha_slave_fallbehind_max, 1)?;
         check_range(
             "accessMessageInMemoryMaxRatio",
-            self.access_message_in_memory_max_ratio,
+            self.store.access_message_in_memory_max_ratio,
             0..=100,
         )?;
         check_min("maxGroupsPerClient", self.max_groups_per_client, 1)?;

@@ -80,7 +80,8 @@ pub struct StoreConfig {
     /// `maxTransferCountOnMessageInDisk`: 8.
     pub max_transfer_count_on_message_in_disk: usize,
     /// `accessMessageInMemoryMaxRatio` (% of RAM): data further behind the write position than this
-    /// is treated as on disk for the transfer caps, 40.
+    /// is treated as on disk for the transfer caps, and (with `slaveReadEnable`) makes a master
+    /// suggest its slave; 40.
     pub access_message_in_memory_max_ratio: u64,
     /// `messageDelayLevel`: only used to recompute the tags code (delivery time) of
     /// SCHEDULE_TOPIC_XXXX units when a consume queue is rebuilt from the CommitLog.

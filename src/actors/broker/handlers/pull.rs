@@ -272,7 +272,7 @@ fn read_far_behind(ctx: &BrokerCtx, h: &PullMessageRequestHeader, result: &GetRe
         ctx.store.commit_log_max_offset(),
         last,
         ctx.store.total_physical_memory(),
-        ctx.cfg.access_message_in_memory_max_ratio,
+        ctx.cfg.store.access_message_in_memory_max_ratio,
     )
 }
 
