@@ -9,8 +9,8 @@
 //!   transfer after `haSendHeartbeatInterval` idle; closes on a report beyond its CommitLog end
 //!   (WARN) and after `haHousekeepingInterval` without a report. INFO on connect and disconnect.
 //! - Master: every report is an ack for `HaShared::acks` (which releases waiting SYNC_MASTER
-//!   sends); connects and disconnects are counted there too. Every 60 s it logs at INFO its
-//!   CommitLog end, the slaves' acked offset and the lag in bytes between them.
+//!   sends); connects and disconnects are counted there too. Every 60 s (the first 10 s after
+//!   start) it logs at INFO its CommitLog end, the slaves' acked offset and the lag between them.
 //! - Slave: connects to `haMasterAddress`, or without it to the HA address the name server
 //!   last answered (`HaShared::master`, so a slave follows a moved master); reports its expected offset (0 when empty) on connect, after every applied transfer
 //!   and every `haSendHeartbeatInterval`; appends transfers with `append_replicated`. On any
@@ -42,6 +42,7 @@ const RECONNECT: Duration = Duration::from_secs(5);
 const POLL: Duration = Duration::from_millis(20);
 /// A master logs how far its slaves are behind this often (RocketMQ's printMasterAndSlaveDiff).
 const LAG_LOG: Duration = Duration::from_secs(60);
+const LAG_LOG_FIRST: Duration = Duration::from_secs(10);
 
 /// The `ha*` settings.
 #[derive(Clone, Copy, Debug)]
@@ -101,7 +102,11 @@ impl Actor for ReplicationActor {
         match self.role.take() {
             Some(HaRole::Master(l)) => {
                 ctx.spawn(accept_slaves(l, store, ha, s).into_actor(self));
-                ctx.run_interval(LAG_LOG, |act, _| log_lag(&act.store, &act.ha.acks));
+                // As RocketMQ: the first line 10 s after start, then every 60 s.
+                ctx.run_later(LAG_LOG_FIRST, |act, ctx| {
+                    log_lag(&act.store, &act.ha.acks);
+                    ctx.run_interval(LAG_LOG, |act, _| log_lag(&act.store, &act.ha.acks));
+                });
             }
             Some(HaRole::Slave(fixed)) => {
                 ctx.spawn(follow_master(fixed, store, ha, s).into_actor(self));
