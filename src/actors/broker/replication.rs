@@ -9,7 +9,8 @@
 //!   transfer after `haSendHeartbeatInterval` idle; closes on a report beyond its CommitLog end
 //!   (WARN) and after `haHousekeepingInterval` without a report. INFO on connect and disconnect.
 //! - Master: every report is an ack for `HaShared::acks` (which releases waiting SYNC_MASTER
-//!   sends); connects and disconnects are counted there too.
+//!   sends); connects and disconnects are counted there too. Every 60 s (the first 10 s after
+//!   start) it logs at INFO its CommitLog end, the slaves' acked offset and the lag between them.
 //! - Slave: connects to `haMasterAddress`, or without it to the HA address the name server
 //!   last answered (`HaShared::master`, so a slave follows a moved master); reports its expected offset (0 when empty) on connect, after every applied transfer
 //!   and every `haSendHeartbeatInterval`; appends transfers with `append_replicated`. On any
@@ -38,6 +39,9 @@ use crate::storage::MessageStore;
 
 /// How long a side with nothing to do sleeps before looking again.
 const POLL: Duration = Duration::from_millis(20);
+/// A master logs how far its slaves are behind this often (RocketMQ's printMasterAndSlaveDiff).
+const LAG_LOG: Duration = Duration::from_secs(60);
+const LAG_LOG_FIRST: Duration = Duration::from_secs(10);
 
 /// The `ha*` settings.
 #[derive(Clone, Copy, Debug)]
@@ -99,6 +103,11 @@ impl Actor for ReplicationActor {
         match self.role.take() {
             Some(HaRole::Master(l)) => {
                 ctx.spawn(accept_slaves(l, store, ha, s).into_actor(self));
+                // As RocketMQ: the first line 10 s after start, then every 60 s.
+                ctx.run_later(LAG_LOG_FIRST, |act, ctx| {
+                    log_lag(&act.store, &act.ha.acks);
+                    ctx.run_interval(LAG_LOG, |act, _| log_lag(&act.store, &act.ha.acks));
+                });
             }
             Some(HaRole::Slave(fixed)) => {
                 ctx.spawn(follow_master(fixed, store, ha, s).into_actor(self));
@@ -106,6 +115,20 @@ impl Actor for ReplicationActor {
             None => {}
         }
     }
+}
+
+/// INFO: the master's CommitLog end, the newest offset a slave acknowledged, and the bytes
+/// between them (the whole CommitLog end while no slave has reported).
+fn log_lag(store: &MessageStore, acks: &ReplicaAcks) {
+    let max = store.commit_log_max_offset().max(0) as u64;
+    let acked = acks.acked();
+    info!(
+        master_max_offset = max,
+        slave_ack_offset = acked,
+        lag_bytes = max.saturating_sub(acked),
+        slaves = acks.slaves(),
+        "slave fall behind master"
+    );
 }
 
 async fn accept_slaves(

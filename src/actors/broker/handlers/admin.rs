@@ -11,6 +11,7 @@ use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::heartbeat::{GetConsumerConnection, GroupsSubscribing};
 use crate::actors::broker::logic::topics::TopicError;
 use crate::clock::now_ms;
+use crate::config::BrokerRole;
 use crate::error::ServiceError;
 use crate::protocol::body::broker::{
     ConsumeStats, MessageQueue, OffsetWrapper, TopicOffset, TopicStatsTable,
@@ -119,7 +120,33 @@ pub fn runtime_info(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         "flushDiskType",
         format!("{:?}", ctx.cfg.store.flush_disk_type),
     );
+    ha_runtime_info(ctx, &mut put);
     Ok(ok(req).with_body(json_body(&KvTable { table })))
+}
+
+/// The replication figures (RocketMQ 4.x has no keys for them; 5.x reports them through
+/// GET_BROKER_HA_STATUS). A master: connected slaves, the newest offset a slave acknowledged,
+/// and, with a slave connected, how many CommitLog bytes it still lacks. A slave: the master HA
+/// address it follows (`haMasterAddress`, else the one the name server answered; empty while
+/// unknown); its own progress is its `commitLogMaxOffset`.
+fn ha_runtime_info(ctx: &BrokerCtx, put: &mut impl FnMut(&str, String)) {
+    if ctx.cfg.broker_role == BrokerRole::Slave {
+        let learned = || ctx.ha.master.read().ha_addr.clone();
+        let master = Some(ctx.cfg.ha_master_address.clone())
+            .filter(|a| !a.is_empty())
+            .or_else(learned)
+            .unwrap_or_default();
+        put("haMasterAddress", master);
+        return;
+    }
+    let acks = &ctx.ha.acks;
+    let slaves = acks.slaves();
+    put("haSlaveCount", slaves.to_string());
+    put("haSlaveAckOffset", acks.acked().to_string());
+    if slaves > 0 {
+        let max = ctx.store.commit_log_max_offset().max(0) as u64;
+        put("haLagBytes", max.saturating_sub(acks.acked()).to_string());
+    }
 }
 
 pub fn topic_stats(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
