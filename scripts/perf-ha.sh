@@ -3,16 +3,17 @@
 # Release build first: cargo build --release --bin mqbench --bin broker
 #   p1 [runs]      mqbench P1 (sync sends, 64 in flight, 1 KiB) alternating between an
 #                  ASYNC_MASTER alone and a SYNC_MASTER with one slave; median TPS and p99 each.
-#   catchup [MiB]  fill an ASYNC_MASTER with MiB (default 1024) of 1 KiB messages, start an
+#   catchup [MiB]  fill an ASYNC_MASTER with MiB (default 700) of 1 KiB messages, start an
 #                  empty slave, time it until its CommitLog end equals the master's.
-#   lag [runs]     P1 load on an ASYNC_MASTER while mqbench consumes from its slave: the
-#                  consumer's born->consume p99 bounds the replication lag.
+#   lag [runs]     P1 load on an ASYNC_MASTER with a slave; both CommitLog ends sampled every
+#                  ~5 ms: how long ago the master's end was where the slave's end is (p50/p99).
 # Every broker runs on free ports with a temporary store (logLevel=warn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODE=${1:?p1|catchup|lag}
 ARG=${2:-}
 SECS=${SECS:-5}
+WARM=${WARM:-10} # seconds of discarded load first: each fresh store warms its next CommitLog file early on
 BIN=target/release
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/perf-ha.XXXX")
 PIDS=()
@@ -36,7 +37,7 @@ start() {
   [ -n "$ADDR" ] || { cat "$WORK/$name.err"; exit 1; }
 }
 master() { start "$1" --set standalone=true --set namesrvListenPort=0 --set "brokerRole=$2"; }
-slave() { start "$1" --set "namesrvAddr=$NS" --set brokerRole=SLAVE --set brokerId=1 --set "haMasterAddress=$HA"; }
+slave() { start "$1" --set logLevel=${SLAVE_LOG:-warn} ${SLAVE_SETS:-} --set "namesrvAddr=$NS" --set brokerRole=SLAVE --set brokerId=1 --set "haMasterAddress=$HA"; }
 bench() { "$BIN/mqbench" "$@" --json 2>/dev/null | tail -1; }
 median() { python3 -c "import sys,statistics as s; v=[float(x) for x in sys.stdin.read().split()]; print(s.median(v), v)"; }
 # commitLogMaxOffset from GET_BROKER_RUNTIME_INFO (28), over a plain remoting frame.
@@ -69,22 +70,22 @@ p1)
   master sync SYNC_MASTER; SYNC=$ADDR
   slave sync-slave
   for b in $ALONE $SYNC; do
-    bench producer --broker "$b" --duration 2 --timeout-ms 30000 -t P1 -w 64 --mode sync >/dev/null
+    bench producer --broker "$b" --duration "$WARM" --timeout-ms 30000 -t P1 -w 64 --mode sync >/dev/null
   done
   for i in $(seq 1 "$RUNS"); do
     for x in alone:$ALONE sync:$SYNC; do
       r=$(bench producer --broker "${x#*:}" --duration "$SECS" -t P1 -w 64 --mode sync)
       echo "$r" >>"$WORK/${x%%:*}.jsonl"
-      echo "run $i ${x%%:*} $(echo "$r" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("tps", round(d["tps"]), "p99_us", d["rt_us"]["p99"], "failed", d["failed"])')"
+      echo "run $i ${x%%:*} $(echo "$r" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("tps", round(d["tps"]), "p99_us", d["rt_us"]["p99_us"], "failed", d["failed"])')"
     done
   done
   for n in alone sync; do
     echo "$n median tps $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["tps"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
-    echo "$n median p99_us $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["rt_us"]["p99"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
+    echo "$n median p99_us $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["rt_us"]["p99_us"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
   done
   ;;
 catchup)
-  MIB=${ARG:-1024}
+  MIB=${ARG:-700} # ~850 MB of records: all in the first 1 GiB CommitLog file, so the empty slave replicates all
   master m ASYNC_MASTER
   bench producer --broker "$ADDR" -t CU -q 8 --mode batch -b 32 -w 8 --duration 0 \
     --count $((MIB * 1024)) --timeout-ms 30000 >/dev/null
@@ -96,22 +97,51 @@ catchup)
     sleep 0.05
   done
   T1=$(date +%s.%N)
-  python3 -c "import sys; b=int(sys.argv[1]); t=float(sys.argv[3])-float(sys.argv[2]); print(f'catch-up: {b} bytes in {t:.2f} s (from slave start) = {b/t/1e6:.0f} MB/s')" "$END" "$T0" "$T1"
+  # An empty slave starts at the master's last CommitLog file (1 GiB files).
+  python3 -c "import sys; e=int(sys.argv[1]); b=e-e%(1<<30); t=float(sys.argv[3])-float(sys.argv[2]); print(f'catch-up: {e-b} bytes in {t:.2f} s (from slave start) = {(e-b)/t/1e6:.0f} MB/s')" "$END" "$T0" "$T1"
   ;;
 lag)
   RUNS=${ARG:-3}
   master m ASYNC_MASTER; M=$ADDR
   slave s; S=$ADDR
-  bench producer --broker "$M" --duration 2 --timeout-ms 30000 -t LAG -q 8 -w 64 --mode sync >/dev/null
+  bench producer --broker "$M" --duration "$WARM" --timeout-ms 30000 -t LAG -q 8 -w 64 --mode sync >/dev/null
   for i in $(seq 1 "$RUNS"); do
-    "$BIN/mqbench" consumer --broker "$S" -t LAG -g "lag$i" --from last --duration $((SECS + 2)) --json \
-      2>/dev/null | tail -1 >"$WORK/c$i.json" &
-    C=$!
+    bench producer --broker "$M" --duration "$SECS" -t LAG -q 8 -w 64 --mode sync >"$WORK/p$i.json" &
+    P=$!
     sleep 1
-    p=$(bench producer --broker "$M" --duration "$SECS" -t LAG -q 8 -w 64 --mode sync --no-create-topic)
-    wait $C
-    echo "run $i producer tps $(echo "$p" | python3 -c 'import sys,json; print(round(json.load(sys.stdin)["tps"]))')" \
-      "slave consumer $(python3 -c 'import sys,json; d=json.load(open(sys.argv[1])); print("consumed", d["consumed"], "born_to_consume_us", d["born_to_consume_us"])' "$WORK/c$i.json")"
+    # Sample both CommitLog ends every ~5 ms for SECS-2 seconds. The lag of a slave sample is
+    # how long ago the master's end was where the slave's is now (interpolated).
+    python3 - "$M" "$S" "$((SECS - 2))" <<'PY'
+import bisect, json, socket, struct, sys, time
+def conn(a):
+    h, p = a.rsplit(":", 1); return socket.create_connection((h, int(p)), timeout=5)
+def end(s):
+    h = json.dumps({"code": 28, "language": "JAVA", "version": 409, "opaque": 1, "flag": 0,
+                    "serializeTypeCurrentRPC": "JSON", "extFields": {}}).encode()
+    s.sendall(struct.pack(">ii", 4 + len(h), len(h)) + h)
+    b = b""
+    while len(b) < 8: b += s.recv(8 - len(b))
+    total, hl = struct.unpack(">ii", b)
+    r = b""
+    while len(r) < total - 4: r += s.recv(total - 4 - len(r))
+    return int(json.loads(r[hl & 0xFFFFFF:])["table"]["commitLogMaxOffset"])
+m, s = conn(sys.argv[1]), conn(sys.argv[2])
+stop = time.monotonic() + float(sys.argv[3])
+ms, ss = [], []
+while time.monotonic() < stop:
+    ms.append((end(m), time.monotonic())); ss.append((time.monotonic(), end(s)))
+    time.sleep(0.005)
+offs = [o for o, _ in ms]
+lags = []
+for t, o in ss:
+    k = bisect.bisect_left(offs, o)          # first master sample at or past the slave's end
+    lags.append(0.0 if k == 0 else max(0.0, t - ms[k][1]) * 1000 if k < len(ms) else 0.0)
+lags.sort()
+q = lambda p: lags[min(len(lags) - 1, int(p * len(lags)))]
+print(f"lag samples {len(lags)}: p50 {q(0.5):.1f} ms, p99 {q(0.99):.1f} ms, max {lags[-1]:.1f} ms")
+PY
+    wait $P
+    echo "run $i producer tps $(python3 -c 'import sys,json; print(round(json.load(open(sys.argv[1]))["tps"]))' "$WORK/p$i.json")"
   done
   ;;
 *) echo "unknown mode $MODE" >&2; exit 2 ;;

@@ -36,6 +36,7 @@ pub mod recovery;
 pub mod replica;
 pub mod retention;
 pub mod store;
+pub mod tail;
 pub mod topic_files;
 pub mod types;
 

@@ -28,6 +28,7 @@ use super::index_file::IndexService;
 use super::mapped_file::{Allocator, PAGE_SIZE};
 use super::recovery;
 use super::retention::DiskGuard;
+use super::tail::TailSignal;
 use super::topic_files::TopicFiles;
 use super::types::{MessageBatchToStore, MessageToStore, PutResult};
 use crate::clock::now_ms;
@@ -52,6 +53,8 @@ pub struct MessageStore {
     pub(crate) last_ts: Arc<AtomicI64>,
     pub(crate) flusher: Arc<Flusher>,
     pub(crate) dispatcher: Arc<Dispatcher>,
+    /// Wakes the replication streams following the CommitLog's end.
+    pub tail: TailSignal,
     pub(crate) index: Option<Arc<IndexService>>,
     checkpoint: Arc<Checkpoint>,
     pub(crate) allocator: Arc<Allocator>,
@@ -126,6 +129,7 @@ impl MessageStore {
             last_ts,
             flusher,
             dispatcher,
+            tail: TailSignal::default(),
             index,
             checkpoint,
             allocator,
@@ -297,6 +301,7 @@ impl MessageStore {
             r
         };
         self.dispatcher.wake();
+        self.tail.wake();
         let durability = self
             .flusher
             .request(phys + size as u64, msg.wait_store_msg_ok);
@@ -403,6 +408,7 @@ impl MessageStore {
             ts
         };
         self.dispatcher.wake();
+        self.tail.wake();
         let (last_phys, _, _) = *offsets.last().unwrap();
         let end = last_phys + prepared.last().unwrap().3 as u64;
         let durability = self.flusher.request(end, batch.wait_store_msg_ok);

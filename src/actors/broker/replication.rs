@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{info, warn};
@@ -183,8 +183,23 @@ async fn serve_slave(
     let _ = sock.set_nodelay(true);
     let mut sess = MasterSession::new(Instant::now(), s.heartbeat, s.housekeeping);
     let mut buf = BytesMut::with_capacity(64);
-    let mut busy = false;
     loop {
+        // Register for the next append before looking for data, and announce the sleep before
+        // looking again, so an append between the two is not missed (see `storage::tail`).
+        let appended = store.tail.notified();
+        tokio::pin!(appended);
+        appended.as_mut().enable();
+        let mut busy = match stream_once(&mut sock, &mut sess, store, s).await {
+            Ok(b) => b,
+            Err(e) => return e,
+        };
+        if !busy {
+            store.tail.announce_sleep();
+            busy = match stream_once(&mut sock, &mut sess, store, s).await {
+                Ok(b) => b,
+                Err(e) => return e,
+            };
+        }
         let nap = if busy { Duration::ZERO } else { POLL };
         tokio::select! {
             r = sock.read_buf(&mut buf) => match r {
@@ -200,12 +215,9 @@ async fn serve_slave(
                     }
                 }
             },
+            _ = &mut appended, if !busy => {}
             _ = tokio::time::sleep(nap) => {}
         }
-        busy = match stream_once(&mut sock, &mut sess, store, s).await {
-            Ok(b) => b,
-            Err(e) => return e,
-        };
     }
 }
 
@@ -229,13 +241,9 @@ async fn stream_once(
     let len = body.as_ref().map_or(0, |b| b.len());
     let mut head = BytesMut::with_capacity(ha::TRANSFER_HEADER_LEN);
     ha::encode_transfer_header(next, len, &mut head)?;
-    let write = async {
-        sock.write_all(&head).await?;
-        if let Some(b) = &body {
-            sock.write_all(b).await?;
-        }
-        Ok::<_, std::io::Error>(())
-    };
+    // Header and body in one vectored write (one syscall per transfer).
+    let mut out = head.freeze().chain(body.unwrap_or_default());
+    let write = sock.write_all_buf(&mut out);
     match tokio::time::timeout(s.housekeeping, write).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(io_err(e)),
