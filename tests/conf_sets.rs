@@ -13,10 +13,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
 use std::time::Duration;
 
-use actormq::protocol::body::KvTable;
-use common::ha::start_namesrv;
-use common::rmq::{create_topic, pull, request, send};
-use common::{call, connect, listening_addr, set_args, start, wait_until, Server, BROKER};
+use common::ha::{max_offset, runtime_info, start_namesrv};
+use common::rmq::{create_topic, pull, send};
+use common::{connect, listening_addr, set_args, start, wait_until, Server, BROKER};
 
 const WAIT: Duration = Duration::from_secs(20);
 const TOPIC: &str = "ConfSetTopic";
@@ -34,18 +33,6 @@ fn properties(file: &str) -> BTreeMap<String, String> {
 
 fn conf(file: &str) -> String {
     format!("{}/conf/{file}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// GET_BROKER_RUNTIME_INFO (28) as a key/value table.
-fn runtime_info(addr: SocketAddr) -> BTreeMap<String, String> {
-    let mut s = connect(addr);
-    let r = call(&mut s, &request(28, &[]));
-    assert_eq!(r.code, 0, "{:?}", r.remark);
-    serde_json::from_slice::<KvTable>(&r.body).unwrap().table
-}
-
-fn max_offset(addr: SocketAddr) -> i64 {
-    runtime_info(addr)["commitLogMaxOffset"].parse().unwrap()
 }
 
 /// `broker -c conf/FILE` with free ports, its own store under `dir` and the test's name server.

@@ -24,8 +24,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use actormq::protocol::body::{KvTable, TopicRouteData};
-use common::ha::{start_master, start_namesrv, start_slave};
+use actormq::protocol::body::TopicRouteData;
+use common::ha::{runtime_info, start_master, start_namesrv, start_slave};
 use common::real_clients::real_clients_dir;
 use common::rmq::{create_topic, request, send};
 use common::{call, connect, line_channel, wait_until, Server};
@@ -41,12 +41,6 @@ struct Deployment {
     master: Option<Server>,
     slave: Server,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
-}
-
-fn runtime_info(addr: SocketAddr) -> std::collections::BTreeMap<String, String> {
-    let r = call(&mut connect(addr), &request(28, &[]));
-    assert_eq!(r.code, 0, "{:?}", r.remark);
-    serde_json::from_slice::<KvTable>(&r.body).unwrap().table
 }
 
 /// The broker ids the name server lists for `topic`.

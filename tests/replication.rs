@@ -215,17 +215,9 @@ fn an_empty_slave_joins_follows_refuses_sends_and_catches_up_after_kill_9() {
     common::terminate(&mut slave, Duration::from_secs(10));
 }
 
-/// `commitLogMaxOffset` from GET_BROKER_RUNTIME_INFO (28).
-fn max_offset(addr: SocketAddr) -> i64 {
-    let mut s = connect(addr);
-    let r = call(&mut s, &request(28, &[]));
-    let kv: actormq::protocol::body::KvTable = serde_json::from_slice(&r.body).unwrap();
-    kv.table["commitLogMaxOffset"].parse().unwrap()
-}
-
 #[test]
 fn async_lag_stays_bounded_under_load_and_a_restarted_master_resumes_without_gap() {
-    use common::ha::{start_master, start_namesrv, start_slave};
+    use common::ha::{max_offset, start_master, start_namesrv, start_slave};
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let (mdir, sdir, ns) = (

@@ -9,34 +9,20 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use actormq::protocol::body::KvTable;
 use actormq::protocol::ha;
 use bytes::BytesMut;
-use common::ha::{start_master, start_namesrv, start_slave};
-use common::rmq::{create_topic, request, send};
-use common::{call, closed_by_server, connect, wait_until, Server};
+use common::ha::{max_offset, runtime_info, start_master, start_namesrv, start_slave};
+use common::rmq::{create_topic, send};
+use common::{closed_by_server, connect, wait_until, Server};
 
 const WAIT: Duration = Duration::from_secs(10);
 /// A slave retries its master every 5 s; this leaves room for a loaded machine.
 const RECONNECT_WITHIN: Duration = Duration::from_secs(9);
-
-/// GET_BROKER_RUNTIME_INFO (28) as a key/value table.
-fn runtime_info(addr: SocketAddr) -> BTreeMap<String, String> {
-    let mut s = connect(addr);
-    let r = call(&mut s, &request(28, &[]));
-    assert_eq!(r.code, 0, "{:?}", r.remark);
-    serde_json::from_slice::<KvTable>(&r.body).unwrap().table
-}
-
-fn max_offset(addr: SocketAddr) -> u64 {
-    runtime_info(addr)["commitLogMaxOffset"].parse().unwrap()
-}
 
 /// Wait (at most `limit`) for a stderr line of `server` matching `pred`; every line read so far
 /// comes back in the error.
@@ -85,7 +71,7 @@ fn a_slave_reporting_beyond_the_masters_end_is_disconnected_with_a_warning() {
     let (mdir, ns) = (tempfile::tempdir().unwrap(), start_namesrv());
     let (master, ha_addr) = start_master(mdir.path(), ns.addr, &[]);
     send_messages(master.addr, 3);
-    let end = max_offset(master.addr);
+    let end = max_offset(master.addr) as u64;
     assert!(end > 0);
     // No slave yet: no lag figure (nothing to lag behind).
     let info = runtime_info(master.addr);
@@ -122,7 +108,7 @@ fn a_slave_reporting_beyond_the_masters_end_is_disconnected_with_a_warning() {
     let sdir = tempfile::tempdir().unwrap();
     let slave = start_slave(sdir.path(), ns.addr, Some(ha_addr), &[]);
     assert!(
-        wait_until(WAIT, || max_offset(slave.addr) == end),
+        wait_until(WAIT, || max_offset(slave.addr) as u64 == end),
         "{:?}",
         common::stderr_so_far(&slave, Duration::from_millis(100))
     );
@@ -227,15 +213,15 @@ fn a_slave_with_data_drops_a_transfer_not_at_its_end_and_keeps_its_commit_log() 
     );
     let (master, ha_addr) = start_master(mdir.path(), ns.addr, &[]);
     send_messages(master.addr, 5);
-    let end = max_offset(master.addr);
+    let end = max_offset(master.addr) as u64;
     let mut slave = start_slave(sdir.path(), ns.addr, Some(ha_addr), &[]);
-    assert!(wait_until(WAIT, || max_offset(slave.addr) == end));
+    assert!(wait_until(WAIT, || max_offset(slave.addr) as u64 == end));
     common::terminate(&mut slave, WAIT);
     drop(slave);
 
     // The same store now follows a fake master.
     let (l, slave) = fake_master_slave(sdir.path(), ns.addr);
-    assert_eq!(max_offset(slave.addr), end);
+    assert_eq!(max_offset(slave.addr) as u64, end);
     // Ahead of its end (a gap), then behind it (an overlap): each closes the connection.
     assert_eq!(
         serve_once(&l, &transfer(end + 64, &[0xab; 64])),
@@ -243,10 +229,10 @@ fn a_slave_with_data_drops_a_transfer_not_at_its_end_and_keeps_its_commit_log() 
         "reports its end"
     );
     assert_slave_warned(&slave, &format!("append at {}", end + 64));
-    assert_eq!(max_offset(slave.addr), end);
+    assert_eq!(max_offset(slave.addr) as u64, end);
     assert_eq!(serve_once(&l, &transfer(end - 16, &[0xcd; 64])), end);
     assert_slave_warned(&slave, &format!("append at {}", end - 16));
-    assert_eq!(max_offset(slave.addr), end, "nothing written");
+    assert_eq!(max_offset(slave.addr) as u64, end, "nothing written");
     let _ = wait_accept(&l, RECONNECT_WITHIN);
 }
 
@@ -261,9 +247,9 @@ fn a_master_logs_its_slaves_lag_every_minute() {
     );
     let (master, ha_addr) = start_master(mdir.path(), ns.addr, &[]);
     send_messages(master.addr, 2);
-    let end = max_offset(master.addr);
+    let end = max_offset(master.addr) as u64;
     let slave = start_slave(sdir.path(), ns.addr, Some(ha_addr), &[]);
-    assert!(wait_until(WAIT, || max_offset(slave.addr) == end));
+    assert!(wait_until(WAIT, || max_offset(slave.addr) as u64 == end));
     let line = wait_line(&master, Duration::from_secs(30), |l| {
         l.contains("slave fall behind master")
     })

@@ -65,14 +65,7 @@ fn level_1(text: &str) -> Option<i64> {
 }
 
 fn commit_log_max(addr: SocketAddr) -> String {
-    let mut s = connect(addr);
-    let r = call(&mut s, &request(28, &[]));
-    let text = String::from_utf8_lossy(&r.body).into_owned();
-    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    v["table"]["commitLogMaxOffset"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+    common::ha::max_offset(addr).to_string()
 }
 
 #[test]

@@ -68,3 +68,18 @@ pub fn start_slave(
     sets.extend(extra.iter().map(|s| s.to_string()));
     start_with(&sets)
 }
+
+/// GET_BROKER_RUNTIME_INFO (28) of the broker at `addr`, as its key/value table.
+pub fn runtime_info(addr: SocketAddr) -> std::collections::BTreeMap<String, String> {
+    let mut s = super::connect(addr);
+    let r = super::call(&mut s, &super::rmq::request(28, &[]));
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    serde_json::from_slice::<actormq::protocol::body::KvTable>(&r.body)
+        .unwrap()
+        .table
+}
+
+/// The broker's CommitLog end (`commitLogMaxOffset` of GET_BROKER_RUNTIME_INFO).
+pub fn max_offset(addr: SocketAddr) -> i64 {
+    runtime_info(addr)["commitLogMaxOffset"].parse().unwrap()
+}
