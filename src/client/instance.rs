@@ -11,7 +11,8 @@
 //! groups' rebalance recipients; messages = `UpdateRoute` (from producers/consumers wanting a
 //! route now), `RegisterRebalancer`/`UnregisterRebalancer` (from push consumers), `ServerRequest`
 //! (requests brokers send us, from the `Net` forwarder: NOTIFY_CONSUMER_IDS_CHANGED wakes the
-//! group's rebalancer) and its own refresh timer (`poll_name_server_interval`). A route change
+//! group's rebalancer; CHECK_TRANSACTION_STATE goes to the queue of the message's producer group,
+//! registered by `RegisterTransactionChecker`) and its own refresh timer (`poll_name_server_interval`). A route change
 //! triggers a heartbeat (new brokers learn of us at once) and a rebalance of every group.
 
 use std::collections::{BTreeSet, HashMap};
@@ -30,6 +31,9 @@ use super::heartbeat::{HeartbeatActor, HeartbeatNow};
 use super::net::{Inbound, Net, INBOUND_QUEUE};
 use super::rebalance::DoRebalance;
 use super::route::RouteTable;
+use super::transaction::{
+    dispatch_check, CheckRequest, RegisterTransactionChecker, UnregisterTransactionChecker,
+};
 use crate::protocol::codes::{request_code as rq, response_code as rc};
 use crate::protocol::headers::NotifyConsumerIdsChangedRequestHeader;
 
@@ -134,6 +138,7 @@ impl ClientInstance {
                         routes: rts,
                         watched: BTreeSet::new(),
                         rebalancers: HashMap::new(),
+                        tx_checkers: HashMap::new(),
                         heartbeat: heartbeat.clone(),
                     }
                     .start();
@@ -247,6 +252,8 @@ pub struct InstanceActor {
     routes: Arc<RwLock<RouteTable>>,
     watched: BTreeSet<String>,
     rebalancers: HashMap<String, Recipient<DoRebalance>>,
+    /// Check-back queues of the transaction producers, by producer group.
+    tx_checkers: HashMap<String, std::sync::mpsc::SyncSender<CheckRequest>>,
     /// Told when a route changes, so brokers we just learned of get a heartbeat at once.
     heartbeat: Addr<HeartbeatActor>,
 }
@@ -351,6 +358,27 @@ impl Handler<UnregisterRebalancer> for InstanceActor {
     }
 }
 
+impl Handler<RegisterTransactionChecker> for InstanceActor {
+    type Result = Result<()>;
+    fn handle(&mut self, msg: RegisterTransactionChecker, _: &mut Self::Context) -> Result<()> {
+        if self.tx_checkers.contains_key(&msg.group) {
+            return Err(ClientError::State(format!(
+                "transaction producer group {} already started in this client instance",
+                msg.group
+            )));
+        }
+        self.tx_checkers.insert(msg.group, msg.queue);
+        Ok(())
+    }
+}
+
+impl Handler<UnregisterTransactionChecker> for InstanceActor {
+    type Result = ();
+    fn handle(&mut self, msg: UnregisterTransactionChecker, _: &mut Self::Context) {
+        self.tx_checkers.remove(&msg.0);
+    }
+}
+
 impl Handler<ServerRequest> for InstanceActor {
     type Result = ();
 
@@ -361,6 +389,15 @@ impl Handler<ServerRequest> for InstanceActor {
                 tracing::info!(group = %h.consumer_group, broker = conn.addr(), "consumer ids changed");
                 if let Some(r) = self.rebalancers.get(&h.consumer_group) {
                     let _ = r.try_send(DoRebalance("NOTIFY_CONSUMER_IDS_CHANGED"));
+                }
+            }
+            return;
+        }
+        if cmd.code == rq::CHECK_TRANSACTION_STATE {
+            match CheckRequest::parse(conn.addr(), &cmd) {
+                Ok((group, req)) => dispatch_check(self.tx_checkers.get(&group), &group, req),
+                Err(e) => {
+                    tracing::warn!(broker = conn.addr(), error = %e, "bad CHECK_TRANSACTION_STATE")
                 }
             }
             return;

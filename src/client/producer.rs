@@ -23,7 +23,9 @@ use crate::protocol::codes::{request_code as rq, response_code as rc};
 use crate::protocol::headers::{
     SendMessageRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
 };
-use crate::protocol::message::{encode_batch, java_string_hash, BatchItem, MAX_TOPIC_LEN};
+use crate::protocol::message::{
+    encode_batch, java_string_hash, properties as prop, sys_flag, BatchItem, MAX_TOPIC_LEN,
+};
 use crate::protocol::RemotingCommand;
 
 /// A cheap-to-clone producer handle.
@@ -47,6 +49,8 @@ struct Prepared {
     properties: String,
     msg_id: String,
     batch: bool,
+    /// TRANSACTION_PREPARED for a half message (property `TRAN_MSG=true`), else 0.
+    sys_flag: i32,
 }
 
 /// Hash a sharding key to a queue index (Java `SelectMessageQueueByHash`).
@@ -89,6 +93,15 @@ impl Producer {
 
     pub fn client_id(&self) -> &str {
         self.core.instance.client_id()
+    }
+
+    /// The producer group.
+    pub fn group(&self) -> &str {
+        &self.core.config.group
+    }
+
+    pub(crate) fn instance(&self) -> &ClientInstance {
+        &self.core.instance
     }
 
     /// The writable queues of `topic` (fetching its route if needed).
@@ -244,7 +257,13 @@ impl Core {
             });
         }
         let msg_id = new_uniq_key();
+        let half = msg.properties.get(prop::TRAN_MSG).map(String::as_str) == Some("true");
         Ok(Prepared {
+            sys_flag: if half {
+                sys_flag::TRANSACTION_PREPARED_TYPE
+            } else {
+                0
+            },
             topic: msg.topic.clone(),
             body: msg.body.clone(),
             flag: msg.flag,
@@ -261,7 +280,7 @@ impl Core {
             default_topic: AUTO_CREATE_TOPIC.to_string(),
             default_topic_queue_nums: DEFAULT_TOPIC_QUEUE_NUMS,
             queue_id: mq.queue_id,
-            sys_flag: 0,
+            sys_flag: p.sys_flag,
             born_timestamp: now_ms(),
             flag: p.flag,
             properties: Some(p.properties.clone()),
@@ -325,6 +344,7 @@ impl Core {
             properties: String::new(),
             msg_id: ids.join(","),
             batch: true,
+            sys_flag: 0,
         };
         self.send_prepared(p, None).await
     }
