@@ -405,6 +405,16 @@ fn check_example(name: &str, o: &Output) {
         "orderly_producer" => assert_one_queue_per_order(&o.stdout),
         "orderly_consumer" => assert_steps_in_order(&o.stdout),
         "broadcast_consumer" => assert!(count("[b1] queue=") >= 16, "{out}"),
+        "transaction_producer" => {
+            assert_eq!(count("SEND_OK"), 3, "{out}");
+            for s in [
+                "local=COMMIT_MESSAGE",
+                "local=ROLLBACK_MESSAGE",
+                "local=UNKNOW",
+            ] {
+                assert_eq!(count(s), 1, "{out}");
+            }
+        }
         other => panic!("no expectation for example {other}: add one to check_example"),
     }
 }

@@ -55,6 +55,17 @@ impl LocalTransactionState {
     }
 }
 
+/// Java's names: `COMMIT_MESSAGE`, `ROLLBACK_MESSAGE`, `UNKNOW`.
+impl std::fmt::Display for LocalTransactionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LocalTransactionState::Commit => "COMMIT_MESSAGE",
+            LocalTransactionState::Rollback => "ROLLBACK_MESSAGE",
+            LocalTransactionState::Unknown => "UNKNOW",
+        })
+    }
+}
+
 /// The application's side of a transaction.
 pub trait TransactionListener: Send + Sync + 'static {
     /// Run the local transaction for the half message just stored. Called on the task that
