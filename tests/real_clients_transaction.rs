@@ -1,0 +1,127 @@
+//! The real PyPI `rocketmq-client-python==2.0.0` (official C++ client 2.1 underneath, library
+//! from `rocketmq-python-cvs==2.1.0.3`) and its `TransactionMQProducer` against the standalone
+//! broker, unmodified: a committed message is consumed, a rolled-back one never, an unknown one is
+//! checked back (its check callback answers COMMIT) and then consumed, each exactly once.
+//!
+//! `scripts/install-real-clients.sh` installs it into `target/real-clients/venv-tx`; the test runs
+//! the script if needed and fails, with the command to run, if the client is not there.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use actormq::client::*;
+use common::client::*;
+use common::real_clients::real_clients_dir;
+
+/// Every message of `topic` from offset 0, pulled until `want` arrived or `limit` passed.
+async fn pull_all(b: &Standalone, topic: &str, want: usize, limit: Duration) -> Vec<MessageExt> {
+    let pc = PullConsumer::start(consumer_config(b, "check-py-tx", "checker-py-tx"), &[topic])
+        .await
+        .unwrap();
+    let queues = pc.queues(topic).await.unwrap();
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut next = vec![0i64; queues.len()];
+    while out.len() < want && start.elapsed() < limit {
+        for (i, q) in queues.iter().enumerate() {
+            let r = pc.pull(q, "*", next[i], 32, None).await.unwrap();
+            next[i] = r.next_begin_offset;
+            out.extend(r.msgs);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pc.shutdown().await.unwrap();
+    out
+}
+
+/// Run the Python script (bounded); its JSON summary line, asserting it exited 0.
+fn run_python(b: &Standalone, topic: &str, wait_secs: u32) -> serde_json::Value {
+    let dir = real_clients_dir();
+    let python = dir.join("venv-tx/bin/python");
+    assert!(
+        python.exists(),
+        "{} missing: run `bash scripts/install-real-clients.sh`",
+        python.display()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/python_transaction.py"
+        ))
+        .args([&b.namesrv_addr(), topic, "PG_py_tx", &wait_secs.to_string()])
+        .env("HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the python client");
+    let limit = Duration::from_secs(u64::from(wait_secs) + 60);
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("python client did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_default()
+        .to_string();
+    eprintln!("python summary: {line}");
+    assert!(
+        out.status.success(),
+        "python client failed ({}): {line}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&line).expect("JSON summary")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_2x_transaction_producer_commit_rollback_and_check_back() {
+    let b = start_broker(&["transactionTimeOut=1000", "transactionCheckInterval=500"]);
+    let topic = "PyTxTopic";
+    create_topic(&b, topic, 4);
+    let summary = {
+        let b = &b;
+        tokio::task::block_in_place(|| run_python(b, topic, 40))
+    };
+    for s in summary["sends"].as_array().unwrap() {
+        assert_eq!(s["status"], "SEND_OK", "{summary}");
+    }
+    assert_eq!(
+        summary["executed"],
+        serde_json::json!(["commit", "rollback", "unknown"])
+    );
+    let checked: Vec<&str> = summary["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(checked.contains(&"unknown"), "{summary}");
+    assert!(checked.iter().all(|c| *c == "unknown"), "{summary}");
+    let got = pull_all(&b, topic, 2, Duration::from_secs(20)).await;
+    let mut bodies: Vec<String> = got
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+        .collect();
+    bodies.sort();
+    assert_eq!(bodies, ["commit", "unknown"]);
+    for m in &got {
+        assert_eq!(m.tags(), Some("TagTx"));
+    }
+    // Nothing else later (no double commit, rollback stays hidden).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        pull_all(&b, topic, 3, Duration::from_secs(1)).await.len(),
+        2
+    );
+}
