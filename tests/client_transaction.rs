@@ -158,6 +158,8 @@ async fn a_killed_producer_is_checked_back_on_another_member() {
     let mut cfg = producer_config(&b, "pg-tx-kill");
     cfg.client.instance_name = "member-b".into();
     let member_b = TransactionProducer::start(cfg, l).await.unwrap();
+    // Member B never sends: it knows the broker from the topic's route, and heartbeats it.
+    member_b.producer().queues(topic).await.unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--ignored",
@@ -236,4 +238,219 @@ async fn one_transaction_producer_per_group_and_instance() {
     let (l3, _) = by_body(LocalTransactionState::Commit);
     let again = TransactionProducer::start(producer_config(&b, "pg-tx-dup"), l3).await;
     assert!(again.is_ok());
+}
+
+/// A fake name server + broker on one port, for the client's side alone: routes every topic to
+/// itself, answers heartbeats and sends, checks the first heartbeat of `pg-mock` back with a half
+/// message, and hands every END_TRANSACTION it receives to the test.
+mod mock {
+    use std::io::Write;
+    use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::sync::mpsc;
+
+    use actormq::client::transaction::mark_half;
+    use actormq::client::{Message, MessageExt};
+    use actormq::protocol::body::{BrokerData, HeartbeatData, QueueData, TopicRouteData};
+    use actormq::protocol::codes::{request_code as rq, response_code as rc};
+    use actormq::protocol::frame;
+    use actormq::protocol::headers::*;
+    use actormq::protocol::message::encode_offset_msg_id;
+    use actormq::protocol::RemotingCommand;
+    use bytes::{Bytes, BytesMut};
+
+    use super::common::read_frame_bytes;
+
+    pub const CHECKED_QUEUE_OFFSET: i64 = 5;
+    pub const CHECKED_PHYS_OFFSET: i64 = 999;
+
+    pub fn start() -> (SocketAddr, mpsc::Receiver<EndTransactionRequestHeader>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                let tx = tx.clone();
+                std::thread::spawn(move || serve(s, addr, tx));
+            }
+        });
+        (addr, rx)
+    }
+
+    fn write(s: &mut TcpStream, cmd: &RemotingCommand) {
+        let mut b = BytesMut::new();
+        frame::encode(cmd, &mut b);
+        let _ = s.write_all(&b);
+    }
+
+    fn route(addr: SocketAddr) -> Vec<u8> {
+        let r = TopicRouteData {
+            broker_datas: vec![BrokerData {
+                broker_addrs: [(0, addr.to_string())].into_iter().collect(),
+                broker_name: "mock-broker".into(),
+                cluster: "c".into(),
+                ..Default::default()
+            }],
+            queue_datas: vec![QueueData {
+                broker_name: "mock-broker".into(),
+                perm: 6,
+                read_queue_nums: 1,
+                write_queue_nums: 1,
+                topic_sys_flag: 0,
+            }],
+            ..Default::default()
+        };
+        serde_json::to_vec(&r).unwrap()
+    }
+
+    fn half_message(addr: SocketAddr) -> Bytes {
+        let m = mark_half(Message::new("MockTopic", "mock-body"), "pg-mock");
+        MessageExt {
+            store_size: 0,
+            body_crc: 0,
+            queue_id: 0,
+            flag: 0,
+            queue_offset: CHECKED_QUEUE_OFFSET,
+            commit_log_offset: CHECKED_PHYS_OFFSET,
+            sys_flag: 0,
+            born_timestamp: 1,
+            born_host: addr,
+            store_timestamp: 2,
+            store_host: addr,
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+            body: Bytes::from_static(b"mock-body"),
+            topic: "RMQ_SYS_TRANS_HALF_TOPIC".into(),
+            properties: m.encode_properties("UNIQMOCK"),
+        }
+        .encode()
+        .freeze()
+    }
+
+    fn serve(mut s: TcpStream, addr: SocketAddr, tx: mpsc::Sender<EndTransactionRequestHeader>) {
+        let mut checked = false;
+        while let Ok(bytes) = read_frame_bytes(&mut s) {
+            let Ok(cmd) = frame::parse(Bytes::from(bytes)) else {
+                return;
+            };
+            let mut resp = cmd.response_to(rc::SUCCESS, None);
+            match cmd.code {
+                rq::GET_ROUTEINFO_BY_TOPIC => resp = resp.with_body(route(addr)),
+                rq::SEND_MESSAGE_V2 => {
+                    let h: SendMessageRequestHeader =
+                        cmd.header::<SendMessageRequestHeaderV2>().unwrap().into();
+                    let props = h.properties.unwrap_or_default();
+                    let half = h.sys_flag & 0x4 != 0
+                        && props.contains("TRAN_MSG\u{1}true")
+                        && props.contains("PGROUP\u{1}pg-mock");
+                    if !half {
+                        resp.code = rc::SYSTEM_ERROR;
+                    }
+                    resp = resp.with_header(&SendMessageResponseHeader {
+                        msg_id: encode_offset_msg_id(addr, 4096),
+                        queue_id: 0,
+                        queue_offset: 7,
+                        transaction_id: None,
+                        region: "DefaultRegion".into(),
+                        trace_on: true,
+                    });
+                }
+                rq::HEART_BEAT => {
+                    let hb = HeartbeatData::decode(&cmd.body).unwrap();
+                    let member = hb
+                        .producer_data_set
+                        .iter()
+                        .any(|p| p.group_name == "pg-mock");
+                    if member && !checked {
+                        checked = true;
+                        write(&mut s, &resp);
+                        let h = CheckTransactionStateRequestHeader {
+                            tran_state_table_offset: CHECKED_QUEUE_OFFSET,
+                            commit_log_offset: CHECKED_PHYS_OFFSET,
+                            msg_id: Some("UNIQMOCK".into()),
+                            transaction_id: Some("UNIQMOCK".into()),
+                            offset_msg_id: None,
+                        };
+                        let mut check =
+                            RemotingCommand::request_with(rq::CHECK_TRANSACTION_STATE, &h)
+                                .with_body(half_message(addr))
+                                .with_opaque(1_000_000);
+                        check.mark_oneway();
+                        write(&mut s, &check);
+                        continue;
+                    }
+                }
+                rq::END_TRANSACTION => {
+                    let _ = tx.send(cmd.header().unwrap());
+                }
+                _ => {}
+            }
+            if !cmd.is_oneway() {
+                write(&mut s, &resp);
+            }
+        }
+    }
+}
+
+/// The client side alone, against a fake broker: the half message goes out with sysFlag
+/// PREPARED, TRAN_MSG and PGROUP; END_TRANSACTION carries the send's offsets; a
+/// CHECK_TRANSACTION_STATE runs `check_local` off the client I/O thread and is answered with
+/// END_TRANSACTION `fromTransactionCheck=true` and the offsets the broker gave.
+#[tokio::test]
+async fn client_side_against_a_fake_broker() {
+    struct Recorder(Arc<Mutex<Vec<String>>>);
+    impl TransactionListener for Recorder {
+        fn execute_local(
+            &self,
+            _: &Message,
+            arg: &(dyn Any + Send + Sync),
+        ) -> LocalTransactionState {
+            assert_eq!(arg.downcast_ref::<&str>(), Some(&"the-arg"));
+            LocalTransactionState::Rollback
+        }
+        fn check_local(&self, msg: &MessageExt) -> LocalTransactionState {
+            let thread = std::thread::current().name().unwrap_or("").to_string();
+            self.0
+                .lock()
+                .push(format!("{} on {thread}", body(&msg.body)));
+            LocalTransactionState::Commit
+        }
+    }
+    let (addr, ends) = mock::start();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut cfg = ProducerConfig::new(&addr.to_string(), "pg-mock");
+    cfg.client.instance_name = "mock".into();
+    let p = TransactionProducer::start(cfg, Recorder(seen.clone()))
+        .await
+        .unwrap();
+    // Started: TBW102's route was fetched, the heartbeat went out, the fake broker checked back.
+    let end = ends
+        .recv_timeout(Duration::from_secs(10))
+        .expect("check answered");
+    assert_eq!(end.from_transaction_check, Some(true));
+    assert_eq!(end.commit_or_rollback, 8);
+    assert_eq!(end.tran_state_table_offset, mock::CHECKED_QUEUE_OFFSET);
+    assert_eq!(end.commit_log_offset, mock::CHECKED_PHYS_OFFSET);
+    assert_eq!(end.msg_id, "UNIQMOCK");
+    assert_eq!(end.producer_group, "pg-mock");
+    assert_eq!(
+        seen.lock().clone(),
+        ["mock-body on mq-tx-check-pg-mock"],
+        "check_local ran on the checker thread"
+    );
+    let r = p
+        .send_in_transaction(Message::new("MockTopic", "x"), "the-arg")
+        .await
+        .unwrap();
+    assert_eq!(r.local_state, LocalTransactionState::Rollback);
+    let end = ends
+        .recv_timeout(Duration::from_secs(10))
+        .expect("END_TRANSACTION");
+    assert_eq!(end.from_transaction_check, Some(false));
+    assert_eq!(end.commit_or_rollback, 12);
+    assert_eq!(
+        (end.tran_state_table_offset, end.commit_log_offset),
+        (7, 4096)
+    );
+    assert_eq!(end.msg_id, r.send.msg_id);
+    p.shutdown().await.unwrap();
 }

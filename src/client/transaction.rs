@@ -23,6 +23,7 @@ use super::error::{ClientError, Result};
 use super::instance::{ClientInstance, Inner};
 use super::message::{Message, MessageExt, SendResult, SendStatus};
 use super::producer::Producer;
+use super::route::AUTO_CREATE_TOPIC;
 use crate::protocol::codes::message_sys_flag as msf;
 use crate::protocol::codes::request_code as rq;
 use crate::protocol::headers::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader};
@@ -249,7 +250,9 @@ pub struct TransactionProducer {
 
 impl TransactionProducer {
     /// Start the checker thread, route the group's check-backs to it, then start the producer
-    /// (which heartbeats the group, so brokers may pick this member for check-backs).
+    /// (which heartbeats the group to the brokers it knows, so they may pick this member for
+    /// check-backs). Brokers are learned from the route of TBW102 when the name server has one,
+    /// else from the topics sent to (or [`Producer::queues`] of `producer()`).
     pub async fn start(
         config: ProducerConfig,
         listener: impl TransactionListener,
@@ -283,6 +286,11 @@ impl TransactionProducer {
                 return Err(e);
             }
         };
+        // As Java's producer (which watches TBW102 from its start): learn the brokers now, so a
+        // member that has not sent yet heartbeats them and can be picked for check-backs.
+        if let Err(e) = instance.update_route(AUTO_CREATE_TOPIC).await {
+            tracing::debug!(error = %e, "no {AUTO_CREATE_TOPIC} route; brokers learned at first send");
+        }
         Ok(TransactionProducer { producer, listener })
     }
 
