@@ -7,7 +7,7 @@ Sends three transactional messages whose local transactions answer COMMIT ("comm
 ("rollback") and UNKNOWN ("unknown"); the check callback answers COMMIT. Waits (at most WAIT_SECS)
 until the broker checked "unknown" back, then a moment more for the END_TRANSACTION to leave.
 Prints one JSON line (send results, local and checked bodies) and exits with os._exit (the 2.x
-library may crash at interpreter exit): 0 when the three sends were SEND_OK and "unknown" was
+library may crash at interpreter exit): 0 when the three sends were OK (SendStatus.OK) and "unknown" was
 checked, else 1. Every wait is bounded.
 """
 import json
@@ -68,6 +68,6 @@ while time.time() < deadline:
 time.sleep(2)
 with lock:
     summary = {"sends": sends, "executed": list(executed), "checked": list(checked)}
-ok = all(s["status"] == "SEND_OK" for s in sends) and "unknown" in summary["checked"]
+ok = all(s["status"] == "OK" for s in sends) and "unknown" in summary["checked"]
 print(json.dumps(summary), flush=True)
 os._exit(0 if ok else 1)
