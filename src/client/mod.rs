@@ -1,6 +1,6 @@
-//! The RocketMQ 4.x client library on actix: [`Producer`], [`PushConsumer`] and [`PullConsumer`]
-//! handles with plain async methods over a shared [`ClientInstance`] (one per process and
-//! name-server set). Actors: `InstanceActor` (routes, broker requests), `HeartbeatActor`,
+//! The RocketMQ 4.x client library on actix: [`Producer`], [`TransactionProducer`],
+//! [`PushConsumer`] and [`PullConsumer`] handles with plain async methods over a shared
+//! [`ClientInstance`] (one per process and name-server set). Actors: `InstanceActor` (routes, broker requests), `HeartbeatActor`,
 //! one `RebalanceActor` per consumer group; the logic they drive is plain, unit-tested structs
 //! (`route`, `broker_select`, `latency`, `allocate`, `process_queue`, `offset_store`).
 //!

@@ -20,6 +20,7 @@ use actix::prelude::*;
 
 use super::config::ProducerConfig;
 use super::error::{ClientError, Result};
+use super::heartbeat::UnregisterGroup;
 use super::instance::{ClientInstance, Inner};
 use super::message::{Message, MessageExt, SendResult, SendStatus};
 use super::producer::Producer;
@@ -246,6 +247,8 @@ fn run_checker(
 pub struct TransactionProducer {
     producer: Producer,
     listener: Arc<dyn TransactionListener>,
+    /// Set by `shutdown`, which unregisters the group itself (and waits for it).
+    shut_down: bool,
 }
 
 impl TransactionProducer {
@@ -291,7 +294,11 @@ impl TransactionProducer {
         if let Err(e) = instance.update_route(AUTO_CREATE_TOPIC).await {
             tracing::debug!(error = %e, "no {AUTO_CREATE_TOPIC} route; brokers learned at first send");
         }
-        Ok(TransactionProducer { producer, listener })
+        Ok(TransactionProducer {
+            producer,
+            listener,
+            shut_down: false,
+        })
     }
 
     /// The plain producer of the same group (for non-transactional sends).
@@ -347,22 +354,29 @@ impl TransactionProducer {
     }
 
     /// Stop answering check-backs and unregister the group from the brokers.
-    pub async fn shutdown(self) -> Result<()> {
+    pub async fn shutdown(mut self) -> Result<()> {
+        self.shut_down = true;
         let p = self.producer.clone();
         drop(self);
         p.shutdown().await
     }
 }
 
+/// Dropped without `shutdown`: stop answering check-backs and stop advertising the group (the
+/// brokers are told in the background), so check-backs go to other members.
 impl Drop for TransactionProducer {
     fn drop(&mut self) {
-        self.producer
-            .instance()
-            .inner
+        let inner = &self.producer.instance().inner;
+        let group = self.producer.group().to_string();
+        inner
             .actor
-            .do_send(UnregisterTransactionChecker(
-                self.producer.group().to_string(),
-            ));
+            .do_send(UnregisterTransactionChecker(group.clone()));
+        if !self.shut_down {
+            inner.heartbeat.do_send(UnregisterGroup {
+                producer: Some(group),
+                consumer: None,
+            });
+        }
     }
 }
 
