@@ -474,3 +474,62 @@ async fn client_side_against_a_fake_broker() {
     assert_eq!(end.msg_id, r.send.msg_id);
     p.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_sigkilled_broker_checks_pending_transactions_back_once_after_restart() {
+    // One store across both runs (a later `--set` wins over start_broker's temp dir).
+    let store = tempfile::tempdir().unwrap();
+    let root = format!("storePathRootDir={}", store.path().display());
+    let topic = "TxBrokerKilled";
+    let mut b = start_broker(&[
+        "transactionTimeOut=600000",
+        "transactionCheckInterval=500",
+        &root,
+    ]);
+    create_topic(&b, topic, 4);
+    let (l, checked_before) = by_body(LocalTransactionState::Commit);
+    let p = TransactionProducer::start(producer_config(&b, "pg-tx-restart"), l)
+        .await
+        .unwrap();
+    for what in ["commit", "open-1", "open-2", "open-3"] {
+        p.send_in_transaction(Message::new(topic, what), ())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        bodies(&pull_all(&b, topic, 1, Duration::from_secs(10)).await),
+        ["commit"]
+    );
+    b.child.kill().unwrap(); // SIGKILL, with three transactions open
+    let _ = b.child.wait();
+    drop(p);
+    assert!(
+        store.path().join("commitlog").exists(),
+        "the store was in {root}"
+    );
+
+    let b = start_broker(&[
+        "transactionTimeOut=1000",
+        "transactionCheckInterval=500",
+        &root,
+    ]);
+    let (l, checked) = by_body(LocalTransactionState::Commit);
+    let p = TransactionProducer::start(producer_config(&b, "pg-tx-restart"), l)
+        .await
+        .unwrap();
+    p.producer().queues(topic).await.unwrap();
+    let want = ["commit", "open-1", "open-2", "open-3"];
+    let got = pull_all(&b, topic, 4, Duration::from_secs(30)).await;
+    assert_eq!(
+        bodies(&got),
+        want,
+        "every pending one committed after the restart"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let again = pull_all(&b, topic, 5, Duration::from_secs(1)).await;
+    assert_eq!(bodies(&again), want, "none committed twice");
+    let seen = checked.lock().clone();
+    assert!(seen.iter().all(|s| s.starts_with("open-")), "{seen:?}");
+    assert!(checked_before.lock().is_empty());
+    p.shutdown().await.unwrap();
+}
