@@ -8,11 +8,11 @@
 //! - Handles: its own timer, every `transactionCheckInterval`: one pass reads the op records
 //!   appended since the last pass (the half offsets ended by commit, rollback or a newer copy),
 //!   then the half queue from the half progress, and runs `logic::transaction::judge` on each
-//!   message: ended -> skip; checked `transactionCheckMax` times -> moved to TRANS_CHECK_MAX_TIME_TOPIC;
-//!   older than `transactionTimeOut` -> a copy with TRANSACTION_CHECK_TIMES + 1 appended at the
-//!   half queue's end (RocketMQ's re-put), an op record ending the original, and
-//!   CHECK_TRANSACTION_STATE for the copy; the pass stops at the first message stored during it
-//!   or too young. A pass handles at most `MAX_PER_PASS` messages and runs again at once when it
+//!   message: ended -> skip; checked `transactionCheckMax` times -> moved to
+//!   TRANS_CHECK_MAX_TIME_TOPIC; older than `transactionTimeOut` -> a copy with
+//!   TRANSACTION_CHECK_TIMES + 1 appended at the half queue's end (RocketMQ's re-put), an op
+//!   record ending the original, and CHECK_TRANSACTION_STATE for the copy; the pass stops at
+//!   the first message stored during it or too young. A pass handles at most `MAX_PER_PASS` messages and runs again at once when it
 //!   was cut short.
 //! - Sends: `CheckTransactionState` to the `HeartbeatActor`, which writes the request (oneway)
 //!   to one live producer connection of the message's PGROUP.
@@ -135,7 +135,7 @@ impl TransactionActor {
                     break 'scan;
                 }
                 if let Err(e) = self.apply(&m, action) {
-                    warn!(offset = q, error = %e, "transaction check-back: store refused; retried next pass");
+                    warn!(offset = q, error = %e, "check-back: store refused; retried next pass");
                     break 'scan;
                 }
                 offset = q + 1;
@@ -195,7 +195,8 @@ impl TransactionActor {
         let (header, shown) = check_request(copy);
         let request = RemotingCommand::request_with(request_code::CHECK_TRANSACTION_STATE, &header)
             .with_body(shown.encode().freeze());
-        debug!(group = %group, msg_id = %copy.msg_id(), offset = copy.queue_offset, "checking back a transaction");
+        let (msg_id, offset) = (copy.msg_id(), copy.queue_offset);
+        debug!(group = %group, msg_id = %msg_id, offset, "checking back a transaction");
         self.ctx
             .heartbeat
             .do_send(CheckTransactionState { group, request });
