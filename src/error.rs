@@ -110,6 +110,13 @@ pub enum ServiceError {
     /// A heartbeat breaks a bound or names no client: SYSTEM_ERROR with the reason.
     #[error("{0}")]
     Heartbeat(#[from] crate::actors::broker::logic::heartbeat_rules::HeartbeatError),
+    /// An END_TRANSACTION whose half message is missing or does not match: SYSTEM_ERROR with
+    /// RocketMQ's reason.
+    #[error("{0}")]
+    EndTransaction(#[from] crate::actors::broker::logic::transaction::EndTxError),
+    /// END_TRANSACTION on a slave: SLAVE_NOT_AVAILABLE, as RocketMQ.
+    #[error("the broker[{0}] is a slave: end transactions on its master")]
+    SlaveCannotEndTransaction(String),
     /// A commit of a negative consumer offset: SYSTEM_ERROR with the reason.
     #[error("{0}")]
     NegativeOffset(#[from] crate::actors::broker::logic::offsets::NegativeOffset),
@@ -152,6 +159,7 @@ impl ServiceError {
             | ServiceError::ComponentGone { .. }
             | ServiceError::Invalid(_)
             | ServiceError::Heartbeat(_)
+            | ServiceError::EndTransaction(_)
             | ServiceError::NegativeOffset(_) => rc::SYSTEM_ERROR,
             ServiceError::Topic(e) => topic_code(e),
             ServiceError::Send(e) => send_code(e),
@@ -168,7 +176,9 @@ impl ServiceError {
             }
             ServiceError::FlushDiskTimeout { .. } => rc::FLUSH_DISK_TIMEOUT,
             ServiceError::FlushSlaveTimeout { .. } => rc::FLUSH_SLAVE_TIMEOUT,
-            ServiceError::SlaveNotAvailable(_) => rc::SLAVE_NOT_AVAILABLE,
+            ServiceError::SlaveNotAvailable(_) | ServiceError::SlaveCannotEndTransaction(_) => {
+                rc::SLAVE_NOT_AVAILABLE
+            }
             ServiceError::SubscriptionGroupNotExist(_) => rc::SUBSCRIPTION_GROUP_NOT_EXIST,
             ServiceError::ConsumerNotOnline(_) => rc::CONSUMER_NOT_ONLINE,
             ServiceError::PullSubscription(e) => {
@@ -221,7 +231,6 @@ fn topic_code(e: &TopicError) -> i32 {
 /// Java's codes for the send rules' refusals.
 fn send_code(e: &SendRefusal) -> i32 {
     match e {
-        SendRefusal::HalfMessage => rc::NO_PERMISSION,
         SendRefusal::BatchTopicTooLong
         | SendRefusal::BatchToRetryTopic(_)
         | SendRefusal::BatchWithDelay => rc::MESSAGE_ILLEGAL,
@@ -313,7 +322,14 @@ mod tests {
             let r = e.into_response(&req);
             (r.code, r.remark.unwrap_or_default())
         };
-        assert_eq!(answer(SendRefusal::HalfMessage.into()).0, 16);
+        let end = crate::actors::broker::logic::transaction::EndTxError::NoHalfMessage {
+            commit_log_offset: 7,
+        };
+        assert_eq!(answer(end.into()).0, 1);
+        assert_eq!(
+            answer(ServiceError::SlaveCannotEndTransaction("b".into())).0,
+            11
+        );
         assert_eq!(
             answer(SendRefusal::BatchToRetryTopic("%RETRY%g".into()).into()),
             (

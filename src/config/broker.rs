@@ -116,6 +116,14 @@ pub struct BrokerConfig {
     /// `haReconnectInterval` (ms, actormq's own; RocketMQ fixes it at 5 s): a slave whose
     /// connection attempt failed tries again after this long.
     pub ha_reconnect_interval: u64,
+    /// `transactionTimeOut` (ms): a half message this old (from its birth) without a commit or
+    /// rollback is checked back with its producer group.
+    pub transaction_time_out: u64,
+    /// `transactionCheckInterval` (ms): how often the master scans half messages to check back.
+    pub transaction_check_interval: u64,
+    /// `transactionCheckMax`: after this many check-backs a half message is moved to
+    /// `TRANS_CHECK_MAX_TIME_TOPIC` and never checked again.
+    pub transaction_check_max: i32,
     #[serde(flatten)]
     pub net: NetConfig,
     #[serde(flatten)]
@@ -166,6 +174,9 @@ impl Default for BrokerConfig {
             ha_housekeeping_interval: 20_000,
             ha_transfer_batch_size: crate::protocol::ha::DEFAULT_TRANSFER_BATCH_SIZE,
             ha_reconnect_interval: 5_000,
+            transaction_time_out: 6_000,
+            transaction_check_interval: 60_000,
+            transaction_check_max: 15,
             net: NetConfig::default(),
             store: StoreConfig::default(),
         }
@@ -374,6 +385,16 @@ impl ConfigKeys for BrokerConfig {
             "accessMessageInMemoryMaxRatio",
             self.store.access_message_in_memory_max_ratio,
             0..=100,
+        )?;
+        check_min(
+            "transactionCheckInterval",
+            self.transaction_check_interval,
+            10,
+        )?;
+        check_range(
+            "transactionCheckMax",
+            self.transaction_check_max,
+            1..=10_000,
         )?;
         check_min("maxGroupsPerClient", self.max_groups_per_client, 1)?;
         check_min(

@@ -10,8 +10,8 @@ use futures::FutureExt;
 
 use super::context::BrokerCtx;
 use super::handlers::{
-    admin, client, consumer_offset, lock, pull, query, queue_offset, send, send_back, sync,
-    HandlerResult,
+    admin, client, consumer_offset, end_transaction, lock, pull, query, queue_offset, send,
+    send_back, sync, HandlerResult,
 };
 use super::heartbeat::ConnectionGone;
 use crate::actors::net::{ConnInfo, Dispatch};
@@ -61,6 +61,7 @@ async fn route(
         code::UNREGISTER_CLIENT => client::unregister(ctx, req, conn).await,
         code::GET_CONSUMER_LIST_BY_GROUP => client::consumer_list(ctx, req).await,
         code::CONSUMER_SEND_MSG_BACK => send_back::handle(ctx, req).await,
+        code::END_TRANSACTION => end_transaction::handle(ctx, req, conn),
         code::LOCK_BATCH_MQ => lock::lock(ctx, req),
         code::UNLOCK_BATCH_MQ => lock::unlock(ctx, req),
         code::UPDATE_AND_CREATE_TOPIC => admin::create_topic(ctx, req),

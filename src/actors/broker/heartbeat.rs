@@ -13,7 +13,8 @@
 //!   clients silent for `clientChannelExpiredTime` and closes their connections.
 //! - Sends: NOTIFY_CONSUMER_IDS_CHANGED (oneway, JSON) to every remaining member of a consumer
 //!   group whose membership changed (join, leave, expiry, closed connection), so they rebalance
-//!   at once.
+//!   at once. CHECK_TRANSACTION_STATE (oneway), built by the `TransactionActor`, to one live
+//!   producer of the half message's group (`CheckTransactionState`).
 //! - Runs on: the broker's control arbiter.
 
 use std::collections::HashMap;
@@ -221,5 +222,37 @@ impl Handler<GroupsSubscribing> for HeartbeatActor {
     type Result = MessageResult<GroupsSubscribing>;
     fn handle(&mut self, m: GroupsSubscribing, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.table.groups_subscribing(&m.0))
+    }
+}
+
+/// Send a CHECK_TRANSACTION_STATE request to one live producer connection of `group` (the most
+/// recently heard from, as `ClientTable::producer_connection_for_group` picks). Sender: the
+/// `TransactionActor`. Answers whether a connection was found.
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct CheckTransactionState {
+    pub group: String,
+    pub request: RemotingCommand,
+}
+
+impl Handler<CheckTransactionState> for HeartbeatActor {
+    type Result = bool;
+    fn handle(&mut self, m: CheckTransactionState, _: &mut Self::Context) -> bool {
+        let conn = self
+            .table
+            .producer_connection_for_group(&m.group)
+            .and_then(|c| self.conns.get(&c));
+        match conn {
+            Some(addr) => {
+                let mut cmd = m.request;
+                cmd.mark_oneway();
+                addr.do_send(Outbound(cmd));
+                true
+            }
+            None => {
+                info!(group = %m.group, "no live producer of the group to check a transaction with");
+                false
+            }
+        }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Threads: connections live on the I/O arbiters (one actor each); the send and pull handlers run
 //! there and call the store directly. The control arbiter (the system's) hosts the
-//! `HeartbeatActor`, `ScheduleActor`, `Registrar` and, on a slave, the `SlaveSyncActor`; `QueueActor`s live on the I/O arbiters. The
+//! `HeartbeatActor`, `ScheduleActor`, `Registrar`, on a master the `TransactionActor` and, on a slave, the `SlaveSyncActor`; `QueueActor`s live on the I/O arbiters. The
 //! `ReplicationActor` (master: HA listener and streaming; slave: the link to its master and the
 //! blocking replicated appends) has an arbiter of its own. The store's own threads (flush,
 //! dispatch, allocation, retention) and the metadata `Persister` do all other blocking I/O.
@@ -19,5 +19,6 @@ pub mod replication;
 pub mod schedule;
 pub mod slave_sync;
 pub mod startup;
+pub mod transaction;
 
 pub use startup::{start, BrokerHandle, StartError};

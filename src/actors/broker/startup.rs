@@ -39,6 +39,7 @@ use super::registrar::{BodySource, Identity, Registrar, UnregisterAll};
 use super::replication::{self, HaRole, HaSettings, ReplicationActor};
 use super::schedule::{PersistDelayOffsets, ScheduleActor};
 use super::slave_sync::SlaveSyncActor;
+use super::transaction::TransactionActor;
 use crate::actors::namesrv::{self, NamesrvHandle};
 use crate::actors::net::{serve, ServerOptions};
 use crate::clock::now_ms;
@@ -152,6 +153,9 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let _ = ctx.schedule.set(schedule.clone());
     if slave {
         SlaveSyncActor::new(ctx.clone(), schedule.clone()).start();
+    } else {
+        // Transaction check-back runs on the master only (as RocketMQ).
+        TransactionActor::new(ctx.clone()).start();
     }
     spawn_offset_flusher(&ctx, &cfg);
     start_registrar(&ctx, &cfg, local_addr, ha_addr);

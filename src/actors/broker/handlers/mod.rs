@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod client;
 pub mod consumer_offset;
+pub mod end_transaction;
 pub mod lock;
 pub mod pull;
 pub mod query;

@@ -20,3 +20,4 @@ pub mod send_plan;
 pub mod slave_sync;
 pub mod subscription_view;
 pub mod topics;
+pub mod transaction;

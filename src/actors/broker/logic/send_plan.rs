@@ -2,7 +2,9 @@
 //! settings and the group's state, what is stored where. The handlers execute a plan against
 //! the store; nothing here touches the store, a lock or the clock.
 //!
-//! * A single send keeps its topic and queue, except: a half message is refused; a send to
+//! * A single send keeps its topic and queue, except: a half message goes to the half queue
+//!   (`logic::transaction`: RMQ_SYS_TRANS_HALF_TOPIC queue 0, REAL_TOPIC / REAL_QID, its
+//!   transaction bits reset to NOT; no DLQ or DELAY rule applies before commit); a send to
 //!   `%RETRY%<group>` at or past the group's max reconsume times goes to `%DLQ%<group>` queue 0
 //!   (DELAY cleared, DLQ topic created first); a DELAY level diverts it (see [`divert_if_delayed`]).
 //! * A batch is refused for a too long topic, a retry topic or a DELAY level.
@@ -15,6 +17,7 @@ use bytes::Bytes;
 use super::delay::DelayLevels;
 use super::retry::{max_reconsume_times, retry_group, retry_topic_send, RetrySend};
 use super::topics::SCHEDULE_TOPIC;
+use super::transaction::{divert_half, is_half, stored_sys_flag};
 use crate::protocol::codes::message_sys_flag;
 use crate::protocol::message::properties::{self as prop, Properties};
 use crate::protocol::message::MAX_TOPIC_LEN;
@@ -26,8 +29,6 @@ pub const DEFAULT_RETRY_MAX_TIMES: i32 = 16;
 /// A send the broker's rules refuse; `crate::error` chooses the code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendRefusal {
-    /// A transactional half message (PREPARED sys flag or `TRAN_MSG=true`): not supported yet.
-    HalfMessage,
     /// A batch whose topic is longer than a record's topic field allows.
     BatchTopicTooLong,
     /// A batch sent to `%RETRY%<group>` (Java refuses these: MESSAGE_ILLEGAL).
@@ -39,10 +40,6 @@ pub enum SendRefusal {
 impl fmt::Display for SendRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SendRefusal::HalfMessage => write!(
-                f,
-                "transactional (half) messages are not supported by this broker yet"
-            ),
             SendRefusal::BatchTopicTooLong => {
                 write!(f, "the batch topic is longer than {MAX_TOPIC_LEN} bytes")
             }
@@ -72,7 +69,10 @@ pub struct StorePlan {
 
 impl StorePlan {
     /// The message to append: `origin`'s fields, this plan's place and properties, `body`.
+    /// A message planned into the half queue has its transaction bits reset to NOT.
     pub fn into_message(self, origin: MessageOrigin, body: Bytes, wait: bool) -> MessageToStore {
+        let mut origin = origin;
+        origin.sys_flag = stored_sys_flag(&self.topic, origin.sys_flag);
         let mut msg =
             MessageToStore::from_record(origin, self.topic, self.queue_id, body, self.properties);
         msg.tags_code = self.tags_code;
@@ -169,20 +169,20 @@ pub fn plan_send(
     now_ms: i64,
 ) -> Result<SendPlan, SendRefusal> {
     let tx_type = message_sys_flag::transaction_value(input.sys_flag);
-    let half = tx_type == message_sys_flag::TRANSACTION_PREPARED_TYPE
-        || input
-            .properties
-            .get(prop::TRAN_MSG)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if half {
-        return Err(SendRefusal::HalfMessage);
-    }
+    let half = is_half(input.sys_flag, &input.properties);
     let mut draft = Draft {
         topic: input.topic,
         queue_id: input.queue_id,
         tags_code: None,
         props: input.properties,
     };
+    if half {
+        divert_half(&mut draft);
+        return Ok(SendPlan {
+            store: draft.finish(),
+            dead_letter_of: None,
+        });
+    }
     let dead_letter = retry_group(&draft.topic).and_then(|group| {
         let max = max_reconsume_times(
             input.group_retry_max.unwrap_or(DEFAULT_RETRY_MAX_TIMES),

@@ -51,21 +51,43 @@ fn a_plain_send_is_stored_as_sent() {
 }
 
 #[test]
-fn half_messages_are_refused() {
-    let mut i = input("T", "");
+fn half_messages_go_to_the_half_queue() {
+    let d = DelayLevels::default();
+    let mut i = input(
+        "T",
+        "TAGS\u{1}a\u{2}TRAN_MSG\u{1}true\u{2}PGROUP\u{1}pg\u{2}DELAY\u{1}3",
+    );
     i.sys_flag = TRANSACTION_PREPARED_TYPE;
+    let plan = plan_send(i, &d, NOW).unwrap();
+    let s = &plan.store;
     assert_eq!(
-        plan_send(i, &DelayLevels::default(), NOW),
-        Err(SendRefusal::HalfMessage)
+        (s.topic.as_str(), s.queue_id),
+        ("RMQ_SYS_TRANS_HALF_TOPIC", 0)
     );
-    let i = input("T", "TRAN_MSG\u{1}True");
-    assert_eq!(
-        plan_send(i, &DelayLevels::default(), NOW),
-        Err(SendRefusal::HalfMessage)
-    );
+    assert_eq!(s.tags_code, None, "no delay before commit");
+    let p = props(s);
+    assert_eq!(p.get(prop::REAL_TOPIC), Some("T"));
+    assert_eq!(p.get(prop::REAL_QID), Some("2"));
+    assert_eq!(p.get(prop::PGROUP), Some("pg"));
+    assert_eq!(p.get(prop::TRAN_MSG), Some("true"));
+    assert_eq!(p.get(prop::DELAY), Some("3"), "kept for the commit");
+    // Stored with its transaction bits reset, so the half queue indexes it.
+    let origin = MessageOrigin {
+        flag: 0,
+        sys_flag: TRANSACTION_PREPARED_TYPE | 1,
+        born_timestamp: NOW,
+        born_host: "127.0.0.1:1".parse().unwrap(),
+        store_host: "127.0.0.1:2".parse().unwrap(),
+        reconsume_times: 0,
+    };
+    let msg = plan.store.into_message(origin, Bytes::new(), true);
+    assert_eq!(msg.sys_flag, 1);
+    // TRAN_MSG=true alone makes a half message too; TRAN_MSG=false with COMMIT does not.
+    let plan = plan_send(input("T", "TRAN_MSG\u{1}True"), &d, NOW).unwrap();
+    assert_eq!(plan.store.topic, "RMQ_SYS_TRANS_HALF_TOPIC");
     let mut i = input("T", "TRAN_MSG\u{1}false");
     i.sys_flag = TRANSACTION_COMMIT_TYPE;
-    assert!(plan_send(i, &DelayLevels::default(), NOW).is_ok());
+    assert_eq!(plan_send(i, &d, NOW).unwrap().store.topic, "T");
 }
 
 #[test]
