@@ -285,3 +285,54 @@ fn async_lag_stays_bounded_under_load_and_a_restarted_master_resumes_without_gap
     send_some(master.addr, "after", 40);
     wait_same(&slave, &from_offset(&all_queues(master.addr), start_at));
 }
+
+#[test]
+fn a_slave_behind_the_masters_oldest_data_is_told_why_it_cannot_catch_up() {
+    use common::ha::{max_offset, runtime_info, start_master, start_namesrv, start_slave};
+    let (mdir, sdir, ns) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        start_namesrv(),
+    );
+    let all_hours: Vec<String> = (0..24).map(|h| format!("{h:02}")).collect();
+    let delete_when = format!("deleteWhen={}", all_hours.join(";"));
+    let file = format!("mappedFileSizeCommitLog={FILE}");
+    // Every full file expires at once, and retention runs every 100 ms.
+    let sets = [
+        file.as_str(),
+        "fileReservedTime=0",
+        "cleanResourceInterval=100",
+        &delete_when,
+    ];
+    let (master, ha) = start_master(mdir.path(), ns.addr, &sets);
+    {
+        let mut s = connect(master.addr);
+        for (t, n) in TOPICS {
+            assert_eq!(create_topic(&mut s, t, *n).code, 0);
+        }
+    }
+    send_some(master.addr, "a", 20);
+    let mut slave = start_slave(sdir.path(), ns.addr, Some(ha), &[&file]);
+    let end = max_offset(master.addr);
+    assert!(wait_until(WAIT, || max_offset(slave.addr) == end));
+    slave.child.kill().unwrap();
+    slave.child.wait().unwrap();
+    drop(slave);
+    // The master writes on and deletes the files the slave would need next.
+    let gone = wait_until(WAIT, || {
+        send_some(master.addr, "b", 40);
+        runtime_info(master.addr)["commitLogMinOffset"]
+            .parse::<i64>()
+            .unwrap()
+            > end
+    });
+    assert!(gone, "retention did not delete the old files");
+    let _slave = start_slave(sdir.path(), ns.addr, Some(ha), &[&file]);
+    let mut log = Vec::new();
+    let warned = wait_until(WAIT, || {
+        log.extend(common::stderr_so_far(&master, Duration::from_millis(50)));
+        log.iter()
+            .any(|l| l.contains("WARN") && l.contains("cannot catch up"))
+    });
+    assert!(warned, "{log:?}");
+}

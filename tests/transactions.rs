@@ -238,6 +238,36 @@ fn an_open_transaction_is_checked_back_and_committed_once() {
 }
 
 #[test]
+fn the_check_back_goes_to_a_live_member_of_the_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = start_broker(BROKER, dir.path(), &QUICK);
+    let mut gone = connect(b.addr);
+    producer_heartbeat(&mut gone, "producer-gone");
+    let mut live = connect(b.addr);
+    producer_heartbeat(&mut live, "producer-live");
+    // The first producer dies between its half message and END_TRANSACTION.
+    let h = send_half(&mut gone, "TxM", "M", &[]);
+    drop(gone);
+    let (check, _) = next_check(&mut live, Duration::from_secs(10)).expect("a check-back");
+    assert_eq!(check.msg_id.as_deref(), Some(h.uniq.as_str()));
+    answer(&mut live, &check, COMMIT);
+    let mut s = connect(b.addr);
+    assert!(wait_until(Duration::from_secs(10), || {
+        bodies_all(&mut s, "TxM") == ["M"]
+    }));
+}
+
+/// The bodies on every queue of an auto-created topic (4 queues).
+fn bodies_all(s: &mut TcpStream, topic: &str) -> Vec<String> {
+    let mut v: Vec<String> = (0..4)
+        .flat_map(|q| pull_all(s, "CG_tx", topic, q, "*"))
+        .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
 fn unknown_answers_end_in_the_check_max_topic() {
     let dir = tempfile::tempdir().unwrap();
     let b = start_broker(

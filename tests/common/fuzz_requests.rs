@@ -49,6 +49,7 @@ pub const CODES: &[(i32, &[(&str, &str)])] = &[
     (34, &[]),
     (35, &[("clientID", "C1"), ("producerGroup", "PG1"), ("consumerGroup", "G1")]),
     (36, &[("offset", "0"), ("group", "G1"), ("delayLevel", "0"), ("originMsgId", "0A00000100002A9F0000000000000000"), ("originTopic", "T1"), ("unitMode", "false"), ("maxReconsumeTimes", "16"), ("bname", "broker-a")]),
+    (37, &[("producerGroup", "PG1"), ("tranStateTableOffset", "0"), ("commitLogOffset", "0"), ("commitOrRollback", "8"), ("fromTransactionCheck", "false"), ("msgId", "0A00000100002A9F0000000000000000")]),
     (38, &[("consumerGroup", "G1")]),
     (41, &[]),
     (42, &[]),

@@ -235,6 +235,16 @@ async fn stream_once(
     let body = i64::try_from(next)
         .ok()
         .and_then(|p| store.read_commit_log(p, s.batch));
+    if body.is_none() && (next as i64) < store.commit_log_min_offset() && !sess.gone_reported {
+        // As RocketMQ, the slave gets heartbeats only; say why it will never catch up.
+        warn!(
+            slave_offset = next,
+            oldest = store.commit_log_min_offset(),
+            "the slave needs CommitLog data this master has already deleted: it cannot catch up \
+             (empty its store to restart it from the master's last file)"
+        );
+        sess.gone_reported = true;
+    }
     if body.is_none() && !sess.heartbeat_due(now) {
         return Ok(false);
     }

@@ -1,24 +1,24 @@
 //! `TransactionActor`: checks back half messages whose producer never ended them (master only).
 //!
-//! - Owns: nothing durable of its own. Its scan progress lives in `BrokerCtx::offsets` as the
+//! - Owns: the op records read so far (`logic::transaction::OpWindow`, so each is read once),
+//!   nothing durable of its own. Its scan progress lives in `BrokerCtx::offsets` as the
 //!   consumer offsets of `CID_RMQ_SYS_TRANS` on RMQ_SYS_TRANS_HALF_TOPIC / _OP_HALF_TOPIC queue 0
 //!   (saved at once after a pass that moved them, and with every offset flush), so a restart
 //!   resumes where the last pass ended.
 //! - Handles: its own timer, every `transactionCheckInterval`: one pass reads the op records
-//!   from the op progress (the half offsets ended by commit, rollback or a newer copy), then the
-//!   half queue from the half progress, and runs `logic::transaction::judge` on each message:
-//!   ended -> skip; checked `transactionCheckMax` times -> moved to TRANS_CHECK_MAX_TIME_TOPIC;
-//!   older than `transactionTimeOut` -> a copy with TRANSACTION_CHECK_TIMES + 1 appended at the
-//!   half queue's end (RocketMQ's re-put), an op record ending the original, and
-//!   CHECK_TRANSACTION_STATE for the copy; the pass stops at the first message stored during it
-//!   or too young. A pass handles at most `MAX_PER_PASS` messages and runs again at once when it
+//!   appended since the last pass (the half offsets ended by commit, rollback or a newer copy),
+//!   then the half queue from the half progress, and runs `logic::transaction::judge` on each
+//!   message: ended -> skip; checked `transactionCheckMax` times -> moved to
+//!   TRANS_CHECK_MAX_TIME_TOPIC; older than `transactionTimeOut` -> a copy with
+//!   TRANSACTION_CHECK_TIMES + 1 appended at the half queue's end (RocketMQ's re-put), an op
+//!   record ending the original, and CHECK_TRANSACTION_STATE for the copy; the pass stops at
+//!   the first message stored during it or too young. A pass handles at most `MAX_PER_PASS` messages and runs again at once when it
 //!   was cut short.
 //! - Sends: `CheckTransactionState` to the `HeartbeatActor`, which writes the request (oneway)
 //!   to one live producer connection of the message's PGROUP.
 //! - Runs on: the broker's control arbiter. Store reads and appends are memory operations (no
 //!   durability wait); the offset file is written by the `Persister` thread.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,8 +30,8 @@ use super::handlers::end_transaction::{broker_origin, ensure_system_topic};
 use super::heartbeat::CheckTransactionState;
 use super::logic::topics::{TRANS_CHECK_MAX_TIME_TOPIC, TRANS_HALF_TOPIC, TRANS_OP_HALF_TOPIC};
 use super::logic::transaction::{
-    check_request, give_up_message, half_copy, judge, op_half_offset, op_progress, op_record,
-    CheckRules, HalfAction, HALF_QUEUE_ID, TRANS_SYS_GROUP,
+    check_request, give_up_message, half_copy, judge, op_half_offset, op_record, CheckRules,
+    HalfAction, OpWindow, HALF_QUEUE_ID, TRANS_SYS_GROUP,
 };
 use crate::clock::now_ms;
 use crate::protocol::codes::request_code;
@@ -49,14 +49,8 @@ pub struct TransactionActor {
     ctx: Arc<BrokerCtx>,
     rules: CheckRules,
     interval: Duration,
-}
-
-/// The op records read by a pass.
-struct Ops {
-    /// `(op offset, named half offset)` in op-queue order.
-    list: Vec<(i64, Option<i64>)>,
-    /// Half offsets at or past the half progress that an op record ends.
-    ended: HashSet<i64>,
+    /// The op records read so far (from the op progress on).
+    ops: OpWindow,
 }
 
 impl TransactionActor {
@@ -70,6 +64,7 @@ impl TransactionActor {
             ctx,
             rules,
             interval,
+            ops: OpWindow::default(),
         }
     }
 
@@ -83,33 +78,25 @@ impl TransactionActor {
         saved.unwrap_or(min).max(min)
     }
 
-    fn read_ops(&self, op_start: i64, half_start: i64) -> Ops {
-        let store = &self.ctx.store;
+    /// Read the op records appended since the last read into the window.
+    fn read_ops(&mut self, half_start: i64) {
+        let store = self.ctx.store.clone();
         let max = store.max_offset(TRANS_OP_HALF_TOPIC, HALF_QUEUE_ID);
-        let mut ops = Ops {
-            list: Vec::new(),
-            ended: HashSet::new(),
-        };
-        let mut offset = op_start;
-        while offset < max {
-            let got = store.get_message(TRANS_OP_HALF_TOPIC, HALF_QUEUE_ID, offset, BATCH, None);
+        while self.ops.read_to() < max {
+            let from = self.ops.read_to();
+            let got = store.get_message(TRANS_OP_HALF_TOPIC, HALF_QUEUE_ID, from, BATCH, None);
             if got.messages.is_empty() {
-                if got.next_begin_offset <= offset {
+                if got.next_begin_offset <= from {
                     break;
                 }
-                offset = got.next_begin_offset;
+                self.ops.skip_to(got.next_begin_offset);
                 continue;
             }
             for (record, &q) in got.messages.iter().zip(&got.queue_offsets) {
                 let half = decode_record(record).ok().and_then(|m| op_half_offset(&m));
-                if let Some(h) = half.filter(|h| *h >= half_start) {
-                    ops.ended.insert(h);
-                }
-                ops.list.push((q, half));
-                offset = q + 1;
+                self.ops.push(q, half, half_start);
             }
         }
-        ops
     }
 
     /// One pass begun at `start_ms` (a continued pass keeps its first part's start, so copies
@@ -124,7 +111,8 @@ impl TransactionActor {
         ensure_system_topic(&self.ctx, TRANS_HALF_TOPIC);
         ensure_system_topic(&self.ctx, TRANS_OP_HALF_TOPIC);
         let op_start = self.progress(TRANS_OP_HALF_TOPIC);
-        let ops = self.read_ops(op_start, half_start);
+        self.ops.sync(op_start);
+        self.read_ops(half_start);
         let mut offset = half_start;
         let mut handled = 0;
         'scan: while offset < half_max && handled < MAX_PER_PASS {
@@ -142,19 +130,19 @@ impl TransactionActor {
                     offset = q + 1;
                     continue;
                 };
-                let action = judge(&m, q, &ops.ended, self.rules, start_ms, now_ms());
+                let action = judge(&m, q, self.ops.ended(), self.rules, start_ms, now_ms());
                 if action == HalfAction::Stop {
                     break 'scan;
                 }
                 if let Err(e) = self.apply(&m, action) {
-                    warn!(offset = q, error = %e, "transaction check-back: store refused; retried next pass");
+                    warn!(offset = q, error = %e, "check-back: store refused; retried next pass");
                     break 'scan;
                 }
                 offset = q + 1;
                 handled += 1;
             }
         }
-        let op_next = op_progress(op_start, &ops.list, offset);
+        let op_next = self.ops.advance(offset);
         self.save(half_start, offset, op_start, op_next);
         handled >= MAX_PER_PASS
     }
@@ -207,7 +195,8 @@ impl TransactionActor {
         let (header, shown) = check_request(copy);
         let request = RemotingCommand::request_with(request_code::CHECK_TRANSACTION_STATE, &header)
             .with_body(shown.encode().freeze());
-        debug!(group = %group, msg_id = %copy.msg_id(), offset = copy.queue_offset, "checking back a transaction");
+        let (msg_id, offset) = (copy.msg_id(), copy.queue_offset);
+        debug!(group = %group, msg_id = %msg_id, offset, "checking back a transaction");
         self.ctx
             .heartbeat
             .do_send(CheckTransactionState { group, request });

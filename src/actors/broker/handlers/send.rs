@@ -2,7 +2,7 @@
 //!
 //! Runs on the connection's arbiter: check the topic (auto-creating it from its template when
 //! allowed), choose the queue, plan what to store with the broker's rules
-//! (`logic::send_plan`: half messages refused, retry-topic sends past the limit to the DLQ, DELAY
+//! (`logic::send_plan`: half messages to RMQ_SYS_TRANS_HALF_TOPIC, retry-topic sends past the limit to the DLQ, DELAY
 //! levels diverted to SCHEDULE_TOPIC_XXXX), append to the store, and under SYNC_FLUSH await the
 //! group commit, on a SYNC_MASTER a slave's ack (`logic::replica_acks`), before answering. No
 //! thread hop on the way.

@@ -50,6 +50,8 @@ pub struct MasterSession {
     last_sent: Instant,
     heartbeat: Duration,
     housekeeping: Duration,
+    /// The slave's offset was found behind the master's oldest data (logged once).
+    pub gone_reported: bool,
 }
 
 impl MasterSession {
@@ -60,6 +62,7 @@ impl MasterSession {
             last_sent: now,
             heartbeat,
             housekeeping,
+            gone_reported: false,
         }
     }
 

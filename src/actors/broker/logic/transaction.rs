@@ -10,7 +10,7 @@
 //!   TRAN_MSG / REAL_TOPIC / REAL_QID dropped, a DELAY level diverted as any send); commit and
 //!   rollback both write an op record: `RMQ_SYS_TRANS_OP_HALF_TOPIC` queue 0, tag `d`, body =
 //!   the half queue offset in decimal.
-//! * The check-back scan ([`judge`], [`op_progress`]) decides, half message by half message in
+//! * The check-back scan ([`judge`], [`OpWindow`]) decides, half message by half message in
 //!   queue order, whether it is ended (an op record names it), to be given up (checked
 //!   `transactionCheckMax` times: moved to `TRANS_CHECK_MAX_TIME_TOPIC`), to be checked (older
 //!   than `transactionTimeOut` from its birth: re-stored at the half queue's end with
@@ -18,7 +18,7 @@
 //!   scan stops (stored during this pass, or too young). Scan progress is kept as consumer
 //!   offsets of `CID_RMQ_SYS_TRANS` on the half and op topics.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
 use bytes::Bytes;
@@ -339,18 +339,68 @@ pub fn check_request(copy: &MessageExt) -> (CheckTransactionStateRequestHeader, 
     (header, shown)
 }
 
-/// The op queue offset the next pass reads from: past every op record (in `ops`, read in
-/// order from `op_start`, as `(op offset, named half offset)`) that names a half offset below
-/// `half_progress`, up to the first one still needed. `None` names an unreadable record.
-pub fn op_progress(op_start: i64, ops: &[(i64, Option<i64>)], half_progress: i64) -> i64 {
-    let mut next = op_start;
-    for &(op_offset, half) in ops {
-        match half {
-            Some(h) if h >= half_progress => break,
-            _ => next = op_offset + 1,
+/// The op records read so far, from the op progress on, kept between passes so each record is
+/// read once however long the half queue's backlog.
+#[derive(Debug, Default)]
+pub struct OpWindow {
+    /// The op queue offset the next read starts at.
+    read_to: i64,
+    /// `(op offset, named half offset)` in op-queue order; `None` names an unreadable record.
+    list: VecDeque<(i64, Option<i64>)>,
+    /// Half offsets at or past the half progress that an op record ends.
+    ended: HashSet<i64>,
+}
+
+impl OpWindow {
+    /// Line the window up with the saved op progress (at start, or after retention removed
+    /// records): entries before it are dropped, and reading restarts there if it is ahead.
+    pub fn sync(&mut self, op_progress: i64) {
+        while self.list.front().is_some_and(|(o, _)| *o < op_progress) {
+            self.list.pop_front();
+        }
+        if self.read_to < op_progress {
+            self.list.clear();
+            self.read_to = op_progress;
         }
     }
-    next
+
+    /// Where the next read of the op queue starts.
+    pub fn read_to(&self) -> i64 {
+        self.read_to
+    }
+
+    /// One op record read at `op_offset`; `half_progress` is the scan's current start.
+    pub fn push(&mut self, op_offset: i64, half: Option<i64>, half_progress: i64) {
+        if let Some(h) = half.filter(|h| *h >= half_progress) {
+            self.ended.insert(h);
+        }
+        self.list.push_back((op_offset, half));
+        self.read_to = self.read_to.max(op_offset + 1);
+    }
+
+    /// Skip a gap of the op queue (records gone) up to `offset`.
+    pub fn skip_to(&mut self, offset: i64) {
+        self.read_to = self.read_to.max(offset);
+    }
+
+    pub fn ended(&self) -> &HashSet<i64> {
+        &self.ended
+    }
+
+    /// The scan reached `half_progress`: forget the op records naming half offsets below it,
+    /// up to the first one still needed, and answer the new op progress.
+    pub fn advance(&mut self, half_progress: i64) -> i64 {
+        while let Some(&(_, half)) = self.list.front() {
+            match half {
+                Some(h) if h >= half_progress => break,
+                _ => {
+                    self.list.pop_front();
+                }
+            }
+        }
+        self.ended.retain(|h| *h >= half_progress);
+        self.list.front().map_or(self.read_to, |(o, _)| *o)
+    }
 }
 
 #[cfg(test)]

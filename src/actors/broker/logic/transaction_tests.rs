@@ -222,10 +222,25 @@ fn check_request_names_the_copy_and_shows_the_real_topic() {
 }
 
 #[test]
-fn op_progress_stops_at_the_first_needed_record() {
-    let ops = [(10, Some(1)), (11, None), (12, Some(7)), (13, Some(2))];
-    assert_eq!(op_progress(10, &ops, 5), 12);
-    assert_eq!(op_progress(10, &ops, 8), 14);
-    assert_eq!(op_progress(10, &ops, 0), 10);
-    assert_eq!(op_progress(10, &[], 8), 10);
+fn the_op_window_reads_each_record_once_and_keeps_what_is_needed() {
+    let mut w = OpWindow::default();
+    w.sync(10);
+    assert_eq!(w.read_to(), 10);
+    // Half progress 3: ops name 1 (behind), unreadable, 7 and 2 (behind).
+    for (o, h) in [(10, Some(1)), (11, None), (12, Some(7)), (13, Some(2))] {
+        w.push(o, h, 3);
+    }
+    assert_eq!(w.read_to(), 14);
+    assert_eq!(w.ended(), &HashSet::from([7]));
+    // The scan reached 5: the op progress stops at the record naming 7.
+    assert_eq!(w.advance(5), 12);
+    assert_eq!(w.ended(), &HashSet::from([7]));
+    // It reached 8: everything read is consumed.
+    assert_eq!(w.advance(8), 14);
+    assert!(w.ended().is_empty());
+    // A gap, then a saved progress ahead of what was read restarts the window there.
+    w.skip_to(20);
+    assert_eq!(w.advance(8), 20);
+    w.sync(30);
+    assert_eq!((w.read_to(), w.advance(8)), (30, 30));
 }
