@@ -32,6 +32,7 @@ pub mod pull_consumer;
 pub mod push_consumer;
 pub mod rebalance;
 pub mod route;
+pub mod trace;
 
 pub use crate::protocol::body::{ConsumeFromWhere, MessageModel};
 pub use allocate::AllocateStrategy;
@@ -44,3 +45,4 @@ pub use message::{ConsumeResult, Message, MessageExt, MessageQueue, SendResult, 
 pub use producer::{queue_for_key, Producer};
 pub use pull_consumer::{PullConsumer, PullResult};
 pub use push_consumer::PushConsumer;
+pub use trace::{query_trace, query_trace_in, TraceRecord};
