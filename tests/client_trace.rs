@@ -94,6 +94,8 @@ async fn sent_and_consumed_message_has_pub_sub_before_and_sub_after_records() {
     assert!(after.success);
     assert_eq!(after.context_code, context_code::SUCCESS);
     assert!(after.time_stamp >= before.time_stamp);
+    let s = p.trace_stats().unwrap();
+    assert!(s.sent >= 1 && s.dropped == 0 && s.failed == 0, "{s:?}");
 
     // Unknown ids find nothing.
     assert!(query_trace(&inst, "00000000000000000000000000000000")
@@ -128,6 +130,13 @@ async fn without_trace_topic_traced_sends_still_succeed() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let r = p.send(Message::new("NoTraceT", "after")).await.unwrap();
     assert_eq!(r.status, SendStatus::SendOk);
+    // Every Pub record was queued and its trace message failed (no trace topic), none dropped.
+    let ok = wait_for(Duration::from_secs(10), || {
+        p.trace_stats().is_some_and(|s| s.failed >= 50)
+    })
+    .await;
+    let s = p.trace_stats().unwrap();
+    assert!(ok && s.dropped == 0 && s.sent == 0, "{s:?}");
     let inst = ClientInstance::get(&client_config(&b, "q-notrace")).unwrap();
     assert!(query_trace(&inst, &ids[0]).await.unwrap().is_empty());
     p.shutdown().await.unwrap();

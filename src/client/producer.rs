@@ -195,6 +195,11 @@ impl Producer {
             .await?
     }
 
+    /// Counters of the trace dispatcher (`None` without `enable_trace`).
+    pub fn trace_stats(&self) -> Option<trace::TraceStats> {
+        self.core.trace.as_ref().map(|t| t.stats())
+    }
+
     /// Unregister the producer group from the brokers.
     pub async fn shutdown(self) -> Result<()> {
         let hb = self.core.instance.inner.heartbeat.clone();

@@ -270,6 +270,21 @@ mod tests {
     }
 
     #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let (tx, mut rx) = mpsc::channel(2);
+        let d = TraceDispatcher {
+            tx,
+            counters: Arc::default(),
+        };
+        for i in 0..5 {
+            d.submit(ctx(&format!("ID{i}"), ""));
+        }
+        let s = d.stats();
+        assert_eq!((s.enqueued, s.dropped), (2, 3));
+        assert_eq!(rx.try_recv().unwrap().bean().msg_id, "ID0");
+    }
+
+    #[test]
     fn pack_splits_at_the_size_limit() {
         let cs: Vec<_> = (0..10).map(|i| ctx(&format!("ID{i}"), "")).collect();
         let one = encode_context(&cs[0]).len();
