@@ -43,6 +43,10 @@ async fn sent_and_consumed_message_has_pub_sub_before_and_sub_after_records() {
         .with_keys("order-2");
     let r = p.send(msg).await.unwrap();
     assert_eq!(r.status, SendStatus::SendOk);
+    let failing = p
+        .send(Message::new("TraceT", "fail").with_tags("TagF"))
+        .await
+        .unwrap();
 
     let seen: Arc<Mutex<Vec<String>>> = Default::default();
     let mut cc = consumer_config(&b, "cg-trace", "c-trace");
@@ -53,12 +57,16 @@ async fn sent_and_consumed_message_has_pub_sub_before_and_sub_after_records() {
     let s = seen.clone();
     c.start(Listener::concurrent(move |msgs, _| {
         s.lock().unwrap().extend(msgs.iter().map(|m| m.msg_id()));
-        ConsumeResult::Success
+        if msgs.iter().any(|m| &m.body[..] == b"fail") {
+            ConsumeResult::Later
+        } else {
+            ConsumeResult::Success
+        }
     }))
     .await
     .unwrap();
-    assert!(wait_for(Duration::from_secs(20), || !seen.lock().unwrap().is_empty()).await);
-    assert_eq!(seen.lock().unwrap()[0], r.msg_id);
+    assert!(wait_for(Duration::from_secs(20), || seen.lock().unwrap().len() >= 2).await);
+    assert!(seen.lock().unwrap().contains(&r.msg_id));
 
     let inst = ClientInstance::get(&client_config(&b, "q-trace")).unwrap();
     let all = [TraceType::Pub, TraceType::SubBefore, TraceType::SubAfter];
@@ -96,6 +104,14 @@ async fn sent_and_consumed_message_has_pub_sub_before_and_sub_after_records() {
     assert!(after.time_stamp >= before.time_stamp);
     let s = p.trace_stats().unwrap();
     assert!(s.sent >= 1 && s.dropped == 0 && s.failed == 0, "{s:?}");
+
+    // A listener asking for a retry: SubAfter success false, contextCode FAILED.
+    let sub = [TraceType::SubBefore, TraceType::SubAfter];
+    let recs = records_of(&inst, &failing.msg_id, &sub).await;
+    let failed = one(&recs, TraceType::SubAfter);
+    assert!(!failed.success);
+    assert_eq!(failed.context_code, context_code::FAILED);
+    assert_eq!(one(&recs, TraceType::Pub).bean().tags, "TagF");
 
     // Unknown ids find nothing.
     assert!(query_trace(&inst, "00000000000000000000000000000000")
