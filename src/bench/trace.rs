@@ -80,13 +80,6 @@ impl BenchTrace {
 
     /// Wait (at most `limit`) until every queued record was sent or failed; the counters.
     pub async fn settle(&self, limit: Duration) -> TraceStats {
-        let deadline = Instant::now() + limit;
-        loop {
-            let s = self.dispatcher.stats();
-            if s.sent + s.failed >= s.enqueued || Instant::now() >= deadline {
-                return s;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        self.dispatcher.flush(limit).await
     }
 }

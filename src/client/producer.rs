@@ -200,8 +200,9 @@ impl Producer {
         self.core.trace.as_ref().map(|t| t.stats())
     }
 
-    /// Unregister the producer group from the brokers.
+    /// Send the queued trace records (at most 3 s), then unregister the producer group.
     pub async fn shutdown(self) -> Result<()> {
+        trace::flush_on(&self.core.instance, self.core.trace.clone()).await;
         let hb = self.core.instance.inner.heartbeat.clone();
         let msg = UnregisterGroup {
             producer: Some(self.core.config.group.clone()),

@@ -1,16 +1,19 @@
-//! `TraceDispatcher` (Java `AsyncTraceDispatcher`): a bounded queue of trace contexts drained by
-//! one task on the client runtime thread, which batches them (up to `batch_size` contexts or
-//! `flush_wait` after the first) and sends them as messages of the trace topic through an inner
-//! producer (`_INNER_TRACE_PRODUCER-<group>-<kind>`, tracing off). Enqueueing never waits: a
-//! full queue drops the context and counts it. A failed trace send is counted and logged at
-//! debug level only (a broker without the trace topic is normal). The task ends, after sending
-//! what it holds, when the last handle is dropped.
+//! `TraceDispatcher` (Java `AsyncTraceDispatcher`): a bounded buffer of trace contexts
+//! ([`TraceQueue`], 2048) drained by one task on the client runtime thread, which wakes when a
+//! batch is full (`batch_size`, 100) or `flush_wait` (500 ms) after the first record, and sends
+//! the records as messages of the trace topic (at most `max_msg_size` bytes each) through an
+//! inner producer (`_INNER_TRACE_PRODUCER-<group>-<kind>`, tracing off), up to 8 trace messages
+//! in flight while the next batch fills. Enqueueing never waits and wakes the task once per
+//! batch: a full buffer drops the context and counts it. A failed trace send is counted and
+//! logged at debug level only (a broker without the trace topic is normal). The task ends,
+//! after sending what it holds, when the last handle is dropped.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use parking_lot::Mutex;
+use tokio::sync::{Notify, Semaphore};
 
 use super::encode::{encode_context, transfer_keys};
 use super::TraceContext;
@@ -18,6 +21,9 @@ use crate::client::config::ProducerConfig;
 use crate::client::instance::ClientInstance;
 use crate::client::message::Message;
 use crate::client::producer::Producer;
+
+/// Trace messages outstanding at once per dispatcher.
+const MAX_IN_FLIGHT: usize = 8;
 
 /// Batching knobs (Java defaults).
 #[derive(Debug, Clone)]
@@ -65,10 +71,97 @@ struct Counters {
     failed: AtomicU64,
 }
 
+/// The bounded buffer between the hooks and the task. A push wakes the task only when the
+/// buffer turns non-empty or reaches a full batch, so a busy producer costs one wake-up per
+/// batch, not one per record.
+pub struct TraceQueue {
+    buf: Mutex<Vec<TraceContext>>,
+    capacity: usize,
+    batch: usize,
+    wake: Notify,
+    closed: AtomicBool,
+}
+
+impl TraceQueue {
+    pub fn new(capacity: usize, batch: usize) -> Self {
+        TraceQueue {
+            buf: Mutex::new(Vec::new()),
+            capacity: capacity.max(1),
+            batch: batch.max(1),
+            wake: Notify::new(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Queue `c`; false (and nothing queued) when full.
+    pub fn push(&self, c: TraceContext) -> bool {
+        let len = {
+            let mut b = self.buf.lock();
+            if b.len() >= self.capacity {
+                return false;
+            }
+            b.push(c);
+            b.len()
+        };
+        if len == 1 || len == self.batch {
+            self.wake.notify_one();
+        }
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Everything queued, oldest first.
+    pub fn take(&self) -> Vec<TraceContext> {
+        std::mem::take(&mut *self.buf.lock())
+    }
+
+    pub fn close(&self) {
+        self.closed.store(true, Relaxed);
+        self.wake.notify_one();
+    }
+
+    pub fn closed(&self) -> bool {
+        self.closed.load(Relaxed)
+    }
+
+    /// Wait until something is queued (or closed), then until a batch is full, `flush_wait`
+    /// has passed or the queue is closed.
+    async fn ready(&self, flush_wait: Duration) {
+        while self.is_empty() && !self.closed() {
+            self.wake.notified().await;
+        }
+        let deadline = tokio::time::Instant::now() + flush_wait;
+        while self.len() < self.batch && !self.closed() {
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+    }
+}
+
+/// Closes the queue when the last [`TraceDispatcher`] clone is dropped.
+struct Handle {
+    queue: Arc<TraceQueue>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
 /// A cheap-to-clone handle; see the module doc.
 #[derive(Clone)]
 pub struct TraceDispatcher {
-    tx: mpsc::Sender<TraceContext>,
+    handle: Arc<Handle>,
     counters: Arc<Counters>,
 }
 
@@ -122,7 +215,7 @@ impl TraceDispatcher {
         kind: &str,
         opts: DispatchOptions,
     ) -> TraceDispatcher {
-        let (tx, rx) = mpsc::channel(opts.queue_size.max(1));
+        let queue = Arc::new(TraceQueue::new(opts.queue_size, opts.batch_size));
         let counters = Arc::new(Counters::default());
         let task = Task {
             instance: instance.clone(),
@@ -130,26 +223,39 @@ impl TraceDispatcher {
             opts,
             counters: counters.clone(),
         };
-        drop(instance.spawn(task.run(rx)));
-        TraceDispatcher { tx, counters }
+        drop(instance.spawn(task.run(queue.clone())));
+        TraceDispatcher {
+            handle: Arc::new(Handle { queue }),
+            counters,
+        }
     }
 
     /// Queue one context; never waits (a full queue drops it).
     pub fn submit(&self, c: TraceContext) {
-        match self.tx.try_send(c) {
-            Ok(()) => {
-                self.counters.enqueued.fetch_add(1, Relaxed);
-            }
-            Err(_) => {
-                self.counters.dropped.fetch_add(1, Relaxed);
-            }
-        }
+        let n = if self.handle.queue.push(c) {
+            &self.counters.enqueued
+        } else {
+            &self.counters.dropped
+        };
+        n.fetch_add(1, Relaxed);
     }
 
     /// The producer's hook: queue the Pub record of a finished send (if Java would trace it).
     pub fn on_sent(&self, s: &super::hooks::Sent<'_>) {
         if let Some(c) = super::hooks::pub_context(s) {
             self.submit(c);
+        }
+    }
+
+    /// Wait (at most `limit`) until every queued record was sent or failed; the counters then.
+    pub async fn flush(&self, limit: Duration) -> TraceStats {
+        let deadline = Instant::now() + limit;
+        loop {
+            let s = self.stats();
+            if s.sent + s.failed >= s.enqueued || Instant::now() >= deadline {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
@@ -171,41 +277,31 @@ struct Task {
 }
 
 impl Task {
-    async fn run(self, mut rx: mpsc::Receiver<TraceContext>) {
+    async fn run(self, queue: Arc<TraceQueue>) {
         let mut producer: Option<Producer> = None;
-        while let Some(first) = rx.recv().await {
-            let batch = self.collect(first, &mut rx).await;
-            if producer.is_none() {
+        let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        loop {
+            queue.ready(self.opts.flush_wait).await;
+            let all = queue.take();
+            if all.is_empty() && queue.closed() {
+                break;
+            }
+            if producer.is_none() && !all.is_empty() {
                 producer = self.start_producer().await;
             }
-            match &producer {
-                Some(p) => self.send(p, &batch).await,
-                None => {
-                    self.counters.failed.fetch_add(batch.len() as u64, Relaxed);
+            for batch in all.chunks(self.opts.batch_size.max(1)) {
+                match &producer {
+                    Some(p) => self.send(p, batch, &slots).await,
+                    None => {
+                        self.counters.failed.fetch_add(batch.len() as u64, Relaxed);
+                    }
                 }
             }
         }
         if let Some(p) = producer {
+            let _ = slots.acquire_many(MAX_IN_FLIGHT as u32).await;
             let _ = p.shutdown().await;
         }
-    }
-
-    /// `first` plus whatever arrives until the batch is full or `flush_wait` has passed.
-    async fn collect(
-        &self,
-        first: TraceContext,
-        rx: &mut mpsc::Receiver<TraceContext>,
-    ) -> Vec<TraceContext> {
-        let deadline = Instant::now() + self.opts.flush_wait;
-        let mut batch = vec![first];
-        while batch.len() < self.opts.batch_size {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, rx.recv()).await {
-                Ok(Some(c)) => batch.push(c),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        batch
     }
 
     async fn start_producer(&self) -> Option<Producer> {
@@ -222,23 +318,31 @@ impl Task {
         }
     }
 
-    async fn send(&self, p: &Producer, batch: &[TraceContext]) {
-        let sends: Vec<_> = pack(batch, self.opts.max_msg_size)
-            .into_iter()
-            .map(|b| {
-                let mut m = Message::new(&self.opts.topic, b.body.into_bytes());
-                m.keys = b.keys;
-                (b.contexts as u64, p.send_async(m))
-            })
-            .collect();
-        for (n, fut) in sends {
-            match fut.await {
-                Ok(_) => self.counters.sent.fetch_add(n, Relaxed),
-                Err(e) => {
-                    tracing::debug!(topic = %self.opts.topic, error = %e, "trace send failed");
-                    self.counters.failed.fetch_add(n, Relaxed)
-                }
+    /// Start sending `batch` (at most [`MAX_IN_FLIGHT`] trace messages outstanding, so the
+    /// next batch is collected while these are answered); results are only counted.
+    async fn send(&self, p: &Producer, batch: &[TraceContext], slots: &Arc<Semaphore>) {
+        for b in pack(batch, self.opts.max_msg_size) {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
             };
+            let mut m = Message::new(&self.opts.topic, b.body.into_bytes());
+            m.keys = b.keys;
+            let fut = p.send_async(m);
+            let (n, counters, topic) = (
+                b.contexts as u64,
+                self.counters.clone(),
+                self.opts.topic.clone(),
+            );
+            tokio::spawn(async move {
+                match fut.await {
+                    Ok(_) => counters.sent.fetch_add(n, Relaxed),
+                    Err(e) => {
+                        tracing::debug!(%topic, error = %e, "trace send failed");
+                        counters.failed.fetch_add(n, Relaxed)
+                    }
+                };
+                drop(permit);
+            });
         }
     }
 }
@@ -271,9 +375,11 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_and_counts_without_waiting() {
-        let (tx, mut rx) = mpsc::channel(2);
+        let queue = Arc::new(TraceQueue::new(2, 100));
         let d = TraceDispatcher {
-            tx,
+            handle: Arc::new(Handle {
+                queue: queue.clone(),
+            }),
             counters: Arc::default(),
         };
         for i in 0..5 {
@@ -281,7 +387,28 @@ mod tests {
         }
         let s = d.stats();
         assert_eq!((s.enqueued, s.dropped), (2, 3));
-        assert_eq!(rx.try_recv().unwrap().bean().msg_id, "ID0");
+        assert_eq!(queue.take()[0].bean().msg_id, "ID0");
+        assert!(!queue.closed());
+        drop(d);
+        assert!(queue.closed(), "the last handle closes the queue");
+    }
+
+    #[tokio::test]
+    async fn ready_waits_for_a_full_batch_or_the_flush_wait() {
+        let q = TraceQueue::new(10, 3);
+        q.push(ctx("A", ""));
+        let t0 = Instant::now();
+        q.ready(Duration::from_millis(100)).await;
+        assert!(t0.elapsed() >= Duration::from_millis(90));
+        q.push(ctx("B", ""));
+        q.push(ctx("C", ""));
+        let t0 = Instant::now();
+        q.ready(Duration::from_secs(5)).await;
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "a full batch is ready at once"
+        );
+        assert_eq!(q.take().len(), 3);
     }
 
     #[test]

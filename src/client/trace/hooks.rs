@@ -8,7 +8,7 @@ use super::{context_code, msg_type, TraceBean, TraceContext, TraceDispatcher, Tr
 use super::{DEFAULT_REGION, TRACE_TOPIC};
 use crate::client::message::{new_uniq_key, MessageExt, SendResult, SendStatus};
 use crate::clock::now_ms;
-use crate::protocol::message::properties::{self as prop, Properties};
+use crate::protocol::message::properties as prop;
 
 /// One finished send attempt, as the producer knows it.
 pub struct Sent<'a> {
@@ -32,10 +32,10 @@ pub fn pub_context(s: &Sent<'_>) -> Option<TraceContext> {
     if !s.trace_on || s.batch || topic.starts_with(TRACE_TOPIC) {
         return None;
     }
-    let props = Properties::decode(s.properties);
-    let ty = if props.get(prop::TRAN_MSG) == Some("true") {
+    let get = |name| prop::find(s.properties, name);
+    let ty = if get(prop::TRAN_MSG) == Some("true") {
         msg_type::TRANS_HALF
-    } else if props.get(prop::DELAY).is_some() {
+    } else if get(prop::DELAY).is_some() {
         msg_type::DELAY
     } else {
         msg_type::NORMAL
@@ -56,8 +56,8 @@ pub fn pub_context(s: &Sent<'_>) -> Option<TraceContext> {
             topic: topic.clone(),
             msg_id: s.result.msg_id.clone(),
             offset_msg_id: s.result.offset_msg_id.clone(),
-            tags: props.get(prop::TAGS).unwrap_or_default().to_string(),
-            keys: props.get(prop::KEYS).unwrap_or_default().to_string(),
+            tags: get(prop::TAGS).unwrap_or_default().to_string(),
+            keys: get(prop::KEYS).unwrap_or_default().to_string(),
             store_host: s.store_host.to_string(),
             body_length: s.body_length as i32,
             msg_type: ty,
@@ -152,6 +152,7 @@ impl ConsumeSpan {
 mod tests {
     use super::*;
     use crate::client::message::MessageQueue;
+    use crate::protocol::message::properties::Properties;
 
     #[test]
     fn pub_context_takes_tags_keys_and_type_from_properties() {

@@ -154,3 +154,12 @@ pub fn consumer_dispatcher(
         TraceDispatcher::start(instance, &config.group, "CONSUME", opts)
     })
 }
+
+/// At shutdown: wait (at most 3 s, on the client runtime) until `dispatcher`'s queued records
+/// are sent or failed.
+pub async fn flush_on(instance: &super::ClientInstance, dispatcher: Option<TraceDispatcher>) {
+    if let Some(d) = dispatcher {
+        let wait = std::time::Duration::from_secs(3);
+        let _ = instance.run(async move { d.flush(wait).await }).await;
+    }
+}
