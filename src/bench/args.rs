@@ -134,6 +134,10 @@ pub struct ProducerArgs {
     /// Producer group.
     #[arg(long, default_value = "benchmark_producer")]
     pub group: String,
+    /// Message trace on: a Pub record per acknowledged send, batched to RMQ_SYS_TRACE_TOPIC
+    /// (found through --namesrv) as a client with `enable_trace` does (sync and async modes).
+    #[arg(long)]
+    pub trace: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +198,9 @@ impl ProducerArgs {
         }
         if self.queues == 0 {
             return Err("--queues must be at least 1".into());
+        }
+        if self.trace && matches!(self.send_mode, SendMode::Batch | SendMode::Oneway) {
+            return Err("--trace needs acknowledged single sends (--mode sync or async)".into());
         }
         if self.common.duration <= 0.0 && self.common.count == 0 {
             return Err("give --duration or --count".into());

@@ -12,6 +12,7 @@
 //! - [`failures`]: why requests fail, by kind, per interval and in total.
 //! - [`load`]: what the producer sends (requests, message numbers, pacing).
 //! - [`producer`], [`consumer`]: the two modes.
+//! - [`trace`]: `--trace`, a Pub trace record per acknowledged send (client library dispatcher).
 
 pub mod args;
 pub mod consumer;
@@ -22,3 +23,4 @@ pub mod net;
 pub mod producer;
 pub mod report;
 pub mod stats;
+pub mod trace;

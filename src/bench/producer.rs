@@ -19,6 +19,7 @@ use super::load::{Budget, MessageFactory};
 use super::net;
 use super::report::{rate, ProducerSummary};
 use super::stats::{self, LatencySummary, ProducerMeters, ProducerSample};
+use super::trace::BenchTrace;
 use crate::protocol::codes::response_code;
 use crate::remoting::client::{ClientError, RemotingClient};
 
@@ -37,6 +38,7 @@ struct Shared {
     timeout: Duration,
     batch: bool,
     per_request: usize,
+    trace: Option<BenchTrace>,
 }
 
 impl Shared {
@@ -57,6 +59,7 @@ impl Shared {
             timeout: common.timeout(),
             batch: args.send_mode == SendMode::Batch,
             per_request: args.per_request(),
+            trace: None,
         }
     }
 
@@ -105,9 +108,15 @@ impl Shared {
 async fn call_one(s: &Shared, worker: usize, seq: u64, n: usize) {
     let (generation, c) = s.link.client(worker);
     let req = s.factory.request(seq, n, s.batch);
+    let props = s.trace.as_ref().and(BenchTrace::request_properties(&req));
     let t0 = Instant::now();
     let outcome = match c.call(req, s.timeout).await {
-        Ok(r) if r.code == response_code::SUCCESS => Ok(()),
+        Ok(r) if r.code == response_code::SUCCESS => {
+            if let (Some(t), Some(p)) = (&s.trace, &props) {
+                t.on_reply(p, c.addr(), t0, &r);
+            }
+            Ok(())
+        }
         Ok(r) => Err(Failure::response(r.code, r.remark.as_deref())),
         Err(e) => Err(Failure::client(&e)),
     };
@@ -262,7 +271,11 @@ pub async fn run(
     let link = Link::open(&args.common, false).await?;
     let queues = topic_queues(&args, &link).await?;
     let start = Instant::now();
-    let shared = Arc::new(Shared::new(&args, queues, link, start));
+    let mut shared = Shared::new(&args, queues, link, start);
+    if args.trace {
+        shared.trace = Some(BenchTrace::start(&args)?);
+    }
+    let shared = Arc::new(shared);
     let senders = spawn_senders(&shared, &args);
     let quiet = args.common.quiet;
     let (samples, end) = report(&shared, start, senders, |s| {
@@ -276,5 +289,12 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let elapsed = end.duration_since(start).as_secs_f64();
+    if let Some(t) = &shared.trace {
+        let st = t.settle(Duration::from_secs(5)).await;
+        eprintln!(
+            "trace: {} Pub records queued, {} sent, {} failed, {} dropped (queue full)",
+            st.enqueued, st.sent, st.failed, st.dropped
+        );
+    }
     Ok(summary(&args, &shared, samples, elapsed))
 }

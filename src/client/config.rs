@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::protocol::body::{ConsumeFromWhere, MessageModel};
 
 use super::allocate::AllocateStrategy;
+use super::trace::TRACE_TOPIC;
 
 /// Shared by every producer and consumer of one client instance.
 #[derive(Debug, Clone)]
@@ -50,6 +51,10 @@ pub struct ProducerConfig {
     pub max_message_size: usize,
     /// Avoid brokers that were slow or failed recently (`sendLatencyFaultEnable`).
     pub latency_fault_enable: bool,
+    /// Write a Pub trace record per send (`enableMsgTrace`, off by default).
+    pub enable_trace: bool,
+    /// Where trace records go (`customizedTraceTopic`).
+    pub trace_topic: String,
 }
 
 impl ProducerConfig {
@@ -61,6 +66,8 @@ impl ProducerConfig {
             retry_times: 2,
             max_message_size: 4 * 1024 * 1024,
             latency_fault_enable: true,
+            enable_trace: false,
+            trace_topic: TRACE_TOPIC.to_string(),
         }
     }
 }
@@ -96,6 +103,10 @@ pub struct ConsumerConfig {
     pub shutdown_await: Duration,
     /// Broadcasting offsets live under `<dir>/<instance>/<group>/offsets.json`.
     pub offset_store_dir: PathBuf,
+    /// Write SubBefore / SubAfter trace records per listener call (`enableMsgTrace`).
+    pub enable_trace: bool,
+    /// Where trace records go (`customizedTraceTopic`).
+    pub trace_topic: String,
 }
 
 impl ConsumerConfig {
@@ -125,6 +136,8 @@ impl ConsumerConfig {
             pull_error_delay: Duration::from_secs(3),
             shutdown_await: Duration::from_secs(10),
             offset_store_dir: home.join(".rocketmq_offsets"),
+            enable_trace: false,
+            trace_topic: TRACE_TOPIC.to_string(),
         }
     }
 }

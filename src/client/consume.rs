@@ -19,6 +19,7 @@ use super::consumer::{ConsumerCore, Listener, ListenerFn};
 use super::message::{prepare_received, ConsumeResult, MessageExt, MessageQueue};
 use super::net::Net;
 use super::process_queue::{FlowLimits, PqHandle};
+use super::trace::ConsumeSpan;
 use crate::clock::now_ms;
 use crate::protocol::codes::pull_sys_flag;
 use crate::protocol::filter::TagFilter;
@@ -194,10 +195,20 @@ fn submit(core: &Arc<ConsumerCore>, mq: &MessageQueue, pq: &PqHandle, msgs: Vec<
     }
 }
 
-async fn run_listener(f: ListenerFn, msgs: Vec<MessageExt>, mq: MessageQueue) -> ConsumeResult {
-    tokio::task::spawn_blocking(move || f(&msgs, &mq))
+async fn run_listener(
+    core: &ConsumerCore,
+    f: ListenerFn,
+    msgs: Vec<MessageExt>,
+    mq: MessageQueue,
+) -> ConsumeResult {
+    let span = (core.trace.as_ref()).and_then(|t| ConsumeSpan::start(t, core.group(), &msgs));
+    let r = tokio::task::spawn_blocking(move || f(&msgs, &mq))
         .await
-        .unwrap_or(ConsumeResult::Later)
+        .unwrap_or(ConsumeResult::Later);
+    if let Some(s) = span {
+        s.finish(r == ConsumeResult::Success);
+    }
+    r
 }
 
 fn consume_concurrently(
@@ -226,7 +237,7 @@ async fn consume_one(
         core.in_flight.fetch_sub(1, Ordering::AcqRel);
         return;
     }
-    let result = run_listener(f.clone(), vec![msg.clone()], mq.clone()).await;
+    let result = run_listener(&core, f.clone(), vec![msg.clone()], mq.clone()).await;
     core.in_flight.fetch_sub(1, Ordering::AcqRel);
     if result == ConsumeResult::Later && core.clustering() {
         let sent = match core.broker_addr(&mq) {
@@ -293,7 +304,7 @@ pub(crate) async fn orderly_loop(core: Arc<ConsumerCore>, mq: MessageQueue, pq: 
             continue;
         }
         core.in_flight.fetch_add(1, Ordering::AcqRel);
-        let result = run_listener(f.clone(), msgs.clone(), mq.clone()).await;
+        let result = run_listener(&core, f.clone(), msgs.clone(), mq.clone()).await;
         core.in_flight.fetch_sub(1, Ordering::AcqRel);
         let off = msgs[0].queue_offset;
         let done = match result {

@@ -19,6 +19,7 @@ use super::error::{ClientError, Result};
 use super::instance::ClientInstance;
 use super::message::{retry_topic, ConsumeResult, MessageExt, MessageQueue};
 use super::offset_store::{LocalOffsetFile, OffsetTable};
+use super::trace::TraceDispatcher;
 use crate::clock::now_ms;
 use crate::protocol::body::{
     ConsumeFromWhere, ConsumeType, ConsumerData, MessageModel, SubscriptionData,
@@ -71,6 +72,8 @@ pub(crate) struct ConsumerCore {
     pub stopping: AtomicBool,
     pub in_flight: AtomicUsize,
     pub consume_slots: Arc<Semaphore>,
+    /// SubBefore / SubAfter records when `enable_trace`.
+    pub trace: Option<TraceDispatcher>,
 }
 
 impl ConsumerCore {
@@ -91,6 +94,7 @@ impl ConsumerCore {
             offsets.take_dirty();
         }
         Ok(Arc::new(ConsumerCore {
+            trace: super::trace::consumer_dispatcher(&config, &instance),
             consume_slots: Arc::new(Semaphore::new(config.consume_thread_max.max(1))),
             config,
             instance,

@@ -32,6 +32,7 @@ pub mod pull_consumer;
 pub mod push_consumer;
 pub mod rebalance;
 pub mod route;
+pub mod trace;
 pub mod transaction;
 
 pub use crate::protocol::body::{ConsumeFromWhere, MessageModel};
@@ -45,6 +46,7 @@ pub use message::{ConsumeResult, Message, MessageExt, MessageQueue, SendResult, 
 pub use producer::{queue_for_key, Producer};
 pub use pull_consumer::{PullConsumer, PullResult};
 pub use push_consumer::PushConsumer;
+pub use trace::{query_trace, query_trace_in, TraceRecord};
 pub use transaction::{
     LocalTransactionState, TransactionListener, TransactionProducer, TransactionSendResult,
 };

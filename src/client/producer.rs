@@ -18,6 +18,7 @@ use super::instance::ClientInstance;
 use super::latency::{LatencyFault, FAILURE_LATENCY};
 use super::message::{new_uniq_key, Message, MessageQueue, SendResult, SendStatus};
 use super::route::{AUTO_CREATE_TOPIC, DEFAULT_TOPIC_QUEUE_NUMS};
+use super::trace::{self, hooks::Sent, TraceDispatcher};
 use crate::clock::now_ms;
 use crate::protocol::codes::{request_code as rq, response_code as rc};
 use crate::protocol::headers::{
@@ -39,6 +40,7 @@ struct Core {
     instance: ClientInstance,
     counter: AtomicUsize,
     fault: Mutex<LatencyFault>,
+    trace: Option<TraceDispatcher>,
 }
 
 /// A prepared request: body, properties and ids, ready for any queue.
@@ -83,6 +85,7 @@ impl Producer {
             .await;
         Ok(Producer {
             core: Arc::new(Core {
+                trace: trace::producer_dispatcher(&config, &instance),
                 config,
                 instance,
                 counter: AtomicUsize::new(rand::random::<u16>() as usize),
@@ -205,8 +208,14 @@ impl Producer {
             .await?
     }
 
-    /// Unregister the producer group from the brokers.
+    /// Counters of the trace dispatcher (`None` without `enable_trace`).
+    pub fn trace_stats(&self) -> Option<trace::TraceStats> {
+        self.core.trace.as_ref().map(|t| t.stats())
+    }
+
+    /// Send the queued trace records (at most 3 s), then unregister the producer group.
     pub async fn shutdown(self) -> Result<()> {
+        trace::flush_on(&self.core.instance, self.core.trace.clone()).await;
         let hb = self.core.instance.inner.heartbeat.clone();
         let msg = UnregisterGroup {
             producer: Some(self.core.config.group.clone()),
@@ -432,6 +441,7 @@ impl Core {
         mq: &MessageQueue,
         timeout: Duration,
     ) -> Result<SendResult> {
+        let t0 = Instant::now();
         let addr = self
             .instance
             .inner
@@ -455,13 +465,27 @@ impl Core {
             c => return Err(ClientError::broker(c, resp.remark.as_deref())),
         };
         let h = resp.header::<SendMessageResponseHeader>()?;
-        Ok(SendResult {
+        let res = SendResult {
             status,
             msg_id: p.msg_id.clone(),
             offset_msg_id: h.msg_id,
             queue: MessageQueue::new(&mq.topic, &mq.broker_name, h.queue_id),
             queue_offset: h.queue_offset,
-        })
+        };
+        if let Some(t) = &self.trace {
+            t.on_sent(&Sent {
+                group: &self.config.group,
+                properties: &p.properties,
+                store_host: &addr,
+                body_length: p.body.len(),
+                batch: p.batch,
+                started: t0,
+                region: &h.region,
+                trace_on: h.trace_on,
+                result: &res,
+            });
+        }
+        Ok(res)
     }
 
     async fn send_oneway(&self, msg: Message) -> Result<()> {

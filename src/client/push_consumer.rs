@@ -134,12 +134,15 @@ impl PushConsumer {
         }
     }
 
-    /// Stop pulling, finish in-flight consumption (bounded), commit offsets, unregister.
+    /// Stop pulling, finish in-flight consumption (bounded), commit offsets, unregister, send the
+    /// queued trace records (at most 3 s).
     pub async fn shutdown(mut self) -> Result<()> {
-        match self.rebalancer.take() {
+        let r = match self.rebalancer.take() {
             Some(r) => r.send(Shutdown).await.map_err(actor_err),
             None => Ok(()),
-        }
+        };
+        super::trace::flush_on(&self.core.instance, self.core.trace.clone()).await;
+        r
     }
 }
 

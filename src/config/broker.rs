@@ -78,6 +78,10 @@ pub struct BrokerConfig {
     pub region_id: String,
     /// Sent back in send responses (`TRACE_ON`).
     pub trace_on: bool,
+    /// `traceTopicEnable`: create the message-trace topic (`msgTraceTopicName`, 1 queue) at start.
+    pub trace_topic_enable: bool,
+    /// `msgTraceTopicName`: the trace topic created when `traceTopicEnable`.
+    pub msg_trace_topic_name: String,
     /// Persist consumer offsets this often (ms).
     pub flush_consumer_offset_interval: u64,
     /// Consumer groups, and separately producer groups, one client connection may be in; a
@@ -159,6 +163,8 @@ impl Default for BrokerConfig {
             rebalance_lock_max_live_time: 60_000,
             region_id: "DefaultRegion".into(),
             trace_on: true,
+            trace_topic_enable: false,
+            msg_trace_topic_name: "RMQ_SYS_TRACE_TOPIC".into(),
             flush_consumer_offset_interval: 5_000,
             max_groups_per_client: 1_000,
             max_subscriptions_per_group: 1_000,
@@ -281,11 +287,6 @@ impl BrokerConfig {
 impl ConfigKeys for BrokerConfig {
     const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[
         ("aclEnable", "false", "actormq has no ACL yet"),
-        (
-            "traceTopicEnable",
-            "false",
-            "actormq has no message trace yet",
-        ),
         (
             "enablePropertyFilter",
             "false",

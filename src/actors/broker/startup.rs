@@ -260,7 +260,8 @@ fn load_metadata(cfg: &BrokerConfig) -> Result<SavedState, StartError> {
             default_topic_queue_nums: cfg.default_topic_queue_nums,
             cluster_topic_enable: cfg.cluster_topic_enable,
             broker_topic_enable: cfg.broker_topic_enable,
-            ..Default::default()
+            trace_topic_enable: cfg.trace_topic_enable,
+            msg_trace_topic_name: cfg.msg_trace_topic_name.clone(),
         },
         now,
     );

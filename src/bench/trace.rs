@@ -1,0 +1,85 @@
+//! `mqbench producer --trace`: what a client with message trace on adds to each acknowledged
+//! send: a Pub record built from the request and the answer, queued to the client library's
+//! [`TraceDispatcher`] (batched trace messages to `RMQ_SYS_TRACE_TOPIC` through the name server,
+//! on the client library's own runtime thread). The counters are printed at the end of the run.
+
+use std::time::{Duration, Instant};
+
+use crate::client::message::{MessageQueue, SendResult, SendStatus};
+use crate::client::trace::dispatcher::DispatchOptions;
+use crate::client::trace::hooks::{pub_context, Sent};
+use crate::client::trace::{TraceDispatcher, TraceStats, TRACE_TOPIC};
+use crate::client::{ClientConfig, ClientInstance};
+use crate::protocol::codes::response_code;
+use crate::protocol::headers::SendMessageResponseHeader;
+use crate::protocol::RemotingCommand;
+
+use super::args::ProducerArgs;
+
+pub struct BenchTrace {
+    dispatcher: TraceDispatcher,
+    group: String,
+    topic: String,
+    body_len: usize,
+}
+
+impl BenchTrace {
+    /// The dispatcher of the run's producer group, on a client instance of `--namesrv`.
+    pub fn start(args: &ProducerArgs) -> Result<BenchTrace, String> {
+        let mut cfg = ClientConfig::new(&args.common.namesrv);
+        cfg.instance_name = "mqbench-trace".into();
+        let inst = ClientInstance::get(&cfg).map_err(|e| format!("trace client: {e}"))?;
+        let opts = DispatchOptions::new(TRACE_TOPIC);
+        Ok(BenchTrace {
+            dispatcher: TraceDispatcher::start(&inst, &args.group, "PRODUCE", opts),
+            group: args.group.clone(),
+            topic: args.common.topic.clone(),
+            body_len: args.size,
+        })
+    }
+
+    /// The properties of a single-message send request (V2 header field `i`).
+    pub fn request_properties(req: &RemotingCommand) -> Option<String> {
+        req.ext("i").map(str::to_string)
+    }
+
+    /// Queue the Pub record of an acknowledged send.
+    pub fn on_reply(&self, props: &str, store_host: &str, started: Instant, r: &RemotingCommand) {
+        let Ok(h) = r.header::<SendMessageResponseHeader>() else {
+            return;
+        };
+        let msg_id = crate::protocol::message::properties::find(props, "UNIQ_KEY")
+            .unwrap_or_default()
+            .to_string();
+        let result = SendResult {
+            status: if r.code == response_code::SUCCESS {
+                SendStatus::SendOk
+            } else {
+                SendStatus::FlushDiskTimeout
+            },
+            msg_id,
+            offset_msg_id: h.msg_id,
+            queue: MessageQueue::new(&self.topic, "", h.queue_id),
+            queue_offset: h.queue_offset,
+        };
+        let sent = Sent {
+            group: &self.group,
+            properties: props,
+            store_host,
+            body_length: self.body_len,
+            batch: false,
+            started,
+            region: &h.region,
+            trace_on: h.trace_on,
+            result: &result,
+        };
+        if let Some(c) = pub_context(&sent) {
+            self.dispatcher.submit(c);
+        }
+    }
+
+    /// Wait (at most `limit`) until every queued record was sent or failed; the counters.
+    pub async fn settle(&self, limit: Duration) -> TraceStats {
+        self.dispatcher.flush(limit).await
+    }
+}

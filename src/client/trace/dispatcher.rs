@@ -1,0 +1,423 @@
+//! `TraceDispatcher` (Java `AsyncTraceDispatcher`): a bounded buffer of trace contexts
+//! ([`TraceQueue`], 2048) drained by one task on the client runtime thread, which wakes when a
+//! batch is full (`batch_size`, 100) or `flush_wait` (500 ms) after the first record, and sends
+//! the records as messages of the trace topic (at most `max_msg_size` bytes each) through an
+//! inner producer (`_INNER_TRACE_PRODUCER-<group>-<kind>`, tracing off), up to 8 trace messages
+//! in flight while the next batch fills. Enqueueing never waits and wakes the task once per
+//! batch: a full buffer drops the context and counts it. A failed trace send is counted and
+//! logged at debug level only (a broker without the trace topic is normal). The task ends,
+//! after sending what it holds, when the last handle is dropped.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use tokio::sync::{Notify, Semaphore};
+
+use super::encode::{encode_context, transfer_keys};
+use super::TraceContext;
+use crate::client::config::ProducerConfig;
+use crate::client::instance::ClientInstance;
+use crate::client::message::Message;
+use crate::client::producer::Producer;
+
+/// Trace messages outstanding at once per dispatcher.
+const MAX_IN_FLIGHT: usize = 8;
+
+/// Batching knobs (Java defaults).
+#[derive(Debug, Clone)]
+pub struct DispatchOptions {
+    pub topic: String,
+    /// Queue bound (`queueSize`, 2048).
+    pub queue_size: usize,
+    /// Contexts per batch (`batchSize`, 100).
+    pub batch_size: usize,
+    /// Largest trace message body (`maxMsgSize`, 128000 bytes).
+    pub max_msg_size: usize,
+    /// Longest wait for a batch to fill (`waitTimeThresholdMil`, 500 ms).
+    pub flush_wait: Duration,
+}
+
+impl DispatchOptions {
+    pub fn new(topic: &str) -> Self {
+        DispatchOptions {
+            topic: topic.to_string(),
+            queue_size: 2048,
+            batch_size: 100,
+            max_msg_size: 128_000,
+            flush_wait: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Counters of one dispatcher.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TraceStats {
+    pub enqueued: u64,
+    /// Dropped because the queue was full.
+    pub dropped: u64,
+    /// Contexts in trace messages the broker accepted.
+    pub sent: u64,
+    /// Contexts whose trace message failed.
+    pub failed: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    enqueued: AtomicU64,
+    dropped: AtomicU64,
+    sent: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// The bounded buffer between the hooks and the task. A push wakes the task only when the
+/// buffer turns non-empty or reaches a full batch, so a busy producer costs one wake-up per
+/// batch, not one per record.
+pub struct TraceQueue {
+    buf: Mutex<Vec<TraceContext>>,
+    capacity: usize,
+    batch: usize,
+    wake: Notify,
+    closed: AtomicBool,
+}
+
+impl TraceQueue {
+    pub fn new(capacity: usize, batch: usize) -> Self {
+        TraceQueue {
+            buf: Mutex::new(Vec::new()),
+            capacity: capacity.max(1),
+            batch: batch.max(1),
+            wake: Notify::new(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Queue `c`; false (and nothing queued) when full.
+    pub fn push(&self, c: TraceContext) -> bool {
+        let len = {
+            let mut b = self.buf.lock();
+            if b.len() >= self.capacity {
+                return false;
+            }
+            b.push(c);
+            b.len()
+        };
+        if len == 1 || len == self.batch {
+            self.wake.notify_one();
+        }
+        true
+    }
+
+    pub fn len(&self) -> usize {
+        self.buf.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Everything queued, oldest first.
+    pub fn take(&self) -> Vec<TraceContext> {
+        std::mem::take(&mut *self.buf.lock())
+    }
+
+    pub fn close(&self) {
+        self.closed.store(true, Relaxed);
+        self.wake.notify_one();
+    }
+
+    pub fn closed(&self) -> bool {
+        self.closed.load(Relaxed)
+    }
+
+    /// Wait until something is queued (or closed), then until a batch is full, `flush_wait`
+    /// has passed or the queue is closed.
+    async fn ready(&self, flush_wait: Duration) {
+        while self.is_empty() && !self.closed() {
+            self.wake.notified().await;
+        }
+        let deadline = tokio::time::Instant::now() + flush_wait;
+        while self.len() < self.batch && !self.closed() {
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+    }
+}
+
+/// Closes the queue when the last [`TraceDispatcher`] clone is dropped.
+struct Handle {
+    queue: Arc<TraceQueue>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
+/// A cheap-to-clone handle; see the module doc.
+#[derive(Clone)]
+pub struct TraceDispatcher {
+    handle: Arc<Handle>,
+    counters: Arc<Counters>,
+}
+
+/// One trace message: concatenated records and the keys of every traced message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceBatch {
+    pub body: String,
+    pub keys: Vec<String>,
+    pub contexts: usize,
+}
+
+/// Pack contexts into trace messages of at most about `max_size` bytes each (a message is closed
+/// once it reaches the limit, as Java does).
+pub fn pack(contexts: &[TraceContext], max_size: usize) -> Vec<TraceBatch> {
+    let mut out = Vec::new();
+    let mut cur = TraceBatch {
+        body: String::new(),
+        keys: Vec::new(),
+        contexts: 0,
+    };
+    for c in contexts {
+        cur.body.push_str(&encode_context(c));
+        for k in transfer_keys(c) {
+            if !cur.keys.contains(&k) {
+                cur.keys.push(k);
+            }
+        }
+        cur.contexts += 1;
+        if cur.body.len() >= max_size {
+            out.push(std::mem::replace(
+                &mut cur,
+                TraceBatch {
+                    body: String::new(),
+                    keys: Vec::new(),
+                    contexts: 0,
+                },
+            ));
+        }
+    }
+    if cur.contexts > 0 {
+        out.push(cur);
+    }
+    out
+}
+
+impl TraceDispatcher {
+    /// Start the dispatcher of `group` (`kind`: "PRODUCE" or "CONSUME") on `instance`'s runtime.
+    pub fn start(
+        instance: &ClientInstance,
+        group: &str,
+        kind: &str,
+        opts: DispatchOptions,
+    ) -> TraceDispatcher {
+        let queue = Arc::new(TraceQueue::new(opts.queue_size, opts.batch_size));
+        let counters = Arc::new(Counters::default());
+        let task = Task {
+            instance: instance.clone(),
+            producer_group: format!("_INNER_TRACE_PRODUCER-{group}-{kind}"),
+            opts,
+            counters: counters.clone(),
+        };
+        drop(instance.spawn(task.run(queue.clone())));
+        TraceDispatcher {
+            handle: Arc::new(Handle { queue }),
+            counters,
+        }
+    }
+
+    /// Queue one context; never waits (a full queue drops it).
+    pub fn submit(&self, c: TraceContext) {
+        let n = if self.handle.queue.push(c) {
+            &self.counters.enqueued
+        } else {
+            &self.counters.dropped
+        };
+        n.fetch_add(1, Relaxed);
+    }
+
+    /// The producer's hook: queue the Pub record of a finished send (if Java would trace it).
+    pub fn on_sent(&self, s: &super::hooks::Sent<'_>) {
+        if let Some(c) = super::hooks::pub_context(s) {
+            self.submit(c);
+        }
+    }
+
+    /// Wait (at most `limit`) until every queued record was sent or failed; the counters then.
+    pub async fn flush(&self, limit: Duration) -> TraceStats {
+        let deadline = Instant::now() + limit;
+        loop {
+            let s = self.stats();
+            if s.sent + s.failed >= s.enqueued || Instant::now() >= deadline {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn stats(&self) -> TraceStats {
+        TraceStats {
+            enqueued: self.counters.enqueued.load(Relaxed),
+            dropped: self.counters.dropped.load(Relaxed),
+            sent: self.counters.sent.load(Relaxed),
+            failed: self.counters.failed.load(Relaxed),
+        }
+    }
+}
+
+struct Task {
+    instance: ClientInstance,
+    producer_group: String,
+    opts: DispatchOptions,
+    counters: Arc<Counters>,
+}
+
+impl Task {
+    async fn run(self, queue: Arc<TraceQueue>) {
+        let mut producer: Option<Producer> = None;
+        let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+        loop {
+            queue.ready(self.opts.flush_wait).await;
+            let all = queue.take();
+            if all.is_empty() && queue.closed() {
+                break;
+            }
+            if producer.is_none() && !all.is_empty() {
+                producer = self.start_producer().await;
+            }
+            for batch in all.chunks(self.opts.batch_size.max(1)) {
+                match &producer {
+                    Some(p) => self.send(p, batch, &slots).await,
+                    None => {
+                        self.counters.failed.fetch_add(batch.len() as u64, Relaxed);
+                    }
+                }
+            }
+        }
+        if let Some(p) = producer {
+            let _ = slots.acquire_many(MAX_IN_FLIGHT as u32).await;
+            let _ = p.shutdown().await;
+        }
+    }
+
+    async fn start_producer(&self) -> Option<Producer> {
+        let mut cfg = ProducerConfig::new("", &self.producer_group);
+        cfg.client = self.instance.config().clone();
+        cfg.send_timeout = Duration::from_secs(5);
+        cfg.enable_trace = false;
+        match Producer::start(cfg).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::debug!(error = %e, "trace producer did not start");
+                None
+            }
+        }
+    }
+
+    /// Start sending `batch` (at most [`MAX_IN_FLIGHT`] trace messages outstanding, so the
+    /// next batch is collected while these are answered); results are only counted.
+    async fn send(&self, p: &Producer, batch: &[TraceContext], slots: &Arc<Semaphore>) {
+        for b in pack(batch, self.opts.max_msg_size) {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let mut m = Message::new(&self.opts.topic, b.body.into_bytes());
+            m.keys = b.keys;
+            let fut = p.send_async(m);
+            let (n, counters, topic) = (
+                b.contexts as u64,
+                self.counters.clone(),
+                self.opts.topic.clone(),
+            );
+            tokio::spawn(async move {
+                match fut.await {
+                    Ok(_) => counters.sent.fetch_add(n, Relaxed),
+                    Err(e) => {
+                        tracing::debug!(%topic, error = %e, "trace send failed");
+                        counters.failed.fetch_add(n, Relaxed)
+                    }
+                };
+                drop(permit);
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::trace::{TraceBean, TraceType};
+
+    fn ctx(id: &str, keys: &str) -> TraceContext {
+        TraceContext {
+            trace_type: TraceType::Pub,
+            beans: vec![TraceBean {
+                msg_id: id.into(),
+                keys: keys.into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pack_joins_records_and_dedups_keys() {
+        let b = pack(&[ctx("A", "k1 k2"), ctx("B", "k2")], 128_000);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].contexts, 2);
+        assert_eq!(b[0].keys, vec!["A", "k1", "k2", "B"]);
+        assert_eq!(b[0].body.matches('\u{2}').count(), 2);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_waiting() {
+        let queue = Arc::new(TraceQueue::new(2, 100));
+        let d = TraceDispatcher {
+            handle: Arc::new(Handle {
+                queue: queue.clone(),
+            }),
+            counters: Arc::default(),
+        };
+        for i in 0..5 {
+            d.submit(ctx(&format!("ID{i}"), ""));
+        }
+        let s = d.stats();
+        assert_eq!((s.enqueued, s.dropped), (2, 3));
+        assert_eq!(queue.take()[0].bean().msg_id, "ID0");
+        assert!(!queue.closed());
+        drop(d);
+        assert!(queue.closed(), "the last handle closes the queue");
+    }
+
+    #[tokio::test]
+    async fn ready_waits_for_a_full_batch_or_the_flush_wait() {
+        let q = TraceQueue::new(10, 3);
+        q.push(ctx("A", ""));
+        let t0 = Instant::now();
+        q.ready(Duration::from_millis(100)).await;
+        assert!(t0.elapsed() >= Duration::from_millis(90));
+        q.push(ctx("B", ""));
+        q.push(ctx("C", ""));
+        let t0 = Instant::now();
+        q.ready(Duration::from_secs(5)).await;
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "a full batch is ready at once"
+        );
+        assert_eq!(q.take().len(), 3);
+    }
+
+    #[test]
+    fn pack_splits_at_the_size_limit() {
+        let cs: Vec<_> = (0..10).map(|i| ctx(&format!("ID{i}"), "")).collect();
+        let one = encode_context(&cs[0]).len();
+        let b = pack(&cs, one * 3);
+        assert_eq!(b.len(), 4);
+        assert_eq!(b.iter().map(|x| x.contexts).sum::<usize>(), 10);
+        assert_eq!(b[3].keys, vec!["ID9"]);
+    }
+}

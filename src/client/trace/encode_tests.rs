@@ -1,0 +1,126 @@
+//! Round trips against literals in the 4.x format. Each literal follows the field order of
+//! RocketMQ 4.9 `TraceDataEncoder.encoderFromContextBean` (fields joined by `\u{1}`, each record
+//! ended by `\u{2}`):
+//! Pub: type, timeStamp, regionId, groupName, topic, msgId, tags, keys, storeHost, bodyLength,
+//! costTime, msgType ordinal, offsetMsgId, success.
+//! SubBefore: type, timeStamp, regionId, groupName, requestId, msgId, retryTimes, keys.
+//! SubAfter: type, requestId, msgId, costTime, success, keys, contextCode, timeStamp, groupName.
+//! EndTransaction: type, timeStamp, regionId, groupName, topic, msgId, tags, keys, storeHost,
+//! msgType, transactionId, transactionState, fromTransactionCheck.
+
+use super::*;
+use crate::client::trace::{context_code, TraceBean, TraceContext, TraceType};
+
+const PUB: &str = "Pub\u{1}1700000000000\u{1}DefaultRegion\u{1}pg\u{1}TopicTest\u{1}\
+7F0000010001B4AAC2C40A6C4F6E0000\u{1}TagA\u{1}k1 k2\u{1}127.0.0.1:10911\u{1}5\u{1}3\u{1}0\u{1}\
+7F00000100002A9F000000000000002A\u{1}true\u{2}";
+const SUB_BEFORE: &str = "SubBefore\u{1}1700000000100\u{1}DefaultRegion\u{1}cg\u{1}REQ1\u{1}\
+7F0000010001B4AAC2C40A6C4F6E0000\u{1}0\u{1}k1 k2\u{2}";
+const SUB_AFTER: &str = "SubAfter\u{1}REQ1\u{1}7F0000010001B4AAC2C40A6C4F6E0000\u{1}7\u{1}\
+false\u{1}k1 k2\u{1}4\u{1}1700000000107\u{1}cg\u{2}";
+const END_TX: &str = "EndTransaction\u{1}1700000000200\u{1}DefaultRegion\u{1}tg\u{1}TopicTx\u{1}\
+ID9\u{1}\u{1}\u{1}127.0.0.1:10911\u{1}1\u{1}TX9\u{1}COMMIT_MESSAGE\u{1}false\u{2}";
+
+const ID: &str = "7F0000010001B4AAC2C40A6C4F6E0000";
+
+fn pub_ctx() -> TraceContext {
+    TraceContext {
+        trace_type: TraceType::Pub,
+        time_stamp: 1_700_000_000_000,
+        region_id: "DefaultRegion".into(),
+        group_name: "pg".into(),
+        cost_time: 3,
+        success: true,
+        beans: vec![TraceBean {
+            topic: "TopicTest".into(),
+            msg_id: ID.into(),
+            offset_msg_id: "7F00000100002A9F000000000000002A".into(),
+            tags: "TagA".into(),
+            keys: "k1 k2".into(),
+            store_host: "127.0.0.1:10911".into(),
+            body_length: 5,
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+fn sub_ctx(ty: TraceType) -> TraceContext {
+    let mut c = TraceContext {
+        trace_type: ty,
+        group_name: "cg".into(),
+        request_id: "REQ1".into(),
+        beans: vec![TraceBean {
+            msg_id: ID.into(),
+            keys: "k1 k2".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    if ty == TraceType::SubBefore {
+        c.time_stamp = 1_700_000_000_100;
+        c.region_id = "DefaultRegion".into();
+        c.success = true;
+    } else {
+        c.time_stamp = 1_700_000_000_107;
+        c.cost_time = 7;
+        c.context_code = context_code::FAILED;
+    }
+    c
+}
+
+#[test]
+fn pub_encodes_to_the_java_layout_and_back() {
+    assert_eq!(encode_context(&pub_ctx()), PUB);
+    assert_eq!(decode(PUB), vec![pub_ctx()]);
+    assert_eq!(transfer_keys(&pub_ctx()), vec![ID, "k1", "k2"]);
+}
+
+#[test]
+fn sub_before_and_after_encode_to_the_java_layout_and_back() {
+    let before = sub_ctx(TraceType::SubBefore);
+    let after = sub_ctx(TraceType::SubAfter);
+    assert_eq!(encode_context(&before), SUB_BEFORE);
+    assert_eq!(encode_context(&after), SUB_AFTER);
+    let both = format!("{SUB_BEFORE}{SUB_AFTER}");
+    assert_eq!(decode(&both), vec![before, after]);
+}
+
+#[test]
+fn end_transaction_encodes_to_the_java_layout_and_back() {
+    let mut c = end_transaction_context(
+        "tg",
+        "DefaultRegion",
+        "TopicTx",
+        "ID9",
+        "",
+        "",
+        "127.0.0.1:10911",
+        "TX9",
+        "COMMIT_MESSAGE",
+        false,
+    );
+    c.time_stamp = 1_700_000_000_200;
+    assert_eq!(encode_context(&c), END_TX);
+    assert_eq!(decode(END_TX), vec![c]);
+}
+
+#[test]
+fn decoder_accepts_java_variants_and_skips_junk() {
+    // Pub without offsetMsgId (13 fields) and with clientHost (15 fields).
+    let short =
+        "Pub\u{1}1\u{1}r\u{1}g\u{1}T\u{1}M\u{1}t\u{1}k\u{1}h\u{1}1\u{1}2\u{1}0\u{1}false\u{2}";
+    let d = decode(short);
+    assert_eq!(d.len(), 1);
+    assert!(!d[0].success);
+    assert_eq!(d[0].bean().offset_msg_id, "");
+    let long = "Pub\u{1}1\u{1}r\u{1}g\u{1}T\u{1}M\u{1}t\u{1}k\u{1}h\u{1}1\u{1}2\u{1}0\u{1}O\u{1}true\u{1}c:1\u{2}";
+    let d = decode(long);
+    assert_eq!(d[0].bean().client_host, "c:1");
+    assert!(d[0].success);
+    // SubAfter of the CLOUD channel: no timeStamp / groupName, trailing separator.
+    let cloud = "SubAfter\u{1}R\u{1}M\u{1}5\u{1}true\u{1}k\u{1}0\u{1}\u{2}";
+    let d = decode(cloud);
+    assert_eq!((d[0].cost_time, d[0].success), (5, true));
+    assert!(decode("Nope\u{1}x\u{2}Pub\u{1}1\u{2}\u{2}").is_empty());
+}

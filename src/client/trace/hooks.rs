@@ -1,0 +1,192 @@
+//! What the producer and the push consumer call (one call each): a Pub record after a send
+//! (`SendMessageTraceHookImpl`), a SubBefore record before the listener and a SubAfter record
+//! after it (`ConsumeMessageTraceHookImpl`).
+
+use std::time::Instant;
+
+use super::{context_code, msg_type, TraceBean, TraceContext, TraceDispatcher, TraceType};
+use super::{DEFAULT_REGION, TRACE_TOPIC};
+use crate::client::message::{new_uniq_key, MessageExt, SendResult, SendStatus};
+use crate::clock::now_ms;
+use crate::protocol::message::properties as prop;
+
+/// One finished send attempt, as the producer knows it.
+pub struct Sent<'a> {
+    pub group: &'a str,
+    /// The request's properties string (tags, keys, TRAN_MSG, DELAY).
+    pub properties: &'a str,
+    pub store_host: &'a str,
+    pub body_length: usize,
+    pub batch: bool,
+    pub started: Instant,
+    /// `MSG_REGION` / `TRACE_ON` of the send response.
+    pub region: &'a str,
+    pub trace_on: bool,
+    pub result: &'a SendResult,
+}
+
+/// The Pub context of a send, or `None` when Java would not trace it: the broker said
+/// TRACE_ON=false, the message is a batch, or it went to a trace topic itself.
+pub fn pub_context(s: &Sent<'_>) -> Option<TraceContext> {
+    let topic = &s.result.queue.topic;
+    if !s.trace_on || s.batch || topic.starts_with(TRACE_TOPIC) {
+        return None;
+    }
+    let get = |name| prop::find(s.properties, name);
+    let ty = if get(prop::TRAN_MSG) == Some("true") {
+        msg_type::TRANS_HALF
+    } else if get(prop::DELAY).is_some() {
+        msg_type::DELAY
+    } else {
+        msg_type::NORMAL
+    };
+    let region = if s.region.is_empty() {
+        DEFAULT_REGION
+    } else {
+        s.region
+    };
+    Some(TraceContext {
+        trace_type: TraceType::Pub,
+        time_stamp: now_ms() - s.started.elapsed().as_millis() as i64,
+        region_id: region.to_string(),
+        group_name: s.group.to_string(),
+        cost_time: s.started.elapsed().as_millis() as i64,
+        success: s.result.status == SendStatus::SendOk,
+        beans: vec![TraceBean {
+            topic: topic.clone(),
+            msg_id: s.result.msg_id.clone(),
+            offset_msg_id: s.result.offset_msg_id.clone(),
+            tags: get(prop::TAGS).unwrap_or_default().to_string(),
+            keys: get(prop::KEYS).unwrap_or_default().to_string(),
+            store_host: s.store_host.to_string(),
+            body_length: s.body_length as i32,
+            msg_type: ty,
+            ..Default::default()
+        }],
+        ..Default::default()
+    })
+}
+
+/// The SubBefore context of a listener call (messages with TRACE_ON=false are left out; `None`
+/// when none is left).
+pub fn sub_before_context(group: &str, msgs: &[MessageExt]) -> Option<TraceContext> {
+    let traced: Vec<&MessageExt> = msgs
+        .iter()
+        .filter(|m| m.property(prop::TRACE_ON) != Some("false"))
+        .collect();
+    let first = traced.first()?;
+    let region = first.property(prop::MSG_REGION).unwrap_or(DEFAULT_REGION);
+    let beans = traced
+        .iter()
+        .map(|m| TraceBean {
+            topic: m.topic.clone(),
+            msg_id: m.msg_id(),
+            tags: m.tags().unwrap_or_default().to_string(),
+            keys: m.property(prop::KEYS).unwrap_or_default().to_string(),
+            store_host: m.store_host.to_string(),
+            store_time: m.store_timestamp,
+            body_length: m.body.len() as i32,
+            retry_times: m.reconsume_times,
+            ..Default::default()
+        })
+        .collect();
+    Some(TraceContext {
+        trace_type: TraceType::SubBefore,
+        time_stamp: now_ms(),
+        region_id: region.to_string(),
+        group_name: group.to_string(),
+        request_id: new_uniq_key(),
+        success: true,
+        beans,
+        ..Default::default()
+    })
+}
+
+/// The SubAfter context matching `before`; the cost is shared out over the batch as Java does.
+pub fn sub_after_context(before: &TraceContext, success: bool, cost_ms: i64) -> TraceContext {
+    let n = before.beans.len().max(1) as i64;
+    TraceContext {
+        trace_type: TraceType::SubAfter,
+        time_stamp: now_ms(),
+        cost_time: cost_ms / n,
+        success,
+        context_code: if success {
+            context_code::SUCCESS
+        } else {
+            context_code::FAILED
+        },
+        ..before.clone()
+    }
+}
+
+/// A listener call being traced: SubBefore is queued when it starts, SubAfter by [`finish`].
+///
+/// [`finish`]: ConsumeSpan::finish
+pub struct ConsumeSpan {
+    dispatcher: TraceDispatcher,
+    before: TraceContext,
+    started: Instant,
+}
+
+impl ConsumeSpan {
+    /// Queue SubBefore for `msgs`; `None` when nothing is traced.
+    pub fn start(dispatcher: &TraceDispatcher, group: &str, msgs: &[MessageExt]) -> Option<Self> {
+        let before = sub_before_context(group, msgs)?;
+        dispatcher.submit(before.clone());
+        Some(ConsumeSpan {
+            dispatcher: dispatcher.clone(),
+            before,
+            started: Instant::now(),
+        })
+    }
+
+    /// Queue SubAfter.
+    pub fn finish(self, success: bool) {
+        let cost = self.started.elapsed().as_millis() as i64;
+        self.dispatcher
+            .submit(sub_after_context(&self.before, success, cost));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::message::MessageQueue;
+    use crate::protocol::message::properties::Properties;
+
+    #[test]
+    fn pub_context_takes_tags_keys_and_type_from_properties() {
+        let res = SendResult {
+            status: SendStatus::SendOk,
+            msg_id: "ID1".into(),
+            offset_msg_id: "OFF1".into(),
+            queue: MessageQueue::new("T", "b", 0),
+            queue_offset: 3,
+        };
+        let mut p = Properties::new();
+        p.insert(prop::TAGS, "TagA");
+        p.insert(prop::KEYS, "k1 k2");
+        p.insert(prop::DELAY, "2");
+        let props = p.encode();
+        let mut s = Sent {
+            group: "pg",
+            properties: &props,
+            store_host: "1.2.3.4:10911",
+            body_length: 5,
+            batch: false,
+            started: Instant::now(),
+            region: "",
+            trace_on: true,
+            result: &res,
+        };
+        let c = pub_context(&s).unwrap();
+        assert_eq!(c.region_id, DEFAULT_REGION);
+        let b = c.bean();
+        assert_eq!((b.tags.as_str(), b.keys.as_str()), ("TagA", "k1 k2"));
+        assert_eq!(b.msg_type, msg_type::DELAY);
+        assert_eq!(b.store_host, "1.2.3.4:10911");
+        assert!(c.success);
+        s.trace_on = false;
+        assert!(pub_context(&s).is_none());
+    }
+}
