@@ -533,3 +533,55 @@ async fn a_sigkilled_broker_checks_pending_transactions_back_once_after_restart(
     assert!(checked_before.lock().is_empty());
     p.shutdown().await.unwrap();
 }
+
+/// With `enable_trace`, every END_TRANSACTION leaves an EndTransaction trace record (Java's
+/// EndTransactionTraceHookImpl): state, transaction id, whether it answered a check-back.
+#[tokio::test]
+async fn traced_transactions_leave_end_transaction_records() {
+    use actormq::client::trace::{msg_type, TraceType};
+    let b = start_broker(&["traceTopicEnable=true", TX_SETS[0], TX_SETS[1]]);
+    let topic = "TxTraced";
+    create_topic(&b, topic, 2);
+    let (l, _) = by_body(LocalTransactionState::Commit);
+    let mut pc = producer_config(&b, "pg-tx-trace");
+    pc.enable_trace = true;
+    let p = TransactionProducer::start(pc, l).await.unwrap();
+    let mut ids = Vec::new();
+    for what in ["commit", "unknown"] {
+        let m = Message::new(topic, what).with_tags("TagT").with_keys(what);
+        ids.push(p.send_in_transaction(m, 0u32).await.unwrap().transaction_id);
+    }
+    // The unknown one is committed by its check-back: two records, the second from the check.
+    let ends = |records: Vec<TraceRecord>| -> Vec<(String, bool)> {
+        let mut v: Vec<_> = records
+            .iter()
+            .filter(|r| r.trace_type == TraceType::EndTransaction)
+            .map(|r| {
+                let b = r.bean();
+                assert_eq!((b.topic.as_str(), b.tags.as_str()), (topic, "TagT"));
+                assert_eq!(b.msg_type, msg_type::TRANS_COMMIT);
+                assert_eq!(r.group_name, "pg-tx-trace");
+                (b.transaction_state.clone(), b.from_transaction_check)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let inst = ClientInstance::get(&client_config(&b, "q-tx-trace")).unwrap();
+    let mut last = (Vec::new(), Vec::new());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        last = (
+            ends(query_trace(&inst, &ids[0]).await.unwrap_or_default()),
+            ends(query_trace(&inst, &ids[1]).await.unwrap_or_default()),
+        );
+        if last.1.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let s = |x: &str, c: bool| (x.to_string(), c);
+    assert_eq!(last.0, [s("COMMIT_MESSAGE", false)]);
+    assert_eq!(last.1, [s("COMMIT_MESSAGE", true), s("UNKNOW", false)]);
+    p.shutdown().await.unwrap();
+}

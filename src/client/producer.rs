@@ -208,6 +208,12 @@ impl Producer {
             .await?
     }
 
+    /// The trace dispatcher (`None` without `enable_trace`): the transaction producer adds its
+    /// EndTransaction records to it.
+    pub(crate) fn trace_dispatcher(&self) -> Option<&TraceDispatcher> {
+        self.core.trace.as_ref()
+    }
+
     /// Counters of the trace dispatcher (`None` without `enable_trace`).
     pub fn trace_stats(&self) -> Option<trace::TraceStats> {
         self.core.trace.as_ref().map(|t| t.stats())

@@ -14,7 +14,7 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use actix::prelude::*;
 
@@ -25,6 +25,7 @@ use super::instance::{ClientInstance, Inner};
 use super::message::{Message, MessageExt, SendResult, SendStatus};
 use super::producer::Producer;
 use super::route::AUTO_CREATE_TOPIC;
+use super::trace::{end_transaction_context, TraceDispatcher, DEFAULT_REGION};
 use crate::protocol::codes::message_sys_flag as msf;
 use crate::protocol::codes::request_code as rq;
 use crate::protocol::headers::{CheckTransactionStateRequestHeader, EndTransactionRequestHeader};
@@ -213,6 +214,45 @@ fn ask(f: impl FnOnce() -> LocalTransactionState) -> LocalTransactionState {
     })
 }
 
+/// What the EndTransaction trace record of one END_TRANSACTION says (Java's
+/// `EndTransactionTraceHookImpl`: region from the message's MSG_REGION, else DefaultRegion).
+struct Ended<'a> {
+    group: &'a str,
+    topic: &'a str,
+    tags: &'a str,
+    keys: &'a str,
+    region: Option<&'a str>,
+    msg_id: &'a str,
+    store_host: &'a str,
+    state: LocalTransactionState,
+    from_check: bool,
+}
+
+impl Ended<'_> {
+    fn context(&self) -> crate::client::trace::TraceContext {
+        // Java's LocalTransactionState names.
+        let state = match self.state {
+            LocalTransactionState::Commit => "COMMIT_MESSAGE",
+            LocalTransactionState::Rollback => "ROLLBACK_MESSAGE",
+            LocalTransactionState::Unknown => "UNKNOW",
+        };
+        end_transaction_context(
+            self.group,
+            self.region
+                .filter(|r| !r.is_empty())
+                .unwrap_or(DEFAULT_REGION),
+            self.topic,
+            self.msg_id,
+            self.tags,
+            self.keys,
+            self.store_host,
+            self.msg_id,
+            state,
+            self.from_check,
+        )
+    }
+}
+
 /// The checker thread: answers each check with `check_local`, then END_TRANSACTION oneway sent
 /// from the client runtime. Ends when its queue is dropped (unregistered, or instance gone).
 fn run_checker(
@@ -220,10 +260,26 @@ fn run_checker(
     rx: Receiver<CheckRequest>,
     listener: Arc<dyn TransactionListener>,
     instance: Weak<Inner>,
+    trace: Arc<OnceLock<TraceDispatcher>>,
 ) {
     while let Ok(req) = rx.recv() {
         let state = ask(|| listener.check_local(&req.msg));
         let h = end_after_check(&group, &req.header, &req.msg, state);
+        if let Some(t) = trace.get() {
+            let m = &req.msg;
+            let ended = Ended {
+                group: &group,
+                topic: &m.topic,
+                tags: m.property("TAGS").unwrap_or_default(),
+                keys: m.property("KEYS").unwrap_or_default(),
+                region: m.property("MSG_REGION"),
+                msg_id: &h.msg_id,
+                store_host: &req.broker_addr,
+                state,
+                from_check: true,
+            };
+            t.submit(ended.context());
+        }
         tracing::debug!(%group, msg_id = %h.msg_id, ?state, broker = %req.broker_addr, "transaction checked");
         let Some(inner) = instance.upgrade() else {
             return;
@@ -274,10 +330,11 @@ impl TransactionProducer {
             .await
             .map_err(|e| ClientError::State(format!("instance actor: {e}")))??;
         let (l, weak) = (listener.clone(), Arc::downgrade(&instance.inner));
-        let g = group.clone();
+        let (g, trace) = (group.clone(), Arc::new(OnceLock::new()));
+        let t = trace.clone();
         std::thread::Builder::new()
             .name(format!("mq-tx-check-{group}"))
-            .spawn(move || run_checker(g, rx, l, weak))
+            .spawn(move || run_checker(g, rx, l, weak, t))
             .map_err(|e| ClientError::State(format!("spawn checker thread: {e}")))?;
         let producer = match Producer::start(config).await {
             Ok(p) => p,
@@ -289,6 +346,9 @@ impl TransactionProducer {
                 return Err(e);
             }
         };
+        if let Some(t) = producer.trace_dispatcher() {
+            let _ = trace.set(t.clone());
+        }
         // As Java's producer (which watches TBW102 from its start): learn the brokers now, so a
         // member that has not sent yet heartbeats them and can be picked for check-backs.
         if let Err(e) = instance.update_route(AUTO_CREATE_TOPIC).await {
@@ -322,7 +382,21 @@ impl TransactionProducer {
         } else {
             LocalTransactionState::Rollback
         };
-        self.end(&group, &send, local_state).await?;
+        let broker = self.end(&group, &send, local_state).await?;
+        if let Some(t) = self.producer.trace_dispatcher() {
+            let ended = Ended {
+                group: &group,
+                topic: &msg.topic,
+                tags: msg.tags.as_deref().unwrap_or_default(),
+                keys: &msg.keys.join(" "),
+                region: msg.properties.get("MSG_REGION").map(String::as_str),
+                msg_id: &send.msg_id,
+                store_host: &broker,
+                state: local_state,
+                from_check: false,
+            };
+            t.submit(ended.context());
+        }
         Ok(TransactionSendResult {
             transaction_id: send.msg_id.clone(),
             send,
@@ -330,12 +404,13 @@ impl TransactionProducer {
         })
     }
 
+    /// Send END_TRANSACTION; returns the broker address it went to.
     async fn end(
         &self,
         group: &str,
         send: &SendResult,
         state: LocalTransactionState,
-    ) -> Result<()> {
+    ) -> Result<String> {
         let h = end_after_send(group, send, state)?;
         let inst = self.producer.instance().clone();
         let broker = send.queue.broker_name.clone();
@@ -348,7 +423,7 @@ impl TransactionProducer {
                     .master_addr(&broker)
                     .ok_or_else(|| ClientError::State(format!("no address for broker {broker}")))?;
                 let cmd = RemotingCommand::request_with(rq::END_TRANSACTION, &h);
-                inst.inner.net.oneway(&addr, cmd).await
+                inst.inner.net.oneway(&addr, cmd).await.map(|()| addr)
             })
             .await?
     }

@@ -165,7 +165,7 @@ pub fn end_transaction_context(
             tags: tags.to_string(),
             keys: keys.to_string(),
             store_host: store_host.to_string(),
-            msg_type: msg_type::TRANS_HALF,
+            msg_type: msg_type::TRANS_COMMIT, // as Java's EndTransactionTraceHookImpl
             transaction_id: transaction_id.to_string(),
             transaction_state: state.to_string(),
             from_transaction_check: from_check,
