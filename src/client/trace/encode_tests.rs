@@ -19,7 +19,7 @@ const SUB_BEFORE: &str = "SubBefore\u{1}1700000000100\u{1}DefaultRegion\u{1}cg\u
 const SUB_AFTER: &str = "SubAfter\u{1}REQ1\u{1}7F0000010001B4AAC2C40A6C4F6E0000\u{1}7\u{1}\
 false\u{1}k1 k2\u{1}4\u{1}1700000000107\u{1}cg\u{2}";
 const END_TX: &str = "EndTransaction\u{1}1700000000200\u{1}DefaultRegion\u{1}tg\u{1}TopicTx\u{1}\
-ID9\u{1}\u{1}\u{1}127.0.0.1:10911\u{1}1\u{1}TX9\u{1}COMMIT_MESSAGE\u{1}false\u{2}";
+ID9\u{1}\u{1}\u{1}127.0.0.1:10911\u{1}2\u{1}TX9\u{1}COMMIT_MESSAGE\u{1}false\u{2}";
 
 const ID: &str = "7F0000010001B4AAC2C40A6C4F6E0000";
 
