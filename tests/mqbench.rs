@@ -345,3 +345,65 @@ fn summary_latencies_are_in_readable_units() {
         "born->consume of 1.5 s old messages not in seconds: {c}"
     );
 }
+
+#[test]
+fn transactional_producer_commits_every_half_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = common::start_broker(env!("CARGO_BIN_EXE_broker"), dir.path(), &[]);
+    let ns = broker.namesrv.to_string();
+    let p = mqbench(
+        &[
+            "producer",
+            "-n",
+            &ns,
+            "-t",
+            "TxBenchT",
+            "-q",
+            "2",
+            "-w",
+            "8",
+            "--transaction",
+            "--group",
+            "TxBenchPG",
+            "--count",
+            "200",
+            // Half a second, so there is a progress line to check.
+            "--rate",
+            "400",
+            "--duration",
+            "0",
+            "--timeout-ms",
+            "15000",
+            "--json",
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(p["sent"].as_u64(), Some(200), "{p}");
+    assert_eq!(p["failed"].as_u64(), Some(0), "{p}");
+    // Half messages are stored under RMQ_SYS_TRANS_HALF_TOPIC; the real topic gets only what the
+    // END_TRANSACTION commits re-stored.
+    // (It may read all 200 within its first 50 ms, so no progress line is asked of it.)
+    let args = [
+        "consumer",
+        "-n",
+        &ns,
+        "-t",
+        "TxBenchT",
+        "--from",
+        "first",
+        "--count",
+        "200",
+        "--duration",
+        "20",
+        "--json",
+    ];
+    let (code, out, err) = common::run_to_exit(
+        env!("CARGO_BIN_EXE_mqbench"),
+        &args,
+        Duration::from_secs(30),
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let c: serde_json::Value = serde_json::from_str(out.trim()).expect("consumer JSON");
+    assert_eq!(c["consumed"].as_u64(), Some(200), "{c}");
+    drop(broker);
+}

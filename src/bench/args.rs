@@ -138,6 +138,12 @@ pub struct ProducerArgs {
     /// (found through --namesrv) as a client with `enable_trace` does (sync and async modes).
     #[arg(long)]
     pub trace: bool,
+    /// Transactional sends: each message goes as a half message (sysFlag TRANSACTION_PREPARED,
+    /// TRAN_MSG=true, PGROUP=<group>) and, once stored, is committed with a oneway
+    /// END_TRANSACTION to the same broker (sync and async modes). TPS and RT are those of the
+    /// half sends; the commits are counted at the end of the run.
+    #[arg(long)]
+    pub transaction: bool,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +207,14 @@ impl ProducerArgs {
         }
         if self.trace && matches!(self.send_mode, SendMode::Batch | SendMode::Oneway) {
             return Err("--trace needs acknowledged single sends (--mode sync or async)".into());
+        }
+        if self.transaction && matches!(self.send_mode, SendMode::Batch | SendMode::Oneway) {
+            return Err(
+                "--transaction needs acknowledged single sends (--mode sync or async)".into(),
+            );
+        }
+        if self.transaction && self.delay_level > 0 {
+            return Err("a transactional message cannot carry a delay level".into());
         }
         if self.common.duration <= 0.0 && self.common.count == 0 {
             return Err("give --duration or --count".into());
@@ -302,6 +316,21 @@ mod tests {
         };
         assert!(p.validate().is_err());
         assert!(Cli::try_parse_from(["mqbench", "producer", "--mode", "fast"]).is_err());
+        for bad in [
+            &["producer", "--transaction", "--mode", "batch"][..],
+            &["producer", "--transaction", "--mode", "oneway"],
+            &["producer", "--transaction", "-e", "2"],
+        ] {
+            let Mode::Producer(p) = parse(bad).mode else {
+                panic!()
+            };
+            assert!(p.validate().is_err(), "{bad:?}");
+        }
+        let Mode::Producer(p) = parse(&["producer", "--transaction", "--mode", "async"]).mode
+        else {
+            panic!()
+        };
+        assert!(p.transaction && p.validate().is_ok());
     }
 
     #[test]

@@ -12,10 +12,11 @@ use bytes::Bytes;
 
 use super::args::ProducerArgs;
 use super::net::now_us;
-use crate::protocol::codes::request_code;
+use crate::protocol::codes::{message_sys_flag, request_code};
 use crate::protocol::headers::SendMessageRequestHeaderV2;
 use crate::protocol::message::properties::{
-    DELAY, KEYS, NAME_VALUE_SEPARATOR as NV, PROPERTY_SEPARATOR as PS, TAGS, UNIQ_KEY,
+    DELAY, KEYS, NAME_VALUE_SEPARATOR as NV, PGROUP, PROPERTY_SEPARATOR as PS, TAGS, TRAN_MSG,
+    UNIQ_KEY,
 };
 use crate::protocol::message::{encode_batch, BatchItem};
 use crate::protocol::RemotingCommand;
@@ -36,6 +37,8 @@ pub struct MessageFactory {
     pub queues: u32,
     /// Distinguishes this run's unique keys from another run's.
     pub run_id: u32,
+    /// Half messages (`--transaction`): TRAN_MSG and PGROUP set, sysFlag TRANSACTION_PREPARED.
+    pub transaction: bool,
 }
 
 impl MessageFactory {
@@ -52,6 +55,7 @@ impl MessageFactory {
             delay_level: args.delay_level,
             queues: queues.max(1),
             run_id: (now_us() & 0xFFFF_FFFF) as u32,
+            transaction: args.transaction,
         }
     }
 
@@ -81,6 +85,10 @@ impl MessageFactory {
         if self.delay_level > 0 {
             put(DELAY, &self.delay_level.to_string());
         }
+        if self.transaction {
+            put(TRAN_MSG, "true");
+            put(PGROUP, &self.group);
+        }
         put(UNIQ_KEY, &uniq);
         p
     }
@@ -98,7 +106,11 @@ impl MessageFactory {
             c: "TBW102".into(),
             d: 4,
             e: queue_id,
-            f: 0,
+            f: if self.transaction {
+                message_sys_flag::TRANSACTION_PREPARED_TYPE
+            } else {
+                0
+            },
             g: born_ms,
             h: 0,
             i: properties,
@@ -232,6 +244,23 @@ mod tests {
         let born: u64 = p.get(BORN_US).unwrap().parse().unwrap();
         let ms: u64 = req.ext("g").unwrap().parse().unwrap();
         assert_eq!(born / 1000, ms);
+    }
+
+    #[test]
+    fn transactional_request_is_a_half_message_of_the_group() {
+        let f = MessageFactory::new(&args(&["--transaction", "--group", "PG"]), 1);
+        let req = f.request(0, 1, false);
+        assert_eq!(req.ext("f"), Some("4"));
+        let p = Properties::decode(req.ext("i").unwrap());
+        assert_eq!(p.get(TRAN_MSG), Some("true"));
+        assert_eq!(p.get(PGROUP), Some("PG"));
+        assert!(p.get(UNIQ_KEY).is_some());
+        let plain = MessageFactory::new(&args(&[]), 1).request(0, 1, false);
+        assert_eq!(plain.ext("f"), Some("0"));
+        assert_eq!(
+            Properties::decode(plain.ext("i").unwrap()).get(TRAN_MSG),
+            None
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`load`]: what the producer sends (requests, message numbers, pacing).
 //! - [`producer`], [`consumer`]: the two modes.
 //! - [`trace`]: `--trace`, a Pub trace record per acknowledged send (client library dispatcher).
+//! - [`transaction`]: `--transaction`, half messages each committed by END_TRANSACTION.
 
 pub mod args;
 pub mod consumer;
@@ -24,3 +25,4 @@ pub mod producer;
 pub mod report;
 pub mod stats;
 pub mod trace;
+pub mod transaction;

@@ -3,7 +3,8 @@
 //! What is sent comes from [`super::load`]; the connections from [`Link`], which reopens them
 //! (route asked again) when the broker goes away, so a run survives a broker restart. A sender
 //! whose request failed pauses [`FAILURE_PAUSE`] before the next; every failure is counted by
-//! kind and the progress lines say why (see [`super::failures`]).
+//! kind and the progress lines say why (see [`super::failures`]). With `--transaction` each
+//! stored half message is committed by a oneway END_TRANSACTION (see [`super::transaction`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ use super::net;
 use super::report::{rate, ProducerSummary};
 use super::stats::{self, LatencySummary, ProducerMeters, ProducerSample};
 use super::trace::BenchTrace;
+use super::transaction::Commits;
 use crate::protocol::codes::response_code;
 use crate::remoting::client::{ClientError, RemotingClient};
 
@@ -39,6 +41,10 @@ struct Shared {
     batch: bool,
     per_request: usize,
     trace: Option<BenchTrace>,
+    /// `--transaction`: the commits sent after each stored half message.
+    commits: Option<Commits>,
+    group: String,
+    topic: String,
 }
 
 impl Shared {
@@ -60,6 +66,9 @@ impl Shared {
             batch: args.send_mode == SendMode::Batch,
             per_request: args.per_request(),
             trace: None,
+            commits: args.transaction.then(Commits::default),
+            group: args.group.clone(),
+            topic: common.topic.clone(),
         }
     }
 
@@ -108,20 +117,29 @@ impl Shared {
 async fn call_one(s: &Shared, worker: usize, seq: u64, n: usize) {
     let (generation, c) = s.link.client(worker);
     let req = s.factory.request(seq, n, s.batch);
-    let props = s.trace.as_ref().and(BenchTrace::request_properties(&req));
+    let props = (s.trace.is_some() || s.commits.is_some())
+        .then(|| BenchTrace::request_properties(&req))
+        .flatten();
     let t0 = Instant::now();
+    let mut committable = None;
     let outcome = match c.call(req, s.timeout).await {
         Ok(r) if r.code == response_code::SUCCESS => {
             if let (Some(t), Some(p)) = (&s.trace, &props) {
                 t.on_reply(p, c.addr(), t0, &r);
             }
+            committable = Some(r);
             Ok(())
         }
         Ok(r) => Err(Failure::response(r.code, r.remark.as_deref())),
         Err(e) => Err(Failure::client(&e)),
     };
     let failed = outcome.is_err();
+    // RT is the half send's alone: recorded before the commit goes out.
     s.done(n, t0, outcome);
+    if let (Some(commits), Some(r)) = (&s.commits, &committable) {
+        let p = props.as_deref().unwrap_or_default();
+        commits.commit(&c, &s.group, &s.topic, p, r).await;
+    }
     if failed {
         s.recover(generation, &c).await;
     }
@@ -284,8 +302,8 @@ pub async fn run(
         }
     })
     .await;
-    // Let oneway writes reach the socket before the connections drop.
-    if args.send_mode == SendMode::Oneway {
+    // Let oneway writes (sends, or the last commits) reach the socket before the connections drop.
+    if args.send_mode == SendMode::Oneway || args.transaction {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let elapsed = end.duration_since(start).as_secs_f64();
@@ -295,6 +313,9 @@ pub async fn run(
             "trace: {} Pub records queued, {} sent, {} failed, {} dropped (queue full)",
             st.enqueued, st.sent, st.failed, st.dropped
         );
+    }
+    if let Some(c) = &shared.commits {
+        eprintln!("{}", c.line());
     }
     Ok(summary(&args, &shared, samples, elapsed))
 }
