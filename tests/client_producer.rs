@@ -10,30 +10,6 @@ use std::time::{Duration, Instant};
 use actormq::client::*;
 use common::client::*;
 
-/// Pull everything in `topic` (all queues from 0) with a fresh pull consumer, bounded by `limit`.
-async fn pull_all(b: &Standalone, topic: &str, want: usize, limit: Duration) -> Vec<MessageExt> {
-    let pc = PullConsumer::start(
-        consumer_config(b, &format!("check-{topic}"), "checker"),
-        &[topic],
-    )
-    .await
-    .unwrap();
-    let queues = pc.queues(topic).await.unwrap();
-    let start = Instant::now();
-    let mut out = Vec::new();
-    let mut next = vec![0i64; queues.len()];
-    while out.len() < want && start.elapsed() < limit {
-        for (i, q) in queues.iter().enumerate() {
-            let r = pc.pull(q, "*", next[i], 32, None).await.unwrap();
-            next[i] = r.next_begin_offset;
-            out.extend(r.msgs);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    pc.shutdown().await.unwrap();
-    out
-}
-
 #[tokio::test]
 async fn every_send_form_delivers_with_tags_keys_and_properties() {
     let b = start_broker(&[]);
@@ -89,7 +65,7 @@ async fn every_send_form_delivers_with_tags_keys_and_properties() {
     }
     assert_eq!(queues.len(), 1, "one sharding key maps to one queue");
 
-    let got = pull_all(&b, t, 12, Duration::from_secs(15)).await;
+    let got = pull_topic(&b, t, 12, Duration::from_secs(15)).await;
     let keys: BTreeSet<String> = got
         .iter()
         .filter_map(|m| m.property("KEYS").map(str::to_string))
@@ -141,7 +117,7 @@ async fn delayed_message_arrives_after_its_level() {
     p.send(Message::new(t, "late").with_delay_level(1))
         .await
         .unwrap();
-    let got = pull_all(&b, t, 1, Duration::from_secs(15)).await;
+    let got = pull_topic(&b, t, 1, Duration::from_secs(15)).await;
     assert_eq!(got.len(), 1);
     assert!(
         sent.elapsed() >= Duration::from_millis(1900),

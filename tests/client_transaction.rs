@@ -52,30 +52,6 @@ fn by_body(answer: LocalTransactionState) -> (ByBody, Arc<Mutex<Vec<String>>>) {
     (l, checked)
 }
 
-/// Every message of `topic` (all queues from offset 0) pulled during `limit`, or until `want`.
-async fn pull_all(b: &Standalone, topic: &str, want: usize, limit: Duration) -> Vec<MessageExt> {
-    let pc = PullConsumer::start(
-        consumer_config(b, &format!("check-{topic}"), &format!("checker-{topic}")),
-        &[topic],
-    )
-    .await
-    .unwrap();
-    let queues = pc.queues(topic).await.unwrap();
-    let start = Instant::now();
-    let mut out = Vec::new();
-    let mut next = vec![0i64; queues.len()];
-    while out.len() < want && start.elapsed() < limit {
-        for (i, q) in queues.iter().enumerate() {
-            let r = pc.pull(q, "*", next[i], 32, None).await.unwrap();
-            next[i] = r.next_begin_offset;
-            out.extend(r.msgs);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    pc.shutdown().await.unwrap();
-    out
-}
-
 /// TRANS_CHECK_MAX_TIME_TOPIC (a broker-local system topic, not routed): queue 0 of the broker
 /// serving `topic`, pulled until a message arrives or `limit` passes.
 async fn pull_give_up_topic(b: &Standalone, topic: &str, limit: Duration) -> Vec<MessageExt> {
@@ -125,11 +101,11 @@ async fn commit_is_consumed_once_rollback_never_unknown_is_checked_back() {
         assert_eq!(r.transaction_id, r.send.msg_id);
     }
     // The commit is visible at once; the unknown after its check-back (>= 1 s).
-    let got = pull_all(&b, topic, 2, Duration::from_secs(20)).await;
+    let got = pull_topic(&b, topic, 2, Duration::from_secs(20)).await;
     assert_eq!(bodies(&got), ["commit", "unknown"], "committed messages");
     // Nothing more arrives: no double commit, no rollback, no second check-back commit.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let again = pull_all(&b, topic, 3, Duration::from_secs(1)).await;
+    let again = pull_topic(&b, topic, 3, Duration::from_secs(1)).await;
     assert_eq!(bodies(&again), ["commit", "unknown"], "after 3 s more");
     let seen = checked.lock().clone();
     assert!(seen.contains(&"unknown".to_string()), "{seen:?}");
@@ -207,10 +183,10 @@ async fn a_killed_producer_is_checked_back_on_another_member() {
         status.success(),
         "child exited inside execute_local: {status}"
     );
-    let got = pull_all(&b, topic, 1, Duration::from_secs(20)).await;
+    let got = pull_topic(&b, topic, 1, Duration::from_secs(20)).await;
     assert_eq!(bodies(&got), ["orphan"], "committed by the other member");
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let again = pull_all(&b, topic, 2, Duration::from_secs(1)).await;
+    let again = pull_topic(&b, topic, 2, Duration::from_secs(1)).await;
     assert_eq!(bodies(&again), ["orphan"], "applied once");
     assert!(checked.lock().contains(&"orphan".to_string()));
     member_b.shutdown().await.unwrap();
@@ -237,7 +213,7 @@ async fn fifteen_unknown_answers_end_in_trans_check_max_time_topic() {
     assert_eq!(moved[0].property("REAL_TOPIC"), Some(topic));
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(checked.lock().len(), 15, "no check after the 15th");
-    assert!(pull_all(&b, topic, 1, Duration::from_secs(1))
+    assert!(pull_topic(&b, topic, 1, Duration::from_secs(1))
         .await
         .is_empty());
     p.shutdown().await.unwrap();
@@ -497,7 +473,7 @@ async fn a_sigkilled_broker_checks_pending_transactions_back_once_after_restart(
             .unwrap();
     }
     assert_eq!(
-        bodies(&pull_all(&b, topic, 1, Duration::from_secs(10)).await),
+        bodies(&pull_topic(&b, topic, 1, Duration::from_secs(10)).await),
         ["commit"]
     );
     b.child.kill().unwrap(); // SIGKILL, with three transactions open
@@ -519,14 +495,14 @@ async fn a_sigkilled_broker_checks_pending_transactions_back_once_after_restart(
         .unwrap();
     p.producer().queues(topic).await.unwrap();
     let want = ["commit", "open-1", "open-2", "open-3"];
-    let got = pull_all(&b, topic, 4, Duration::from_secs(30)).await;
+    let got = pull_topic(&b, topic, 4, Duration::from_secs(30)).await;
     assert_eq!(
         bodies(&got),
         want,
         "every pending one committed after the restart"
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let again = pull_all(&b, topic, 5, Duration::from_secs(1)).await;
+    let again = pull_topic(&b, topic, 5, Duration::from_secs(1)).await;
     assert_eq!(bodies(&again), want, "none committed twice");
     let seen = checked.lock().clone();
     assert!(seen.iter().all(|s| s.starts_with("open-")), "{seen:?}");

@@ -12,45 +12,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::real_clients::real_clients_dir;
+use common::real_clients::{real_clients_dir, run_client};
 use common::rmq::create_topic;
 use common::{connect, start_broker, BROKER};
 
 const COUNT: &str = "1000";
-
-/// Run a client script with a bounded time; returns its JSON summary line.
-fn run(mut cmd: Command, limit: Duration) -> serde_json::Value {
-    let home = tempfile::tempdir().unwrap();
-    cmd.env("HOME", home.path());
-    let mut child = cmd
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start client");
-    let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("client did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or_default()
-        .to_string();
-    eprintln!("client summary: {line}");
-    assert!(
-        out.status.success(),
-        "client failed: {line}\nstderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&line).expect("JSON summary")
-}
 
 fn python(dir: &Path, namesrv: &str, topic: &str, mode: &str) -> serde_json::Value {
     let mut cmd = Command::new(dir.join("venv/bin/python"));
@@ -59,7 +25,7 @@ fn python(dir: &Path, namesrv: &str, topic: &str, mode: &str) -> serde_json::Val
         "/tests/clients/python_client.py"
     ))
     .args([namesrv, topic, COUNT, mode]);
-    run(cmd, Duration::from_secs(120))
+    run_client(cmd, Duration::from_secs(120))
 }
 
 #[test]
@@ -102,7 +68,7 @@ fn node_ali_ons_client_push_consumer() {
         "NodeTopic",
         COUNT,
     ]);
-    let r = run(cmd, Duration::from_secs(120));
+    let r = run_client(cmd, Duration::from_secs(120));
     assert_eq!(r["received"], 1000);
     assert_eq!(r["missing"], serde_json::json!([]));
 }

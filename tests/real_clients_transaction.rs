@@ -8,33 +8,11 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use actormq::client::*;
 use common::client::*;
-use common::real_clients::real_clients_dir;
-
-/// Every message of `topic` from offset 0, pulled until `want` arrived or `limit` passed.
-async fn pull_all(b: &Standalone, topic: &str, want: usize, limit: Duration) -> Vec<MessageExt> {
-    let pc = PullConsumer::start(consumer_config(b, "check-py-tx", "checker-py-tx"), &[topic])
-        .await
-        .unwrap();
-    let queues = pc.queues(topic).await.unwrap();
-    let start = Instant::now();
-    let mut out = Vec::new();
-    let mut next = vec![0i64; queues.len()];
-    while out.len() < want && start.elapsed() < limit {
-        for (i, q) in queues.iter().enumerate() {
-            let r = pc.pull(q, "*", next[i], 32, None).await.unwrap();
-            next[i] = r.next_begin_offset;
-            out.extend(r.msgs);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    pc.shutdown().await.unwrap();
-    out
-}
+use common::real_clients::{real_clients_dir, run_client};
 
 /// Run the Python script (bounded); its JSON summary line, asserting it exited 0.
 fn run_python(b: &Standalone, topic: &str, wait_secs: u32) -> serde_json::Value {
@@ -45,43 +23,13 @@ fn run_python(b: &Standalone, topic: &str, wait_secs: u32) -> serde_json::Value 
         "{} missing: run `bash scripts/install-real-clients.sh`",
         python.display()
     );
-    let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/clients/python_transaction.py"
-        ))
-        .args([&b.namesrv_addr(), topic, "PG_py_tx", &wait_secs.to_string()])
-        .env("HOME", home.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the python client");
-    let limit = Duration::from_secs(u64::from(wait_secs) + 60);
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("python client did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or_default()
-        .to_string();
-    eprintln!("python summary: {line}");
-    assert!(
-        out.status.success(),
-        "python client failed ({}): {line}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&line).expect("JSON summary")
+    let mut cmd = Command::new(python);
+    cmd.arg(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/clients/python_transaction.py"
+    ))
+    .args([&b.namesrv_addr(), topic, "PG_py_tx", &wait_secs.to_string()]);
+    run_client(cmd, Duration::from_secs(u64::from(wait_secs) + 60))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +56,7 @@ async fn python_2x_transaction_producer_commit_rollback_and_check_back() {
         .collect();
     assert!(checked.contains(&"unknown"), "{summary}");
     assert!(checked.iter().all(|c| *c == "unknown"), "{summary}");
-    let got = pull_all(&b, topic, 2, Duration::from_secs(20)).await;
+    let got = pull_topic(&b, topic, 2, Duration::from_secs(20)).await;
     let mut bodies: Vec<String> = got
         .iter()
         .map(|m| String::from_utf8_lossy(&m.body).into_owned())
@@ -121,7 +69,7 @@ async fn python_2x_transaction_producer_commit_rollback_and_check_back() {
     // Nothing else later (no double commit, rollback stays hidden).
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
-        pull_all(&b, topic, 3, Duration::from_secs(1)).await.len(),
+        pull_topic(&b, topic, 3, Duration::from_secs(1)).await.len(),
         2
     );
 }

@@ -185,3 +185,32 @@ pub async fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// Every message of `topic` (all queues from offset 0) pulled with a fresh pull consumer until
+/// `want` arrived or `limit` passed.
+pub async fn pull_topic(
+    b: &Standalone,
+    topic: &str,
+    want: usize,
+    limit: Duration,
+) -> Vec<actormq::client::MessageExt> {
+    use actormq::client::PullConsumer;
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let config = consumer_config(b, &format!("check-{topic}-{n}"), &format!("checker-{n}"));
+    let pc = PullConsumer::start(config, &[topic]).await.unwrap();
+    let queues = pc.queues(topic).await.unwrap();
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut next = vec![0i64; queues.len()];
+    while out.len() < want && start.elapsed() < limit {
+        for (i, q) in queues.iter().enumerate() {
+            let r = pc.pull(q, "*", next[i], 32, None).await.unwrap();
+            next[i] = r.next_begin_offset;
+            out.extend(r.msgs);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pc.shutdown().await.unwrap();
+    out
+}

@@ -63,3 +63,38 @@ fn install() -> Result<PathBuf, String> {
         ))
     }
 }
+
+/// Run a real client's script (HOME in a temp dir, at most `limit`), assert it exited 0, and
+/// return its JSON summary (its last stdout line starting with `{`).
+pub fn run_client(mut cmd: Command, limit: Duration) -> serde_json::Value {
+    let home = tempfile::tempdir().unwrap();
+    cmd.env("HOME", home.path());
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start client");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("client did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_default()
+        .to_string();
+    eprintln!("client summary: {line}");
+    assert!(
+        out.status.success(),
+        "client failed: {line}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&line).expect("JSON summary")
+}
