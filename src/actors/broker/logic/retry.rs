@@ -134,12 +134,7 @@ impl SendBackPlan {
             }
             SendBackTarget::Retry { topic, .. } => (topic.clone(), retry_queue_id),
         };
-        let mut draft = Draft {
-            topic,
-            queue_id,
-            tags_code: None,
-            props,
-        };
+        let mut draft = Draft::new(topic, queue_id, props);
         divert_if_delayed(&mut draft, delay, now_ms);
         draft.props.remove(PROPERTY_WAIT);
         draft.finish()

@@ -91,6 +91,16 @@ pub(crate) struct Draft {
 }
 
 impl Draft {
+    /// A message for `topic`/`queue_id` with these properties, no tags code decided yet.
+    pub fn new(topic: String, queue_id: i32, props: Properties) -> Self {
+        Draft {
+            topic,
+            queue_id,
+            tags_code: None,
+            props,
+        }
+    }
+
     pub fn finish(self) -> StorePlan {
         StorePlan {
             topic: self.topic,
@@ -170,12 +180,7 @@ pub fn plan_send(
 ) -> Result<SendPlan, SendRefusal> {
     let tx_type = message_sys_flag::transaction_value(input.sys_flag);
     let half = is_half(input.sys_flag, &input.properties);
-    let mut draft = Draft {
-        topic: input.topic,
-        queue_id: input.queue_id,
-        tags_code: None,
-        props: input.properties,
-    };
+    let mut draft = Draft::new(input.topic, input.queue_id, input.properties);
     if half {
         divert_half(&mut draft);
         return Ok(SendPlan {

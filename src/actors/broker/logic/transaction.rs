@@ -175,12 +175,7 @@ pub fn commit_message(
     for name in [prop::TRAN_MSG, prop::REAL_TOPIC, prop::REAL_QID] {
         props.remove(name);
     }
-    let mut draft = Draft {
-        topic,
-        queue_id,
-        tags_code: None,
-        props,
-    };
+    let mut draft = Draft::new(topic, queue_id, props);
     divert_if_delayed(&mut draft, delay, now_ms);
     let plan = draft.finish();
     let mut origin = MessageOrigin::of_record(half);
