@@ -10,6 +10,7 @@
 # Every broker runs on free ports with a temporary store (logLevel=warn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib-bench.sh
 MODE=${1:?p1|catchup|lag}
 ARG=${2:-}
 SECS=${SECS:-5}
@@ -20,26 +21,18 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-# start NAME [--set k=v ...]: start a broker; sets $ADDR (and $NS, $HA when printed).
+# start NAME ha|- [--set k=v ...]: start a broker (`ha`: a master, wait for its HA line too); sets
+# $ADDR (and $NS, $HA when printed).
 start() {
-  local name=$1; shift
+  local name=$1 ha=$2; shift 2
   "$BIN/broker" --set listenAddr=127.0.0.1 --set listenPort=0 --set haListenPort=0 \
     --set "storePathRootDir=$WORK/$name" --set logLevel=warn "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   PIDS+=($!)
-  for _ in $(seq 1 1200); do
-    grep -q "^broker .* listening on" "$WORK/$name.out" 2>/dev/null && break
-    sleep 0.05
-  done
-  ADDR=$(awk '/^broker .* listening on/ {print $5}' "$WORK/$name.out")
-  NS=$(awk '/^namesrv listening on/ {print $4}' "$WORK/$name.out")
-  for _ in $(seq 1 100); do grep -q "^ha listening on" "$WORK/$name.out" && break; sleep 0.05; done
-  HA=$(awk '/^ha listening on/ {print $4}' "$WORK/$name.out")
-  [ -n "$ADDR" ] || { cat "$WORK/$name.err"; exit 1; }
+  wait_ready "$WORK/$name.out" "$WORK/$name.err" "${ha#-}"
 }
-master() { start "$1" --set standalone=true --set namesrvListenPort=0 --set "brokerRole=$2"; }
-slave() { start "$1" --set logLevel=${SLAVE_LOG:-warn} ${SLAVE_SETS:-} --set "namesrvAddr=$NS" --set brokerRole=SLAVE --set brokerId=1 --set "haMasterAddress=$HA"; }
+master() { start "$1" ha --set standalone=true --set namesrvListenPort=0 --set "brokerRole=$2"; }
+slave() { start "$1" - --set logLevel=${SLAVE_LOG:-warn} ${SLAVE_SETS:-} --set "namesrvAddr=$NS" --set brokerRole=SLAVE --set brokerId=1 --set "haMasterAddress=$HA"; }
 bench() { "$BIN/mqbench" "$@" --json 2>/dev/null | tail -1; }
-median() { python3 -c "import sys,statistics as s; v=[float(x) for x in sys.stdin.read().split()]; print(s.median(v), v)"; }
 # commitLogMaxOffset from GET_BROKER_RUNTIME_INFO (28), over a plain remoting frame.
 maxoff() {
   python3 - "$1" <<'PY'

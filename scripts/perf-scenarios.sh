@@ -6,6 +6,7 @@
 # summary line per run to results/<scenario>.jsonl plus a median.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib-bench.sh
 SCEN=${1:?scenario P1..P7}
 RUNS=${2:-5}
 SECS=${SECS:-5}
@@ -26,18 +27,12 @@ start_broker() {
     --set namesrvListenPort=0 --set "storePathRootDir=$WORK/store" --set logLevel=warn $BROKER_SETS "$@" \
     >"$WORK/broker.out" 2>"$WORK/broker.err" &
   BROKER_PID=$!
-  for _ in $(seq 1 1200); do
-    grep -q "^broker .* listening on" "$WORK/broker.out" 2>/dev/null && break
-    sleep 0.05
-  done
-  NS=$(awk '/^namesrv listening on/ {print $4}' "$WORK/broker.out")
-  BROKER=$(awk '/^broker .* listening on/ {print $5}' "$WORK/broker.out")
-  [ -n "$BROKER" ] || { cat "$WORK/broker.err"; exit 1; }
+  wait_ready "$WORK/broker.out" "$WORK/broker.err"
+  BROKER=$ADDR
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 anon_kb() { awk '/^RssAnon/ {print $2}' "/proc/$1/status"; }
 bench() { "$BIN/mqbench" "$@" --json 2>/dev/null; }
-median() { python3 -c "import sys,statistics as s; v=[float(x) for x in sys.stdin.read().split()]; print(s.median(v), v)"; }
 field() { python3 -c "import sys,json; d=json.loads(sys.stdin.readline()); print(eval('d'+sys.argv[1]))" "$1"; }
 
 run_producer() { # name jsonfield mqbench-producer-args...

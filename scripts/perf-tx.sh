@@ -10,6 +10,7 @@
 # Prints every run and the medians (TPS and p99), and trace cost = 1 - trace/p1 of the medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib-bench.sh
 RUNS=${1:-5}
 SECS=${SECS:-5}
 WARM=${WARM:-10}
@@ -23,16 +24,10 @@ trap cleanup EXIT
   --set namesrvListenPort=0 --set haListenPort=0 --set "storePathRootDir=$WORK/store" \
   --set logLevel=warn --set traceTopicEnable=true >"$WORK/broker.out" 2>"$WORK/broker.err" &
 PID=$!
-for _ in $(seq 1 1200); do
-  grep -q "^broker .* listening on" "$WORK/broker.out" 2>/dev/null && break
-  sleep 0.05
-done
-NS=$(awk '/^namesrv listening on/ {print $4}' "$WORK/broker.out")
-[ -n "$NS" ] || { cat "$WORK/broker.err"; exit 1; }
+wait_ready "$WORK/broker.out" "$WORK/broker.err"
 echo "broker pid $PID, namesrv $NS"
 
 bench() { "$BIN/mqbench" producer -n "$NS" -w 64 --mode sync "$@" --json 2>"$WORK/last.err" | tail -1; }
-median() { python3 -c "import sys,statistics as s; v=[float(x) for x in sys.stdin.read().split()]; print(s.median(v), v)"; }
 
 bench -t P1 --duration "$WARM" --timeout-ms 30000 >/dev/null
 for i in $(seq 1 "$RUNS"); do
