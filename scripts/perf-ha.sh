@@ -15,7 +15,7 @@ MODE=${1:?p1|catchup|lag}
 ARG=${2:-}
 SECS=${SECS:-5}
 WARM=${WARM:-10} # seconds of discarded load first: each fresh store warms its next CommitLog file early on
-BIN=target/release
+BIN=${BIN:-target/release} # BIN=dir with broker and mqbench, to compare two builds
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/perf-ha.XXXX")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -90,6 +90,9 @@ catchup)
     sleep 0.05
   done
   T1=$(date +%s.%N)
+  # CPU seconds (user+system) the slave and the master spent: a figure that holds on a busy machine.
+  cpu() { awk '{printf "%.2f", ($14+$15)/100}' "/proc/$1/stat"; }
+  echo "cpu seconds: slave $(cpu "${PIDS[1]}"), master $(cpu "${PIDS[0]}") (master includes the fill)"
   # An empty slave starts at the master's last CommitLog file (1 GiB files).
   python3 -c "import sys; e=int(sys.argv[1]); b=e-e%(1<<30); t=float(sys.argv[3])-float(sys.argv[2]); print(f'catch-up: {e-b} bytes in {t:.2f} s (from slave start) = {(e-b)/t/1e6:.0f} MB/s')" "$END" "$T0" "$T1"
   ;;

@@ -4,6 +4,7 @@
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -18,7 +19,7 @@ pub struct MappedFileQueue {
     file_size: u64,
     files: RwLock<Vec<Arc<MappedFile>>>,
     allocator: Option<Arc<Allocator>>,
-    warm: bool,
+    warm: AtomicBool,
     durable_names: bool,
 }
 
@@ -35,7 +36,7 @@ impl MappedFileQueue {
             file_size,
             files: RwLock::new(Vec::new()),
             allocator,
-            warm,
+            warm: AtomicBool::new(warm),
             durable_names,
         }
     }
@@ -129,6 +130,11 @@ impl MappedFileQueue {
             .cloned()
     }
 
+    /// Whether files prepared from now on are pre-faulted (warmed); see `MappedFile::warm_step`.
+    pub fn set_warm(&self, warm: bool) {
+        self.warm.store(warm, Ordering::Relaxed);
+    }
+
     /// Ask the allocator to prepare the file after the last one (the first file when the queue
     /// is empty, so a fresh store's first append does not wait for it either).
     pub fn prefetch_next(&self) {
@@ -137,7 +143,7 @@ impl MappedFileQueue {
             // not hold a gigabyte of populated pages (RSS); files after it are warmed while the
             // previous one is being written.
             let (next, warm) = match self.last() {
-                Some(last) => (last.end(), self.warm),
+                Some(last) => (last.end(), self.warm.load(Ordering::Relaxed)),
                 None => (0, false),
             };
             a.request(&self.dir, next, self.file_size, warm, self.durable_names);
@@ -153,7 +159,7 @@ impl MappedFileQueue {
                 &self.dir,
                 start,
                 self.file_size,
-                self.warm,
+                self.warm.load(Ordering::Relaxed),
                 self.durable_names,
             )?,
             None => Arc::new(MappedFile::open(

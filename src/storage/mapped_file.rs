@@ -42,6 +42,8 @@ pub struct MappedFile {
     size: u64,
     map: MmapMut,
     base: *mut u8,
+    /// Kept open for CommitLog files only (`durable_name`): [`Self::write_at`] writes through it.
+    file: Option<File>,
     wrote: AtomicU64,
     flushed: AtomicU64,
 }
@@ -110,14 +112,16 @@ impl MappedFile {
         // SAFETY: the file is owned by the store; nothing else truncates it while mapped.
         let mut map = unsafe { MmapMut::map_mut(&file) }.at(&path)?;
         let base = map.as_mut_ptr();
-        // The descriptor is closed here: the mapping (and msync on it) does not need it, and a
-        // broker with thousands of queues would otherwise hold thousands of descriptors.
+        // Consume-queue descriptors are closed here: the mapping (and msync on it) does not need
+        // them, and a broker with thousands of queues would otherwise hold thousands of
+        // descriptors. CommitLog files (few) keep theirs for `write_at`.
         Ok(MappedFile {
             path,
             start,
             size,
             map,
             base,
+            file: durable_name.then_some(file),
             wrote: AtomicU64::new(0),
             flushed: AtomicU64::new(0),
         })
@@ -161,6 +165,24 @@ impl MappedFile {
             let _ = self.map.flush_range(from as usize, len as usize);
         }
         from + len
+    }
+
+    /// Write `bytes` at `pos` through the file descriptor (`pwrite`) instead of the mapping.
+    /// Why: the first store into a page never touched through the mapping makes the kernel zero
+    /// the whole page before the copy (the cost that dominates a catching-up slave); a `pwrite`
+    /// that covers a page from its start fills it without that, and readers of the mapping see
+    /// the same page-cache page. Same single-writer contract as [`Self::slice_mut`]; the caller
+    /// publishes with [`Self::set_wrote`] afterwards. Only for files opened with `durable_name`.
+    pub fn write_at(&self, pos: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        use std::os::unix::fs::FileExt;
+        debug_assert!(pos + bytes.len() as u64 <= self.size);
+        let Some(file) = &self.file else {
+            return Err(StoreError::Corrupt(format!(
+                "{} was mapped without a descriptor to write through",
+                self.path.display()
+            )));
+        };
+        file.write_all_at(bytes, pos).at(&self.path)
     }
 
     /// Tell the kernel the whole file will be needed (after warming).
@@ -350,6 +372,26 @@ mod tests {
         assert!(weak.upgrade().is_some());
         drop(b);
         assert!(weak.upgrade().is_none());
+    }
+
+    #[test]
+    fn write_at_is_seen_through_the_mapping_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = Arc::new(MappedFile::open(dir.path(), 0, 3 * PAGE_SIZE, true).unwrap());
+        // A whole page, then a write that crosses into the next page.
+        let page = vec![7u8; PAGE_SIZE as usize];
+        f.write_at(0, &page).unwrap();
+        f.write_at(PAGE_SIZE, b"tail").unwrap();
+        f.set_wrote(PAGE_SIZE + 4);
+        assert_eq!(&f.slice(0, PAGE_SIZE as usize).unwrap()[..], &page[..]);
+        assert_eq!(&f.slice(PAGE_SIZE, 4).unwrap()[..], b"tail");
+        f.flush().unwrap();
+        drop(f);
+        let again = MappedFile::open(dir.path(), 0, 3 * PAGE_SIZE, true).unwrap();
+        assert_eq!(&again.bytes()[PAGE_SIZE as usize..][..4], b"tail");
+        // Consume-queue files keep no descriptor: writing through one is an error, not a panic.
+        let cq = MappedFile::open(&dir.path().join("cq"), 0, PAGE_SIZE, false).unwrap();
+        assert!(cq.write_at(0, b"x").is_err());
     }
 
     #[test]

@@ -74,6 +74,10 @@ impl MessageStore {
     /// drops the buffered tail: the caller reconnects from the returned end of the store.
     pub fn append_replicated(&self, at: u64, bytes: &[u8]) -> Result<u64, StoreError> {
         self.check_writable()?;
+        // Replicated bytes go through `pwrite` (`write_raw`), which fills fresh pages without
+        // zeroing them first; pre-faulting the next CommitLog files through the mapping would
+        // zero them all again, so they are no longer warmed.
+        self.cl.files().set_warm(false);
         let mut st = self.put_lock.lock();
         if self.shut.load(Ordering::Acquire) {
             return Err(StoreError::ShutDown);
@@ -210,8 +214,8 @@ impl MessageStore {
             };
             let pos = f.wrote_pos();
             let n = ((f.size() - pos) as usize).min(bytes.len());
-            // SAFETY: under the put lock, at the write position.
-            unsafe { f.slice_mut(pos, n) }.copy_from_slice(&bytes[..n]);
+            // Under the put lock, at the write position; `write_at` says why not the mapping.
+            f.write_at(pos, &bytes[..n])?;
             f.set_wrote(pos + n as u64);
             bytes = &bytes[n..];
         }
