@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 
 use crate::client::message::{MessageQueue, SendResult, SendStatus};
 use crate::client::trace::dispatcher::DispatchOptions;
-use crate::client::trace::hooks::{pub_context, Sent};
+use crate::client::trace::hooks::Sent;
 use crate::client::trace::{TraceDispatcher, TraceStats, TRACE_TOPIC};
 use crate::client::{ClientConfig, ClientInstance};
 use crate::protocol::codes::response_code;
-use crate::protocol::headers::SendMessageResponseHeader;
 use crate::protocol::RemotingCommand;
 
 use super::args::ProducerArgs;
@@ -43,9 +42,14 @@ impl BenchTrace {
         req.ext("i").map(str::to_string)
     }
 
-    /// Queue the Pub record of an acknowledged send.
+    /// Queue the Pub record of an acknowledged send. Reads the five answer fields it needs
+    /// straight from the header map: the benchmark's plain run never decodes the whole
+    /// `SendMessageResponseHeader`, so decoding it here would be charged to tracing.
     pub fn on_reply(&self, props: &str, store_host: &str, started: Instant, r: &RemotingCommand) {
-        let Ok(h) = r.header::<SendMessageResponseHeader>() else {
+        let num = |k: &str| r.ext(k).and_then(|v| v.parse::<i64>().ok());
+        let (Some(offset_msg_id), Some(queue_id), Some(queue_offset)) =
+            (r.ext("msgId"), num("queueId"), num("queueOffset"))
+        else {
             return;
         };
         let msg_id = crate::protocol::message::properties::find(props, "UNIQ_KEY")
@@ -58,9 +62,9 @@ impl BenchTrace {
                 SendStatus::FlushDiskTimeout
             },
             msg_id,
-            offset_msg_id: h.msg_id,
-            queue: MessageQueue::new(&self.topic, "", h.queue_id),
-            queue_offset: h.queue_offset,
+            offset_msg_id: offset_msg_id.to_string(),
+            queue: MessageQueue::new(&self.topic, "", queue_id as i32),
+            queue_offset,
         };
         let sent = Sent {
             group: &self.group,
@@ -69,13 +73,11 @@ impl BenchTrace {
             body_length: self.body_len,
             batch: false,
             started,
-            region: &h.region,
-            trace_on: h.trace_on,
+            region: r.ext("MSG_REGION").unwrap_or_default(),
+            trace_on: r.ext("TRACE_ON") != Some("false"),
             result: &result,
         };
-        if let Some(c) = pub_context(&sent) {
-            self.dispatcher.submit(c);
-        }
+        self.dispatcher.on_sent(&sent);
     }
 
     /// Wait (at most `limit`) until every queued record was sent or failed; the counters.

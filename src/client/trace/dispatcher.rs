@@ -8,6 +8,7 @@
 //! logged at debug level only (a broker without the trace topic is normal). The task ends,
 //! after sending what it holds, when the last handle is dropped.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use tokio::sync::{Notify, Semaphore};
 
-use super::encode::{encode_context, transfer_keys};
+use super::encode::EncodedRecord;
 use super::TraceContext;
 use crate::client::config::ProducerConfig;
 use crate::client::instance::ClientInstance;
@@ -75,7 +76,7 @@ struct Counters {
 /// buffer turns non-empty or reaches a full batch, so a busy producer costs one wake-up per
 /// batch, not one per record.
 pub struct TraceQueue {
-    buf: Mutex<Vec<TraceContext>>,
+    buf: Mutex<Vec<EncodedRecord>>,
     capacity: usize,
     batch: usize,
     wake: Notify,
@@ -94,7 +95,7 @@ impl TraceQueue {
     }
 
     /// Queue `c`; false (and nothing queued) when full.
-    pub fn push(&self, c: TraceContext) -> bool {
+    pub fn push(&self, c: EncodedRecord) -> bool {
         let len = {
             let mut b = self.buf.lock();
             if b.len() >= self.capacity {
@@ -118,7 +119,7 @@ impl TraceQueue {
     }
 
     /// Everything queued, oldest first.
-    pub fn take(&self) -> Vec<TraceContext> {
+    pub fn take(&self) -> Vec<EncodedRecord> {
         std::mem::take(&mut *self.buf.lock())
     }
 
@@ -175,34 +176,34 @@ pub struct TraceBatch {
 
 /// Pack contexts into trace messages of at most about `max_size` bytes each (a message is closed
 /// once it reaches the limit, as Java does).
-pub fn pack(contexts: &[TraceContext], max_size: usize) -> Vec<TraceBatch> {
+pub fn pack(contexts: &[EncodedRecord], max_size: usize) -> Vec<TraceBatch> {
     let mut out = Vec::new();
-    let mut cur = TraceBatch {
-        body: String::new(),
-        keys: Vec::new(),
-        contexts: 0,
+    let mut body = String::with_capacity(max_size.min(64 * 1024) + 1024);
+    let mut keys: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut n = 0;
+    let mut close = |body: &mut String, keys: &mut Vec<&str>, n: &mut usize| {
+        out.push(TraceBatch {
+            body: std::mem::take(body),
+            keys: keys.drain(..).map(str::to_string).collect(),
+            contexts: std::mem::take(n),
+        });
     };
     for c in contexts {
-        cur.body.push_str(&encode_context(c));
-        for k in transfer_keys(c) {
-            if !cur.keys.contains(&k) {
-                cur.keys.push(k);
+        body.push_str(c.body());
+        for k in c.keys() {
+            if seen.insert(k) {
+                keys.push(k);
             }
         }
-        cur.contexts += 1;
-        if cur.body.len() >= max_size {
-            out.push(std::mem::replace(
-                &mut cur,
-                TraceBatch {
-                    body: String::new(),
-                    keys: Vec::new(),
-                    contexts: 0,
-                },
-            ));
+        n += 1;
+        if body.len() >= max_size {
+            close(&mut body, &mut keys, &mut n);
+            seen.clear();
         }
     }
-    if cur.contexts > 0 {
-        out.push(cur);
+    if n > 0 {
+        close(&mut body, &mut keys, &mut n);
     }
     out
 }
@@ -232,6 +233,11 @@ impl TraceDispatcher {
 
     /// Queue one context; never waits (a full queue drops it).
     pub fn submit(&self, c: TraceContext) {
+        self.submit_record(EncodedRecord::of(&c));
+    }
+
+    /// Queue one record encoded by the caller; never waits (a full queue drops it).
+    pub fn submit_record(&self, c: EncodedRecord) {
         let n = if self.handle.queue.push(c) {
             &self.counters.enqueued
         } else {
@@ -242,8 +248,8 @@ impl TraceDispatcher {
 
     /// The producer's hook: queue the Pub record of a finished send (if Java would trace it).
     pub fn on_sent(&self, s: &super::hooks::Sent<'_>) {
-        if let Some(c) = super::hooks::pub_context(s) {
-            self.submit(c);
+        if let Some(p) = super::hooks::pub_fields(s) {
+            self.submit_record(EncodedRecord::of_pub(&p));
         }
     }
 
@@ -320,7 +326,7 @@ impl Task {
 
     /// Start sending `batch` (at most [`MAX_IN_FLIGHT`] trace messages outstanding, so the
     /// next batch is collected while these are answered); results are only counted.
-    async fn send(&self, p: &Producer, batch: &[TraceContext], slots: &Arc<Semaphore>) {
+    async fn send(&self, p: &Producer, batch: &[EncodedRecord], slots: &Arc<Semaphore>) {
         for b in pack(batch, self.opts.max_msg_size) {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
@@ -352,6 +358,10 @@ mod tests {
     use super::*;
     use crate::client::trace::{TraceBean, TraceType};
 
+    fn rec(id: &str, keys: &str) -> EncodedRecord {
+        EncodedRecord::of(&ctx(id, keys))
+    }
+
     fn ctx(id: &str, keys: &str) -> TraceContext {
         TraceContext {
             trace_type: TraceType::Pub,
@@ -366,7 +376,7 @@ mod tests {
 
     #[test]
     fn pack_joins_records_and_dedups_keys() {
-        let b = pack(&[ctx("A", "k1 k2"), ctx("B", "k2")], 128_000);
+        let b = pack(&[rec("A", "k1 k2"), rec("B", "k2")], 128_000);
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].contexts, 2);
         assert_eq!(b[0].keys, vec!["A", "k1", "k2", "B"]);
@@ -387,7 +397,7 @@ mod tests {
         }
         let s = d.stats();
         assert_eq!((s.enqueued, s.dropped), (2, 3));
-        assert_eq!(queue.take()[0].bean().msg_id, "ID0");
+        assert_eq!(queue.take()[0].keys().next(), Some("ID0"));
         assert!(!queue.closed());
         drop(d);
         assert!(queue.closed(), "the last handle closes the queue");
@@ -396,12 +406,12 @@ mod tests {
     #[tokio::test]
     async fn ready_waits_for_a_full_batch_or_the_flush_wait() {
         let q = TraceQueue::new(10, 3);
-        q.push(ctx("A", ""));
+        q.push(rec("A", ""));
         let t0 = Instant::now();
         q.ready(Duration::from_millis(100)).await;
         assert!(t0.elapsed() >= Duration::from_millis(90));
-        q.push(ctx("B", ""));
-        q.push(ctx("C", ""));
+        q.push(rec("B", ""));
+        q.push(rec("C", ""));
         let t0 = Instant::now();
         q.ready(Duration::from_secs(5)).await;
         assert!(
@@ -413,8 +423,8 @@ mod tests {
 
     #[test]
     fn pack_splits_at_the_size_limit() {
-        let cs: Vec<_> = (0..10).map(|i| ctx(&format!("ID{i}"), "")).collect();
-        let one = encode_context(&cs[0]).len();
+        let cs: Vec<_> = (0..10).map(|i| rec(&format!("ID{i}"), "")).collect();
+        let one = cs[0].body().len();
         let b = pack(&cs, one * 3);
         assert_eq!(b.len(), 4);
         assert_eq!(b.iter().map(|x| x.contexts).sum::<usize>(), 10);

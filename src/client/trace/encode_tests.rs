@@ -124,3 +124,20 @@ fn decoder_accepts_java_variants_and_skips_junk() {
     assert_eq!((d[0].cost_time, d[0].success), (5, true));
     assert!(decode("Nope\u{1}x\u{2}Pub\u{1}1\u{2}\u{2}").is_empty());
 }
+
+#[test]
+fn an_encoded_record_holds_the_same_text_and_keys_as_the_context() {
+    for c in [
+        pub_ctx(),
+        sub_ctx(TraceType::SubBefore),
+        sub_ctx(TraceType::SubAfter),
+    ] {
+        let r = EncodedRecord::of(&c);
+        assert_eq!(r.body(), encode_context(&c));
+        assert_eq!(r.keys().collect::<Vec<_>>(), transfer_keys(&c));
+    }
+    let c = pub_ctx();
+    let direct = EncodedRecord::of_pub(&PubFields::of(&c));
+    assert_eq!(direct, EncodedRecord::of(&c));
+    assert_eq!(PubFields::of(&c).to_context(), c);
+}

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use super::encode::PubFields;
 use super::{context_code, msg_type, TraceBean, TraceContext, TraceDispatcher, TraceType};
 use super::{DEFAULT_REGION, TRACE_TOPIC};
 use crate::client::message::{new_uniq_key, MessageExt, SendResult, SendStatus};
@@ -25,46 +26,57 @@ pub struct Sent<'a> {
     pub result: &'a SendResult,
 }
 
-/// The Pub context of a send, or `None` when Java would not trace it: the broker said
+/// The Pub record of a send, or `None` when Java would not trace it: the broker said
 /// TRACE_ON=false, the message is a batch, or it went to a trace topic itself.
-pub fn pub_context(s: &Sent<'_>) -> Option<TraceContext> {
+pub fn pub_fields<'a>(s: &'a Sent<'a>) -> Option<PubFields<'a>> {
     let topic = &s.result.queue.topic;
     if !s.trace_on || s.batch || topic.starts_with(TRACE_TOPIC) {
         return None;
     }
-    let get = |name| prop::find(s.properties, name);
-    let ty = if get(prop::TRAN_MSG) == Some("true") {
+    // One pass over the properties for the four this record needs (last occurrence wins, as
+    // `prop::find`).
+    let (mut tran, mut delay, mut tags, mut keys) = (None, None, None, None);
+    for (k, v) in prop::iter(s.properties) {
+        match k {
+            prop::TRAN_MSG => tran = Some(v),
+            prop::DELAY => delay = Some(v),
+            prop::TAGS => tags = Some(v),
+            prop::KEYS => keys = Some(v),
+            _ => {}
+        }
+    }
+    let msg_type = if tran == Some("true") {
         msg_type::TRANS_HALF
-    } else if get(prop::DELAY).is_some() {
+    } else if delay.is_some() {
         msg_type::DELAY
     } else {
         msg_type::NORMAL
     };
-    let region = if s.region.is_empty() {
-        DEFAULT_REGION
-    } else {
-        s.region
-    };
-    Some(TraceContext {
-        trace_type: TraceType::Pub,
-        time_stamp: now_ms() - s.started.elapsed().as_millis() as i64,
-        region_id: region.to_string(),
-        group_name: s.group.to_string(),
-        cost_time: s.started.elapsed().as_millis() as i64,
+    let cost_time = s.started.elapsed().as_millis() as i64;
+    Some(PubFields {
+        time_stamp: now_ms() - cost_time,
+        region_id: if s.region.is_empty() {
+            DEFAULT_REGION
+        } else {
+            s.region
+        },
+        group_name: s.group,
+        topic,
+        msg_id: &s.result.msg_id,
+        tags: tags.unwrap_or_default(),
+        keys: keys.unwrap_or_default(),
+        store_host: s.store_host,
+        body_length: s.body_length as i32,
+        cost_time,
+        msg_type,
+        offset_msg_id: &s.result.offset_msg_id,
         success: s.result.status == SendStatus::SendOk,
-        beans: vec![TraceBean {
-            topic: topic.clone(),
-            msg_id: s.result.msg_id.clone(),
-            offset_msg_id: s.result.offset_msg_id.clone(),
-            tags: get(prop::TAGS).unwrap_or_default().to_string(),
-            keys: get(prop::KEYS).unwrap_or_default().to_string(),
-            store_host: s.store_host.to_string(),
-            body_length: s.body_length as i32,
-            msg_type: ty,
-            ..Default::default()
-        }],
-        ..Default::default()
     })
+}
+
+/// The Pub context of a send (see [`pub_fields`]).
+pub fn pub_context(s: &Sent<'_>) -> Option<TraceContext> {
+    pub_fields(s).map(PubFields::to_context)
 }
 
 /// The SubBefore context of a listener call (messages with TRACE_ON=false are left out; `None`

@@ -138,7 +138,8 @@ impl Properties {
 /// Iterate the well-formed `(name, value)` entries of a properties string without allocating.
 pub fn iter(s: &str) -> impl Iterator<Item = (&str, &str)> {
     s.split(PROPERTY_SEPARATOR).filter_map(|entry| {
-        if entry.chars().count() < 3 {
+        // At least 3 characters (Java's rule); 12 bytes always hold 3 (no counting per entry).
+        if entry.len() < 3 || (entry.len() < 12 && entry.chars().count() < 3) {
             return None;
         }
         match entry.find(NAME_VALUE_SEPARATOR) {
