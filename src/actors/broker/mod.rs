@@ -19,6 +19,7 @@ pub mod replication;
 pub mod schedule;
 pub mod slave_sync;
 pub mod startup;
+pub mod stats;
 pub mod transaction;
 
 pub use startup::{start, BrokerHandle, StartError};

@@ -24,7 +24,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
-use super::context::{BrokerCtx, HaShared, Stats};
+use super::context::{BrokerCtx, HaShared};
 use super::dispatch::BrokerDispatch;
 use super::heartbeat::HeartbeatActor;
 use super::logic::delay::DelayLevels;
@@ -39,6 +39,7 @@ use super::registrar::{BodySource, Identity, Registrar, UnregisterAll};
 use super::replication::{self, HaRole, HaSettings, ReplicationActor};
 use super::schedule::{PersistDelayOffsets, ScheduleActor};
 use super::slave_sync::SlaveSyncActor;
+use super::stats::BrokerStats;
 use super::transaction::TransactionActor;
 use crate::actors::namesrv::{self, NamesrvHandle};
 use crate::actors::net::{serve, ServerOptions};
@@ -158,6 +159,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         TransactionActor::new(ctx.clone()).start();
     }
     spawn_offset_flusher(&ctx, &cfg);
+    super::stats::spawn_sampler(&ctx);
     start_registrar(&ctx, &cfg, local_addr, ha_addr);
     let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l));
 
@@ -333,7 +335,7 @@ fn build_context(
         queues,
         registrar: OnceLock::new(),
         schedule: OnceLock::new(),
-        stats: Stats::default(),
+        stats: BrokerStats::default(),
         started_ms: now_ms(),
         broker_perm: AtomicI64::new(cfg.broker_permission as i64),
         ha: Arc::new(HaShared::default()),
