@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod handlers;
 pub mod heartbeat;
 pub mod logic;
+pub mod metrics;
 pub mod persist;
 pub mod queue;
 pub mod registrar;

@@ -56,6 +56,8 @@ pub struct BrokerHandle {
     pub namesrv: Option<NamesrvHandle>,
     /// The HA listener's address (a master only).
     pub ha_addr: Option<SocketAddr>,
+    /// The Prometheus endpoint's address (`metricsExporterType=PROM`).
+    pub metrics_addr: Option<SocketAddr>,
     pub ctx: Arc<BrokerCtx>,
     replication: Arbiter,
     accept: tokio::task::JoinHandle<()>,
@@ -97,6 +99,10 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     })?;
     let ha = bind_ha(&cfg)?;
     let ha_addr = ha.as_ref().map(|(_, a)| *a);
+    let metrics_listener = super::metrics::bind(&cfg).map_err(|source| StartError::Bind {
+        addr: format!("metrics port {}", cfg.metrics.metrics_prom_exporter_port),
+        source,
+    })?;
     let store_host: SocketAddr = format!("{}:{}", cfg.broker_ip1, local_addr.port())
         .parse()
         .map_err(|_| {
@@ -160,6 +166,15 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     }
     spawn_offset_flusher(&ctx, &cfg);
     super::stats::spawn_sampler(&ctx);
+    let metrics_addr = match metrics_listener {
+        Some(l) => Some(
+            super::metrics::start(&ctx, l).map_err(|source| StartError::Bind {
+                addr: "metrics endpoint".into(),
+                source,
+            })?,
+        ),
+        None => None,
+    };
     start_registrar(&ctx, &cfg, local_addr, ha_addr);
     let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l));
 
@@ -172,6 +187,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         local_addr,
         namesrv,
         ha_addr,
+        metrics_addr,
         ctx,
         replication,
         accept,
