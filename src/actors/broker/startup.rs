@@ -97,12 +97,8 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         addr: format!("{}:{}", cfg.listen_addr, cfg.listen_port),
         source,
     })?;
-    let ha = bind_ha(&cfg)?;
+    let (ha, metrics_listener) = (bind_ha(&cfg)?, super::metrics::bind(&cfg)?);
     let ha_addr = ha.as_ref().map(|(_, a)| *a);
-    let metrics_listener = super::metrics::bind(&cfg).map_err(|source| StartError::Bind {
-        addr: format!("metrics port {}", cfg.metrics.metrics_prom_exporter_port),
-        source,
-    })?;
     let store_host: SocketAddr = format!("{}:{}", cfg.broker_ip1, local_addr.port())
         .parse()
         .map_err(|_| {
@@ -165,16 +161,6 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         TransactionActor::new(ctx.clone()).start();
     }
     spawn_offset_flusher(&ctx, &cfg);
-    super::stats::spawn_sampler(&ctx);
-    let metrics_addr = match metrics_listener {
-        Some(l) => Some(
-            super::metrics::start(&ctx, l).map_err(|source| StartError::Bind {
-                addr: "metrics endpoint".into(),
-                source,
-            })?,
-        ),
-        None => None,
-    };
     start_registrar(&ctx, &cfg, local_addr, ha_addr);
     let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l));
 
@@ -187,7 +173,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         local_addr,
         namesrv,
         ha_addr,
-        metrics_addr,
+        metrics_addr: super::metrics::start(&ctx, metrics_listener)?,
         ctx,
         replication,
         accept,
@@ -336,7 +322,7 @@ fn build_context(
         let q = queues.clone();
         store.add_arrival_listener(Arc::new(move |a| q.on_arrivals(a)));
     }
-    Arc::new(BrokerCtx {
+    let ctx = Arc::new(BrokerCtx {
         store,
         topics: RwLock::new(saved.topics),
         groups,
@@ -356,7 +342,9 @@ fn build_context(
         broker_perm: AtomicI64::new(cfg.broker_permission as i64),
         ha: Arc::new(HaShared::default()),
         cfg: cfg.clone(),
-    })
+    });
+    super::stats::spawn_sampler(&ctx);
+    ctx
 }
 
 /// Every topic the broker starts with (the built-in ones, such as `BenchmarkTest` with its 1024

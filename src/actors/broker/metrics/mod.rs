@@ -25,6 +25,7 @@ use prometheus_client::registry::Registry;
 use self::collector::Scrape;
 use super::context::BrokerCtx;
 use super::heartbeat::GetConsumerConnection;
+use super::startup::StartError;
 use crate::config::BrokerConfig;
 use crate::protocol::body::ConsumerConnection;
 
@@ -33,7 +34,7 @@ const MAX_CONNECTION_GROUPS: usize = 1_000;
 
 /// Bind the endpoint's listener (`metricsPromExporterHost`, else `brokerIP1`; port
 /// `metricsPromExporterPort`). `None` when the exporter is disabled.
-pub fn bind(cfg: &BrokerConfig) -> std::io::Result<Option<std::net::TcpListener>> {
+pub fn bind(cfg: &BrokerConfig) -> Result<Option<std::net::TcpListener>, StartError> {
     if !cfg.metrics.enabled() {
         return Ok(None);
     }
@@ -41,23 +42,41 @@ pub fn bind(cfg: &BrokerConfig) -> std::io::Result<Option<std::net::TcpListener>
         "" => cfg.broker_ip1.as_str(),
         h => h,
     };
-    let l = std::net::TcpListener::bind((host, cfg.metrics.metrics_prom_exporter_port))?;
-    l.set_nonblocking(true)?;
-    Ok(Some(l))
+    let port = cfg.metrics.metrics_prom_exporter_port;
+    let bound = std::net::TcpListener::bind((host, port)).and_then(|l| {
+        l.set_nonblocking(true)?;
+        Ok(l)
+    });
+    bound.map(Some).map_err(|source| StartError::Bind {
+        addr: format!("{host}:{port} (metrics)"),
+        source,
+    })
 }
 
-/// Serve `/metrics` from `listener` on the "broker-metrics" thread.
-pub fn start(ctx: &Arc<BrokerCtx>, listener: std::net::TcpListener) -> std::io::Result<SocketAddr> {
-    let addr = listener.local_addr()?;
+/// Serve `/metrics` from `listener` (if the exporter is on) on the "broker-metrics" thread.
+pub fn start(
+    ctx: &Arc<BrokerCtx>,
+    listener: Option<std::net::TcpListener>,
+) -> Result<Option<SocketAddr>, StartError> {
+    let Some(listener) = listener else {
+        return Ok(None);
+    };
+    let fail = |source| StartError::Bind {
+        addr: "metrics endpoint".into(),
+        source,
+    };
+    let addr = listener.local_addr().map_err(fail)?;
     let labels = common_labels(&ctx.cfg);
     let weak = Arc::downgrade(ctx);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .map_err(fail)?;
     std::thread::Builder::new()
         .name("broker-metrics".into())
-        .spawn(move || rt.block_on(serve(listener, weak, labels)))?;
-    Ok(addr)
+        .spawn(move || rt.block_on(serve(listener, weak, labels)))
+        .map_err(fail)?;
+    Ok(Some(addr))
 }
 
 /// `cluster`, `node_type`, `node_id` (the broker name), then the `metricsLabel` pairs.

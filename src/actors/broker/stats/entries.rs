@@ -90,8 +90,8 @@ impl TopicCounters {
         let i = kind.index();
         self.messages_in[i].fetch_add(msgs, Relaxed);
         self.bytes_in[i].fetch_add(bytes, Relaxed);
-        if msgs > 0 {
-            self.sizes[i].observe_n(bytes / msgs, msgs);
+        if let Some(each) = bytes.checked_div(msgs) {
+            self.sizes[i].observe_n(each, msgs);
         }
     }
 
