@@ -232,6 +232,8 @@ fn counters_and_lag_follow_sends_and_pulls() {
     let pulls = [("request_code", "11"), ("response_code", "0")];
     assert_eq!(value(&m, "rocketmq_rpc_latency", &with(&pulls)), Some(2.0));
 
+    dashboard_names_are_exported(maddr);
+
     let (status, _, _) = http_get(maddr, "/other");
     assert!(status.contains("404"), "{status}");
 }
@@ -254,5 +256,40 @@ fn other_exporters_stop_the_start() {
             err.contains("metricsExporterType") && err.contains("not supported"),
             "{err}"
         );
+    }
+}
+
+/// Every metric docs/grafana-actormq.json queries is one the broker exports (a `# TYPE` line).
+fn dashboard_names_are_exported(maddr: SocketAddr) {
+    let (_, _, body) = http_get(maddr, "/metrics");
+    let typed: Vec<(&str, &str)> = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_once(' '))
+        .collect();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/grafana-actormq.json");
+    let dash: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut names = Vec::new();
+    for panel in dash["panels"].as_array().unwrap() {
+        for t in panel["targets"].as_array().unwrap() {
+            let expr = t["expr"].as_str().unwrap();
+            for (i, _) in expr.match_indices("rocketmq_") {
+                let name: String = expr[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                names.push(name);
+            }
+        }
+    }
+    assert!(names.len() > 15, "{names:?}");
+    for name in names {
+        let histogram_part = ["_bucket", "_count", "_sum"]
+            .iter()
+            .filter_map(|suffix| name.strip_suffix(suffix))
+            .any(|base| typed.contains(&(base, "histogram")));
+        let exported = histogram_part || typed.iter().any(|(n, _)| *n == name);
+        assert!(exported, "dashboard queries {name}, not exported");
     }
 }
