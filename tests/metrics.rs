@@ -192,6 +192,11 @@ fn counters_and_lag_follow_sends_and_pulls() {
         value(&m, "rocketmq_consumer_connections", &with(&conns)),
         Some(1.0)
     );
+    let producers = [("language", "JAVA"), ("protocol_type", "remoting")];
+    assert_eq!(
+        value(&m, "rocketmq_producer_connections", &with(&producers)),
+        Some(1.0)
+    );
     let sends = [
         ("request_code", "310"),
         ("response_code", "0"),

@@ -3,6 +3,7 @@
 //! RemotingMetricsConstant / DefaultStoreMetricsConstant; the registry adds the common labels
 //! (`cluster`, `node_type`, `node_id`, `metricsLabel`).
 
+use std::collections::BTreeMap;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
@@ -27,15 +28,22 @@ type Fmt = Result<(), std::fmt::Error>;
 pub struct Scrape {
     pub ctx: Arc<BrokerCtx>,
     pub connections: Vec<(String, ConsumerConnection)>,
+    /// Producer connections by (language, version).
+    pub producers: BTreeMap<(String, i32), u64>,
     pub lags: Vec<Lag>,
 }
 
 impl Scrape {
-    pub fn new(ctx: Arc<BrokerCtx>, connections: Vec<(String, ConsumerConnection)>) -> Scrape {
+    pub fn new(
+        ctx: Arc<BrokerCtx>,
+        connections: Vec<(String, ConsumerConnection)>,
+        producers: BTreeMap<(String, i32), u64>,
+    ) -> Scrape {
         let lags = consumer_lags(&ctx, crate::clock::now_ms());
         Scrape {
             ctx,
             connections,
+            producers,
             lags,
         }
     }
@@ -268,6 +276,24 @@ impl Scrape {
             "rocketmq_consumer_connections",
             "Connected consumers.",
             &conns,
+        )?;
+        let producers: Vec<(Labels, i64)> = self
+            .producers
+            .iter()
+            .map(|((language, version), n)| {
+                let l: Labels = vec![
+                    ("language", language.clone()),
+                    ("version", version.to_string()),
+                    ("protocol_type", "remoting".into()),
+                ];
+                (l, *n as i64)
+            })
+            .collect();
+        gauges(
+            enc,
+            "rocketmq_producer_connections",
+            "Connected producers.",
+            &producers,
         )
     }
 

@@ -24,7 +24,7 @@ use prometheus_client::registry::Registry;
 
 use self::collector::Scrape;
 use super::context::BrokerCtx;
-use super::heartbeat::GetConsumerConnection;
+use super::heartbeat::{GetConsumerConnection, ProducerConnectionCounts};
 use super::startup::StartError;
 use crate::config::BrokerConfig;
 use crate::protocol::body::ConsumerConnection;
@@ -159,8 +159,13 @@ async fn answer(
         ));
     };
     let connections = consumer_connections(&ctx).await;
+    let producers = ctx
+        .heartbeat
+        .send(ProducerConnectionCounts)
+        .await
+        .unwrap_or_default();
     let mut registry = Registry::with_labels(labels.iter().cloned());
-    registry.register_collector(Box::new(Scrape::new(ctx, connections)));
+    registry.register_collector(Box::new(Scrape::new(ctx, connections, producers)));
     let mut text = String::new();
     match prometheus_text::encode(&mut text, &registry) {
         Ok(()) => Ok(reply(StatusCode::OK, prometheus_text::CONTENT_TYPE, text)),
