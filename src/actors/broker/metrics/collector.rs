@@ -15,7 +15,7 @@ use super::gauges::{connection_counts, consumer_lags, half_messages, Lag};
 use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::handlers::runtime_info::ha_lag_bytes;
 use crate::actors::broker::logic::retry::retry_group;
-use crate::actors::broker::stats::entries::MESSAGE_TYPES;
+use crate::actors::broker::stats::entries::{is_system_group, MESSAGE_TYPES};
 use crate::actors::broker::stats::histogram::Histogram;
 use crate::config::BrokerRole;
 use crate::protocol::body::ConsumerConnection;
@@ -234,7 +234,8 @@ impl Scrape {
         let mut msgs = Vec::new();
         let mut latency = Vec::new();
         for lag in &self.lags {
-            let is_system = self.ctx.topics.read().is_system_topic(&lag.topic);
+            let is_system =
+                is_system_group(&lag.group) || self.ctx.topics.read().is_system_topic(&lag.topic);
             let l: Labels = vec![
                 ("consumer_group", lag.group.clone()),
                 ("topic", lag.topic.clone()),
@@ -259,7 +260,7 @@ impl Scrape {
         let conns: Vec<(Labels, i64)> = connection_counts(&self.connections)
             .into_iter()
             .map(|((group, language, version, mode), n)| {
-                let is_system = self.ctx.topics.read().is_system_topic(&group);
+                let is_system = is_system_group(&group);
                 let l: Labels = vec![
                     ("consumer_group", group),
                     ("language", language),

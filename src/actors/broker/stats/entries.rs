@@ -10,6 +10,14 @@ use super::item::StatsItem;
 use crate::protocol::codes::message_sys_flag as sysf;
 use crate::protocol::message::properties;
 
+/// A system consumer group in RIP-46's `is_system` sense (RocketMQ 5's
+/// `BrokerMetricsManager.isSystemGroup`: a `CID_RMQ_SYS_` name, any case).
+pub fn is_system_group(group: &str) -> bool {
+    group
+        .get(..12)
+        .is_some_and(|p| p.eq_ignore_ascii_case("CID_RMQ_SYS_"))
+}
+
 /// RIP-46 `message_type` of a sent message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageType {
@@ -160,6 +168,14 @@ mod tests {
             MessageType::of(0, Some("DELAY\u{1}0\u{2}")),
             MessageType::Normal
         );
+    }
+
+    #[test]
+    fn system_groups_by_prefix() {
+        assert!(is_system_group("CID_RMQ_SYS_TRANS"));
+        assert!(is_system_group("cid_rmq_sys_x"));
+        assert!(!is_system_group("CID_RMQ"));
+        assert!(!is_system_group("MG"));
     }
 
     #[test]

@@ -27,7 +27,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 
 use self::daily::{local_day, DailyTotals, PutGet};
-use self::entries::{GroupCounters, MessageType, TopicCounters};
+use self::entries::{is_system_group, GroupCounters, MessageType, TopicCounters};
 use self::histogram::{Histogram, DISTRIBUTE_MS_BOUNDS, PUT_LATENCY_MS_BOUNDS};
 use self::item::{StatsItem, Window, WindowStats};
 use self::rpc::RpcLatencies;
@@ -190,7 +190,7 @@ impl BrokerStats {
 
     /// A consumer sent a message of `topic` back; `to_dlq` when it went to the group's DLQ.
     pub fn on_send_back(&self, topic: &str, group: &str, to_dlq: bool) {
-        let g = self.group(topic, group, || false);
+        let g = self.group(topic, group, || is_system_group(group));
         g.send_back.add(1, 1);
         if to_dlq {
             g.to_dlq.fetch_add(1, Relaxed);
@@ -389,7 +389,7 @@ impl PutProbe {
 /// taken `read_ms`.
 pub fn record_pull(ctx: &BrokerCtx, topic: &str, group: &str, messages: &[Bytes], read_ms: u64) {
     let counters = ctx.stats.group(topic, group, || {
-        ctx.topics.read().is_system_topic(topic) || ctx.topics.read().is_system_topic(group)
+        is_system_group(group) || ctx.topics.read().is_system_topic(topic)
     });
     let bytes = messages.iter().map(|m| m.len() as u64).sum();
     ctx.stats
