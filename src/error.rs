@@ -120,6 +120,9 @@ pub enum ServiceError {
     /// A commit of a negative consumer offset: SYSTEM_ERROR with the reason.
     #[error("{0}")]
     NegativeOffset(#[from] crate::actors::broker::logic::offsets::NegativeOffset),
+    /// VIEW_BROKER_STATS_DATA for an item nothing was counted in: SYSTEM_ERROR, Java's remark.
+    #[error("The stats <{name}> <{key}> not exist")]
+    StatsNotExist { name: String, key: String },
 }
 
 /// Which request looked a message up by its commit-log offset (the remarks differ, as in Java).
@@ -160,7 +163,8 @@ impl ServiceError {
             | ServiceError::Invalid(_)
             | ServiceError::Heartbeat(_)
             | ServiceError::EndTransaction(_)
-            | ServiceError::NegativeOffset(_) => rc::SYSTEM_ERROR,
+            | ServiceError::NegativeOffset(_)
+            | ServiceError::StatsNotExist { .. } => rc::SYSTEM_ERROR,
             ServiceError::Topic(e) => topic_code(e),
             ServiceError::Send(e) => send_code(e),
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,

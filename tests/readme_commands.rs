@@ -19,7 +19,8 @@
 //!   the Quick start's first command, and every command runs with `NAMESRV_ADDR` set to it (the
 //!   examples, like RocketMQ's clients, use it when no address is given);
 //! - a command starting `namesrv` gets `--set listenPort=0 --set kvConfigPath=<tmp>`;
-//! - a command starting `broker` gets `--set listenPort=0 --set storePathRootDir=<tmp>`, plus
+//! - a command starting `broker` gets `--set listenPort=0 --set storePathRootDir=<tmp>
+//!   --set metricsPromExporterPort=0`, plus
 //!   `--set namesrvListenPort=0` when its config is standalone, else `--set namesrvAddr=<the name
 //!   server most recently started by a command of the same block>`;
 //! - every command runs with `HOME` set to a temp dir (the broadcast example keeps offsets there).
@@ -208,6 +209,7 @@ fn start_server(run: &mut Run, c: &Cmd, name: &str, args: &[String]) {
         args.extend(sets(&[
             "listenPort=0".into(),
             format!("storePathRootDir={}", dir.display()),
+            "metricsPromExporterPort=0".into(),
         ]));
         if standalone {
             args.extend(sets(&["namesrvListenPort=0".into()]));

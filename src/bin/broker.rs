@@ -47,6 +47,9 @@ fn main() -> std::process::ExitCode {
         if let Some(ha) = broker.ha_addr {
             announce(&format!("ha listening on {ha}"));
         }
+        if let Some(m) = broker.metrics_addr {
+            announce(&format!("metrics listening on {m}"));
+        }
         shutdown_signal().await;
         broker.shutdown().await;
         Ok::<_, actormq::actors::broker::StartError>(())

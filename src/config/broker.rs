@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::metrics::MetricsConfig;
 use super::net::NetConfig;
 use super::{check_min, check_range, ConfigError, ConfigKeys};
 use crate::storage::StoreConfig;
@@ -132,6 +133,8 @@ pub struct BrokerConfig {
     pub net: NetConfig,
     #[serde(flatten)]
     pub store: StoreConfig,
+    #[serde(flatten)]
+    pub metrics: MetricsConfig,
 }
 
 impl Default for BrokerConfig {
@@ -185,6 +188,7 @@ impl Default for BrokerConfig {
             transaction_check_max: 15,
             net: NetConfig::default(),
             store: StoreConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -338,6 +342,7 @@ impl ConfigKeys for BrokerConfig {
                 reason: e.to_string(),
             })?;
         self.net.validate()?;
+        self.metrics.validate()?;
         // Java clamps the disk ratios into 10..=95; a value outside (0 or 1 % would force-delete
         // unconsumed data at once) is a mistake worth stopping for.
         let st = &self.store;

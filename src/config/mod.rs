@@ -11,6 +11,7 @@ mod properties;
 mod suggest;
 
 pub mod broker;
+pub mod metrics;
 pub mod namesrv;
 pub mod net;
 

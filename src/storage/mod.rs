@@ -35,6 +35,7 @@ mod read;
 pub mod recovery;
 pub mod replica;
 pub mod retention;
+pub mod runtime_stats;
 pub mod store;
 pub mod tail;
 pub mod topic_files;

@@ -61,6 +61,8 @@ pub const CODES: &[(i32, &[(&str, &str)])] = &[
     (203, &[("consumerGroup", "G1")]),
     (208, &[("consumerGroup", "G1"), ("topic", "T1")]),
     (215, &[("topic", "T2")]),
+    (315, &[("statsName", "TOPIC_PUT_NUMS"), ("statsKey", "T1")]),
+    (317, &[("isOrder", "false")]),
 ];
 
 #[rustfmt::skip]

@@ -9,7 +9,7 @@
 //! Metadata changes are handed to the `Persister` thread, so no handler does file I/O.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use actix::Addr;
@@ -27,6 +27,7 @@ use super::persist::{PersistJob, Persister};
 use super::queue::QueueRegistry;
 use super::registrar::{RegisterNow, Registrar};
 use super::schedule::ScheduleActor;
+use super::stats::BrokerStats;
 use crate::config::BrokerConfig;
 use crate::protocol::body::perm;
 use crate::storage::MessageStore;
@@ -46,15 +47,6 @@ pub struct HaShared {
 pub struct MasterAddrs {
     pub broker_addr: Option<String>,
     pub ha_addr: Option<String>,
-}
-
-/// Counters for GET_BROKER_RUNTIME_INFO and the benchmark.
-#[derive(Default)]
-pub struct Stats {
-    pub put_messages: AtomicU64,
-    pub put_bytes: AtomicU64,
-    pub get_messages: AtomicU64,
-    pub busy_rejections: AtomicU64,
 }
 
 pub struct BrokerCtx {
@@ -77,7 +69,8 @@ pub struct BrokerCtx {
     pub registrar: OnceLock<Addr<Registrar>>,
     /// The delay-offset owner (GET_ALL_DELAY_OFFSET asks it); set once it is started.
     pub schedule: OnceLock<Addr<ScheduleActor>>,
-    pub stats: Stats,
+    /// Counters for GET_BROKER_RUNTIME_INFO, VIEW_BROKER_STATS_DATA and `/metrics`.
+    pub stats: BrokerStats,
     pub started_ms: i64,
     /// Broker permission (`brokerPermission`), changeable at run time.
     pub broker_perm: AtomicI64,

@@ -1,5 +1,6 @@
 //! The broker's dispatch table: request code -> handler file. Runs on the connection's arbiter.
-//! Counts requests in flight so a graceful shutdown can wait for them.
+//! Counts requests in flight so a graceful shutdown can wait for them, and records each request's
+//! latency (`stats::rpc`, atomics).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -10,8 +11,8 @@ use futures::FutureExt;
 
 use super::context::BrokerCtx;
 use super::handlers::{
-    admin, client, consumer_offset, end_transaction, lock, pull, query, queue_offset, send,
-    send_back, sync, HandlerResult,
+    admin, broker_stats, client, consumer_offset, end_transaction, lock, pull, query, queue_offset,
+    runtime_info, send, send_back, sync, HandlerResult,
 };
 use super::heartbeat::ConnectionGone;
 use crate::actors::net::{ConnInfo, Dispatch};
@@ -68,10 +69,12 @@ async fn route(
         code::DELETE_TOPIC_IN_BROKER => admin::delete_topic(ctx, req),
         code::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => admin::create_group(ctx, req),
         code::GET_ALL_TOPIC_CONFIG => admin::all_topic_config(ctx, req),
-        code::GET_BROKER_RUNTIME_INFO => admin::runtime_info(ctx, req),
+        code::GET_BROKER_RUNTIME_INFO => runtime_info::handle(ctx, req).await,
         code::GET_TOPIC_STATS_INFO => admin::topic_stats(ctx, req),
         code::GET_CONSUMER_CONNECTION_LIST => admin::consumer_connections(ctx, req).await,
         code::GET_CONSUME_STATS => admin::consume_stats(ctx, req).await,
+        code::VIEW_BROKER_STATS_DATA => broker_stats::view(ctx, req),
+        code::GET_BROKER_CONSUME_STATS => broker_stats::broker_consume_stats(ctx, req),
         code::GET_ALL_CONSUMER_OFFSET => sync::all_consumer_offsets(ctx, req),
         code::GET_ALL_DELAY_OFFSET => sync::all_delay_offsets(ctx, req).await,
         code::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => sync::all_subscription_groups(ctx, req),
@@ -98,6 +101,10 @@ impl Dispatch for BrokerDispatch {
                     tracing::debug!(code = req.code, error = %e, "request failed");
                     e.into_response(&req)
                 });
+            let ms = received.elapsed().as_millis() as u64;
+            ctx.stats
+                .rpc
+                .observe(req.code, resp.code, req.is_oneway(), ms);
             (!req.is_oneway()).then_some(resp)
         }
         .boxed_local()

@@ -9,7 +9,7 @@
 //!   snapshot is published before the heartbeat is answered.
 //! - Handles: `ClientHeartbeat` and `UnregisterClient` (from the HEART_BEAT / UNREGISTER_CLIENT
 //!   handlers), `ConnectionGone` (from the dispatcher when a socket closes), the queries of the
-//!   consumer-list and admin handlers (not of the pull handler), and its own scan every `clientScanInterval` that drops
+//!   consumer-list and admin handlers and the metrics endpoint (not of the pull handler), and its own scan every `clientScanInterval` that drops
 //!   clients silent for `clientChannelExpiredTime` and closes their connections.
 //! - Sends: NOTIFY_CONSUMER_IDS_CHANGED (oneway, JSON) to every remaining member of a consumer
 //!   group whose membership changed (join, leave, expiry, closed connection), so they rebalance
@@ -222,6 +222,18 @@ impl Handler<GroupsSubscribing> for HeartbeatActor {
     type Result = MessageResult<GroupsSubscribing>;
     fn handle(&mut self, m: GroupsSubscribing, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.table.groups_subscribing(&m.0))
+    }
+}
+
+/// Live producer connections by (language, version). Sender: the metrics endpoint.
+#[derive(Message)]
+#[rtype(result = "std::collections::BTreeMap<(String, i32), u64>")]
+pub struct ProducerConnectionCounts;
+
+impl Handler<ProducerConnectionCounts> for HeartbeatActor {
+    type Result = MessageResult<ProducerConnectionCounts>;
+    fn handle(&mut self, _: ProducerConnectionCounts, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.table.producer_connection_counts())
     }
 }
 

@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod handlers;
 pub mod heartbeat;
 pub mod logic;
+pub mod metrics;
 pub mod persist;
 pub mod queue;
 pub mod registrar;
@@ -19,6 +20,7 @@ pub mod replication;
 pub mod schedule;
 pub mod slave_sync;
 pub mod startup;
+pub mod stats;
 pub mod transaction;
 
 pub use startup::{start, BrokerHandle, StartError};

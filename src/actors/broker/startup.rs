@@ -24,7 +24,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
-use super::context::{BrokerCtx, HaShared, Stats};
+use super::context::{BrokerCtx, HaShared};
 use super::dispatch::BrokerDispatch;
 use super::heartbeat::HeartbeatActor;
 use super::logic::delay::DelayLevels;
@@ -39,6 +39,7 @@ use super::registrar::{BodySource, Identity, Registrar, UnregisterAll};
 use super::replication::{self, HaRole, HaSettings, ReplicationActor};
 use super::schedule::{PersistDelayOffsets, ScheduleActor};
 use super::slave_sync::SlaveSyncActor;
+use super::stats::BrokerStats;
 use super::transaction::TransactionActor;
 use crate::actors::namesrv::{self, NamesrvHandle};
 use crate::actors::net::{serve, ServerOptions};
@@ -55,6 +56,8 @@ pub struct BrokerHandle {
     pub namesrv: Option<NamesrvHandle>,
     /// The HA listener's address (a master only).
     pub ha_addr: Option<SocketAddr>,
+    /// The Prometheus endpoint's address (`metricsExporterType=PROM`).
+    pub metrics_addr: Option<SocketAddr>,
     pub ctx: Arc<BrokerCtx>,
     replication: Arbiter,
     accept: tokio::task::JoinHandle<()>,
@@ -94,7 +97,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         addr: format!("{}:{}", cfg.listen_addr, cfg.listen_port),
         source,
     })?;
-    let ha = bind_ha(&cfg)?;
+    let (ha, metrics_listener) = (bind_ha(&cfg)?, super::metrics::bind(&cfg)?);
     let ha_addr = ha.as_ref().map(|(_, a)| *a);
     let store_host: SocketAddr = format!("{}:{}", cfg.broker_ip1, local_addr.port())
         .parse()
@@ -170,6 +173,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         local_addr,
         namesrv,
         ha_addr,
+        metrics_addr: super::metrics::start(&ctx, metrics_listener)?,
         ctx,
         replication,
         accept,
@@ -318,7 +322,7 @@ fn build_context(
         let q = queues.clone();
         store.add_arrival_listener(Arc::new(move |a| q.on_arrivals(a)));
     }
-    Arc::new(BrokerCtx {
+    let ctx = Arc::new(BrokerCtx {
         store,
         topics: RwLock::new(saved.topics),
         groups,
@@ -333,12 +337,14 @@ fn build_context(
         queues,
         registrar: OnceLock::new(),
         schedule: OnceLock::new(),
-        stats: Stats::default(),
+        stats: BrokerStats::default(),
         started_ms: now_ms(),
         broker_perm: AtomicI64::new(cfg.broker_permission as i64),
         ha: Arc::new(HaShared::default()),
         cfg: cfg.clone(),
-    })
+    });
+    super::stats::spawn_sampler(&ctx);
+    ctx
 }
 
 /// Every topic the broker starts with (the built-in ones, such as `BenchmarkTest` with its 1024

@@ -6,6 +6,7 @@ pub mod fastjson;
 pub mod heartbeat;
 pub mod register;
 pub mod route;
+pub mod stats;
 pub mod topic;
 
 pub use broker::{

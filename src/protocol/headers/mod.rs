@@ -17,6 +17,7 @@ pub mod offset;
 pub mod pull;
 pub mod query;
 pub mod send;
+pub mod stats;
 pub mod transaction;
 
 pub use admin::*;
@@ -26,6 +27,7 @@ pub use offset::*;
 pub use pull::*;
 pub use query::*;
 pub use send::*;
+pub use stats::*;
 pub use transaction::*;
 
 /// A scalar header value: how it is parsed from and rendered to its text.

@@ -1,9 +1,7 @@
 //! Admin requests: UPDATE_AND_CREATE_TOPIC (17), UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (200),
-//! GET_ALL_TOPIC_CONFIG (21), GET_BROKER_RUNTIME_INFO (28), GET_TOPIC_STATS_INFO (202),
+//! GET_ALL_TOPIC_CONFIG (21), GET_TOPIC_STATS_INFO (202),
 //! GET_CONSUMER_CONNECTION_LIST (203), GET_CONSUME_STATS (208), DELETE_TOPIC_IN_BROKER (215).
 
-use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::{json_body, mailbox, ok, HandlerResult};
@@ -11,12 +9,11 @@ use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::heartbeat::{GetConsumerConnection, GroupsSubscribing};
 use crate::actors::broker::logic::topics::TopicError;
 use crate::clock::now_ms;
-use crate::config::BrokerRole;
 use crate::error::ServiceError;
 use crate::protocol::body::broker::{
     ConsumeStats, MessageQueue, OffsetWrapper, TopicOffset, TopicStatsTable,
 };
-use crate::protocol::body::{KvTable, SubscriptionGroupConfig, TopicConfig};
+use crate::protocol::body::{SubscriptionGroupConfig, TopicConfig};
 use crate::protocol::headers::admin::{
     CreateTopicRequestHeader, DeleteTopicRequestHeader, GetConsumeStatsRequestHeader,
     GetConsumerConnectionListRequestHeader, GetTopicStatsInfoRequestHeader,
@@ -74,79 +71,6 @@ pub fn create_group(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
 pub fn all_topic_config(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let wrapper = ctx.topics.read().wrapper();
     Ok(ok(req).with_body(json_body(&wrapper)))
-}
-
-pub fn runtime_info(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
-    let s = &ctx.stats;
-    let mut table = BTreeMap::new();
-    let mut put = |k: &str, v: String| {
-        table.insert(k.to_string(), v);
-    };
-    put("brokerVersionDesc", "V4_9_8".into());
-    put(
-        "brokerVersion",
-        crate::protocol::command::OUR_VERSION.to_string(),
-    );
-    put("bootTimestamp", ctx.started_ms.to_string());
-    put("runtime", format!("{} ms", now_ms() - ctx.started_ms));
-    put(
-        "msgPutTotalTodayNow",
-        s.put_messages.load(Ordering::Relaxed).to_string(),
-    );
-    put(
-        "msgGetTotalTodayNow",
-        s.get_messages.load(Ordering::Relaxed).to_string(),
-    );
-    put(
-        "putBytesTotal",
-        s.put_bytes.load(Ordering::Relaxed).to_string(),
-    );
-    put("sendThreadPoolQueueHeadWaitTimeMills", "0".into());
-    put(
-        "busyRejections",
-        s.busy_rejections.load(Ordering::Relaxed).to_string(),
-    );
-    put(
-        "commitLogMinOffset",
-        ctx.store.commit_log_min_offset().to_string(),
-    );
-    put(
-        "commitLogMaxOffset",
-        ctx.store.commit_log_max_offset().to_string(),
-    );
-    put("brokerName", ctx.cfg.broker_name.clone());
-    put("brokerRole", ctx.cfg.broker_role.to_string());
-    put(
-        "flushDiskType",
-        format!("{:?}", ctx.cfg.store.flush_disk_type),
-    );
-    ha_runtime_info(ctx, &mut put);
-    Ok(ok(req).with_body(json_body(&KvTable { table })))
-}
-
-/// The replication figures (RocketMQ 4.x has no keys for them; 5.x reports them through
-/// GET_BROKER_HA_STATUS). A master: connected slaves, the newest offset a slave acknowledged,
-/// and, with a slave connected, how many CommitLog bytes it still lacks. A slave: the master HA
-/// address it follows (`haMasterAddress`, else the one the name server answered; empty while
-/// unknown); its own progress is its `commitLogMaxOffset`.
-fn ha_runtime_info(ctx: &BrokerCtx, put: &mut impl FnMut(&str, String)) {
-    if ctx.cfg.broker_role == BrokerRole::Slave {
-        let learned = || ctx.ha.master.read().ha_addr.clone();
-        let master = Some(ctx.cfg.ha_master_address.clone())
-            .filter(|a| !a.is_empty())
-            .or_else(learned)
-            .unwrap_or_default();
-        put("haMasterAddress", master);
-        return;
-    }
-    let acks = &ctx.ha.acks;
-    let slaves = acks.slaves();
-    put("haSlaveCount", slaves.to_string());
-    put("haSlaveAckOffset", acks.acked().to_string());
-    if slaves > 0 {
-        let max = ctx.store.commit_log_max_offset().max(0) as u64;
-        put("haLagBytes", max.saturating_sub(acks.acked()).to_string());
-    }
 }
 
 pub fn topic_stats(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {

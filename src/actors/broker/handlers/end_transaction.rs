@@ -21,6 +21,7 @@ use crate::config::BrokerRole;
 use crate::error::ServiceError;
 use crate::protocol::body::perm;
 use crate::protocol::headers::EndTransactionRequestHeader;
+use crate::protocol::message::properties as prop;
 use crate::protocol::RemotingCommand;
 use crate::storage::MessageOrigin;
 
@@ -56,6 +57,9 @@ pub fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnInfo) -> H
     ensure_system_topic(ctx, TRANS_OP_HALF_TOPIC);
     ctx.store
         .put_message(op_record(half.queue_offset, broker_origin(ctx)))?;
+    let real_topic = half.property(prop::REAL_TOPIC).unwrap_or(&half.topic);
+    ctx.stats
+        .on_end_transaction(real_topic, action == EndAction::Commit);
     tracing::debug!(
         group = %h.producer_group,
         msg_id = %h.msg_id,

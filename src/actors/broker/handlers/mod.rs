@@ -3,6 +3,7 @@
 //! returned as `ServiceError` and turned into responses in one place (`crate::error`).
 
 pub mod admin;
+pub mod broker_stats;
 pub mod client;
 pub mod consumer_offset;
 pub mod end_transaction;
@@ -10,6 +11,7 @@ pub mod lock;
 pub mod pull;
 pub mod query;
 pub mod queue_offset;
+pub mod runtime_info;
 pub mod send;
 pub mod send_back;
 pub mod sync;

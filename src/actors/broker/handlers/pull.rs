@@ -24,6 +24,7 @@ use crate::actors::broker::logic::pull_result::{
 };
 use crate::actors::broker::logic::topics::TopicError;
 use crate::actors::broker::queue::HoldPull;
+use crate::actors::broker::stats::record_pull;
 use crate::clock::now_ms;
 use crate::error::ServiceError;
 use crate::protocol::body::{perm, SubscriptionGroupConfig};
@@ -56,7 +57,9 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     }
 
     let max = h.max_msg_nums.clamp(1, 1024) as usize;
+    let read_started = std::time::Instant::now();
     let (mut answer, mut result) = read(ctx, &h, &filter, max, route);
+    let read_ms = read_started.elapsed().as_millis() as u64;
     let may_suspend = h.sys_flag & pull_sys_flag::FLAG_SUSPEND != 0;
     if answer.long_poll && may_suspend {
         let hold_ms = if ctx.cfg.long_polling_enable {
@@ -83,10 +86,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         (answer, result) = read(ctx, &h, &filter, max, route);
     }
 
-    ctx.stats.get_messages.fetch_add(
-        result.messages.len() as u64,
-        std::sync::atomic::Ordering::Relaxed,
-    );
+    record_pull(ctx, &h.topic, &h.consumer_group, &result.messages, read_ms);
     let mut resp = req
         .response_to(answer.code, Some(answer.remark.to_string()))
         .with_header(&PullMessageResponseHeader {

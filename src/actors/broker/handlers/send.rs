@@ -22,6 +22,7 @@ use crate::actors::broker::logic::send_plan::{
     check_batch, plan_send, request_properties, SendInput,
 };
 use crate::actors::broker::logic::topics::check_send_queue;
+use crate::actors::broker::stats::PutProbe;
 use crate::actors::net::ConnInfo;
 use crate::clock::now_ms;
 use crate::error::ServiceError;
@@ -58,11 +59,15 @@ pub async fn handle(
         ));
     }
     let queue_id = choose_queue(ctx, &h)?;
-    let (put, wait) = if req.code == request_code::SEND_BATCH_MESSAGE || h.batch.unwrap_or(false) {
-        put_batch(ctx, req, h, queue_id, conn)?
-    } else {
-        put_single(ctx, req, h, queue_id, conn)?
-    };
+    let probe = PutProbe::start(ctx, &h.topic, h.sys_flag, h.properties.as_deref());
+    let (put, wait) = probe.checked(
+        &ctx.stats,
+        if req.code == request_code::SEND_BATCH_MESSAGE || h.batch.unwrap_or(false) {
+            put_batch(ctx, req, h, queue_id, conn)
+        } else {
+            put_single(ctx, req, h, queue_id, conn)
+        },
+    )?;
     // SYNC_MASTER: the replica wait starts now, beside the flush (as RocketMQ's combined
     // futures); a flush timeout is reported before a replica failure.
     let replica = (wait && ctx.cfg.broker_role == BrokerRole::SyncMaster).then(|| {
@@ -82,12 +87,7 @@ pub async fn handle(
         Err(e) if e.message_stored() => e.into_response(req),
         Err(e) => return Err(e),
     };
-    ctx.stats
-        .put_messages
-        .fetch_add(put.msg_count as u64, Relaxed);
-    ctx.stats
-        .put_bytes
-        .fetch_add(put.wrote_bytes as u64, Relaxed);
+    probe.stored(&ctx.stats, put.msg_count as u64, put.wrote_bytes as u64);
     Ok(response.with_header(&SendMessageResponseHeader {
         msg_id: put.msg_id,
         queue_id,

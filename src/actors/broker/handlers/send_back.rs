@@ -102,5 +102,8 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         .store_plan(&stored.properties, retry_queue, &ctx.delay, now)
         .into_message(origin, stored.body.clone(), false);
     ctx.store.put_message(msg)?;
+    let topic = stored.property(prop::RETRY_TOPIC).unwrap_or(&stored.topic);
+    let to_dlq = matches!(plan.target, SendBackTarget::DeadLetter { .. });
+    ctx.stats.on_send_back(topic, &h.group, to_dlq);
     Ok(ok(req))
 }

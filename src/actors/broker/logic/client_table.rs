@@ -472,6 +472,23 @@ impl ClientTable {
         })
     }
 
+    /// Live producer connections by (language, version), for `rocketmq_producer_connections`; a
+    /// connection in several producer groups counts once.
+    pub fn producer_connection_counts(&self) -> BTreeMap<(String, i32), u64> {
+        let mut out = BTreeMap::new();
+        for (conn, groups) in &self.by_conn {
+            let entry = groups
+                .producers
+                .iter()
+                .find_map(|g| self.producers.get(g)?.get(conn));
+            if let Some(e) = entry {
+                let key = (e.info.language.name().to_string(), e.info.version);
+                *out.entry(key).or_insert(0) += 1;
+            }
+        }
+        out
+    }
+
     /// GET_PRODUCER_CONNECTION_LIST body; `None` when the group has no live member.
     pub fn producer_connection(&self, group: &str) -> Option<ProducerConnection> {
         let entries = self.producers.get(group)?;

@@ -459,3 +459,18 @@ fn one_heartbeat_with_many_groups_is_handled_in_linear_time() {
     // Quadratic handling of 20 000 groups takes minutes in a debug build; linear, well under.
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
 }
+
+#[test]
+fn producer_connections_count_once_per_connection() {
+    let mut t = ClientTable::new();
+    t.register_producer(&client(1, "p1"), "pg1", 0);
+    t.register_producer(&client(1, "p1"), "pg2", 0);
+    let mut cpp = client(2, "p2");
+    cpp.language = LanguageCode::Cpp;
+    t.register_producer(&cpp, "pg1", 0);
+    let counts = t.producer_connection_counts();
+    assert_eq!(counts.get(&("JAVA".to_string(), 409)), Some(&1));
+    assert_eq!(counts.get(&("CPP".to_string(), 409)), Some(&1));
+    t.connection_closed(1);
+    assert_eq!(t.producer_connection_counts().len(), 1);
+}
