@@ -13,7 +13,9 @@ use tokio::sync::mpsc;
 use super::error::{AdminError, Result};
 use crate::client::broker_api;
 use crate::client::net::{Inbound, Net};
-use crate::protocol::body::{fastjson, BrokerData, ClusterInfo, TopicRouteData};
+use crate::protocol::body::{
+    fastjson, perm, BrokerData, ClusterInfo, MessageQueue, TopicRouteData,
+};
 use crate::protocol::codes::{request_code as rq, response_code as rc};
 use crate::protocol::RemotingCommand;
 
@@ -194,6 +196,28 @@ pub fn route_brokers(route: &TopicRouteData) -> Vec<(String, String)> {
         .broker_datas
         .iter()
         .filter_map(|b| select_broker_addr(b).map(|a| (b.broker_name.clone(), a)))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The readable queues of `topic` in `route`, each with the address to read it from
+/// ([`select_broker_addr`]), sorted.
+pub fn route_queues(route: &TopicRouteData, topic: &str) -> Vec<(MessageQueue, String)> {
+    let addrs: std::collections::BTreeMap<String, String> =
+        route_brokers(route).into_iter().collect();
+    let mut v: Vec<(MessageQueue, String)> = route
+        .queue_datas
+        .iter()
+        .filter(|q| perm::readable(q.perm))
+        .filter_map(|q| {
+            let addr = addrs.get(&q.broker_name)?;
+            Some(
+                (0..q.read_queue_nums)
+                    .map(move |i| (MessageQueue::new(topic, &q.broker_name, i), addr.clone())),
+            )
+        })
+        .flatten()
         .collect();
     v.sort();
     v

@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use super::client::{route_brokers, success, AdminClient};
 use super::error::{AdminError, Result};
-use crate::client::broker_api::{self, PullArgs, PullStatus};
+use crate::client::broker_api::{self, PullArgs, PullResult, PullStatus};
 use crate::client::message::prepare_received;
+use crate::client::trace::{decode, TraceRecord};
+use crate::clock::now_ms;
 use crate::protocol::body::MessageQueue;
 use crate::protocol::codes::{request_code as rq, response_code as rc};
 use crate::protocol::headers::{QueryMessageRequestHeader, ViewMessageRequestHeader};
@@ -97,6 +99,36 @@ impl AdminClient {
             .collect())
     }
 
+    /// The trace records of message `msg_id` in `trace_topic` (RMQ_SYS_TRACE_TOPIC by default),
+    /// oldest first: QUERY_MESSAGE by key = msg id on every broker of the trace topic, records
+    /// of other messages batched in the same trace message left out (Java
+    /// `QueryMsgTraceByIdSubCommand`). Empty when the trace topic does not exist.
+    pub async fn query_trace(&self, trace_topic: &str, msg_id: &str) -> Result<Vec<TraceRecord>> {
+        if self.route(trace_topic).await?.is_none() {
+            return Ok(Vec::new());
+        }
+        let q = KeyQuery {
+            topic: trace_topic,
+            key: msg_id,
+            max_num: QUERY_MAX_NUM,
+            begin: 0,
+            end: now_ms(),
+            unique: false,
+        };
+        let mut out: Vec<TraceRecord> = Vec::new();
+        for m in self.query_route(&q).await? {
+            let text = String::from_utf8_lossy(&m.body);
+            out.extend(
+                decode(&text)
+                    .into_iter()
+                    .filter(|c| c.bean().msg_id == msg_id),
+            );
+        }
+        out.sort_by_key(|c| c.time_stamp);
+        out.dedup();
+        Ok(out)
+    }
+
     async fn query_route(&self, q: &KeyQuery<'_>) -> Result<Vec<MessageExt>> {
         let route = self.route_of(q.topic).await?;
         let mut out = Vec::new();
@@ -141,8 +173,8 @@ impl AdminClient {
     }
 
     /// PULL_MESSAGE (11) of up to `max` messages of `mq` from `offset`, as [`TOOLS_CONSUMER_GROUP`]
-    /// with subscription `sub` (tag expression), from the broker at `addr`. Returns the
-    /// messages and the next offset.
+    /// with subscription `sub` (`*` or `TagA || TagB`), from the broker at `addr`, no long
+    /// polling. The messages come back inflated and tag-filtered.
     pub async fn pull_from(
         &self,
         addr: &str,
@@ -150,7 +182,7 @@ impl AdminClient {
         sub: &str,
         offset: i64,
         max: i32,
-    ) -> Result<(Vec<MessageExt>, i64)> {
+    ) -> Result<PullResult> {
         let args = PullArgs {
             group: TOOLS_CONSUMER_GROUP,
             mq,
@@ -162,21 +194,16 @@ impl AdminClient {
             subscription: sub,
             sub_version: 0,
         };
-        let r = broker_api::pull(&self.net, addr, args, self.timeout()).await?;
-        let next = match r.status {
-            PullStatus::OffsetIllegal => {
-                return Err(AdminError::NotFound(format!(
-                    "offset {offset} is outside [{}, {}) of {mq}",
-                    r.min_offset, r.max_offset
-                )))
-            }
-            _ => r.next_begin_offset,
-        };
+        let mut r = broker_api::pull(&self.net, addr, args, self.timeout()).await?;
         let tags: Vec<&str> = sub.split("||").map(str::trim).collect();
-        let msgs = inflated(r.msgs)
+        let all = sub.trim() == "*" || sub.trim().is_empty();
+        r.msgs = inflated(std::mem::take(&mut r.msgs))
             .into_iter()
-            .filter(|m| sub == "*" || m.tags().is_some_and(|t| tags.contains(&t)))
+            .filter(|m| all || m.tags().is_some_and(|t| tags.contains(&t)))
             .collect();
-        Ok((msgs, next))
+        if r.status == PullStatus::Found && r.msgs.is_empty() {
+            r.status = PullStatus::NoMatchedMsg;
+        }
+        Ok(r)
     }
 }

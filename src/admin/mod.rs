@@ -20,6 +20,7 @@
 
 pub mod broker;
 pub mod client;
+pub mod commands;
 pub mod error;
 pub mod group;
 pub mod message;
@@ -27,11 +28,13 @@ pub mod namesrv;
 pub mod offset;
 pub mod stats;
 pub mod topic;
+pub mod track;
 
 pub use broker::ConfigTable;
 pub use client::{AdminClient, DEFAULT_TIMEOUT};
 pub use error::{AdminError, Result};
 pub use group::SubscriptionGroups;
 pub use message::{KeyQuery, TOOLS_CONSUMER_GROUP};
-pub use offset::{ResetMode, ResetResult, RESET_TO_MAX};
+pub use offset::{ResetMode, ResetResult, RollbackStats, RESET_TO_MAX};
 pub use stats::{BrokerStatsData, BrokerStatsItem};
+pub use track::{MessageTrack, TrackType};

@@ -25,11 +25,28 @@ pub enum ResetMode {
     Offline,
 }
 
-/// The outcome of [`AdminClient::reset_offset_by_time`]: the new offset of every queue.
+/// One queue of an offline reset (Java `RollbackStats`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackStats {
+    pub broker_name: String,
+    pub queue_id: i32,
+    pub broker_offset: i64,
+    pub consumer_offset: i64,
+    /// The offset the timestamp resolved to.
+    pub timestamp_offset: i64,
+    /// The offset written.
+    pub rollback_offset: i64,
+}
+
+/// The outcome of [`AdminClient::reset_offset_by_time`]: the new offset of every queue, and
+/// for an offline reset the per-queue details.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResetResult {
     pub mode: ResetMode,
     pub offsets: BTreeMap<MessageQueue, i64>,
+    /// Filled for [`ResetMode::Offline`] only, in queue order.
+    pub rollback: Vec<RollbackStats>,
 }
 
 impl AdminClient {
@@ -120,6 +137,7 @@ impl AdminClient {
         Ok(ResetResult {
             mode: ResetMode::Online,
             offsets,
+            rollback: Vec::new(),
         })
     }
 
@@ -134,6 +152,7 @@ impl AdminClient {
         let route = self.route_of(topic).await?;
         let addrs: BTreeMap<String, String> = route_brokers(&route).into_iter().collect();
         let mut offsets = BTreeMap::new();
+        let mut rollback = Vec::new();
         for (mq, w) in stats
             .offset_table
             .iter()
@@ -154,10 +173,19 @@ impl AdminClient {
             };
             self.update_consumer_offset(addr, group, mq, offset).await?;
             offsets.insert(mq.clone(), offset);
+            rollback.push(RollbackStats {
+                broker_name: mq.broker_name.clone(),
+                queue_id: mq.queue_id,
+                broker_offset: w.broker_offset,
+                consumer_offset: w.consumer_offset,
+                timestamp_offset: target,
+                rollback_offset: offset,
+            });
         }
         Ok(ResetResult {
             mode: ResetMode::Offline,
             offsets,
+            rollback,
         })
     }
 
