@@ -7,7 +7,7 @@
 //! camelCase names here, which also lets us reject unknown keys with a message that names them and
 //! convert text values (`"9876"`, `"true"`) by the type of each field's default.
 
-mod properties;
+pub mod properties;
 mod suggest;
 
 pub mod broker;
