@@ -120,6 +120,10 @@ pub enum ServiceError {
     /// A commit of a negative consumer offset: SYSTEM_ERROR with the reason.
     #[error("{0}")]
     NegativeOffset(#[from] crate::actors::broker::logic::offsets::NegativeOffset),
+    /// An admin request refused or failed: NO_PERMISSION for a black-listed config key, else
+    /// SYSTEM_ERROR, each with its reason.
+    #[error("{0}")]
+    Admin(#[from] crate::actors::admin_error::AdminError),
 }
 
 /// Which request looked a message up by its commit-log offset (the remarks differ, as in Java).
@@ -161,6 +165,8 @@ impl ServiceError {
             | ServiceError::Heartbeat(_)
             | ServiceError::EndTransaction(_)
             | ServiceError::NegativeOffset(_) => rc::SYSTEM_ERROR,
+            ServiceError::Admin(e) if e.is_no_permission() => rc::NO_PERMISSION,
+            ServiceError::Admin(_) => rc::SYSTEM_ERROR,
             ServiceError::Topic(e) => topic_code(e),
             ServiceError::Send(e) => send_code(e),
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,

@@ -58,6 +58,18 @@ impl ProcessQueue {
         }
     }
 
+    /// Messages held, and the lowest and highest held offset (0, 0 when none):
+    /// GET_CONSUMER_RUNNING_INFO's cached figures.
+    pub fn cached_range(&self) -> (usize, i64, i64) {
+        let keys = self.msgs.keys().chain(self.consuming.keys());
+        let (min, max) = keys.fold((i64::MAX, i64::MIN), |(a, b), &o| (a.min(o), b.max(o)));
+        if self.count() == 0 {
+            (0, 0, 0)
+        } else {
+            (self.count(), min, max)
+        }
+    }
+
     /// Messages held (waiting + being consumed).
     pub fn count(&self) -> usize {
         self.msgs.len() + self.consuming.len()

@@ -13,6 +13,7 @@ mod suggest;
 pub mod broker;
 pub mod namesrv;
 pub mod net;
+pub mod update;
 
 use std::collections::BTreeMap;
 use std::path::Path;
