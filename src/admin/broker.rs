@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use super::client::{json_body, AdminClient};
 use super::error::{AdminError, Result};
-use crate::config::properties;
-use crate::protocol::body::{DataVersion, KvTable};
+use crate::protocol::body::{admin, DataVersion, KvTable};
 use crate::protocol::codes::request_code as rq;
+use crate::protocol::headers::GetBrokerConfigResponseHeader;
 use crate::protocol::RemotingCommand;
 
 /// A broker's (or name server's) configuration as it answered: key -> value, sorted.
@@ -20,26 +20,25 @@ pub struct ConfigTable {
 
 impl ConfigTable {
     /// Parse a properties body.
-    pub fn parse(body: &[u8]) -> ConfigTable {
-        ConfigTable {
+    pub fn parse(body: &[u8]) -> Result<ConfigTable> {
+        Ok(ConfigTable {
             version: None,
-            entries: properties::parse(&String::from_utf8_lossy(body))
-                .into_iter()
-                .collect(),
-        }
+            entries: admin::parse_properties(body)?.into_iter().collect(),
+        })
     }
 }
 
-/// `key=value` lines of `pairs`, the body UPDATE_BROKER_CONFIG / UPDATE_NAMESRV_CONFIG take.
+/// `key=value` lines of `pairs`, the body UPDATE_BROKER_CONFIG / UPDATE_NAMESRV_CONFIG take; a
+/// key or value that would not survive properties text is refused.
 pub fn properties_text(pairs: &[(String, String)]) -> Result<String> {
-    let mut out = String::new();
+    let mut clean = Vec::new();
     for (k, v) in pairs {
-        if k.trim().is_empty() || k.contains(['=', ':', '\n']) || v.contains('\n') {
+        if k.trim().is_empty() || k.contains(['=', ':', '\n', '#', '!']) || v.contains('\n') {
             return Err(AdminError::Invalid(format!("bad config pair '{k}={v}'")));
         }
-        out.push_str(&format!("{}={}\n", k.trim(), v.trim()));
+        clean.push((k.trim().to_string(), v.trim().to_string()));
     }
-    Ok(out)
+    Ok(admin::properties_text(clean.iter().map(|(k, v)| (k, v))))
 }
 
 impl AdminClient {
@@ -54,10 +53,11 @@ impl AdminClient {
     pub async fn broker_config(&self, addr: &str) -> Result<ConfigTable> {
         let cmd = RemotingCommand::request(rq::GET_BROKER_CONFIG);
         let resp = self.call_ok(addr, cmd).await?;
-        let mut t = ConfigTable::parse(&resp.body);
+        let mut t = ConfigTable::parse(&resp.body)?;
         t.version = resp
-            .ext("version")
-            .and_then(|v| serde_json::from_str(v).ok());
+            .header::<GetBrokerConfigResponseHeader>()
+            .ok()
+            .and_then(|h| serde_json::from_str(&h.version).ok());
         Ok(t)
     }
 
@@ -77,7 +77,10 @@ mod tests {
     fn properties_round_trip_and_bad_pairs() {
         let t = properties_text(&[("a".into(), "1".into()), ("b".into(), "x y".into())]).unwrap();
         assert_eq!(t, "a=1\nb=x y\n");
-        assert_eq!(ConfigTable::parse(t.as_bytes()).entries["b"], "x y");
+        assert_eq!(
+            ConfigTable::parse(t.as_bytes()).unwrap().entries["b"],
+            "x y"
+        );
         assert!(properties_text(&[("a=b".into(), "1".into())]).is_err());
         assert!(properties_text(&[("".into(), "1".into())]).is_err());
     }

@@ -96,7 +96,7 @@ impl AdminClient {
         self.each_namesrv(cmd)
             .await
             .into_iter()
-            .map(|(a, r)| (a, r.map(|resp| ConfigTable::parse(&resp.body))))
+            .map(|(a, r)| (a, r.and_then(|resp| ConfigTable::parse(&resp.body))))
             .collect()
     }
 

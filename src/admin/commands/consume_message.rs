@@ -4,7 +4,7 @@
 
 use super::format::parse_time;
 use super::target::JsonOpt;
-use super::view::{mq_text, msg_line, MessageView};
+use super::view::{mq_text, msg_line, pull_status_name, MessageView};
 use super::Ctx;
 use crate::admin::client::route_queues;
 use crate::admin::error::{AdminError, Result};
@@ -116,9 +116,9 @@ impl Args {
                     PullStatus::NoNewMsg | PullStatus::OffsetIllegal => {
                         if !self.out.json {
                             ctx.line(format!(
-                                "{} print msg finished. status={:?}, offset={}",
+                                "{} print msg finished. status={}, offset={}",
                                 mq_text(&mq),
-                                r.status,
+                                pull_status_name(r.status),
                                 r.next_begin_offset
                             ));
                         }

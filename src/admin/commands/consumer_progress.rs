@@ -4,12 +4,16 @@
 
 use serde::Serialize;
 
-use super::format::{human_s, trunc};
+use std::collections::BTreeMap;
+
+use super::format::{human_s, java_bool, trunc};
 use super::target::JsonOpt;
 use super::view::version_desc;
 use super::Ctx;
+use crate::admin::client::route_brokers;
 use crate::admin::error::Result;
-use crate::protocol::body::{ConsumeType, ConsumerConnection};
+use crate::client::message::retry_topic;
+use crate::protocol::body::{ConsumeType, ConsumerConnection, MessageQueue};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -26,6 +30,8 @@ pub struct Args {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct QueueRow {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_ip: Option<String>,
     topic: String,
     broker_name: String,
     queue_id: i32,
@@ -91,13 +97,53 @@ fn group_row(group: &str, cc: Option<&ConsumerConnection>, tps: f64, diff: i64) 
     }
 }
 
+/// Which client holds each queue: the clients of the group (203) and their running info (307),
+/// the client id cut at `@` as RocketMQ prints it. Clients that do not answer are left out.
+async fn queue_owners(ctx: &Ctx, group: &str) -> BTreeMap<MessageQueue, String> {
+    let mut owners = BTreeMap::new();
+    let Ok(cc) = ctx.admin.group_consumer_connection(group).await else {
+        return owners;
+    };
+    let Ok(route) = ctx.admin.route_of(&retry_topic(group)).await else {
+        return owners;
+    };
+    let Some((_, addr)) = route_brokers(&route).into_iter().next() else {
+        return owners;
+    };
+    for c in &cc.connection_set {
+        if let Ok(info) = ctx
+            .admin
+            .consumer_running_info(&addr, group, &c.client_id, false)
+            .await
+        {
+            let ip = c
+                .client_id
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            for mq in info.mq_table.keys() {
+                owners.insert(mq.clone(), ip.clone());
+            }
+        }
+    }
+    owners
+}
+
 impl Args {
     async fn one_group(&self, ctx: &mut Ctx, group: &str) -> Result<()> {
         let stats = ctx.admin.group_consume_stats(group, None).await?;
+        let show_ip = self.show_client_ip.as_deref().is_some_and(java_bool);
+        let owners = if show_ip {
+            queue_owners(ctx, group).await
+        } else {
+            BTreeMap::new()
+        };
         let queues: Vec<QueueRow> = stats
             .offset_table
             .iter()
             .map(|(mq, w)| QueueRow {
+                client_ip: show_ip.then(|| owners.get(mq).cloned().unwrap_or_else(|| "N/A".into())),
                 topic: mq.topic.clone(),
                 broker_name: mq.broker_name.clone(),
                 queue_id: mq.queue_id,
@@ -117,32 +163,36 @@ impl Args {
             ctx.json(&p);
             return Ok(());
         }
-        ctx.line(format!(
-            "{:<64}  {:<32}  {:<4}  {:<20}  {:<20}  {:<20}  {}",
-            "#Topic",
-            "#Broker Name",
-            "#QID",
-            "#Broker Offset",
-            "#Consumer Offset",
-            "#Diff",
-            "#LastTime"
-        ));
+        let head = format!(
+            "{:<64}  {:<32}  {:<4}  {:<20}  {:<20}  ",
+            "#Topic", "#Broker Name", "#QID", "#Broker Offset", "#Consumer Offset"
+        );
+        if show_ip {
+            ctx.line(format!(
+                "{head}{:<20} {:<20}  #LastTime",
+                "#Client IP", "#Diff"
+            ));
+        } else {
+            ctx.line(format!("{head}{:<20}  #LastTime", "#Diff"));
+        }
         for q in &p.queues {
             let last = if q.last_timestamp == 0 {
                 "N/A".to_string()
             } else {
                 human_s(q.last_timestamp)
             };
-            ctx.line(format!(
-                "{:<64}  {:<32}  {:<4}  {:<20}  {:<20}  {:<20}  {}",
+            let head = format!(
+                "{:<64}  {:<32}  {:<4}  {:<20}  {:<20}  ",
                 trunc(&q.topic, 64),
                 trunc(&q.broker_name, 32),
                 q.queue_id,
                 q.broker_offset,
-                q.consumer_offset,
-                q.diff,
-                last
-            ));
+                q.consumer_offset
+            );
+            match &q.client_ip {
+                Some(ip) => ctx.line(format!("{head}{ip:<20} {:<20}  {last}", q.diff)),
+                None => ctx.line(format!("{head}{:<20}  {last}", q.diff)),
+            }
         }
         ctx.line("");
         ctx.line(format!("Consume TPS: {:.2}", p.consume_tps));

@@ -2,7 +2,7 @@
 //! detail layout; `-a` prints every copy found (up to 32 per broker).
 
 use super::target::JsonOpt;
-use super::view::{print_detail_and_track, MessageView};
+use super::view::{print_detail_and_track, push_to_client, MessageView};
 use super::Ctx;
 use crate::admin::error::{AdminError, Result};
 
@@ -14,6 +14,12 @@ pub struct Args {
     /// Topic of the message.
     #[arg(short = 't', long = "topic")]
     topic: String,
+    /// Consumer group to push the message to (with -d).
+    #[arg(short = 'g', long = "consumerGroup", requires = "client_id")]
+    group: Option<String>,
+    /// Client id of that group's consumer (with -g).
+    #[arg(short = 'd', long = "clientId", requires = "group")]
+    client_id: Option<String>,
     /// Print every message found.
     #[arg(short = 'a', long = "showAll")]
     show_all: bool,
@@ -32,6 +38,9 @@ impl Args {
         }
         if !self.show_all {
             msgs.truncate(1);
+        }
+        if let (Some(g), Some(c)) = (&self.group, &self.client_id) {
+            return push_to_client(ctx, &msgs[0], g.trim(), c.trim(), self.out.json).await;
         }
         if self.out.json {
             let v: Vec<MessageView> = msgs.iter().map(MessageView::of).collect();

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::format::human_ms;
 use super::Ctx;
+use crate::client::broker_api::PullStatus;
 use crate::protocol::body::MessageQueue;
 use crate::protocol::message::{properties, MessageExt};
 
@@ -135,6 +136,50 @@ pub async fn print_detail_and_track(ctx: &mut Ctx, m: &MessageExt) {
             }
         }
         Err(e) => ctx.line(format!("\n\nWARN: message track failed: {e}")),
+    }
+}
+
+/// `-g group -d clientId`: have that consumer run its listener on `m` (CONSUME_MESSAGE_DIRECTLY
+/// through the broker that stores it) and print the result.
+pub async fn push_to_client(
+    ctx: &mut Ctx,
+    m: &MessageExt,
+    group: &str,
+    client_id: &str,
+    json: bool,
+) -> crate::admin::Result<()> {
+    let r = ctx
+        .admin
+        .consume_message_directly(
+            &m.store_host.to_string(),
+            group,
+            client_id,
+            &m.offset_msg_id(),
+        )
+        .await?;
+    if json {
+        ctx.json(&r);
+    } else {
+        let result = serde_json::to_value(r.consume_result).expect("serializable");
+        ctx.line(format!(
+            "ConsumeMessageDirectlyResult [order={}, autoCommit={}, consumeResult={}, remark={}, spentTimeMills={}]",
+            r.order,
+            r.auto_commit,
+            result.as_str().unwrap_or_default(),
+            r.remark.as_deref().unwrap_or("null"),
+            r.spent_time_mills
+        ));
+    }
+    Ok(())
+}
+
+/// Java's `PullStatus` name.
+pub fn pull_status_name(s: PullStatus) -> &'static str {
+    match s {
+        PullStatus::Found => "FOUND",
+        PullStatus::NoNewMsg => "NO_NEW_MSG",
+        PullStatus::NoMatchedMsg => "NO_MATCHED_MSG",
+        PullStatus::OffsetIllegal => "OFFSET_ILLEGAL",
     }
 }
 
