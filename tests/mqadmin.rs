@@ -119,6 +119,17 @@ fn topic_commands() {
         .sum();
     assert_eq!(total, 3, "{rows}");
 
+    let out = adm(
+        ns,
+        "updateTopic",
+        &["-b", &b.broker.to_string(), "-t", "AdmO", "-o", "true"],
+    )
+    .ok();
+    assert!(
+        out.contains("set cluster orderConf. isOrder=true, orderConf=[broker-a:8]"),
+        "{out}"
+    );
+
     let out = adm(ns, "topicList", &["-c"]).ok();
     assert_eq!(header(&out), ["#Cluster Name", "#Topic", "#Consumer Group"]);
     assert!(out

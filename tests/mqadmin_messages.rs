@@ -123,6 +123,31 @@ fn message_commands() {
     );
     let all = adm(ns, "consumeMessage", &["-t", "AdmM", "--json"]).json();
     assert_eq!(all.as_array().unwrap().len(), 2);
+    let one = adm(
+        ns,
+        "consumeMessage",
+        &["-t", "AdmM", "-b", &broker, "-i", &qid, "-o", "0", "--json"],
+    )
+    .json();
+    assert_eq!(one[0]["msgId"], uniq.as_str(), "{one}");
+    adm(ns, "consumeMessage", &["-t", "AdmM", "-i", "0"]).fails_usage();
+    // A store-time window ending at the epoch holds nothing; one from the epoch holds both.
+    let none = adm(ns, "printMsg", &["-t", "AdmM", "-e", "1", "--json"]).json();
+    assert_eq!(none.as_array().unwrap().len(), 0, "{none}");
+    let window = adm(
+        ns,
+        "printMsg",
+        &["-t", "AdmM", "-b", "1970-01-01#00:00:00:000", "--json"],
+    )
+    .json();
+    assert_eq!(window.as_array().unwrap().len(), 2, "{window}");
+    let every = adm(
+        ns,
+        "queryMsgByUniqueKey",
+        &["-i", &uniq, "-t", "AdmM", "-a", "--json"],
+    )
+    .json();
+    assert_eq!(every.as_array().unwrap().len(), 1, "{every}");
 
     // The producer's Pub trace record reaches the trace topic in the background.
     let id = traced["msgId"].as_str().unwrap();

@@ -36,6 +36,13 @@ impl Run {
         assert!(!self.err.contains("panicked"), "{self:?}");
     }
 
+    /// A usage error: exit 2, clap's message on stderr.
+    #[track_caller]
+    pub fn fails_usage(self) {
+        assert_eq!(self.code, Some(2), "{self:?}");
+        assert!(self.err.contains("Usage:"), "{self:?}");
+    }
+
     /// stdout parsed as JSON.
     #[track_caller]
     pub fn json(self) -> Value {
