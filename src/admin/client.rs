@@ -261,6 +261,33 @@ mod tests {
         ));
         let b = &info.broker_addr_table["b"];
         assert_eq!(select_broker_addr(b).as_deref(), Some("h:3"));
+        let route = TopicRouteData {
+            broker_datas: info.broker_addr_table.values().cloned().collect(),
+            queue_datas: vec![
+                crate::protocol::body::QueueData {
+                    broker_name: "a".into(),
+                    perm: perm::READ | perm::WRITE,
+                    read_queue_nums: 2,
+                    write_queue_nums: 2,
+                    topic_sys_flag: 0,
+                },
+                crate::protocol::body::QueueData {
+                    broker_name: "b".into(),
+                    perm: perm::WRITE,
+                    read_queue_nums: 2,
+                    write_queue_nums: 2,
+                    topic_sys_flag: 0,
+                },
+            ],
+            ..Default::default()
+        };
+        let qs = route_queues(&route, "T");
+        assert_eq!(qs.len(), 2, "b is write-only: {qs:?}");
+        assert_eq!(qs[1], (MessageQueue::new("T", "a", 1), "h:1".to_string()));
+        assert_eq!(
+            route_brokers(&route),
+            vec![("a".into(), "h:1".into()), ("b".into(), "h:3".into())]
+        );
         assert!(AdminClient::new(" ; ").is_err());
         assert!(AdminClient::new("nohost").is_err());
     }
