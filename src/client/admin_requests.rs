@@ -304,3 +304,58 @@ pub async fn serve(
     };
     let _ = conn.reply(resp).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::header::CommandHeader;
+
+    fn with_header(code: i32, h: &impl CommandHeader) -> RemotingCommand {
+        RemotingCommand::request_with(code, h)
+    }
+
+    #[test]
+    fn relayed_requests_are_routed_by_their_group() {
+        let reset = with_header(
+            rq::RESET_CONSUMER_CLIENT_OFFSET,
+            &ResetOffsetRequestHeader::to_client("T", "G", 5),
+        );
+        assert_eq!(group_of(&reset), Some(Ok("G".to_string())));
+        let info = with_header(
+            rq::GET_CONSUMER_RUNNING_INFO,
+            &GetConsumerRunningInfoRequestHeader {
+                consumer_group: "G2".into(),
+                client_id: "c".into(),
+                jstack_enable: None,
+            },
+        );
+        assert_eq!(group_of(&info), Some(Ok("G2".to_string())));
+        assert!(matches!(
+            group_of(&RemotingCommand::request(rq::CONSUME_MESSAGE_DIRECTLY)),
+            Some(Err(_))
+        ));
+        assert_eq!(
+            group_of(&RemotingCommand::request(rq::NOTIFY_CONSUMER_IDS_CHANGED)),
+            None
+        );
+    }
+
+    #[test]
+    fn bodies_are_parsed_or_refused() {
+        let mut body = ResetOffsetBody::default();
+        body.offset_table.insert(MessageQueue::new("T", "b", 1), 4);
+        let reset = with_header(
+            rq::RESET_CONSUMER_CLIENT_OFFSET,
+            &ResetOffsetRequestHeader::to_client("T", "G", 5),
+        )
+        .with_body(body.to_fastjson().into_bytes());
+        match parse(&reset) {
+            Ok(AdminRequest::ResetOffset(t)) => assert_eq!(t, body.offset_table),
+            _ => panic!("a reset"),
+        }
+        let bad = RemotingCommand::request(rq::RESET_CONSUMER_CLIENT_OFFSET).with_body(&b"{"[..]);
+        assert!(parse(&bad).is_err());
+        let garbage = RemotingCommand::request(rq::CONSUME_MESSAGE_DIRECTLY).with_body(&b"xx"[..]);
+        assert!(parse(&garbage).is_err());
+    }
+}

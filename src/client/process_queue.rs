@@ -215,6 +215,16 @@ mod tests {
     }
 
     #[test]
+    fn cached_range_covers_waiting_and_taken_messages() {
+        let mut pq = ProcessQueue::new();
+        assert_eq!(pq.cached_range(), (0, 0, 0));
+        pq.put(&[msg(7, 1), msg(3, 1), msg(5, 1)]);
+        let taken = pq.take(1);
+        assert_eq!(taken[0].queue_offset, 3);
+        assert_eq!(pq.cached_range(), (3, 3, 7));
+    }
+
+    #[test]
     fn flow_control_by_count_size_and_span() {
         let limits = FlowLimits {
             max_count: 2,

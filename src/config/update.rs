@@ -154,7 +154,16 @@ pub fn load_overrides<T: ConfigKeys>(
 ) -> Result<(T, BTreeMap<String, String>), String> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((cfg, BTreeMap::new())),
+        // No file, or no directory for it (a data dir that is not a directory is reported by
+        // the store, which says so in its own words).
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok((cfg, BTreeMap::new()))
+        }
         Err(e) => return Err(format!("cannot read {}: {e}", file.display())),
     };
     let pairs = super::properties::parse(&text);
@@ -224,6 +233,11 @@ mod tests {
         let file = dir.path().join("namesrv.properties");
         let (cfg, o) = load_overrides(NamesrvConfig::default(), &file).unwrap();
         assert!(o.is_empty() && cfg == NamesrvConfig::default());
+        let not_a_dir = dir.path().join("f");
+        std::fs::write(&not_a_dir, "x").unwrap();
+        let (_, o) =
+            load_overrides(NamesrvConfig::default(), &not_a_dir.join("x.properties")).unwrap();
+        assert!(o.is_empty());
         std::fs::write(&file, up.overrides_text).unwrap();
         let (cfg, o) = load_overrides(NamesrvConfig::default(), &file).unwrap();
         assert_eq!(cfg.scan_not_active_broker_interval, 7000);

@@ -10,8 +10,9 @@
 //! - Handles: `ClientHeartbeat` and `UnregisterClient` (from the HEART_BEAT / UNREGISTER_CLIENT
 //!   handlers), `ConnectionGone` (from the dispatcher when a socket closes), the queries of the
 //!   consumer-list and admin handlers (not of the pull handler; the admin ones include the
-//!   producer table and the consumer connections a reset or relayed request goes to), and its own scan every `clientScanInterval` that drops
-//!   clients silent for `clientChannelExpiredTime` and closes their connections.
+//!   producer table and the consumer connections a reset or a relayed request goes to), and its
+//!   own scan every `clientScanInterval` that drops clients silent for
+//!   `clientChannelExpiredTime` and closes their connections.
 //! - Sends: NOTIFY_CONSUMER_IDS_CHANGED (oneway, JSON) to every remaining member of a consumer
 //!   group whose membership changed (join, leave, expiry, closed connection), so they rebalance
 //!   at once. CHECK_TRANSACTION_STATE (oneway), built by the `TransactionActor`, to one live
@@ -36,7 +37,6 @@ use crate::protocol::body::admin::ProducerTableInfo;
 use crate::protocol::body::broker::{ConsumerConnection, ProducerConnection};
 use crate::protocol::body::heartbeat::HeartbeatData;
 use crate::protocol::codes::request_code;
-use crate::protocol::command::LanguageCode;
 use crate::protocol::headers::client::NotifyConsumerIdsChangedRequestHeader;
 use crate::protocol::RemotingCommand;
 
@@ -242,9 +242,9 @@ impl Handler<GetProducerTable> for HeartbeatActor {
 
 /// The connections of a consumer group's online members (RESET_CONSUMER_CLIENT_OFFSET is
 /// pushed to each), or of one member `client_id` (GET_CONSUMER_RUNNING_INFO and
-/// CONSUME_MESSAGE_DIRECTLY are relayed to it), with each one's client language.
+/// CONSUME_MESSAGE_DIRECTLY are relayed to it).
 #[derive(Message)]
-#[rtype(result = "Vec<(Addr<Connection>, LanguageCode)>")]
+#[rtype(result = "Vec<Addr<Connection>>")]
 pub struct ConsumerConnections {
     pub group: String,
     pub client_id: Option<String>,
@@ -261,7 +261,7 @@ impl Handler<ConsumerConnections> for HeartbeatActor {
         let picked = members
             .into_iter()
             .filter(|i| m.client_id.as_ref().is_none_or(|c| *c == i.client_id))
-            .filter_map(|i| self.conns.get(&i.conn).map(|a| (a.clone(), i.language)))
+            .filter_map(|i| self.conns.get(&i.conn).cloned())
             .collect();
         MessageResult(picked)
     }

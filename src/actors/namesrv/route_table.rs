@@ -471,14 +471,15 @@ mod tests {
         let mut t = RouteTable::new();
         t.register(reg("a", "m:1", 0, 1, &[("T", 4), ("U", 4)], 1), 0);
         assert_eq!(t.wipe_write_perm("a"), 2);
+        assert_eq!(t.route("T").unwrap().queue_datas[0].perm, 4);
         assert_eq!(t.add_write_perm("a"), 2);
+        assert_eq!(t.route("T").unwrap().queue_datas[0].perm, 6);
         assert_eq!(t.add_write_perm("nobody"), 0);
         let sys = t.system_topics();
         assert!(
             sys.topic_list.contains("a") && sys.broker_addr.is_some(),
             "{sys:?}"
         );
-        assert_eq!(t.route("T").unwrap().queue_datas[0].perm, 4);
         t.delete_topic("T");
         assert!(t.route("T").is_none());
         assert_eq!(t.topics_of_cluster("DefaultCluster").topic_list.len(), 1);

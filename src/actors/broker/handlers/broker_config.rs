@@ -35,6 +35,10 @@ pub const BLACK_LIST: &[&str] = &[
 /// The file the accepted changes are kept in, under the store's config directory.
 pub const OVERRIDE_FILE: &str = "broker.properties";
 
+/// One update at a time (check, save, apply), so concurrent updates neither lose a change nor
+/// write an older file over a newer one.
+static UPDATES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Keys applied while the broker runs; the others wait for a restart.
 const HOT: &[&str] = &["brokerPermission"];
 
@@ -54,6 +58,7 @@ pub async fn update(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     if pairs.is_empty() {
         return Ok(ok(req));
     }
+    let _one_at_a_time = UPDATES.lock().await;
     // Checked and saved first; applied only once on disk, so memory and file never disagree.
     let mut candidate = ctx.runtime_config.lock().clone();
     let updated = candidate

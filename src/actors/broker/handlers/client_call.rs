@@ -59,7 +59,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         })
         .await
         .map_err(mailbox)?;
-    let Some((conn, _)) = conns.into_iter().next() else {
+    let Some(conn) = conns.into_iter().next() else {
         return Err(AdminError::ClientCall(format!(
             "The Consumer <{group}> <{client_id}> not online"
         ))

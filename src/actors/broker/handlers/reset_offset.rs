@@ -68,7 +68,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     } else {
         body.to_fastjson().into_bytes()
     };
-    for (conn, _) in &consumers {
+    for conn in &consumers {
         let mut push =
             RemotingCommand::request_with(request_code::RESET_CONSUMER_CLIENT_OFFSET, &header)
                 .with_body(encoded.clone());

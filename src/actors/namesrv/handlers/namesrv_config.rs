@@ -26,6 +26,9 @@ pub const BLACK_LIST: &[&str] = &["configBlackList", "configStorePath", "kvConfi
 /// The saved changes, beside the KV config file.
 pub const OVERRIDE_FILE: &str = "namesrv.properties";
 
+/// One update at a time (check, save, apply): no change lost, no older file over a newer one.
+static UPDATES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The name server's config as it runs and where its changes are saved.
 pub struct ConfigState {
     runtime: Mutex<RuntimeConfig<NamesrvConfig>>,
@@ -62,6 +65,7 @@ pub fn get(state: &ConfigState, req: &RemotingCommand) -> HandlerResult {
 
 pub async fn update(state: &ConfigState, req: &RemotingCommand) -> HandlerResult {
     let pairs = parse_properties(&req.body)?;
+    let _one_at_a_time = UPDATES.lock().await;
     let mut candidate = state.runtime.lock().clone();
     let updated = candidate
         .update(&pairs, BLACK_LIST, now_ms())
