@@ -110,8 +110,10 @@ pub fn namesrv_or_env(given: Option<String>) -> String {
 /// Print the ready line on stdout (tests and scripts wait for it) and flush.
 pub fn announce(line: &str) {
     use std::io::Write;
-    println!("{line}");
-    let _ = std::io::stdout().flush();
+    // A reader that went away (a closed pipe) is no reason to stop: `println!` would panic.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 /// Log to stderr at `level` (a `tracing` filter); `RUST_LOG` wins when set. Colours only when

@@ -123,6 +123,10 @@ pub enum ServiceError {
     /// VIEW_BROKER_STATS_DATA for an item nothing was counted in: SYSTEM_ERROR, Java's remark.
     #[error("The stats <{name}> <{key}> not exist")]
     StatsNotExist { name: String, key: String },
+    /// An admin request refused or failed: NO_PERMISSION for a black-listed config key, else
+    /// SYSTEM_ERROR, each with its reason.
+    #[error("{0}")]
+    Admin(#[from] crate::actors::admin_error::AdminError),
 }
 
 /// Which request looked a message up by its commit-log offset (the remarks differ, as in Java).
@@ -165,6 +169,8 @@ impl ServiceError {
             | ServiceError::EndTransaction(_)
             | ServiceError::NegativeOffset(_)
             | ServiceError::StatsNotExist { .. } => rc::SYSTEM_ERROR,
+            ServiceError::Admin(e) if e.is_no_permission() => rc::NO_PERMISSION,
+            ServiceError::Admin(_) => rc::SYSTEM_ERROR,
             ServiceError::Topic(e) => topic_code(e),
             ServiceError::Send(e) => send_code(e),
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,

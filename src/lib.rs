@@ -3,7 +3,8 @@
 //! Layers, dependencies pointing down only:
 //!
 //! - `bin` (the binaries) -> `actors` (name server and broker: actix shells over plain logic),
-//!   `client` (the Rust client library), `bench` (mqbench's parts);
+//!   `client` (the Rust client library), `admin` (mqadmin's and the dashboard's admin client, over
+//!   `client`'s connections), `bench` (mqbench's parts);
 //! - those -> `storage` (CommitLog, ConsumeQueue, index; no actix) and `remoting` (outgoing
 //!   connections; plain tokio);
 //! - everything -> `protocol` (frames, commands, headers, bodies, tag filters, name rules; no
@@ -15,6 +16,7 @@
 //! actix.
 
 pub mod actors;
+pub mod admin;
 pub mod bench;
 pub mod cli;
 pub mod client;

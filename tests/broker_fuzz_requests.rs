@@ -22,7 +22,7 @@ const BROKER: &str = env!("CARGO_BIN_EXE_broker");
 /// Random requests per code.
 const PER_CODE: u32 = 25;
 /// Codes the broker does not handle (answered REQUEST_CODE_NOT_SUPPORTED).
-const UNKNOWN: &[i32] = &[0, -1, 13, 105, 207, 32767, i32::MAX];
+const UNKNOWN: &[i32] = &[0, -1, 13, 105, 209, 32767, i32::MAX];
 
 fn runner() -> TestRunner {
     TestRunner::new_with_rng(

@@ -137,6 +137,7 @@ fn bin_path(name: &str) -> PathBuf {
         "broker" => env!("CARGO_BIN_EXE_broker"),
         "namesrv" => env!("CARGO_BIN_EXE_namesrv"),
         "mqbench" => env!("CARGO_BIN_EXE_mqbench"),
+        "mqadmin" => env!("CARGO_BIN_EXE_mqadmin"),
         other => panic!("no binary {other} known to this test"),
     })
 }
@@ -446,7 +447,23 @@ fn assert_steps_in_order(lines: &[String]) {
     }
 }
 
+/// An `mqadmin` command: exits 0 by itself, with some output.
+fn run_mqadmin(run: &Run, c: &Cmd, args: &[String]) {
+    let path = bin_path("mqadmin");
+    let o = run_command(run, &path, &run.substitute(args), Duration::from_secs(60));
+    let out = o.stdout.join("\n");
+    assert_eq!(o.code, Some(0), "`{}`:\n{out}\n{}", c.line, o.stderr);
+    assert!(
+        !o.interrupted && !out.trim().is_empty(),
+        "`{}`: {out}",
+        c.line
+    );
+}
+
 fn run_bin(run: &Run, c: &Cmd, name: &str, args: &[String]) {
+    if name == "mqadmin" {
+        return run_mqadmin(run, c, args);
+    }
     assert_eq!(name, "mqbench", "`{}`: unknown one-shot binary", c.line);
     let o = run_command(
         run,

@@ -50,6 +50,10 @@ fn main() -> std::process::ExitCode {
         if let Some(m) = broker.metrics_addr {
             announce(&format!("metrics listening on {m}"));
         }
+        // Last, so the lines before it keep their order for scripts that read them.
+        if let Some(fast) = broker.fast_addr {
+            announce(&format!("vip channel listening on {fast}"));
+        }
         shutdown_signal().await;
         broker.shutdown().await;
         Ok::<_, actormq::actors::broker::StartError>(())

@@ -12,7 +12,9 @@
 //! route now), `RegisterRebalancer`/`UnregisterRebalancer` (from push consumers), `ServerRequest`
 //! (requests brokers send us, from the `Net` forwarder: NOTIFY_CONSUMER_IDS_CHANGED wakes the
 //! group's rebalancer; CHECK_TRANSACTION_STATE goes to the queue of the message's producer group,
-//! registered by `RegisterTransactionChecker`) and its own refresh timer (`poll_name_server_interval`). A route change
+//! registered by `RegisterTransactionChecker`; RESET_CONSUMER_CLIENT_OFFSET,
+//! GET_CONSUMER_RUNNING_INFO and CONSUME_MESSAGE_DIRECTLY go to the group's `RebalanceActor`,
+//! see `admin_requests.rs`) and its own refresh timer (`poll_name_server_interval`). A route change
 //! triggers a heartbeat (new brokers learn of us at once) and a rebalance of every group.
 
 use std::collections::{BTreeSet, HashMap};
@@ -24,6 +26,7 @@ use actix::prelude::*;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{mpsc, oneshot};
 
+use super::admin_requests::{self, AdminRequest};
 use super::broker_api;
 use super::config::ClientConfig;
 use super::error::{ClientError, Result};
@@ -138,6 +141,7 @@ impl ClientInstance {
                         routes: rts,
                         watched: BTreeSet::new(),
                         rebalancers: HashMap::new(),
+                        admins: HashMap::new(),
                         tx_checkers: HashMap::new(),
                         heartbeat: heartbeat.clone(),
                     }
@@ -229,6 +233,8 @@ pub struct UpdateRoute(pub String);
 pub struct RegisterRebalancer {
     pub group: String,
     pub recipient: Recipient<DoRebalance>,
+    /// Where the broker-relayed admin requests for the group go (220, 307, 309).
+    pub admin: Recipient<AdminRequest>,
 }
 
 /// Sender: push consumers at shutdown.
@@ -252,6 +258,8 @@ pub struct InstanceActor {
     routes: Arc<RwLock<RouteTable>>,
     watched: BTreeSet<String>,
     rebalancers: HashMap<String, Recipient<DoRebalance>>,
+    /// The push consumers' admin-request recipients, by group.
+    admins: HashMap<String, Recipient<AdminRequest>>,
     /// Check-back queues of the transaction producers, by producer group.
     tx_checkers: HashMap<String, std::sync::mpsc::SyncSender<CheckRequest>>,
     /// Told when a route changes, so brokers we just learned of get a heartbeat at once.
@@ -347,6 +355,7 @@ impl Handler<RefreshRoutes> for InstanceActor {
 impl Handler<RegisterRebalancer> for InstanceActor {
     type Result = ();
     fn handle(&mut self, msg: RegisterRebalancer, _: &mut Self::Context) {
+        self.admins.insert(msg.group.clone(), msg.admin);
         self.rebalancers.insert(msg.group, msg.recipient);
     }
 }
@@ -355,6 +364,7 @@ impl Handler<UnregisterRebalancer> for InstanceActor {
     type Result = ();
     fn handle(&mut self, msg: UnregisterRebalancer, _: &mut Self::Context) {
         self.rebalancers.remove(&msg.0);
+        self.admins.remove(&msg.0);
     }
 }
 
@@ -399,6 +409,16 @@ impl Handler<ServerRequest> for InstanceActor {
                 Err(e) => {
                     tracing::warn!(broker = conn.addr(), error = %e, "bad CHECK_TRANSACTION_STATE")
                 }
+            }
+            return;
+        }
+        if let Some(group) = admin_requests::group_of(&cmd) {
+            match group {
+                Ok(g) => {
+                    let target = self.admins.get(&g).cloned();
+                    actix::spawn(admin_requests::serve(conn, cmd, g, target));
+                }
+                Err(e) => tracing::warn!(broker = conn.addr(), code = cmd.code, "bad request: {e}"),
             }
             return;
         }

@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin_requests;
 pub mod allocate;
 pub mod broker_api;
 pub mod broker_select;

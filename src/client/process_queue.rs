@@ -58,6 +58,18 @@ impl ProcessQueue {
         }
     }
 
+    /// Messages held, and the lowest and highest held offset (0, 0 when none):
+    /// GET_CONSUMER_RUNNING_INFO's cached figures.
+    pub fn cached_range(&self) -> (usize, i64, i64) {
+        let keys = self.msgs.keys().chain(self.consuming.keys());
+        let (min, max) = keys.fold((i64::MAX, i64::MIN), |(a, b), &o| (a.min(o), b.max(o)));
+        if self.count() == 0 {
+            (0, 0, 0)
+        } else {
+            (self.count(), min, max)
+        }
+    }
+
     /// Messages held (waiting + being consumed).
     pub fn count(&self) -> usize {
         self.msgs.len() + self.consuming.len()
@@ -200,6 +212,16 @@ mod tests {
         assert_eq!(pq.remove(&[10]), Some(12));
         assert_eq!(pq.remove(&[12]), Some(13), "all done: one past the last");
         assert_eq!(pq.count(), 0);
+    }
+
+    #[test]
+    fn cached_range_covers_waiting_and_taken_messages() {
+        let mut pq = ProcessQueue::new();
+        assert_eq!(pq.cached_range(), (0, 0, 0));
+        pq.put(&[msg(7, 1), msg(3, 1), msg(5, 1)]);
+        let taken = pq.take(1);
+        assert_eq!(taken[0].queue_offset, 3);
+        assert_eq!(pq.cached_range(), (3, 3, 7));
     }
 
     #[test]

@@ -104,6 +104,7 @@ impl PushConsumer {
             .send(RegisterRebalancer {
                 group: self.core.group().to_string(),
                 recipient: addr.clone().recipient(),
+                admin: addr.clone().recipient(),
             })
             .await
             .map_err(|e| ClientError::State(format!("instance actor: {e}")))?;

@@ -75,8 +75,10 @@ pub struct Shutdown;
 pub struct Assigned;
 
 pub struct RebalanceActor {
-    core: Arc<ConsumerCore>,
-    assign: Arc<Mutex<Assignment>>,
+    pub(crate) core: Arc<ConsumerCore>,
+    pub(crate) assign: Arc<Mutex<Assignment>>,
+    /// When the consumer started (GET_CONSUMER_RUNNING_INFO's PROP_CONSUMER_START_TIMESTAMP).
+    pub(crate) started_ms: i64,
 }
 
 impl RebalanceActor {
@@ -84,6 +86,7 @@ impl RebalanceActor {
         RebalanceActor {
             core,
             assign: Arc::new(Mutex::new(Assignment::default())),
+            started_ms: now_ms(),
         }
     }
 }
@@ -178,7 +181,7 @@ impl Handler<Shutdown> for RebalanceActor {
     }
 }
 
-async fn rebalance(
+pub(crate) async fn rebalance(
     core: &Arc<ConsumerCore>,
     assign: &Arc<Mutex<Assignment>>,
     reason: &'static str,

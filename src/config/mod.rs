@@ -7,13 +7,14 @@
 //! camelCase names here, which also lets us reject unknown keys with a message that names them and
 //! convert text values (`"9876"`, `"true"`) by the type of each field's default.
 
-mod properties;
+pub mod properties;
 mod suggest;
 
 pub mod broker;
 pub mod metrics;
 pub mod namesrv;
 pub mod net;
+pub mod update;
 
 use std::collections::BTreeMap;
 use std::path::Path;

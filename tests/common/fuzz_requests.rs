@@ -63,6 +63,18 @@ pub const CODES: &[(i32, &[(&str, &str)])] = &[
     (215, &[("topic", "T2")]),
     (315, &[("statsName", "TOPIC_PUT_NUMS"), ("statsKey", "T1")]),
     (317, &[("isOrder", "false")]),
+    // Admin codes (not 25, which would rewrite the broker's config, nor 307/309, which wait
+    // up to 10 s for a client that may be this very connection).
+    (26, &[]),
+    (204, &[("producerGroup", "PG1")]),
+    (328, &[]),
+    (207, &[("groupName", "G1"), ("removeOffset", "true")]),
+    (222, &[("topic", "T1"), ("group", "G1"), ("timestamp", "0"), ("isForce", "true")]),
+    (300, &[("topic", "T1")]),
+    (303, &[("topic", "T1"), ("group", "G1")]),
+    (305, &[]),
+    (314, &[("srcGroup", "G1"), ("destGroup", "PG1"), ("topic", "T1"), ("offline", "false")]),
+    (321, &[("topic", "T1"), ("queueId", "0"), ("index", "0"), ("count", "10"), ("consumerGroup", "G1")]),
 ];
 
 #[rustfmt::skip]

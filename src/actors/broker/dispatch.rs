@@ -11,8 +11,7 @@ use futures::FutureExt;
 
 use super::context::BrokerCtx;
 use super::handlers::{
-    admin, broker_stats, client, consumer_offset, end_transaction, lock, pull, query, queue_offset,
-    runtime_info, send, send_back, sync, HandlerResult,
+    admin, broker_config, broker_stats, client, client_call, clone_offset, consume_queue, consumer_offset, delete_group, end_transaction, lock, producers, pull, query, queue_offset, reset_offset, runtime_info, send, send_back, sync, topic_consumers, HandlerResult,
 };
 use super::heartbeat::ConnectionGone;
 use crate::actors::net::{ConnInfo, Dispatch};
@@ -78,6 +77,20 @@ async fn route(
         code::GET_ALL_CONSUMER_OFFSET => sync::all_consumer_offsets(ctx, req),
         code::GET_ALL_DELAY_OFFSET => sync::all_delay_offsets(ctx, req).await,
         code::GET_ALL_SUBSCRIPTIONGROUP_CONFIG => sync::all_subscription_groups(ctx, req),
+        code::GET_BROKER_CONFIG => broker_config::get(ctx, req),
+        code::UPDATE_BROKER_CONFIG => broker_config::update(ctx, req).await,
+        code::GET_PRODUCER_CONNECTION_LIST => producers::connections(ctx, req).await,
+        code::GET_ALL_PRODUCER_INFO => producers::all(ctx, req).await,
+        code::DELETE_SUBSCRIPTIONGROUP => delete_group::handle(ctx, req),
+        code::INVOKE_BROKER_TO_RESET_OFFSET => reset_offset::handle(ctx, req).await,
+        code::QUERY_TOPIC_CONSUME_BY_WHO => topic_consumers::consume_by_who(ctx, req).await,
+        code::QUERY_CONSUME_TIME_SPAN => topic_consumers::time_span_of(ctx, req),
+        code::GET_SYSTEM_TOPIC_LIST_FROM_BROKER => topic_consumers::system_topics(ctx, req),
+        code::QUERY_CONSUME_QUEUE => consume_queue::handle(ctx, req),
+        code::CLONE_GROUP_OFFSET => clone_offset::handle(ctx, req),
+        code::GET_CONSUMER_RUNNING_INFO | code::CONSUME_MESSAGE_DIRECTLY => {
+            client_call::handle(ctx, req).await
+        }
         other => Err(ServiceError::NotSupported(other)),
     }
 }

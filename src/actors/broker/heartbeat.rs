@@ -9,8 +9,10 @@
 //!   snapshot is published before the heartbeat is answered.
 //! - Handles: `ClientHeartbeat` and `UnregisterClient` (from the HEART_BEAT / UNREGISTER_CLIENT
 //!   handlers), `ConnectionGone` (from the dispatcher when a socket closes), the queries of the
-//!   consumer-list and admin handlers and the metrics endpoint (not of the pull handler), and its own scan every `clientScanInterval` that drops
-//!   clients silent for `clientChannelExpiredTime` and closes their connections.
+//!   consumer-list and admin handlers and the metrics endpoint (not of the pull handler; the admin ones include the
+//!   producer table and the consumer connections a reset or a relayed request goes to), and its
+//!   own scan every `clientScanInterval` that drops clients silent for
+//!   `clientChannelExpiredTime` and closes their connections.
 //! - Sends: NOTIFY_CONSUMER_IDS_CHANGED (oneway, JSON) to every remaining member of a consumer
 //!   group whose membership changed (join, leave, expiry, closed connection), so they rebalance
 //!   at once. CHECK_TRANSACTION_STATE (oneway), built by the `TransactionActor`, to one live
@@ -31,7 +33,8 @@ use super::logic::heartbeat_rules::{HeartbeatError, HeartbeatLimits};
 use super::logic::subscription_view::SharedSubscriptions;
 use crate::actors::net::{Close, Connection, Outbound};
 use crate::clock::now_ms;
-use crate::protocol::body::broker::ConsumerConnection;
+use crate::protocol::body::admin::ProducerTableInfo;
+use crate::protocol::body::broker::{ConsumerConnection, ProducerConnection};
 use crate::protocol::body::heartbeat::HeartbeatData;
 use crate::protocol::codes::request_code;
 use crate::protocol::headers::client::NotifyConsumerIdsChangedRequestHeader;
@@ -210,6 +213,57 @@ impl Handler<GetConsumerConnection> for HeartbeatActor {
     type Result = MessageResult<GetConsumerConnection>;
     fn handle(&mut self, m: GetConsumerConnection, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.table.consumer_connection(&m.0))
+    }
+}
+
+/// GET_PRODUCER_CONNECTION_LIST.
+#[derive(Message)]
+#[rtype(result = "Option<ProducerConnection>")]
+pub struct GetProducerConnection(pub String);
+
+impl Handler<GetProducerConnection> for HeartbeatActor {
+    type Result = MessageResult<GetProducerConnection>;
+    fn handle(&mut self, m: GetProducerConnection, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.table.producer_connection(&m.0))
+    }
+}
+
+/// GET_ALL_PRODUCER_INFO.
+#[derive(Message)]
+#[rtype(result = "ProducerTableInfo")]
+pub struct GetProducerTable;
+
+impl Handler<GetProducerTable> for HeartbeatActor {
+    type Result = MessageResult<GetProducerTable>;
+    fn handle(&mut self, _: GetProducerTable, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.table.producer_table())
+    }
+}
+
+/// The connections of a consumer group's online members (RESET_CONSUMER_CLIENT_OFFSET is
+/// pushed to each), or of one member `client_id` (GET_CONSUMER_RUNNING_INFO and
+/// CONSUME_MESSAGE_DIRECTLY are relayed to it).
+#[derive(Message)]
+#[rtype(result = "Vec<Addr<Connection>>")]
+pub struct ConsumerConnections {
+    pub group: String,
+    pub client_id: Option<String>,
+}
+
+impl Handler<ConsumerConnections> for HeartbeatActor {
+    type Result = MessageResult<ConsumerConnections>;
+    fn handle(&mut self, m: ConsumerConnections, _: &mut Self::Context) -> Self::Result {
+        let members = self
+            .table
+            .consumer_group(&m.group)
+            .map(|g| g.entries().map(|e| e.info.clone()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        let picked = members
+            .into_iter()
+            .filter(|i| m.client_id.as_ref().is_none_or(|c| *c == i.client_id))
+            .filter_map(|i| self.conns.get(&i.conn).cloned())
+            .collect();
+        MessageResult(picked)
     }
 }
 

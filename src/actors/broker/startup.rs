@@ -26,6 +26,7 @@ use tracing::{info, warn};
 
 use super::context::{BrokerCtx, HaShared};
 use super::dispatch::BrokerDispatch;
+use super::handlers::broker_config::OVERRIDE_FILE;
 use super::heartbeat::HeartbeatActor;
 use super::logic::delay::DelayLevels;
 use super::logic::groups::{SubscriptionGroupTable, SubscriptionGroupWrapper};
@@ -44,6 +45,7 @@ use super::transaction::TransactionActor;
 use crate::actors::namesrv::{self, NamesrvHandle};
 use crate::actors::net::{serve, ServerOptions};
 use crate::clock::now_ms;
+use crate::config::update::RuntimeConfig;
 use crate::config::{BrokerConfig, BrokerRole, NamesrvConfig};
 use crate::protocol::body::{RegisterBrokerBody, TopicConfigSerializeWrapper};
 use crate::storage::metadata::MetadataFiles;
@@ -58,6 +60,9 @@ pub struct BrokerHandle {
     pub ha_addr: Option<SocketAddr>,
     /// The Prometheus endpoint's address (`metricsExporterType=PROM`).
     pub metrics_addr: Option<SocketAddr>,
+    /// The VIP channel (`fastListenPort` = listenPort - 2), serving the same requests.
+    pub fast_addr: Option<SocketAddr>,
+    fast_accept: Option<tokio::task::JoinHandle<()>>,
     pub ctx: Arc<BrokerCtx>,
     replication: Arbiter,
     accept: tokio::task::JoinHandle<()>,
@@ -83,8 +88,8 @@ pub enum StartError {
 /// store is open before anything is started, so a start that fails leaves nothing running and
 /// says what was wrong; the caller prints the ready lines once this returns.
 pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
-    // Values are judged in one place (also when a config is built in code, not loaded).
-    crate::config::ConfigKeys::validate(&cfg).map_err(|e| StartError::Config(e.to_string()))?;
+    let overrides;
+    (cfg, overrides) = with_saved_config(cfg)?;
     let delay = DelayLevels::parse(&cfg.store.message_delay_level)
         .map_err(|e| StartError::Config(format!("messageDelayLevel: {}", e.0)))?;
     let ns_cfg = cfg.standalone.then(|| embedded_namesrv_config(&cfg));
@@ -97,16 +102,10 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         addr: format!("{}:{}", cfg.listen_addr, cfg.listen_port),
         source,
     })?;
+    let fast = bind_fast(&cfg, local_addr).await?;
     let (ha, metrics_listener) = (bind_ha(&cfg)?, super::metrics::bind(&cfg)?);
     let ha_addr = ha.as_ref().map(|(_, a)| *a);
-    let store_host: SocketAddr = format!("{}:{}", cfg.broker_ip1, local_addr.port())
-        .parse()
-        .map_err(|_| {
-            StartError::Config(format!(
-                "brokerIP1 '{}' is not an IP address",
-                cfg.broker_ip1
-            ))
-        })?;
+    let store_host = store_host(&cfg, local_addr)?;
 
     // Opening recovers the store: file I/O, so on a blocking thread.
     let store_cfg = cfg.store.clone();
@@ -138,7 +137,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let persister = Persister::start(MetadataFiles::new(cfg.store.config_dir()));
     let delay_offsets = saved.delay_offsets.clone();
     let ctx = build_context(
-        &cfg,
+        (&cfg, overrides),
         store,
         saved,
         persister.clone(),
@@ -167,10 +166,13 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let inflight = Arc::new(AtomicUsize::new(0));
     let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
     let opts = ServerOptions::from(&cfg.net);
+    let (fast_addr, fast_accept) = serve_fast(fast, &handles, &dispatch, &opts);
     let accept = actix_rt::spawn(serve(listener, handles, dispatch, opts));
     info!(broker = %cfg.broker_name, addr = %local_addr, store_host = %store_host, "broker started");
     Ok(BrokerHandle {
         local_addr,
+        fast_addr,
+        fast_accept,
         namesrv,
         ha_addr,
         metrics_addr: super::metrics::start(&ctx, metrics_listener)?,
@@ -190,6 +192,61 @@ async fn bind(host: &str, port: u16) -> Result<TcpListener, StartError> {
             addr: format!("{host}:{port}"),
             source,
         })
+}
+
+/// `brokerIP1:port`, written into stored messages and message ids.
+fn store_host(cfg: &BrokerConfig, local: SocketAddr) -> Result<SocketAddr, StartError> {
+    format!("{}:{}", cfg.broker_ip1, local.port())
+        .parse()
+        .map_err(|_| {
+            StartError::Config(format!(
+                "brokerIP1 '{}' is not an IP address",
+                cfg.broker_ip1
+            ))
+        })
+}
+
+/// `cfg` checked, with the changes UPDATE_BROKER_CONFIG saved (`config/broker.properties`)
+/// applied over it, and those changes.
+fn with_saved_config(
+    cfg: BrokerConfig,
+) -> Result<(BrokerConfig, BTreeMap<String, String>), StartError> {
+    // Values are judged in one place (also when a config is built in code, not loaded).
+    crate::config::ConfigKeys::validate(&cfg).map_err(|e| StartError::Config(e.to_string()))?;
+    let file = cfg.store.config_dir().join(OVERRIDE_FILE);
+    crate::config::update::load_overrides(cfg, &file).map_err(StartError::Config)
+}
+
+/// Accept on the VIP channel with the main listener's dispatch.
+fn serve_fast(
+    fast: Option<TcpListener>,
+    handles: &[actix_rt::ArbiterHandle],
+    dispatch: &Arc<BrokerDispatch>,
+    opts: &ServerOptions,
+) -> (Option<SocketAddr>, Option<tokio::task::JoinHandle<()>>) {
+    let Some(l) = fast else {
+        return (None, None);
+    };
+    let addr = l.local_addr().ok();
+    let d: Arc<dyn crate::actors::net::Dispatch> = dispatch.clone();
+    let accept = actix_rt::spawn(serve(l, handles.to_vec(), d, opts.clone()));
+    (addr, Some(accept))
+}
+
+/// The VIP channel RocketMQ opens for admin tools and old clients: `listenPort - 2` (with
+/// `listenPort = 0`, another free port). A listen port below 3 has no VIP channel.
+async fn bind_fast(
+    cfg: &BrokerConfig,
+    main: SocketAddr,
+) -> Result<Option<TcpListener>, StartError> {
+    let port = match cfg.listen_port {
+        0 => 0,
+        p if p > 2 => p - 2,
+        _ => return Ok(None),
+    };
+    let l = bind(&cfg.listen_addr, port).await?;
+    debug_assert!(port == 0 || l.local_addr().ok() != Some(main));
+    Ok(Some(l))
 }
 
 /// A master binds its HA listener (`haListenPort`); a slave has none.
@@ -299,7 +356,7 @@ fn load_metadata(cfg: &BrokerConfig) -> Result<SavedState, StartError> {
 }
 
 fn build_context(
-    cfg: &BrokerConfig,
+    (cfg, overrides): (&BrokerConfig, BTreeMap<String, String>),
     store: Arc<MessageStore>,
     saved: SavedState,
     persister: Persister,
@@ -340,6 +397,7 @@ fn build_context(
         stats: BrokerStats::default(),
         started_ms: now_ms(),
         broker_perm: AtomicI64::new(cfg.broker_permission as i64),
+        runtime_config: Mutex::new(RuntimeConfig::new(cfg.clone(), overrides, now_ms())),
         ha: Arc::new(HaShared::default()),
         cfg: cfg.clone(),
     });
@@ -390,9 +448,21 @@ fn start_registrar(
         return;
     }
     let body_ctx = ctx.clone();
-    let body: BodySource = Arc::new(move || RegisterBrokerBody {
-        filter_server_list: Vec::new(),
-        topic_config_serialize_wrapper: body_ctx.topics.read().wrapper(),
+    let body: BodySource = Arc::new(move || {
+        let mut wrapper = body_ctx.topics.read().wrapper();
+        // A broker that is not read-write registers its permission as every topic's (RocketMQ).
+        let perm = body_ctx.broker_perm.load(Ordering::Relaxed) as i32;
+        if !(crate::protocol::body::perm::readable(perm)
+            && crate::protocol::body::perm::writeable(perm))
+        {
+            for t in wrapper.topic_config_table.values_mut() {
+                t.perm = perm;
+            }
+        }
+        RegisterBrokerBody {
+            filter_server_list: Vec::new(),
+            topic_config_serialize_wrapper: wrapper,
+        }
     });
     let registrar = Registrar::new(
         namesrvs,
@@ -421,6 +491,9 @@ impl BrokerHandle {
     pub async fn shutdown(self) {
         info!("broker shutting down: no new connections");
         self.accept.abort();
+        if let Some(f) = &self.fast_accept {
+            f.abort();
+        }
         self.ctx.queues.release_all();
         let started = Instant::now();
         while self.inflight.load(Ordering::Acquire) > 0

@@ -1,11 +1,14 @@
 //! The name server's dispatch table: request code -> handler. Runs on the connection's arbiter;
 //! each handler decodes its header and body, asks the `NameServer` actor, and builds the reply.
 
+use std::sync::Arc;
+
 use actix::Addr;
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;
 
 use super::handlers;
+use super::handlers::namesrv_config::ConfigState;
 use super::messages::ConnectionClosed;
 use super::NameServer;
 use crate::actors::net::{ConnInfo, Dispatch};
@@ -16,11 +19,12 @@ use crate::protocol::RemotingCommand;
 
 pub struct NamesrvDispatch {
     ns: Addr<NameServer>,
+    config: Arc<ConfigState>,
 }
 
 impl NamesrvDispatch {
-    pub fn new(ns: Addr<NameServer>) -> Self {
-        NamesrvDispatch { ns }
+    pub fn new(ns: Addr<NameServer>, config: Arc<ConfigState>) -> Self {
+        NamesrvDispatch { ns, config }
     }
 }
 
@@ -31,6 +35,7 @@ impl Dispatch for NamesrvDispatch {
         conn: &ConnInfo,
     ) -> LocalBoxFuture<'static, Option<RemotingCommand>> {
         let ns = self.ns.clone();
+        let config = self.config.clone();
         let conn_id = conn.id;
         async move {
             let result: HandlerResult = match req.code {
@@ -48,8 +53,15 @@ impl Dispatch for NamesrvDispatch {
                 | code::DELETE_KV_CONFIG
                 | code::GET_KVLIST_BY_NAMESPACE => handlers::kv_config::handle(&ns, &req).await,
                 code::QUERY_DATA_VERSION => handlers::data_version::handle(&ns, &req).await,
-                code::DELETE_TOPIC_IN_NAMESRV | code::WIPE_WRITE_PERM_OF_BROKER => {
-                    handlers::topic_admin::handle(&ns, &req).await
+                code::DELETE_TOPIC_IN_NAMESRV
+                | code::WIPE_WRITE_PERM_OF_BROKER
+                | code::ADD_WRITE_PERM_OF_BROKER => handlers::topic_admin::handle(&ns, &req).await,
+                code::GET_SYSTEM_TOPIC_LIST_FROM_NS => {
+                    handlers::topic_list::system_topics(&ns, &req).await
+                }
+                code::GET_NAMESRV_CONFIG => handlers::namesrv_config::get(&config, &req),
+                code::UPDATE_NAMESRV_CONFIG => {
+                    handlers::namesrv_config::update(&config, &req).await
                 }
                 other => Err(ServiceError::NotSupported(other)),
             };

@@ -54,6 +54,16 @@ pub struct DeleteTopic(pub String);
 #[rtype(result = "i32")]
 pub struct WipeWritePerm(pub String);
 
+/// ADD_WRITE_PERM_OF_BROKER: returns the number of topics changed.
+#[derive(Message)]
+#[rtype(result = "i32")]
+pub struct AddWritePerm(pub String);
+
+/// GET_SYSTEM_TOPIC_LIST_FROM_NS.
+#[derive(Message)]
+#[rtype(result = "TopicList")]
+pub struct SystemTopics;
+
 /// QUERY_DATA_VERSION: (changed, the stored version).
 #[derive(Message)]
 #[rtype(result = "(bool, Option<DataVersion>)")]

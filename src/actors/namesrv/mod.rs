@@ -159,6 +159,20 @@ impl Handler<WipeWritePerm> for NameServer {
     }
 }
 
+impl Handler<AddWritePerm> for NameServer {
+    type Result = i32;
+    fn handle(&mut self, m: AddWritePerm, _: &mut Self::Context) -> i32 {
+        self.routes.add_write_perm(&m.0)
+    }
+}
+
+impl Handler<SystemTopics> for NameServer {
+    type Result = MessageResult<SystemTopics>;
+    fn handle(&mut self, _: SystemTopics, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.routes.system_topics())
+    }
+}
+
 impl Handler<QueryDataVersion> for NameServer {
     type Result = MessageResult<QueryDataVersion>;
     fn handle(&mut self, m: QueryDataVersion, _: &mut Self::Context) -> Self::Result {
@@ -207,6 +221,8 @@ pub struct NamesrvHandle {
 pub async fn start(cfg: &NamesrvConfig) -> std::io::Result<NamesrvHandle> {
     crate::config::ConfigKeys::validate(cfg)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    // Changes saved by UPDATE_NAMESRV_CONFIG apply before the listener is bound.
+    let cfg = &handlers::namesrv_config::ConfigState::load(cfg)?.effective();
     let listener = TcpListener::bind((cfg.listen_addr.as_str(), cfg.listen_port))
         .await
         .map_err(|e| {
@@ -239,7 +255,8 @@ pub async fn start_on(
         ns.kv_store = Some(kv_store::KvStore::start(path));
     }
     let actor = ns.start();
-    let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone()));
+    let config = Arc::new(handlers::namesrv_config::ConfigState::load(cfg)?);
+    let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone(), config));
     let opts = ServerOptions::from(&cfg.net);
     actix_rt::spawn(serve(listener, Vec::new(), dispatch, opts));
     Ok(NamesrvHandle { local_addr, actor })

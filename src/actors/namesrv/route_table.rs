@@ -274,6 +274,37 @@ impl RouteTable {
         n
     }
 
+    /// ADD_WRITE_PERM_OF_BROKER: set the write bit of `broker_name`'s queues again; returns how
+    /// many (the mirror of [`wipe_write_perm`](Self::wipe_write_perm)).
+    pub fn add_write_perm(&mut self, broker_name: &str) -> i32 {
+        let mut n = 0;
+        for queues in self.topics.values_mut() {
+            if let Some(q) = queues.get_mut(broker_name) {
+                q.perm |= crate::protocol::body::perm::WRITE;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// GET_SYSTEM_TOPIC_LIST_FROM_NS: every cluster name and broker name (each is a topic on its
+    /// brokers), with one broker address to ask for the brokers' own system topics.
+    pub fn system_topics(&self) -> TopicList {
+        let mut topic_list = std::collections::BTreeSet::new();
+        for (cluster, names) in &self.clusters {
+            topic_list.insert(cluster.clone());
+            topic_list.extend(names.iter().cloned());
+        }
+        let broker_addr = self
+            .brokers
+            .values()
+            .find_map(|b| b.broker_addrs.values().next().cloned());
+        TopicList {
+            broker_addr,
+            topic_list,
+        }
+    }
+
     /// QUERY_DATA_VERSION: has the broker's data version changed since its last registration?
     /// If not, the query counts as a sign of life.
     pub fn query_data_version(
@@ -441,6 +472,14 @@ mod tests {
         t.register(reg("a", "m:1", 0, 1, &[("T", 4), ("U", 4)], 1), 0);
         assert_eq!(t.wipe_write_perm("a"), 2);
         assert_eq!(t.route("T").unwrap().queue_datas[0].perm, 4);
+        assert_eq!(t.add_write_perm("a"), 2);
+        assert_eq!(t.route("T").unwrap().queue_datas[0].perm, 6);
+        assert_eq!(t.add_write_perm("nobody"), 0);
+        let sys = t.system_topics();
+        assert!(
+            sys.topic_list.contains("a") && sys.broker_addr.is_some(),
+            "{sys:?}"
+        );
         t.delete_topic("T");
         assert!(t.route("T").is_none());
         assert_eq!(t.topics_of_cluster("DefaultCluster").topic_list.len(), 1);

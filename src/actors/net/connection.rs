@@ -5,8 +5,10 @@
 //!   it into the socket; a count of requests in flight; the idle deadline.
 //! - Handles: decoded frames from its read half (a stream gated by the outbox: while more than
 //!   `writeBufferHighWaterMark` bytes wait for the peer, no request is read); `Outbound` commands
-//!   from other actors (server-initiated requests such as NOTIFY_CONSUMER_IDS_CHANGED); `Close`
-//!   (client expired, or the socket failed under the writer).
+//!   from other actors (server-initiated requests such as NOTIFY_CONSUMER_IDS_CHANGED); `Call`
+//!   (a server-initiated request that awaits the peer's answer: GET_CONSUMER_RUNNING_INFO and
+//!   CONSUME_MESSAGE_DIRECTLY relayed to a client), matched to the answer by opaque and bounded
+//!   by its timeout; `Close` (client expired, or the socket failed under the writer).
 //! - Runs on: the I/O arbiter the accept loop chose for it.
 //!
 //! A frame that cannot be decoded (oversize, garbage, over the server's budget for incomplete
@@ -14,8 +16,11 @@
 //! flight gets SYSTEM_BUSY (`[OVERLOAD]`). A connection with no request read and no byte written
 //! for `serverChannelMaxIdleTimeSeconds` is closed, as RocketMQ's idle handler does.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::oneshot;
 
 use actix::prelude::*;
 use tracing::{debug, info, warn, Instrument};
@@ -31,8 +36,44 @@ use crate::protocol::RemotingCommand;
 #[rtype(result = "()")]
 pub struct Outbound(pub RemotingCommand);
 
+/// Send a request to the peer and await its answer (matched by opaque), at most `timeout`.
+#[derive(Message)]
+#[rtype(result = "Result<RemotingCommand, CallError>")]
+pub struct Call {
+    pub cmd: RemotingCommand,
+    pub timeout: Duration,
+}
+
+/// Why a [`Call`] got no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("the connection closed before the answer")]
+    Closed,
+}
+
+/// Calls waiting for the peer's answer, by the opaque they were sent with.
+#[derive(Default)]
+pub struct PendingCalls {
+    next_opaque: i32,
+    waiting: HashMap<i32, oneshot::Sender<RemotingCommand>>,
+}
+
+impl PendingCalls {
+    /// Register a call; returns the opaque to send it with and the receiver of its answer.
+    fn register(&mut self) -> (i32, oneshot::Receiver<RemotingCommand>) {
+        // Positive and distinct from what the peer might still answer late.
+        self.next_opaque = self.next_opaque.wrapping_add(1) & i32::MAX;
+        let (tx, rx) = oneshot::channel();
+        self.waiting.insert(self.next_opaque, tx);
+        (self.next_opaque, rx)
+    }
+}
+
 pub struct Connection {
     pub(super) info: Option<ConnInfo>,
+    pub(super) calls: PendingCalls,
     pub(super) outbox: SharedOutbox,
     pub(super) dispatch: Arc<dyn Dispatch>,
     pub(super) inflight: usize,
@@ -91,8 +132,15 @@ impl StreamHandler<Result<RemotingCommand, CodecError>> for Connection {
             }
         };
         if req.is_response() {
-            // Answers to our oneway notifications need no handling.
-            debug!(peer = %info.peer, opaque = req.opaque, "ignoring response from peer");
+            match self.calls.waiting.remove(&req.opaque) {
+                Some(waiter) => {
+                    let _ = waiter.send(req);
+                }
+                // Answers to our oneway notifications, or to a call that timed out.
+                None => {
+                    debug!(peer = %info.peer, opaque = req.opaque, "ignoring response from peer")
+                }
+            }
             return;
         }
         if self.inflight >= self.max_inflight {
@@ -140,5 +188,28 @@ impl Handler<Outbound> for Connection {
 
     fn handle(&mut self, msg: Outbound, _ctx: &mut Self::Context) {
         self.write(&msg.0);
+    }
+}
+
+impl Handler<Call> for Connection {
+    type Result = ResponseFuture<Result<RemotingCommand, CallError>>;
+
+    fn handle(&mut self, msg: Call, ctx: &mut Self::Context) -> Self::Result {
+        let (opaque, rx) = self.calls.register();
+        let mut cmd = msg.cmd;
+        cmd.opaque = opaque;
+        self.write(&cmd);
+        let timeout = msg.timeout;
+        // Forget the waiter a little after the caller gave up, so late answers are dropped.
+        ctx.run_later(timeout + Duration::from_secs(1), move |act, _| {
+            act.calls.waiting.remove(&opaque);
+        });
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, rx).await {
+                Ok(Ok(resp)) => Ok(resp),
+                Ok(Err(_)) => Err(CallError::Closed),
+                Err(_) => Err(CallError::Timeout(timeout)),
+            }
+        })
     }
 }

@@ -12,7 +12,7 @@ use futures::future::LocalBoxFuture;
 
 use crate::protocol::RemotingCommand;
 
-pub use connection::{Close, Connection, Outbound};
+pub use connection::{Call, CallError, Close, Connection, Outbound};
 pub use server::{serve, ServerOptions};
 
 /// What a request handler knows about the connection it came from.

@@ -143,6 +143,7 @@ fn start_connection(stream: TcpStream, shared: Shared) {
             ctx.stop();
         }));
         Connection {
+            calls: Default::default(),
             info: Some(ConnInfo {
                 id: NEXT_CONN_ID.fetch_add(1, Ordering::Relaxed),
                 peer,

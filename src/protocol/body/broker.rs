@@ -23,7 +23,7 @@ fn bad(what: &str, e: impl std::fmt::Display) -> ProtocolError {
 }
 
 /// Decode a plain-JSON body.
-fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ProtocolError> {
+pub(crate) fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ProtocolError> {
     serde_json::from_slice(body).map_err(|e| bad(what, e))
 }
 
@@ -87,6 +87,7 @@ macro_rules! json_body {
         }
     };
 }
+pub(crate) use json_body;
 
 /// `LockBatchRequestBody` (LOCK_BATCH_MQ).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -179,7 +180,7 @@ pub struct ProducerConnection {
 json_body!(ProducerConnection, "producer connection");
 
 /// Read the `field` map of a fastjson body whose keys are `MessageQueue` objects.
-fn read_mq_map<V: DeserializeOwned>(
+pub(crate) fn read_mq_map<V: DeserializeOwned>(
     what: &str,
     root: &serde_json::Value,
     field: &str,
@@ -202,7 +203,7 @@ fn read_mq_map<V: DeserializeOwned>(
     Ok(out)
 }
 
-fn parse_root(what: &str, body: &[u8]) -> Result<serde_json::Value, ProtocolError> {
+pub(crate) fn parse_root(what: &str, body: &[u8]) -> Result<serde_json::Value, ProtocolError> {
     let text = normalize_keys(body)?;
     let root: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(what, e))?;
     if root.is_object() {

@@ -1,6 +1,7 @@
 //! JSON bodies: the shapes RocketMQ's Java classes serialize with fastjson (property names are
 //! getter names, written in alphabetical order, nulls omitted).
 
+pub mod admin;
 pub mod broker;
 pub mod fastjson;
 pub mod heartbeat;

@@ -1,6 +1,10 @@
 //! Admin headers (mqadmin / dashboard -> broker): topic and group management, stats, connections,
-//! offset reset. Low traffic, so they follow the Java classes field for field and nothing more.
+//! offset reset, broker config, and the requests the broker forwards to a client (307, 309).
+//! Low traffic, so they follow the Java classes field for field and nothing more. A Java field
+//! that is a primitive without `@CFNotNull` is an `Option` here: Java reads its absence as the
+//! primitive's default, and so do the accessors below.
 
+use super::client::GetConsumerRunningInfoRequestHeader;
 use super::command_header;
 
 command_header! {
@@ -98,6 +102,91 @@ command_header! {
     }
 }
 
+command_header! {
+    /// GET_BROKER_CONFIG (26) response; the body is the properties text.
+    pub struct GetBrokerConfigResponseHeader {
+        /// The config's `DataVersion` as JSON.
+        version: String = "version",
+    }
+}
+
+command_header! {
+    /// QUERY_CONSUME_TIME_SPAN (303) request.
+    pub struct QueryConsumeTimeSpanRequestHeader {
+        topic: String = "topic",
+        group: String = "group",
+    }
+}
+
+command_header! {
+    /// QUERY_CONSUME_QUEUE (321) request: `count` consume-queue entries of one queue from `index`.
+    pub struct QueryConsumeQueueRequestHeader {
+        topic: String = "topic",
+        queue_id: i32 = "queueId",
+        index: i64 = "index",
+        count: i32 = "count",
+        /// Optional: the group whose subscription filters the entries (`eval`).
+        consumer_group: Option<String> = "consumerGroup",
+    }
+}
+
+command_header! {
+    /// CLONE_GROUP_OFFSET (314) request; a blank topic means every topic of the source group.
+    pub struct CloneGroupOffsetRequestHeader {
+        src_group: String = "srcGroup",
+        dest_group: String = "destGroup",
+        topic: Option<String> = "topic",
+        offline: Option<bool> = "offline",
+    }
+}
+
+command_header! {
+    /// CONSUME_MESSAGE_DIRECTLY (309) request, admin -> broker and broker -> client alike; to the
+    /// client the body is the stored message.
+    pub struct ConsumeMessageDirectlyResultRequestHeader {
+        consumer_group: String = "consumerGroup",
+        client_id: Option<String> = "clientId",
+        /// The offsetMsgId (32 hex digits: store host + commit-log offset).
+        msg_id: Option<String> = "msgId",
+        broker_name: Option<String> = "brokerName",
+    }
+}
+
+impl ResetOffsetRequestHeader {
+    /// A RESET_CONSUMER_CLIENT_OFFSET (220) header as the broker pushes it (`isForce` false).
+    pub fn to_client(topic: &str, group: &str, timestamp: i64) -> Self {
+        ResetOffsetRequestHeader {
+            topic: topic.to_string(),
+            group: group.to_string(),
+            timestamp,
+            is_force: false,
+        }
+    }
+}
+
+impl CloneGroupOffsetRequestHeader {
+    /// The topic to clone, `None` for all of the source group's topics.
+    pub fn topic(&self) -> Option<&str> {
+        self.topic
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+}
+
+impl GetConsumerRunningInfoRequestHeader {
+    pub fn jstack(&self) -> bool {
+        self.jstack_enable.unwrap_or(false)
+    }
+}
+
+impl DeleteSubscriptionGroupRequestHeader {
+    /// `removeOffset`, false when absent.
+    pub fn remove_offset(&self) -> bool {
+        self.remove_offset.unwrap_or(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +213,64 @@ mod tests {
             CreateTopicRequestHeader::from_ext(&e),
             Err(ProtocolError::MissingField("perm"))
         );
+    }
+
+    fn round_trip<H: CommandHeader + PartialEq + std::fmt::Debug>(h: H) -> ExtFields {
+        let mut e = ExtFields::new();
+        h.to_ext(&mut e);
+        assert_eq!(H::from_ext(&e).unwrap(), h);
+        e
+    }
+
+    #[test]
+    fn admin_code_headers_round_trip_with_java_keys() {
+        let e = round_trip(QueryConsumeQueueRequestHeader {
+            topic: "T".into(),
+            queue_id: 1,
+            index: 5,
+            count: 10,
+            consumer_group: Some("g".into()),
+        });
+        assert_eq!(e.get("queueId").map(String::as_str), Some("1"));
+        assert_eq!(e.get("consumerGroup").map(String::as_str), Some("g"));
+        let e = round_trip(CloneGroupOffsetRequestHeader {
+            src_group: "a".into(),
+            dest_group: "b".into(),
+            topic: Some(" ".into()),
+            offline: Some(true),
+        });
+        assert_eq!(e.get("srcGroup").map(String::as_str), Some("a"));
+        assert_eq!(
+            CloneGroupOffsetRequestHeader::from_ext(&e).unwrap().topic(),
+            None
+        );
+        let e = round_trip(GetConsumerRunningInfoRequestHeader {
+            consumer_group: "g".into(),
+            client_id: "c@1".into(),
+            jstack_enable: Some(false),
+        });
+        assert_eq!(e.get("jstackEnable").map(String::as_str), Some("false"));
+        round_trip(ConsumeMessageDirectlyResultRequestHeader {
+            consumer_group: "g".into(),
+            client_id: Some("c@1".into()),
+            msg_id: Some("0A00000100002A9F0000000000000000".into()),
+            broker_name: Some("b".into()),
+        });
+        round_trip(QueryConsumeTimeSpanRequestHeader {
+            topic: "T".into(),
+            group: "g".into(),
+        });
+        round_trip(GetBrokerConfigResponseHeader {
+            version: r#"{"counter":1,"timestamp":2}"#.into(),
+        });
+        let e = round_trip(ResetOffsetRequestHeader::to_client("T", "g", -1));
+        assert_eq!(e.get("isForce").map(String::as_str), Some("false"));
+        let d = DeleteSubscriptionGroupRequestHeader::from_ext(
+            &[("groupName".to_string(), "g".to_string())]
+                .into_iter()
+                .collect(),
+        )
+        .unwrap();
+        assert!(!d.remove_offset());
     }
 }

@@ -4,16 +4,24 @@
 
 pub mod admin;
 pub mod broker_stats;
+pub mod broker_config;
 pub mod client;
+pub mod client_call;
+pub mod clone_offset;
+pub mod consume_queue;
 pub mod consumer_offset;
+pub mod delete_group;
 pub mod end_transaction;
 pub mod lock;
+pub mod producers;
 pub mod pull;
 pub mod query;
 pub mod queue_offset;
 pub mod runtime_info;
+pub mod reset_offset;
 pub mod send;
 pub mod send_back;
 pub mod sync;
+pub mod topic_consumers;
 
 pub use crate::actors::reply::{json_body, mailbox, ok, HandlerResult};

@@ -489,6 +489,24 @@ impl ClientTable {
         out
     }
 
+    /// GET_ALL_PRODUCER_INFO body: every live producer by group.
+    pub fn producer_table(&self) -> crate::protocol::body::admin::ProducerTableInfo {
+        let info = |e: &ClientEntry| crate::protocol::body::admin::ProducerInfo {
+            client_id: e.info.client_id.clone(),
+            language: e.info.language.name().to_string(),
+            last_update_timestamp: e.last_heartbeat_ms,
+            remote_ip: e.info.addr.clone(),
+            version: e.info.version,
+        };
+        let data = self
+            .producers
+            .iter()
+            .filter(|(_, entries)| !entries.is_empty())
+            .map(|(g, entries)| (g.clone(), entries.values().map(info).collect()))
+            .collect();
+        crate::protocol::body::admin::ProducerTableInfo { data }
+    }
+
     /// GET_PRODUCER_CONNECTION_LIST body; `None` when the group has no live member.
     pub fn producer_connection(&self, group: &str) -> Option<ProducerConnection> {
         let entries = self.producers.get(group)?;

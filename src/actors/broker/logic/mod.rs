@@ -4,6 +4,7 @@
 //! actors that own them stay thin shells: unpack a request, call one method here, answer. Everything
 //! here is unit-tested directly, which is the point of keeping it free of actors.
 
+pub mod admin_views;
 pub mod client_table;
 pub mod delay;
 pub mod groups;
@@ -14,6 +15,7 @@ pub mod offsets;
 pub mod pull_hold;
 pub mod pull_result;
 pub mod replica_acks;
+pub mod reset_offset;
 pub mod retry;
 pub mod schedule_plan;
 pub mod send_plan;

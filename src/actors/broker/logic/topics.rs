@@ -339,6 +339,12 @@ impl TopicTable {
         self.topics.is_empty()
     }
 
+    /// A new data version without a topic change (the broker's permission changed, so its
+    /// registration must be taken as new).
+    pub fn bump_version(&mut self, now_ms: i64) {
+        self.data_version.next(now_ms);
+    }
+
     /// All topics, by name.
     pub fn iter(&self) -> impl Iterator<Item = &TopicConfig> {
         self.topics.values()

@@ -4,6 +4,7 @@ pub mod cluster_info;
 pub mod data_version;
 pub mod get_route;
 pub mod kv_config;
+pub mod namesrv_config;
 pub mod register_broker;
 pub mod topic_admin;
 pub mod topic_list;
