@@ -11,7 +11,9 @@ use futures::FutureExt;
 
 use super::context::BrokerCtx;
 use super::handlers::{
-    admin, broker_config, broker_stats, client, client_call, clone_offset, consume_queue, consumer_offset, delete_group, end_transaction, lock, producers, pull, query, queue_offset, reset_offset, runtime_info, send, send_back, sync, topic_consumers, HandlerResult,
+    admin, broker_config, broker_stats, client, client_call, clone_offset, consume_queue,
+    consumer_offset, delete_group, end_transaction, lock, producers, pull, query, queue_offset,
+    reset_offset, runtime_info, send, send_back, sync, topic_consumers, HandlerResult,
 };
 use super::heartbeat::ConnectionGone;
 use crate::actors::net::{ConnInfo, Dispatch};

@@ -3,8 +3,8 @@
 //! returned as `ServiceError` and turned into responses in one place (`crate::error`).
 
 pub mod admin;
-pub mod broker_stats;
 pub mod broker_config;
+pub mod broker_stats;
 pub mod client;
 pub mod client_call;
 pub mod clone_offset;
@@ -17,8 +17,8 @@ pub mod producers;
 pub mod pull;
 pub mod query;
 pub mod queue_offset;
-pub mod runtime_info;
 pub mod reset_offset;
+pub mod runtime_info;
 pub mod send;
 pub mod send_back;
 pub mod sync;
