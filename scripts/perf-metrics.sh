@@ -6,6 +6,8 @@
 # far more often than Prometheus would). Each is warmed with a discarded WARM-second P1 run, then
 # RUNS rounds (default 5) alternate SECS-second P1 runs (mqbench producer -t P1 -w 64 --mode sync)
 # between them. Prints every run, the medians and the cost = 1 - prom/off of the medians.
+# BASE_BIN=path/to/broker: the "off" broker is that build instead, started without the metrics
+# keys (a build from before the metrics existed: the cost of the counting as well).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-bench.sh
@@ -20,10 +22,11 @@ trap cleanup EXIT
 
 # start NAME TYPE: a standalone broker with metricsExporterType=TYPE; sets ADDR (and METRICS).
 start() {
-  "$BIN/broker" --set standalone=true --set listenAddr=127.0.0.1 --set listenPort=0 \
+  local bin=$BIN/broker metrics=(--set "metricsExporterType=$2" --set metricsPromExporterHost=127.0.0.1 --set metricsPromExporterPort=0)
+  if [ "$2" = DISABLE ] && [ -n "${BASE_BIN:-}" ]; then bin=$BASE_BIN metrics=(); fi
+  "$bin" --set standalone=true --set listenAddr=127.0.0.1 --set listenPort=0 \
     --set namesrvListenPort=0 --set "storePathRootDir=$WORK/$1" --set logLevel=warn \
-    --set "metricsExporterType=$2" --set metricsPromExporterHost=127.0.0.1 \
-    --set metricsPromExporterPort=0 >"$WORK/$1.out" 2>"$WORK/$1.err" &
+    "${metrics[@]}" >"$WORK/$1.out" 2>"$WORK/$1.err" &
   PIDS+=($!)
   wait_ready "$WORK/$1.out" "$WORK/$1.err"
   METRICS=$(awk '/^metrics listening on/ {print $4}' "$WORK/$1.out")
