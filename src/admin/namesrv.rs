@@ -56,18 +56,11 @@ impl AdminClient {
             broker_name: broker_name.to_string(),
         };
         let cmd = RemotingCommand::request_with(rq::WIPE_WRITE_PERM_OF_BROKER, &h);
-        self.each_namesrv(cmd)
-            .await
-            .into_iter()
-            .map(|(a, r)| {
-                let n = r.and_then(|resp| {
-                    Ok(resp
-                        .header::<WipeWritePermOfBrokerResponseHeader>()?
-                        .wipe_topic_count)
-                });
-                (a, n)
-            })
-            .collect()
+        self.perm_change(cmd, |r| {
+            Ok(r.header::<WipeWritePermOfBrokerResponseHeader>()?
+                .wipe_topic_count)
+        })
+        .await
     }
 
     /// ADD_WRITE_PERM_OF_BROKER (327) on every name server: (address, topics changed or error).
@@ -76,17 +69,23 @@ impl AdminClient {
             broker_name: broker_name.to_string(),
         };
         let cmd = RemotingCommand::request_with(rq::ADD_WRITE_PERM_OF_BROKER, &h);
+        self.perm_change(cmd, |r| {
+            Ok(r.header::<AddWritePermOfBrokerResponseHeader>()?
+                .add_topic_count)
+        })
+        .await
+    }
+
+    /// Send a write-permission change to every name server; each answer's topic count.
+    async fn perm_change(
+        &self,
+        cmd: RemotingCommand,
+        count: impl Fn(RemotingCommand) -> Result<i32>,
+    ) -> Vec<(String, Result<i32>)> {
         self.each_namesrv(cmd)
             .await
             .into_iter()
-            .map(|(a, r)| {
-                let n = r.and_then(|resp| {
-                    Ok(resp
-                        .header::<AddWritePermOfBrokerResponseHeader>()?
-                        .add_topic_count)
-                });
-                (a, n)
-            })
+            .map(|(a, r)| (a, r.and_then(&count)))
             .collect()
     }
 

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::admin::error::{AdminError, Result};
-use crate::storage::index_file::time_file_name;
+use crate::clock::Utc;
 
 /// At most `n` characters of `s` (Java `UtilAll.frontStringAtLeast`).
 pub fn trunc(s: &str, n: usize) -> String {
@@ -14,33 +14,16 @@ pub fn trunc(s: &str, n: usize) -> String {
 
 /// `yyyy-MM-dd HH:mm:ss,SSS` (Java `UtilAll.timeMillisToHumanString2`), UTC.
 pub fn human_ms(ms: i64) -> String {
-    let t = time_file_name(ms);
+    let t = Utc::from_ms(ms);
     format!(
-        "{}-{}-{} {}:{}:{},{}",
-        &t[0..4],
-        &t[4..6],
-        &t[6..8],
-        &t[8..10],
-        &t[10..12],
-        &t[12..14],
-        &t[14..17]
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
+        t.year, t.month, t.day, t.hour, t.minute, t.second, t.milli
     )
 }
 
 /// `yyyy-MM-dd HH:mm:ss` (Java `UtilAll.YYYY_MM_DD_HH_MM_SS`), UTC.
 pub fn human_s(ms: i64) -> String {
     human_ms(ms)[..19].to_string()
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's days-from-civil).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// A timestamp argument: unix millis, or `yyyy-MM-dd#HH:mm:ss:SSS` (UTC).
@@ -74,8 +57,18 @@ pub fn parse_time(s: &str) -> Result<i64> {
     if !ok {
         return Err(bad());
     }
-    let days = days_from_civil(d[0], d[1], d[2]);
-    Ok(((days * 24 + t[0]) * 60 + t[1]) * 60_000 + t[2] * 1000 + t[3])
+    let (year, month, day) = (d[0], d[1], d[2]);
+    let (hour, minute, second, milli) = (t[0], t[1], t[2], t[3]);
+    Ok(Utc {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        milli,
+    }
+    .to_ms())
 }
 
 /// The `--json` form of a value: pretty JSON and a newline.

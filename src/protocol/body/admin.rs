@@ -62,23 +62,10 @@ json_body!(ProducerTableInfo, "producer table");
 
 /// Java's `UtilAll.YYYY_MM_DD_HH_MM_SS_SSS` (`yyyy-MM-dd#HH:mm:ss:SSS`), here always in UTC.
 pub fn format_time_ms(ms: i64) -> String {
-    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = crate::clock::Utc::from_ms(ms);
     format!(
-        "{year:04}-{month:02}-{day:02}#{:02}:{:02}:{:02}:{:03}",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
+        "{:04}-{:02}-{:02}#{:02}:{:02}:{:02}:{:03}",
+        t.year, t.month, t.day, t.hour, t.minute, t.second, t.milli
     )
 }
 
