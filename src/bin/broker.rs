@@ -30,6 +30,7 @@ fn main() -> std::process::ExitCode {
         Err(code) => return code,
     };
     let name = cfg.broker_name.clone();
+    let dashboard_cfg = cfg.dashboard.clone();
     let result = actix_rt::System::new().block_on(async move {
         let broker = match actormq::actors::broker::start(cfg).await {
             Ok(b) => b,
@@ -51,7 +52,28 @@ fn main() -> std::process::ExitCode {
         if let Some(fast) = broker.fast_addr {
             announce(&format!("vip channel listening on {fast}"));
         }
+        // The dashboard reads through the embedded name server (standalone mode only: the
+        // config refuses dashboardEnable otherwise); its line comes after the others.
+        let dashboard = match (&broker.namesrv, dashboard_cfg.dashboard_enable) {
+            (Some(ns), true) => {
+                let addr = format!("127.0.0.1:{}", ns.local_addr.port());
+                match actormq::dashboard::start(&dashboard_cfg, &addr) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        eprintln!("broker: {e}");
+                        std::process::exit(1);
+                    }
+                }
+            }
+            _ => None,
+        };
+        if let Some(d) = &dashboard {
+            announce(&format!("dashboard listening on {}", d.local_addr));
+        }
         shutdown_signal().await;
+        if let Some(d) = dashboard {
+            d.stop().await;
+        }
         broker.shutdown().await;
         Ok::<_, actormq::actors::broker::StartError>(())
     });

@@ -24,8 +24,19 @@ fn main() -> std::process::ExitCode {
     let result = actix_rt::System::new().block_on(async move {
         let handle = actormq::actors::namesrv::start(&cfg).await?;
         announce(&format!("namesrv listening on {}", handle.local_addr));
+        let dashboard = if cfg.dashboard.dashboard_enable {
+            let ns = format!("127.0.0.1:{}", handle.local_addr.port());
+            let d = actormq::dashboard::start(&cfg.dashboard, &ns)?;
+            announce(&format!("dashboard listening on {}", d.local_addr));
+            Some(d)
+        } else {
+            None
+        };
         shutdown_signal().await;
         tracing::info!("shutting down");
+        if let Some(d) = dashboard {
+            d.stop().await;
+        }
         Ok::<_, std::io::Error>(())
     });
     match result {

@@ -11,6 +11,7 @@ pub mod properties;
 mod suggest;
 
 pub mod broker;
+pub mod dashboard;
 pub mod namesrv;
 pub mod net;
 pub mod update;
@@ -24,6 +25,7 @@ use serde_json::Value as Json;
 use thiserror::Error;
 
 pub use broker::{BrokerConfig, BrokerRole};
+pub use dashboard::DashboardConfig;
 pub use namesrv::NamesrvConfig;
 pub use net::NetConfig;
 
