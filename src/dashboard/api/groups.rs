@@ -1,4 +1,4 @@
-//! Consumer groups. `GET /api/groups`: every subscription group with its brokers, mode and lag,
+//! Consumer groups. `GET /api/groups`: every subscription group with its brokers, config and lag,
 //! a fixed number of requests per broker set (see [`crate::admin::overview`]), all broker sets
 //! concurrently; the answer says how long it took (`elapsedMs`). `GET /api/groups/{group}`:
 //! per-queue progress (208) and online clients (203). `POST .../reset-offset` (222, offline
@@ -25,8 +25,9 @@ use crate::protocol::codes::response_code as rc;
 pub struct GroupRow {
     pub group: String,
     pub brokers: Vec<String>,
-    /// `BROADCASTING` when the group config allows broadcast consumption, else `CLUSTERING`.
-    pub mode: &'static str,
+    /// The group config's `consumeBroadcastEnable` (whether broadcast consumption is allowed;
+    /// the clients' actual mode is in the group detail, from their connections).
+    pub broadcast_enable: bool,
     pub consume_enable: bool,
     pub retry_max_times: i32,
     pub lag: i64,
@@ -40,11 +41,7 @@ pub fn merge(summaries: Vec<GroupSummary>) -> Vec<GroupRow> {
         let row = rows.entry(s.group.clone()).or_insert_with(|| GroupRow {
             group: s.group.clone(),
             brokers: Vec::new(),
-            mode: if s.config.consume_broadcast_enable {
-                "BROADCASTING"
-            } else {
-                "CLUSTERING"
-            },
+            broadcast_enable: s.config.consume_broadcast_enable,
             consume_enable: s.config.consume_enable,
             retry_max_times: s.config.retry_max_times,
             lag: 0,

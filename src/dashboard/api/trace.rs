@@ -35,7 +35,7 @@ async fn trace(
         .map(|r| {
             let b = r.bean();
             serde_json::json!({
-                "type": format!("{:?}", r.trace_type),
+                "type": r.trace_type.as_str(),
                 "timestamp": r.time_stamp,
                 "group": r.group_name,
                 "costTime": r.cost_time,

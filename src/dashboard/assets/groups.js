@@ -1,5 +1,5 @@
-// Consumer groups: list with mode and lag (one request set per broker), detail per queue,
-// clients, reset offset by time, delete.
+// Consumer groups: list with config and lag (a fixed request set per broker), detail per queue,
+// clients and their mode, reset offset by time, delete.
 "use strict";
 
 async function showGroup(group) {
@@ -13,7 +13,7 @@ async function showGroup(group) {
   s.append(el("h3", {}, "Clients (" + (d.connections.messageModel || "-") + ", " + (d.connections.consumeType || "-") + ")"),
     table([["Client id", c => c.clientId], ["Address", c => c.clientAddr], ["Language", c => c.language], ["Version", c => c.version]],
       d.connections.connectionSet || []));
-  const topics = [...new Set(d.queues.map(q => q.topic))];
+  const topics = [...new Set(d.queues.map(q => q.topic))].sort((a, b) => a.startsWith("%") - b.startsWith("%"));
   const f = el("form", { id: "reset-offset", class: "inline" },
     el("h3", {}, "Reset offset by time"),
     el("label", {}, "Topic ", el("input", { name: "topic", value: topics[0] || "", required: "" })),
@@ -45,7 +45,7 @@ async function refreshGroups() {
   s.append(table([
     ["Group", g => el("a", { href: "#" + encodeURIComponent(g.group), onclick: () => guarded(() => showGroup(g.group)) }, g.group)],
     ["Brokers", g => g.brokers.join(", ")],
-    ["Mode", g => g.mode],
+    ["Broadcast", g => (g.broadcastEnable ? "allowed" : "no")],
     ["Consume", g => (g.consumeEnable ? "enabled" : "disabled")],
     ["Lag", g => g.lag],
     ["Topics", g => Object.entries(g.lagByTopic).map(([t, l]) => t + ": " + l).join(", ")],
