@@ -311,3 +311,37 @@ fn dashboard_keys_are_checked() {
         "{out}"
     );
 }
+
+#[test]
+fn the_name_server_serves_the_dashboard_and_stops_cleanly() {
+    let args = common::set_args(&[
+        "listenPort=0",
+        "listenAddr=127.0.0.1",
+        "kvConfigPath=",
+        "dashboardEnable=true",
+        "dashboardListenPort=0",
+    ]);
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut ns = common::start(common::NAMESRV, &refs);
+    let line = ns
+        .stdout_lines
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the dashboard line");
+    assert!(line.starts_with("dashboard listening on "), "{line}");
+    let a = common::listening_addr(&line);
+    let dir = tempfile::tempdir().unwrap();
+    let (_master, _) = common::ha::start_master(dir.path(), ns.addr, &[]);
+    let listed = wait_for(Duration::from_secs(20), || {
+        let c = get(a, "/api/cluster").ok();
+        (c["brokers"][0]["brokerName"] == "broker-a" && c["brokers"][0]["error"].is_null())
+            .then_some(c)
+    });
+    assert!(listed.is_some(), "the broker never showed in /api/cluster");
+    let page = get(a, "/");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("/assets/cluster.js"));
+    assert_eq!(get(a, "/assets/app.js").status, 200);
+    assert_eq!(get(a, "/assets/nope.js").status, 404);
+    common::terminate(&mut ns, Duration::from_secs(20));
+    assert!(ns.child.wait().unwrap().success());
+}

@@ -41,19 +41,9 @@ fn main() -> std::process::ExitCode {
                 std::process::exit(1);
             }
         };
-        if let Some(ns) = &broker.namesrv {
-            announce(&format!("namesrv listening on {}", ns.local_addr));
-        }
-        announce(&format!("broker {name} listening on {}", broker.local_addr));
-        if let Some(ha) = broker.ha_addr {
-            announce(&format!("ha listening on {ha}"));
-        }
-        // Last, so the lines before it keep their order for scripts that read them.
-        if let Some(fast) = broker.fast_addr {
-            announce(&format!("vip channel listening on {fast}"));
-        }
         // The dashboard reads through the embedded name server (standalone mode only: the
-        // config refuses dashboardEnable otherwise); its line comes after the others.
+        // config refuses dashboardEnable otherwise); its line comes after the others;
+        // started before them, so SIGTERM right after the lines finds the handler set.
         let dashboard = match (&broker.namesrv, dashboard_cfg.dashboard_enable) {
             (Some(ns), true) => {
                 let addr = format!("127.0.0.1:{}", ns.local_addr.port());
@@ -67,6 +57,17 @@ fn main() -> std::process::ExitCode {
             }
             _ => None,
         };
+        if let Some(ns) = &broker.namesrv {
+            announce(&format!("namesrv listening on {}", ns.local_addr));
+        }
+        announce(&format!("broker {name} listening on {}", broker.local_addr));
+        if let Some(ha) = broker.ha_addr {
+            announce(&format!("ha listening on {ha}"));
+        }
+        // After the others, so the lines before it keep their order for scripts that read them.
+        if let Some(fast) = broker.fast_addr {
+            announce(&format!("vip channel listening on {fast}"));
+        }
         if let Some(d) = &dashboard {
             announce(&format!("dashboard listening on {}", d.local_addr));
         }

@@ -23,15 +23,17 @@ fn main() -> std::process::ExitCode {
     };
     let result = actix_rt::System::new().block_on(async move {
         let handle = actormq::actors::namesrv::start(&cfg).await?;
-        announce(&format!("namesrv listening on {}", handle.local_addr));
+        // Started before the ready lines, so SIGTERM right after them finds the handler set.
         let dashboard = if cfg.dashboard.dashboard_enable {
             let ns = format!("127.0.0.1:{}", handle.local_addr.port());
-            let d = actormq::dashboard::start(&cfg.dashboard, &ns)?;
-            announce(&format!("dashboard listening on {}", d.local_addr));
-            Some(d)
+            Some(actormq::dashboard::start(&cfg.dashboard, &ns)?)
         } else {
             None
         };
+        announce(&format!("namesrv listening on {}", handle.local_addr));
+        if let Some(d) = &dashboard {
+            announce(&format!("dashboard listening on {}", d.local_addr));
+        }
         shutdown_signal().await;
         tracing::info!("shutting down");
         if let Some(d) = dashboard {
