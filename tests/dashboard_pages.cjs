@@ -50,7 +50,12 @@ async function main() {
   await page.fill("#create-topic input[name=topic]", cfg.createTopic);
   await page.click("#create-topic button[type=submit]");
   await page.locator("#topic-table tbody tr td", { hasText: new RegExp("^" + cfg.createTopic + "$") }).first().waitFor();
-  await page.locator("#topic-table tbody tr", { hasText: cfg.topic }).first().getByRole("button", { name: "Status" }).click();
+  const row = page.locator("#topic-table tbody tr", { hasText: cfg.topic }).first();
+  await row.getByRole("button", { name: "Send" }).click();
+  await page.fill("#detail input[name=body]", "sent from the page");
+  await page.click("#detail button[type=submit]");
+  await page.locator("#status", { hasText: "SEND_OK" }).waitFor();
+  await row.getByRole("button", { name: "Status" }).click();
   await page.locator("#detail table tbody tr").first().waitFor();
   await noStatusError("topics");
   summary.topics = await page.locator("#topic-table tbody tr").count();
@@ -91,7 +96,10 @@ async function main() {
   await open("/dlq");
   await page.fill("#dlq-query input[name=group]", cfg.group);
   await page.click("#dlq-query button[type=submit]");
-  await page.locator("#dlq-table").waitFor();
+  await rowWith("#dlq-table", "ToDlq");
+  summary.dlq = await page.locator("#dlq-table tbody tr").count();
+  await page.locator("#dlq-table tbody tr").first().getByRole("button", { name: "Resend" }).click();
+  await page.locator("#status", { hasText: "resent" }).waitFor();
   await noStatusError("dlq");
   await shot("dlq");
 

@@ -1,7 +1,8 @@
 //! Every dashboard page in headless Chromium (Debian's `chromium` driven by npm playwright-core,
 //! installed by `scripts/install-browser.sh`, which this test runs first: a missing browser is a
 //! failure, never a skip). Against the real standalone broker with live traffic (a traced
-//! producer sending all along, a push consumer online), `tests/dashboard_pages.cjs` loads each
+//! producer sending all along, a push consumer online, two messages in its DLQ),
+//! `tests/dashboard_pages.cjs` loads each
 //! page with no console error, sees its live data, creates a topic in the topics page, and writes
 //! the screenshots of `docs/dashboard/`. The topic created in the page is then checked with
 //! `mqadmin topicList`. Every wait is bounded.
@@ -61,12 +62,24 @@ fn every_page_loads_clean_and_shows_live_data() {
                 .with_keys(&format!("key{i}"));
             last = p.send(m).await.unwrap().msg_id;
         }
-        let cfg = common::client::consumer_config(&d.b, "dash_pages_group", "dash-pages-c1");
+        // Messages tagged ToDlq fail once and, with no retries allowed, go to the DLQ.
+        let mut cfg = common::client::consumer_config(&d.b, "dash_pages_group", "dash-pages-c1");
+        cfg.max_reconsume_times = 0;
         let mut c = PushConsumer::new(cfg).unwrap();
         c.subscribe("DashPages", "*").await.unwrap();
-        c.start(Listener::concurrent(|_, _| ConsumeResult::Success))
-            .await
-            .unwrap();
+        c.start(Listener::concurrent(|msgs, _| {
+            if msgs.iter().any(|m| m.tags() == Some("ToDlq")) {
+                ConsumeResult::Later
+            } else {
+                ConsumeResult::Success
+            }
+        }))
+        .await
+        .unwrap();
+        for i in 0..2 {
+            let m = Message::new("DashPages", format!("dead {i}")).with_tags("ToDlq");
+            p.send(m).await.unwrap();
+        }
         (Arc::new(p), c, last)
     });
     // Traffic all along, so the TPS chart has something to draw.
@@ -84,6 +97,14 @@ fn every_page_loads_clean_and_shows_live_data() {
     });
     assert!(traced.is_some(), "the trace of {trace_id} never appeared");
 
+    let dead = wait_for(Duration::from_secs(30), || {
+        let v = get(a, "/api/dlq?group=dash_pages_group").ok();
+        (v["messages"].as_array().unwrap().len() >= 2).then_some(())
+    });
+    assert!(
+        dead.is_some(),
+        "the ToDlq messages never reached %DLQ%dash_pages_group"
+    );
     let shots = format!("{ROOT}/docs/dashboard");
     std::fs::create_dir_all(&shots).unwrap();
     let profile = tempfile::tempdir().unwrap();
