@@ -17,7 +17,8 @@ pub struct DashboardConfig {
     pub dashboard_listen_port: u16,
     /// Password for admin actions (POST/DELETE), sent as HTTP basic auth (any user name) or the
     /// `X-Admin-Password` header. Required when the dashboard binds a non-loopback address.
-    /// Shown masked wherever the config is printed (`--print-config`, GET_NAMESRV_CONFIG).
+    /// Shown masked wherever the config is printed (`--print-config`, GET_NAMESRV_CONFIG,
+    /// GET_BROKER_CONFIG); the binaries hand the dashboard the value as loaded.
     #[serde(serialize_with = "masked")]
     pub dashboard_admin_password: String,
 }
