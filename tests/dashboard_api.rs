@@ -345,3 +345,21 @@ fn the_name_server_serves_the_dashboard_and_stops_cleanly() {
     common::terminate(&mut ns, Duration::from_secs(20));
     assert!(ns.child.wait().unwrap().success());
 }
+
+#[test]
+fn sigterm_right_after_the_first_ready_line_is_a_clean_stop() {
+    for _ in 0..3 {
+        let args = common::set_args(&[
+            "listenPort=0",
+            "listenAddr=127.0.0.1",
+            "kvConfigPath=",
+            "dashboardEnable=true",
+            "dashboardListenPort=0",
+        ]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut ns = common::start(common::NAMESRV, &refs);
+        common::terminate(&mut ns, Duration::from_secs(20));
+        let status = ns.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+}

@@ -41,9 +41,13 @@ fn main() -> std::process::ExitCode {
                 std::process::exit(1);
             }
         };
+        // The signal handlers are installed (first poll) and the dashboard started before the
+        // ready lines, so a SIGTERM sent as soon as they are read stops the process cleanly.
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        let _ = futures::poll!(&mut stop);
         // The dashboard reads through the embedded name server (standalone mode only: the
-        // config refuses dashboardEnable otherwise); its line comes after the others;
-        // started before them, so SIGTERM right after the lines finds the handler set.
+        // config refuses dashboardEnable otherwise); its line comes after the others.
         let dashboard = match (&broker.namesrv, dashboard_cfg.dashboard_enable) {
             (Some(ns), true) => {
                 let addr = format!("127.0.0.1:{}", ns.local_addr.port());
@@ -71,7 +75,7 @@ fn main() -> std::process::ExitCode {
         if let Some(d) = &dashboard {
             announce(&format!("dashboard listening on {}", d.local_addr));
         }
-        shutdown_signal().await;
+        stop.await;
         if let Some(d) = dashboard {
             d.stop().await;
         }

@@ -23,7 +23,11 @@ fn main() -> std::process::ExitCode {
     };
     let result = actix_rt::System::new().block_on(async move {
         let handle = actormq::actors::namesrv::start(&cfg).await?;
-        // Started before the ready lines, so SIGTERM right after them finds the handler set.
+        // The signal handlers are installed (first poll) and the dashboard started before the
+        // ready lines, so a SIGTERM sent as soon as they are read stops the process cleanly.
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        let _ = futures::poll!(&mut stop);
         let dashboard = if cfg.dashboard.dashboard_enable {
             let ns = format!("127.0.0.1:{}", handle.local_addr.port());
             Some(actormq::dashboard::start(&cfg.dashboard, &ns)?)
@@ -34,7 +38,7 @@ fn main() -> std::process::ExitCode {
         if let Some(d) = &dashboard {
             announce(&format!("dashboard listening on {}", d.local_addr));
         }
-        shutdown_signal().await;
+        stop.await;
         tracing::info!("shutting down");
         if let Some(d) = dashboard {
             d.stop().await;
