@@ -57,6 +57,7 @@ fn group_list_with_1000_groups_and_100_topics() {
         let t0 = Instant::now();
         let v = get(a, "/api/groups").ok();
         times.push(t0.elapsed());
+        assert_eq!(v["errors"], serde_json::json!([]), "{}", v["errors"]);
         let groups = v["groups"].as_array().unwrap();
         let perf: Vec<_> = groups
             .iter()

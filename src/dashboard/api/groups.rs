@@ -64,13 +64,25 @@ async fn list(state: web::Data<AppState>) -> ApiResult {
             .map(|(name, addr)| state.admin.broker_group_summaries(name, addr)),
     )
     .await;
-    let mut all = Vec::new();
-    for r in per_broker {
-        all.extend(r?);
+    // A broker set that does not answer leaves its groups out and says why, rather than
+    // hiding every other broker's groups behind one error.
+    let (mut all, mut errors) = (Vec::new(), Vec::new());
+    for ((name, _), r) in sets.iter().zip(per_broker) {
+        match r {
+            Ok(v) => all.extend(v),
+            Err(e) => errors.push(serde_json::json!({"brokerName": name, "error": e.to_string()})),
+        }
+    }
+    if all.is_empty() && !errors.is_empty() {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::BAD_GATEWAY,
+            format!("no broker answered: {}", errors[0]["error"]),
+        ));
     }
     let rows = merge(all);
     Ok(ok(&serde_json::json!({
         "groups": rows,
+        "errors": errors,
         "elapsedMs": t0.elapsed().as_secs_f64() * 1000.0,
     })))
 }

@@ -42,6 +42,7 @@ async function showGroup(group) {
 async function refreshGroups() {
   const d = await api("/api/groups");
   const s = section("groups", "Groups (" + d.groups.length + ", listed in " + fmtNum(d.elapsedMs) + " ms)");
+  for (const e of d.errors || []) s.append(el("p", { class: "error" }, e.brokerName + ": " + e.error));
   s.append(table([
     ["Group", g => el("a", { href: "#" + encodeURIComponent(g.group), onclick: () => guarded(() => showGroup(g.group)) }, g.group)],
     ["Brokers", g => g.brokers.join(", ")],
