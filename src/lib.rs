@@ -4,7 +4,8 @@
 //!
 //! - `bin` (the binaries) -> `actors` (name server and broker: actix shells over plain logic),
 //!   `client` (the Rust client library), `admin` (mqadmin's and the dashboard's admin client, over
-//!   `client`'s connections), `bench` (mqbench's parts);
+//!   `client`'s connections), `dashboard` (the web dashboard the name server serves, over `admin`),
+//!   `bench` (mqbench's parts);
 //! - those -> `storage` (CommitLog, ConsumeQueue, index; no actix) and `remoting` (outgoing
 //!   connections; plain tokio);
 //! - everything -> `protocol` (frames, commands, headers, bodies, tag filters, name rules; no
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod error;
 pub mod protocol;
 pub mod remoting;

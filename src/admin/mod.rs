@@ -26,6 +26,7 @@ pub mod group;
 pub mod message;
 pub mod namesrv;
 pub mod offset;
+pub mod overview;
 pub mod relay;
 pub mod stats;
 pub mod topic;

@@ -30,6 +30,7 @@ fn main() -> std::process::ExitCode {
         Err(code) => return code,
     };
     let name = cfg.broker_name.clone();
+    let dashboard_cfg = cfg.dashboard.clone();
     let result = actix_rt::System::new().block_on(async move {
         let broker = match actormq::actors::broker::start(cfg).await {
             Ok(b) => b,
@@ -39,6 +40,26 @@ fn main() -> std::process::ExitCode {
                 eprintln!("broker: {e}");
                 std::process::exit(1);
             }
+        };
+        // The signal handlers are installed (first poll) and the dashboard started before the
+        // ready lines, so a SIGTERM sent as soon as they are read stops the process cleanly.
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        let _ = futures::poll!(&mut stop);
+        // The dashboard reads through the embedded name server (standalone mode only: the
+        // config refuses dashboardEnable otherwise); its line comes after the others.
+        let dashboard = match (&broker.namesrv, dashboard_cfg.dashboard_enable) {
+            (Some(ns), true) => {
+                let addr = format!("127.0.0.1:{}", ns.local_addr.port());
+                match actormq::dashboard::start(&dashboard_cfg, &addr) {
+                    Ok(d) => Some(d),
+                    Err(e) => {
+                        eprintln!("broker: {e}");
+                        std::process::exit(1);
+                    }
+                }
+            }
+            _ => None,
         };
         if let Some(ns) = &broker.namesrv {
             announce(&format!("namesrv listening on {}", ns.local_addr));
@@ -50,11 +71,17 @@ fn main() -> std::process::ExitCode {
         if let Some(m) = broker.metrics_addr {
             announce(&format!("metrics listening on {m}"));
         }
-        // Last, so the lines before it keep their order for scripts that read them.
+        // After the others, so the lines before it keep their order for scripts that read them.
         if let Some(fast) = broker.fast_addr {
             announce(&format!("vip channel listening on {fast}"));
         }
-        shutdown_signal().await;
+        if let Some(d) = &dashboard {
+            announce(&format!("dashboard listening on {}", d.local_addr));
+        }
+        stop.await;
+        if let Some(d) = dashboard {
+            d.stop().await;
+        }
         broker.shutdown().await;
         Ok::<_, actormq::actors::broker::StartError>(())
     });

@@ -23,9 +23,26 @@ fn main() -> std::process::ExitCode {
     };
     let result = actix_rt::System::new().block_on(async move {
         let handle = actormq::actors::namesrv::start(&cfg).await?;
+        // The signal handlers are installed (first poll) and the dashboard started before the
+        // ready lines, so a SIGTERM sent as soon as they are read stops the process cleanly.
+        let stop = shutdown_signal();
+        tokio::pin!(stop);
+        let _ = futures::poll!(&mut stop);
+        let dashboard = if cfg.dashboard.dashboard_enable {
+            let ns = format!("127.0.0.1:{}", handle.local_addr.port());
+            Some(actormq::dashboard::start(&cfg.dashboard, &ns)?)
+        } else {
+            None
+        };
         announce(&format!("namesrv listening on {}", handle.local_addr));
-        shutdown_signal().await;
+        if let Some(d) = &dashboard {
+            announce(&format!("dashboard listening on {}", d.local_addr));
+        }
+        stop.await;
         tracing::info!("shutting down");
+        if let Some(d) = dashboard {
+            d.stop().await;
+        }
         Ok::<_, std::io::Error>(())
     });
     match result {

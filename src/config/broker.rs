@@ -131,6 +131,9 @@ pub struct BrokerConfig {
     pub transaction_check_max: i32,
     #[serde(flatten)]
     pub net: NetConfig,
+    /// The dashboard keys: served by the embedded name server, so standalone mode only.
+    #[serde(flatten)]
+    pub dashboard: super::dashboard::DashboardConfig,
     #[serde(flatten)]
     pub store: StoreConfig,
     #[serde(flatten)]
@@ -187,6 +190,7 @@ impl Default for BrokerConfig {
             transaction_check_interval: 60_000,
             transaction_check_max: 15,
             net: NetConfig::default(),
+            dashboard: Default::default(),
             store: StoreConfig::default(),
             metrics: MetricsConfig::default(),
         }
@@ -343,6 +347,14 @@ impl ConfigKeys for BrokerConfig {
             })?;
         self.net.validate()?;
         self.metrics.validate()?;
+        self.dashboard.validate()?;
+        if self.dashboard.dashboard_enable && !self.standalone {
+            return Err(ConfigError::BadValue {
+                key: "dashboardEnable".into(),
+                value: "true".into(),
+                reason: "the dashboard is served by the name server: enable it there, or run the broker standalone".into(),
+            });
+        }
         // Java clamps the disk ratios into 10..=95; a value outside (0 or 1 % would force-delete
         // unconsumed data at once) is a mistake worth stopping for.
         let st = &self.store;

@@ -11,6 +11,7 @@ pub mod properties;
 mod suggest;
 
 pub mod broker;
+pub mod dashboard;
 pub mod metrics;
 pub mod namesrv;
 pub mod net;
@@ -25,6 +26,7 @@ use serde_json::Value as Json;
 use thiserror::Error;
 
 pub use broker::{BrokerConfig, BrokerRole};
+pub use dashboard::DashboardConfig;
 pub use namesrv::NamesrvConfig;
 pub use net::NetConfig;
 

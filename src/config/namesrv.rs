@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::dashboard::DashboardConfig;
 use super::net::NetConfig;
 use super::{check_min, ConfigError, ConfigKeys};
 
@@ -24,6 +25,8 @@ pub struct NamesrvConfig {
     pub log_level: String,
     /// `kvConfigPath`: where the KV config (PUT_KV_CONFIG...) is kept; empty = memory only.
     pub kv_config_path: String,
+    #[serde(flatten)]
+    pub dashboard: DashboardConfig,
 }
 
 impl Default for NamesrvConfig {
@@ -38,6 +41,7 @@ impl Default for NamesrvConfig {
             kv_config_path: std::env::var("HOME")
                 .map(|h| format!("{h}/namesrv/kvConfig.json"))
                 .unwrap_or_default(),
+            dashboard: DashboardConfig::default(),
         }
     }
 }
@@ -62,6 +66,7 @@ impl ConfigKeys for NamesrvConfig {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.net.validate()?;
+        self.dashboard.validate()?;
         check_min(
             "scanNotActiveBrokerInterval",
             self.scan_not_active_broker_interval,

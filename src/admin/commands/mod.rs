@@ -41,7 +41,7 @@ mod update_broker_config;
 mod update_namesrv_config;
 mod update_sub_group;
 mod update_topic;
-mod view;
+pub mod view;
 mod write_perm;
 
 /// `mqadmin`: RocketMQ's admin tool for actormq and Apache RocketMQ 4.x clusters.
