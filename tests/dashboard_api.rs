@@ -6,14 +6,12 @@
 //! Every wait is bounded.
 
 mod common;
-mod dashboard_support;
-mod mqadmin_run;
 
 use std::time::Duration;
 
 use actormq::client::{ConsumeResult, Listener, PushConsumer};
-use dashboard_support::*;
-use mqadmin_run::adm;
+use common::dashboard::*;
+use common::mqadmin::adm;
 use serde_json::json;
 
 #[test]

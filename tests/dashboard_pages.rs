@@ -8,8 +8,6 @@
 //! `mqadmin topicList`. Every wait is bounded.
 
 mod common;
-mod dashboard_support;
-mod mqadmin_run;
 
 use std::path::Path;
 use std::process::Command;
@@ -18,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actormq::client::{ConsumeResult, Listener, Message, Producer, PushConsumer};
-use dashboard_support::*;
-use mqadmin_run::adm;
+use common::dashboard::*;
+use common::mqadmin::adm;
 use serde_json::json;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");

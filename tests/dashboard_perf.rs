@@ -5,7 +5,6 @@
 //! shows it, and docs/performance.md ("Dashboard") records a run. Every wait is bounded.
 
 mod common;
-mod dashboard_support;
 
 use std::time::Instant;
 
@@ -13,8 +12,8 @@ use actormq::protocol::body::SubscriptionGroupConfig;
 use actormq::protocol::codes::{request_code, response_code};
 use actormq::protocol::headers::UpdateConsumerOffsetRequestHeader;
 use actormq::protocol::RemotingCommand;
+use common::dashboard::*;
 use common::{call, connect, rmq};
-use dashboard_support::*;
 
 const TOPICS: usize = 100;
 const GROUPS: usize = 1000;

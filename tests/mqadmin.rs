@@ -5,10 +5,9 @@
 //! Every run of the binary and every wait is bounded.
 
 mod common;
-mod mqadmin_run;
 
 use common::client::*;
-use mqadmin_run::{adm, header, mqadmin, run_env};
+use common::mqadmin::{adm, header, mqadmin, run_env};
 
 #[test]
 fn bare_help_and_usage_errors() {

@@ -3,12 +3,11 @@
 //! one. Every run of the binary and every wait is bounded.
 
 mod common;
-mod mqadmin_run;
 
 use std::time::Duration;
 
 use common::client::*;
-use mqadmin_run::adm;
+use common::mqadmin::adm;
 
 #[test]
 fn cluster_variants_on_two_brokers() {

@@ -5,13 +5,12 @@
 //! the binary and every wait is bounded.
 
 mod common;
-mod mqadmin_run;
 
 use std::time::Duration;
 
 use actormq::client::*;
 use common::client::*;
-use mqadmin_run::{adm, header};
+use common::mqadmin::{adm, header};
 
 #[test]
 fn message_commands() {

@@ -3,12 +3,15 @@
 //! SIGSTOP) and remoting frames over plain blocking TCP. Submodules: [`rmq`] raw RocketMQ
 //! requests built as a client would send them, [`client`] the helpers of the client-library tests
 //! (a standalone broker with short timers, topic creation that waits for the route, client
-//! configs), [`real_clients`] the third-party clients, [`ha`] master/slave deployments. Every
-//! wait is bounded.
+//! configs), [`real_clients`] the third-party clients, [`ha`] master/slave deployments,
+//! [`mqadmin`] runs of the `mqadmin` binary, [`dashboard`] a broker with its dashboard and a small
+//! HTTP client. Every wait is bounded.
 #![allow(dead_code)]
 
 pub mod client;
+pub mod dashboard;
 pub mod ha;
+pub mod mqadmin;
 pub mod real_clients;
 pub mod rmq;
 

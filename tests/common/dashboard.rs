@@ -1,9 +1,7 @@
-//! Support of the `tests/dashboard*.rs` files: the real standalone broker with its dashboard on
+//! For the `tests/dashboard*.rs` files: the real standalone broker with its dashboard on
 //! port 0 (the `dashboard listening on` line read like the other listener lines), and a minimal
 //! HTTP/1.1 client over blocking TCP (`Connection: close`, bounded timeouts) that returns the
 //! status and the JSON body. No mock: every request reaches the real actix-web server.
-#![allow(dead_code)]
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Stdio;
@@ -11,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::client::Standalone;
-use crate::common::{listening_addr, set_args, spawn, BROKER};
+use super::client::Standalone;
+use super::{listening_addr, set_args, spawn, BROKER};
 
 /// A standalone broker and its dashboard address.
 pub struct DashBroker {

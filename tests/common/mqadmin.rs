@@ -1,8 +1,6 @@
 //! Running the real `mqadmin` binary from the `tests/mqadmin*.rs` files: bounded runs (60 s),
 //! stdout and stderr drained on threads, the exit-code and one-line-error checks, JSON parsing,
 //! and the column names of a table's first line.
-#![allow(dead_code)]
-
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
