@@ -82,6 +82,8 @@ fn message_commands() {
     );
     let j = adm(ns, "queryMsgById", &["-i", &offset_id, "--json"]).json();
     assert_eq!(j[0]["msgId"], uniq.as_str());
+
+    resend_by_id(&b);
     let u = adm(
         ns,
         "queryMsgByUniqueKey",
@@ -398,4 +400,48 @@ async fn group_and_offset_commands() {
     )
     .fails_with("tomorrow");
     p.shutdown().await.unwrap();
+}
+
+/// `queryMsgById -s true`: the stored message is sent again to its topic (a new message, same
+/// body, tags and keys); `-s false` does nothing. Its own topic, so the other counts hold.
+fn resend_by_id(b: &common::client::Standalone) {
+    let ns = b.namesrv_addr();
+    let ns = ns.as_str();
+    create_topic(b, "AdmR", 1);
+    let sent = adm(
+        ns,
+        "sendMessage",
+        &[
+            "-t", "AdmR", "-p", "again", "-k", "rk", "-c", "TagR", "--json",
+        ],
+    )
+    .json();
+    let offset_id = sent["offsetMsgId"].as_str().unwrap().to_string();
+    let r = adm(
+        ns,
+        "queryMsgById",
+        &["-i", &offset_id, "-s", "true", "--json"],
+    )
+    .json();
+    assert_eq!(r[0]["originalMsgId"], offset_id.as_str());
+    assert_eq!(r[0]["sendStatus"], "SEND_OK");
+    assert_eq!(r[0]["topic"], "AdmR");
+    let copy_id = r[0]["offsetMsgId"].as_str().unwrap().to_string();
+    assert_ne!(copy_id, offset_id);
+    let copy = adm(ns, "queryMsgById", &["-i", &copy_id, "--json"]).json();
+    assert_eq!(copy[0]["body"], "again");
+    assert_eq!(copy[0]["tags"], "TagR");
+    assert_eq!(copy[0]["keys"], "rk");
+    let text = adm(ns, "queryMsgById", &["-i", &offset_id, "-s", "true"]).ok();
+    assert!(
+        text.starts_with(&format!("prepare resend msg. originalMsgId={offset_id}"))
+            && text.contains("SendResult [sendStatus=SEND_OK"),
+        "{text}"
+    );
+    assert_eq!(
+        adm(ns, "queryMsgById", &["-i", &offset_id, "-s", "false"]).ok(),
+        ""
+    );
+    let all = adm(ns, "consumeMessage", &["-t", "AdmR", "--json"]).json();
+    assert_eq!(all.as_array().unwrap().len(), 3, "{all}");
 }

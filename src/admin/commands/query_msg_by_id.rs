@@ -1,10 +1,20 @@
 //! `queryMsgById`: messages by offset msg id (comma-separated list) in RocketMQ's detail layout
-//! with per-group track; `-t` also tries each id as a unique key of that topic.
+//! with per-group track; `-t` also tries each id as a unique key of that topic; `-g -d` push a
+//! message to one consumer (CONSUME_MESSAGE_DIRECTLY); `-s true` sends it again to its topic with
+//! a producer of group `ReSendMsgById`, as RocketMQ's command does.
 
+use serde::Serialize;
+
+use super::format::java_bool;
 use super::target::JsonOpt;
 use super::view::{print_detail_and_track, push_to_client, MessageView};
 use super::Ctx;
 use crate::admin::error::Result;
+use crate::client::{Message, Producer, ProducerConfig};
+use crate::protocol::message::{properties as prop, MessageExt};
+
+/// The producer group `-s` resends as (RocketMQ's).
+const RESEND_GROUP: &str = "ReSendMsgById";
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -20,12 +30,25 @@ pub struct Args {
     /// Client id of that group's consumer (with -g).
     #[arg(short = 'd', long = "clientId", requires = "group")]
     client_id: Option<String>,
+    /// Resend the message(s) to their topic (true|false).
+    #[arg(short = 's', long = "sendMessage")]
+    resend: Option<String>,
     #[command(flatten)]
     out: JsonOpt,
 }
 
 impl Args {
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
+        if self.group.is_none() {
+            if let Some(r) = &self.resend {
+                // As RocketMQ: `-s` without `true` does nothing.
+                return if java_bool(r) {
+                    self.resend(ctx).await
+                } else {
+                    Ok(())
+                };
+            }
+        }
         let mut views = Vec::new();
         for id in self
             .msg_id
@@ -49,4 +72,101 @@ impl Args {
         }
         Ok(())
     }
+}
+
+/// One resent message (`--json`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Resent {
+    original_msg_id: String,
+    send_status: String,
+    topic: String,
+    msg_id: String,
+    offset_msg_id: String,
+    broker_name: String,
+    queue_id: i32,
+    queue_offset: i64,
+}
+
+impl Args {
+    async fn resend(&self, ctx: &mut Ctx) -> Result<()> {
+        let mut config = ProducerConfig::new(&ctx.namesrv, RESEND_GROUP);
+        config.client.instance_name = format!("mqadmin-resend-{}", std::process::id());
+        config.client.request_timeout = ctx.admin.timeout();
+        let producer = Producer::start(config).await?;
+        let mut all = Vec::new();
+        let ids = self
+            .msg_id
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        for id in ids {
+            let sent = match ctx.admin.view_by_id(self.topic.as_deref(), id).await {
+                Ok(m) => producer.send(resend_message(&m)).await.map_err(Into::into),
+                Err(e) => Err(e),
+            };
+            let r = match sent {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = producer.shutdown().await;
+                    return Err(e);
+                }
+            };
+            let row = Resent {
+                original_msg_id: id.to_string(),
+                send_status: r.status.to_string(),
+                topic: r.queue.topic,
+                msg_id: r.msg_id,
+                offset_msg_id: r.offset_msg_id,
+                broker_name: r.queue.broker_name,
+                queue_id: r.queue.queue_id,
+                queue_offset: r.queue_offset,
+            };
+            if !self.out.json {
+                ctx.line(format!("prepare resend msg. originalMsgId={id}"));
+                ctx.line(format!(
+                    "SendResult [sendStatus={}, msgId={}, offsetMsgId={}, messageQueue=MessageQueue \
+                     [topic={}, brokerName={}, queueId={}], queueOffset={}]",
+                    row.send_status,
+                    row.msg_id,
+                    row.offset_msg_id,
+                    row.topic,
+                    row.broker_name,
+                    row.queue_id,
+                    row.queue_offset
+                ));
+            }
+            all.push(row);
+        }
+        let _ = producer.shutdown().await;
+        if self.out.json {
+            ctx.json(&all);
+        }
+        Ok(())
+    }
+}
+
+/// The message to send again: topic, flag, body, tags, keys and the user's properties of the
+/// stored one. Its UNIQ_KEY is not copied, so the copy gets its own message id (RocketMQ's
+/// resend keeps the original's).
+fn resend_message(m: &MessageExt) -> Message {
+    let mut out = Message::new(&m.topic, m.body.clone());
+    out.flag = m.flag;
+    for (k, v) in prop::iter(&m.properties) {
+        match k {
+            prop::TAGS => out.tags = Some(v.to_string()),
+            prop::KEYS => {
+                out.keys = v
+                    .split(' ')
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            }
+            prop::UNIQ_KEY => {}
+            _ => {
+                out.properties.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    out
 }
