@@ -9,6 +9,8 @@ mod common;
 use std::time::Duration;
 
 use actormq::client::*;
+use actormq::protocol::codes::request_code;
+use actormq::protocol::RemotingCommand;
 use common::client::*;
 use common::mqadmin::{adm, header};
 
@@ -444,4 +446,19 @@ fn resend_by_id(b: &common::client::Standalone) {
     );
     let all = adm(ns, "consumeMessage", &["-t", "AdmR", "--json"]).json();
     assert_eq!(all.as_array().unwrap().len(), 3, "{all}");
+
+    // consumeMessage -g: the pulls are made as that group (the broker creates its subscription
+    // group on the first pull, as RocketMQ's does); nothing is committed.
+    let as_group = adm(
+        ns,
+        "consumeMessage",
+        &["-t", "AdmR", "-g", "AdmPuller", "--json"],
+    )
+    .json();
+    assert_eq!(as_group.as_array().unwrap().len(), 3, "{as_group}");
+    let mut s = common::connect(b.broker);
+    let req = RemotingCommand::request(request_code::GET_ALL_SUBSCRIPTIONGROUP_CONFIG);
+    let groups = common::call(&mut s, &req);
+    let body = String::from_utf8_lossy(&groups.body).to_string();
+    assert!(body.contains("\"AdmPuller\""), "{body}");
 }

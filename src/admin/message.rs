@@ -183,8 +183,23 @@ impl AdminClient {
         offset: i64,
         max: i32,
     ) -> Result<PullResult> {
+        self.pull_as(TOOLS_CONSUMER_GROUP, addr, mq, sub, offset, max)
+            .await
+    }
+
+    /// [`Self::pull_from`] as consumer group `group` (it names the puller; no offset is
+    /// committed).
+    pub async fn pull_as(
+        &self,
+        group: &str,
+        addr: &str,
+        mq: &MessageQueue,
+        sub: &str,
+        offset: i64,
+        max: i32,
+    ) -> Result<PullResult> {
         let args = PullArgs {
-            group: TOOLS_CONSUMER_GROUP,
+            group,
             mq,
             offset,
             max_nums: max,

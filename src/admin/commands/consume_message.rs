@@ -8,6 +8,7 @@ use super::view::{mq_text, msg_line, pull_status_name, MessageView};
 use super::Ctx;
 use crate::admin::client::route_queues;
 use crate::admin::error::{AdminError, Result};
+use crate::admin::message::TOOLS_CONSUMER_GROUP;
 use crate::client::broker_api::PullStatus;
 use crate::clock::now_ms;
 
@@ -25,7 +26,8 @@ pub struct Args {
     /// Queue offset to start from (needs -i).
     #[arg(short = 'o', long = "offset", requires = "queue_id")]
     offset: Option<i64>,
-    /// Consumer group name (only names the puller; offsets are not committed).
+    /// Consumer group the pulls are made as (default TOOLS_CONSUMER; offsets are not
+    /// committed, as in RocketMQ).
     #[arg(short = 'g', long = "consumerGroup")]
     group: Option<String>,
     /// Begin store time: millis or yyyy-MM-dd#HH:mm:ss:SSS (UTC).
@@ -97,7 +99,11 @@ impl Args {
             };
             while min < max && left > 0 {
                 let n = (max - min).min(left).min(32) as i32;
-                let r = ctx.admin.pull_from(&addr, &mq, "*", min, n).await?;
+                let group = self
+                    .group
+                    .as_deref()
+                    .map_or(TOOLS_CONSUMER_GROUP, str::trim);
+                let r = ctx.admin.pull_as(group, &addr, &mq, "*", min, n).await?;
                 match r.status {
                     PullStatus::Found => {
                         if !self.out.json {
