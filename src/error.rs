@@ -170,6 +170,9 @@ impl ServiceError {
             | ServiceError::NegativeOffset(_)
             | ServiceError::StatsNotExist { .. } => rc::SYSTEM_ERROR,
             ServiceError::Admin(e) if e.is_no_permission() => rc::NO_PERMISSION,
+            ServiceError::Admin(crate::actors::admin_error::AdminError::ClientTimeout(_)) => {
+                rc::CONSUME_MSG_TIMEOUT
+            }
             ServiceError::Admin(_) => rc::SYSTEM_ERROR,
             ServiceError::Topic(e) => topic_code(e),
             ServiceError::Send(e) => send_code(e),

@@ -250,8 +250,8 @@ fn a_silent_or_closed_client_gets_a_clear_error() {
         )
     };
 
-    // A client that heartbeats (so it is not expired) but never answers: SYSTEM_ERROR once the
-    // relay's timeout passes.
+    // A client that heartbeats (so it is not expired) but never answers: CONSUME_MSG_TIMEOUT
+    // once the relay's timeout passes (Java's code).
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let beat = {
         let (stop, addr) = (stop.clone(), b.broker);
@@ -282,7 +282,7 @@ fn a_silent_or_closed_client_gets_a_clear_error() {
     let r = call(&mut s, &ask("silent@1"));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     beat.join().unwrap();
-    assert_eq!(r.code, rc::SYSTEM_ERROR);
+    assert_eq!(r.code, rc::CONSUME_MSG_TIMEOUT);
     assert!(
         r.remark.as_deref().unwrap().contains("no answer within"),
         "{:?}",

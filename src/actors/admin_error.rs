@@ -1,6 +1,7 @@
 //! Why an admin request failed (config updates, producer lookups, consume-queue dumps, requests
 //! relayed to a client), for the broker and the name server alike. `crate::error` maps each case
-//! to its RocketMQ code: a black-listed config key is NO_PERMISSION, the rest SYSTEM_ERROR.
+//! to its RocketMQ code: a black-listed config key is NO_PERMISSION, a relayed request the
+//! client did not answer in time CONSUME_MSG_TIMEOUT, the rest SYSTEM_ERROR.
 
 use crate::config::update::UpdateError;
 
@@ -32,6 +33,10 @@ pub enum AdminError {
     /// connected, its connection closed, or it did not answer in time.
     #[error("{0}")]
     ClientCall(String),
+    /// The relayed request (307, 309) got no answer in time: CONSUME_MSG_TIMEOUT, as Java's
+    /// `callConsumer` answers a `RemotingTimeoutException`.
+    #[error("{0}")]
+    ClientTimeout(String),
 }
 
 impl AdminError {

@@ -4,8 +4,9 @@
 //! reads the message named by the offsetMsgId and sends its stored bytes as the body, with
 //! `brokerName` added to the header, as RocketMQ does.
 //!
-//! The relay waits at most `CALL_TIMEOUT` (Java's 10 s); no answer, a closed connection or a
-//! client that is not connected is SYSTEM_ERROR with a remark saying which.
+//! The relay waits at most `CALL_TIMEOUT` (Java's 10 s); no answer in that time is
+//! CONSUME_MSG_TIMEOUT, a closed connection or a client that is not connected SYSTEM_ERROR, each
+//! with a remark saying which (Java's codes).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use super::{mailbox, HandlerResult};
 use crate::actors::admin_error::AdminError;
 use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::heartbeat::ConsumerConnections;
-use crate::actors::net::Call;
+use crate::actors::net::{Call, CallError};
 use crate::error::{OffsetLookup, ServiceError};
 use crate::protocol::codes::request_code;
 use crate::protocol::headers::admin::ConsumeMessageDirectlyResultRequestHeader;
@@ -76,7 +77,14 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
                 "consumer <{group}> <{client_id}>: its connection closed"
             ))
         })?
-        .map_err(|e| AdminError::ClientCall(format!("consumer <{group}> <{client_id}>: {e}")))?;
+        .map_err(|e| match e {
+            CallError::Timeout(_) => {
+                AdminError::ClientTimeout(format!("consumer <{group}> <{client_id}> Timeout: {e}"))
+            }
+            CallError::Closed => {
+                AdminError::ClientCall(format!("consumer <{group}> <{client_id}>: {e}"))
+            }
+        })?;
     // The client's answer goes back as it came, under the admin's opaque.
     let mut resp = req.response_to(answer.code, answer.remark);
     resp.ext_fields = answer.ext_fields;
