@@ -5,9 +5,9 @@
 use actix_web::{web, HttpRequest};
 use serde::Deserialize;
 
-use super::error::{ApiError, ApiResult};
+use super::error::ApiResult;
 use super::messages::{by_time, resend, ResendBody};
-use super::{ok, time_param};
+use super::{ok, required, time_param};
 use crate::client::message::dlq_topic;
 use crate::clock::now_ms;
 use crate::dashboard::server::AppState;
@@ -20,12 +20,7 @@ struct Query {
 }
 
 async fn list(state: web::Data<AppState>, q: web::Query<Query>) -> ApiResult {
-    let group = q
-        .group
-        .as_deref()
-        .map(str::trim)
-        .filter(|g| !g.is_empty())
-        .ok_or_else(|| ApiError::bad_request("group is required"))?;
+    let group = required(q.group.as_deref(), "group")?;
     let topic = dlq_topic(group);
     let now = now_ms();
     let begin = time_param(q.begin.as_deref(), now - 24 * 3_600_000)?;

@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest};
 use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult};
-use super::{ok, time_param};
+use super::{ok, required, time_param};
 use crate::admin::client::route_queues;
 use crate::admin::commands::view::MessageView;
 use crate::admin::AdminClient;
@@ -68,12 +68,7 @@ struct ListQuery {
 }
 
 async fn list(state: web::Data<AppState>, q: web::Query<ListQuery>) -> ApiResult {
-    let topic = q
-        .topic
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::bad_request("topic is required"))?;
+    let topic = required(q.topic.as_deref(), "topic")?;
     if let Some(key) = q.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         let msgs = state.admin.query_by_key(topic, key).await?;
         let views: Vec<MessageView> = msgs.iter().map(MessageView::of).collect();

@@ -30,6 +30,13 @@ pub fn broker_sets(info: &ClusterInfo) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A query value that must be present and non-blank (trimmed), else 400 naming it.
+pub fn required<'a>(v: Option<&'a str>, name: &str) -> Result<&'a str, error::ApiError> {
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| error::ApiError::bad_request(format!("{name} is required")))
+}
+
 /// Milliseconds since the epoch of a query value: a number, or empty for `default`.
 pub fn time_param(v: Option<&str>, default: i64) -> Result<i64, error::ApiError> {
     match v.map(str::trim).filter(|s| !s.is_empty()) {
