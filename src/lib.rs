@@ -16,6 +16,7 @@
 //! `client` and `bench` never import `actors`; `protocol`, `storage` and `remoting` never import
 //! actix.
 
+pub mod acl;
 pub mod actors;
 pub mod admin;
 pub mod bench;

@@ -16,6 +16,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
+use crate::acl::Credentials;
 use crate::protocol::frame::{RemotingCodec, DEFAULT_MAX_FRAME};
 use crate::protocol::RemotingCommand;
 
@@ -42,6 +43,8 @@ pub struct RemotingClient {
     /// Set when the reader saw the peer close (or a framing error): the connection is dead even
     /// though the writer has not failed yet.
     read_closed: Arc<AtomicBool>,
+    /// Sign every request (ACL) with these keys.
+    credentials: Option<Arc<Credentials>>,
 }
 
 /// Outstanding writes queued per connection before `call` waits.
@@ -101,7 +104,21 @@ impl RemotingClient {
             pending,
             next_opaque: Arc::new(AtomicI32::new(1)),
             read_closed,
+            credentials: None,
         })
+    }
+
+    /// Sign every request sent through this client with `credentials` (RocketMQ's ACL signature);
+    /// `None` sends requests unsigned.
+    pub fn signed_with(mut self, credentials: Option<Arc<Credentials>>) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    fn sign(&self, cmd: &mut RemotingCommand) {
+        if let Some(creds) = &self.credentials {
+            crate::acl::sign::sign(cmd, creds);
+        }
     }
 
     pub fn addr(&self) -> &str {
@@ -124,6 +141,7 @@ impl RemotingClient {
         }
         let opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
         cmd.opaque = opaque;
+        self.sign(&mut cmd);
         let (tx, rx) = oneshot::channel();
         self.pending.lock().insert(opaque, tx);
         let result = tokio::time::timeout(timeout, async {
@@ -150,6 +168,7 @@ impl RemotingClient {
     pub async fn oneway(&self, mut cmd: RemotingCommand) -> Result<(), ClientError> {
         cmd.opaque = self.next_opaque.fetch_add(1, Ordering::Relaxed);
         cmd.mark_oneway();
+        self.sign(&mut cmd);
         self.tx
             .send(cmd)
             .await
