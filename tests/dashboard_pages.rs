@@ -3,8 +3,8 @@
 //! failure, never a skip). Against the real standalone broker with live traffic (a traced
 //! producer sending all along, a push consumer online, two messages in its DLQ),
 //! `tests/dashboard_pages.cjs` loads each
-//! page with no console error, sees its live data, creates a topic in the topics page, and writes
-//! the screenshots of `docs/dashboard/`. The topic created in the page is then checked with
+//! page with no console error, sees its live data, creates a topic in the topics page, and takes
+//! a screenshot of each (written over `docs/dashboard/` when `UPDATE_SCREENSHOTS=1`). The topic created in the page is then checked with
 //! `mqadmin topicList`. Every wait is bounded.
 
 mod common;
@@ -103,7 +103,13 @@ fn every_page_loads_clean_and_shows_live_data() {
         dead.is_some(),
         "the ToDlq messages never reached %DLQ%dash_pages_group"
     );
-    let shots = format!("{ROOT}/docs/dashboard");
+    // The committed screenshots are refreshed only on request, so a test run leaves the work
+    // tree clean.
+    let shot_dir = tempfile::tempdir().unwrap();
+    let shots = match std::env::var_os("UPDATE_SCREENSHOTS") {
+        Some(_) => format!("{ROOT}/docs/dashboard"),
+        None => shot_dir.path().display().to_string(),
+    };
     std::fs::create_dir_all(&shots).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let cfg = json!({
