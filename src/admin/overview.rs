@@ -1,72 +1,60 @@
-//! Whole-broker views for the dashboard: every subscription group of a broker with its lag in a
-//! fixed number of requests, however many groups there are. Per broker: the group table
-//! (GET_ALL_SUBSCRIPTIONGROUP_CONFIG 201), every committed offset (GET_ALL_CONSUMER_OFFSET 43),
-//! then the queue maxima of each topic that has offsets (GET_TOPIC_STATS_INFO 202, concurrently).
-//! The request count grows with topics, never with groups (the Java dashboard's per-group 208 +
-//! 203 calls are what make it time out at ~900 groups).
+//! Whole-broker views for the dashboard: every subscription group of a broker with its lag in
+//! two requests per broker, however many groups and topics there are: the group table
+//! (GET_ALL_SUBSCRIPTIONGROUP_CONFIG 201) and every group's per-queue progress
+//! (GET_BROKER_CONSUME_STATS 317, the body mqadmin's `statsAll` reads), concurrently. The Java
+//! dashboard's per-group 208 + 203 calls are what make it time out at ~900 groups.
 
 use std::collections::BTreeMap;
 
-use futures::future::join_all;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::client::{json_body, AdminClient};
+use super::client::AdminClient;
 use super::error::Result;
-use crate::protocol::body::SubscriptionGroupConfig;
+use crate::protocol::body::stats::ConsumeStatsList;
+use crate::protocol::body::{ConsumeStats, SubscriptionGroupConfig};
 use crate::protocol::codes::request_code as rq;
+use crate::protocol::headers::GetConsumeStatsInBrokerHeader;
 use crate::protocol::RemotingCommand;
 
-/// GET_ALL_CONSUMER_OFFSET (43) answer: `topic@group` -> queue id -> committed offset.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AllConsumerOffsets {
-    pub offset_table: BTreeMap<String, BTreeMap<i32, i64>>,
-}
-
-/// One group on one broker: its config and its progress on each topic it committed offsets for.
+/// One group on one broker: its config and its progress on each topic it consumes there.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupSummary {
     pub group: String,
     pub broker_name: String,
     pub config: SubscriptionGroupConfig,
-    /// Topic -> messages not yet consumed (sum over queues of max - committed, never negative).
+    /// Topic -> messages not yet consumed (sum over queues of broker - consumer offset, never
+    /// negative), as `consumerProgress` counts it.
     pub lag_by_topic: BTreeMap<String, i64>,
     pub lag: i64,
 }
 
-/// Lag of every `topic@group` entry of `offsets`, given each topic's queue maxima: group ->
-/// topic -> lag. Entries whose topic has no maxima (deleted topic) count nothing.
-pub fn lag_table(
-    offsets: &AllConsumerOffsets,
-    maxima: &BTreeMap<String, BTreeMap<i32, i64>>,
-) -> BTreeMap<String, BTreeMap<String, i64>> {
+/// group -> topic -> lag, from a broker's consume stats.
+pub fn lag_table(list: &ConsumeStatsList) -> BTreeMap<String, BTreeMap<String, i64>> {
     let mut out: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-    for (key, queues) in &offsets.offset_table {
-        let Some((topic, group)) = key.split_once('@') else {
-            continue;
-        };
-        let Some(max) = maxima.get(topic) else {
-            continue;
-        };
-        let lag: i64 = queues
-            .iter()
-            .map(|(q, committed)| (max.get(q).copied().unwrap_or(0) - committed).max(0))
-            .sum();
-        *out.entry(group.to_string())
-            .or_default()
-            .entry(topic.to_string())
-            .or_default() += lag;
+    for (group, stats) in &list.consume_stats_list {
+        let by_topic = out.entry(group.clone()).or_default();
+        for s in stats {
+            add_lag(by_topic, s);
+        }
     }
     out
 }
 
+fn add_lag(by_topic: &mut BTreeMap<String, i64>, s: &ConsumeStats) {
+    for (mq, w) in &s.offset_table {
+        *by_topic.entry(mq.topic.clone()).or_default() +=
+            (w.broker_offset - w.consumer_offset).max(0);
+    }
+}
+
 impl AdminClient {
-    /// GET_ALL_CONSUMER_OFFSET (43) on the broker at `addr`.
-    pub async fn all_consumer_offsets(&self, addr: &str) -> Result<AllConsumerOffsets> {
-        let cmd = RemotingCommand::request(rq::GET_ALL_CONSUMER_OFFSET);
+    /// GET_BROKER_CONSUME_STATS (317) on the broker at `addr`: every group's progress.
+    pub async fn broker_consume_stats(&self, addr: &str) -> Result<ConsumeStatsList> {
+        let h = GetConsumeStatsInBrokerHeader { is_order: false };
+        let cmd = RemotingCommand::request_with(rq::GET_BROKER_CONSUME_STATS, &h);
         let resp = self.call_ok(addr, cmd).await?;
-        json_body("consumer offsets", &resp.body)
+        Ok(ConsumeStatsList::from_fastjson(&resp.body)?)
     }
 
     /// Every subscription group of the broker `broker_name` at `addr` with its lag (see the
@@ -76,32 +64,12 @@ impl AdminClient {
         broker_name: &str,
         addr: &str,
     ) -> Result<Vec<GroupSummary>> {
-        let (groups, offsets) = futures::join!(
+        let (groups, stats) = futures::join!(
             self.subscription_groups(addr),
-            self.all_consumer_offsets(addr)
+            self.broker_consume_stats(addr)
         );
-        let (groups, offsets) = (groups?, offsets?);
-        let mut topics: Vec<&str> = offsets
-            .offset_table
-            .keys()
-            .filter_map(|k| k.split_once('@').map(|(t, _)| t))
-            .collect();
-        topics.sort_unstable();
-        topics.dedup();
-        let stats = join_all(topics.iter().map(|t| self.topic_stats(addr, t))).await;
-        let mut maxima = BTreeMap::new();
-        for (topic, s) in topics.iter().zip(stats) {
-            // A topic deleted since its offsets were committed has no stats: no lag to show.
-            if let Ok(s) = s {
-                let m: BTreeMap<i32, i64> = s
-                    .offset_table
-                    .iter()
-                    .map(|(mq, o)| (mq.queue_id, o.max_offset))
-                    .collect();
-                maxima.insert(topic.to_string(), m);
-            }
-        }
-        let mut lags = lag_table(&offsets, &maxima);
+        let (groups, stats) = (groups?, stats?);
+        let mut lags = lag_table(&stats);
         Ok(groups
             .subscription_group_table
             .into_iter()
@@ -124,16 +92,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lag_sums_queues_and_ignores_unknown_topics() {
-        let offsets: AllConsumerOffsets = json_body(
-            "t",
-            br#"{"offsetTable":{"T@g1":{0:5,1:2},"T@g2":{0:9},"Gone@g1":{0:1},"bad":{0:1}}}"#,
-        )
-        .unwrap();
-        let maxima = BTreeMap::from([("T".to_string(), BTreeMap::from([(0, 8), (1, 2)]))]);
-        let t = lag_table(&offsets, &maxima);
-        assert_eq!(t["g1"]["T"], 3);
-        assert_eq!(t["g2"]["T"], 0, "an offset past the max is no negative lag");
-        assert!(!t["g1"].contains_key("Gone"));
+    fn lag_sums_queues_per_topic_and_is_never_negative() {
+        use crate::protocol::body::{MessageQueue, OffsetWrapper};
+        let w = |b, c| OffsetWrapper {
+            broker_offset: b,
+            consumer_offset: c,
+            last_timestamp: 0,
+        };
+        let mut s = ConsumeStats::default();
+        s.offset_table
+            .insert(MessageQueue::new("T", "b", 0), w(8, 5));
+        s.offset_table
+            .insert(MessageQueue::new("T", "b", 1), w(2, 0));
+        s.offset_table
+            .insert(MessageQueue::new("U", "b", 0), w(3, 9));
+        let list = ConsumeStatsList {
+            consume_stats_list: vec![("g1".into(), vec![s]), ("g2".into(), vec![])],
+            ..Default::default()
+        };
+        let t = lag_table(&list);
+        assert_eq!(t["g1"]["T"], 5);
+        assert_eq!(t["g1"]["U"], 0, "an offset past the max is no negative lag");
+        assert!(t["g2"].is_empty());
     }
 }

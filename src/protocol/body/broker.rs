@@ -18,7 +18,7 @@ use super::fastjson::{bare_key_map, lenient, normalize_keys, parse_key};
 use super::heartbeat::{ConsumeFromWhere, ConsumeType, MessageModel, SubscriptionData};
 use crate::protocol::ProtocolError;
 
-fn bad(what: &str, e: impl std::fmt::Display) -> ProtocolError {
+pub(crate) fn bad(what: &str, e: impl std::fmt::Display) -> ProtocolError {
     ProtocolError::MalformedBody(format!("{what}: {e}"))
 }
 
@@ -275,13 +275,17 @@ impl ConsumeStats {
     }
 
     pub fn from_fastjson(body: &[u8]) -> Result<Self, ProtocolError> {
-        let root = parse_root("consume stats", body)?;
+        Self::from_value(&parse_root("consume stats", body)?)
+    }
+
+    /// From an already parsed (key-normalized) JSON object.
+    pub fn from_value(root: &serde_json::Value) -> Result<Self, ProtocolError> {
         Ok(ConsumeStats {
             consume_tps: root
                 .get("consumeTps")
                 .and_then(|v| v.as_f64())
                 .unwrap_or(0.0),
-            offset_table: read_mq_map("consume stats", &root, "offsetTable")?,
+            offset_table: read_mq_map("consume stats", root, "offsetTable")?,
         })
     }
 

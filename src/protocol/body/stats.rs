@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::broker::ConsumeStats;
+use super::broker::{bad, parse_root, ConsumeStats};
+use crate::protocol::ProtocolError;
 
 /// One window of a stats item: the sum added in it, per second, and per addition.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -52,6 +53,37 @@ impl ConsumeStatsList {
             list.join(","),
             self.total_diff
         )
+    }
+
+    /// Read [`Self::to_fastjson`]'s shape (and Java's).
+    pub fn from_fastjson(body: &[u8]) -> Result<Self, ProtocolError> {
+        const WHAT: &str = "consume stats list";
+        let root = parse_root(WHAT, body)?;
+        let mut out = ConsumeStatsList {
+            broker_addr: root["brokerAddr"].as_str().unwrap_or_default().to_string(),
+            total_diff: root["totalDiff"].as_i64().unwrap_or(0),
+            ..Default::default()
+        };
+        let entries = match &root["consumeStatsList"] {
+            serde_json::Value::Null => return Ok(out),
+            serde_json::Value::Array(a) => a,
+            _ => return Err(bad(WHAT, "'consumeStatsList' is not a list")),
+        };
+        for entry in entries {
+            let map = entry
+                .as_object()
+                .ok_or_else(|| bad(WHAT, "an entry is not an object"))?;
+            for (group, stats) in map {
+                let stats = stats
+                    .as_array()
+                    .ok_or_else(|| bad(WHAT, format!("the stats of {group} are not a list")))?
+                    .iter()
+                    .map(ConsumeStats::from_value)
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.consume_stats_list.push((group.clone(), stats));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -105,5 +137,9 @@ mod tests {
         let first = &v["consumeStatsList"][0]["G"][0];
         assert_eq!(first["offsetTable"].as_object().unwrap().len(), 1);
         assert_eq!(v["consumeStatsList"][1]["H"], serde_json::json!([]));
+        assert_eq!(
+            ConsumeStatsList::from_fastjson(list.to_fastjson().as_bytes()).unwrap(),
+            list
+        );
     }
 }

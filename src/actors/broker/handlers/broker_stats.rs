@@ -63,8 +63,9 @@ pub fn broker_consume_stats(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> Hand
     };
     let now = now_ms();
     let snapshot = ctx.subscriptions.load();
+    let mut topics_by_group = ctx.offsets.lock().topics_by_group();
     for group in groups {
-        let topics = ctx.offsets.lock().topics_of_group(&group);
+        let topics = topics_by_group.remove(&group).unwrap_or_default();
         let mut per_topic = Vec::new();
         for topic in topics {
             let Some(config) = ctx.topics.read().get(&topic).cloned() else {

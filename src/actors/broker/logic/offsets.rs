@@ -141,6 +141,16 @@ impl ConsumerOffsetTable {
             .collect()
     }
 
+    /// Every group with the topics it has offsets for, in one pass over the table (for
+    /// whole-broker views, where calling [`Self::topics_of_group`] per group is quadratic).
+    pub fn topics_by_group(&self) -> BTreeMap<String, BTreeSet<String>> {
+        let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (t, g) in self.table.keys().filter_map(|k| split_key(k)) {
+            out.entry(g.to_string()).or_default().insert(t.to_string());
+        }
+        out
+    }
+
     /// Copy `src` group's offsets on `topic` to `dst` (CLONE_GROUP_OFFSET).
     pub fn clone_offsets(&mut self, src: &str, dst: &str, topic: &str) {
         if let Some(q) = self.table.get(&key(topic, src)).cloned() {
@@ -221,6 +231,11 @@ mod tests {
             t.topics_of_group("g1").into_iter().collect::<Vec<_>>(),
             vec!["A", "B"]
         );
+        let all = t.topics_by_group();
+        assert_eq!(all.len(), 3);
+        for g in ["g1", "g2", "g12"] {
+            assert_eq!(all[g], t.topics_of_group(g), "{g}");
+        }
         t.clone_offsets("g1", "g3", "B");
         assert_eq!(t.query("g3", "B", 0), Some(1));
         assert_eq!(t.remove_group("g1"), 2);
