@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::client::message::{MessageQueue, SendResult, SendStatus};
 use crate::client::trace::dispatcher::DispatchOptions;
 use crate::client::trace::hooks::Sent;
 use crate::client::trace::{TraceDispatcher, TraceStats, TRACE_TOPIC};
@@ -42,29 +41,12 @@ impl BenchTrace {
         req.ext("i").map(str::to_string)
     }
 
-    /// Queue the Pub record of an acknowledged send. Reads the five answer fields it needs
+    /// Queue the Pub record of an acknowledged send. Reads the three answer fields it needs
     /// straight from the header map: the benchmark's plain run never decodes the whole
     /// `SendMessageResponseHeader`, so decoding it here would be charged to tracing.
     pub fn on_reply(&self, props: &str, store_host: &str, started: Instant, r: &RemotingCommand) {
-        let num = |k: &str| r.ext(k).and_then(|v| v.parse::<i64>().ok());
-        let (Some(offset_msg_id), Some(queue_id), Some(queue_offset)) =
-            (r.ext("msgId"), num("queueId"), num("queueOffset"))
-        else {
+        let Some(offset_msg_id) = r.ext("msgId") else {
             return;
-        };
-        let msg_id = crate::protocol::message::properties::find(props, "UNIQ_KEY")
-            .unwrap_or_default()
-            .to_string();
-        let result = SendResult {
-            status: if r.code == response_code::SUCCESS {
-                SendStatus::SendOk
-            } else {
-                SendStatus::FlushDiskTimeout
-            },
-            msg_id,
-            offset_msg_id: offset_msg_id.to_string(),
-            queue: MessageQueue::new(&self.topic, "", queue_id as i32),
-            queue_offset,
         };
         let sent = Sent {
             group: &self.group,
@@ -75,7 +57,11 @@ impl BenchTrace {
             started,
             region: r.ext("MSG_REGION").unwrap_or_default(),
             trace_on: r.ext("TRACE_ON") != Some("false"),
-            result: &result,
+            topic: &self.topic,
+            msg_id: crate::protocol::message::properties::find(props, "UNIQ_KEY")
+                .unwrap_or_default(),
+            offset_msg_id,
+            send_ok: r.code == response_code::SUCCESS,
         };
         self.dispatcher.on_sent(&sent);
     }

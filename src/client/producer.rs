@@ -488,7 +488,10 @@ impl Core {
                 started: t0,
                 region: &h.region,
                 trace_on: h.trace_on,
-                result: &res,
+                topic: &res.queue.topic,
+                msg_id: &res.msg_id,
+                offset_msg_id: &res.offset_msg_id,
+                send_ok: res.status == SendStatus::SendOk,
             });
         }
         Ok(res)

@@ -8,7 +8,6 @@
 //! logged at debug level only (a broker without the trace topic is normal). The task ends,
 //! after sending what it holds, when the last handle is dropped.
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,7 +15,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use tokio::sync::{Notify, Semaphore};
 
-use super::encode::EncodedRecord;
+use super::encode::RecordBuf;
 use super::TraceContext;
 use crate::client::config::ProducerConfig;
 use crate::client::instance::ClientInstance;
@@ -72,11 +71,13 @@ struct Counters {
     failed: AtomicU64,
 }
 
-/// The bounded buffer between the hooks and the task. A push wakes the task only when the
-/// buffer turns non-empty or reaches a full batch, so a busy producer costs one wake-up per
-/// batch, not one per record.
+/// The bounded buffer between the hooks and the task: records are encoded straight into it
+/// ([`RecordBuf`]), and the task swaps it for the spare buffer it emptied last time, so a steady
+/// load allocates nothing per record. A push wakes the task only when the buffer turns non-empty
+/// or reaches a full batch: one wake-up per batch, not one per record.
 pub struct TraceQueue {
-    buf: Mutex<Vec<EncodedRecord>>,
+    buf: Mutex<RecordBuf>,
+    spare: Mutex<RecordBuf>,
     capacity: usize,
     batch: usize,
     wake: Notify,
@@ -86,7 +87,8 @@ pub struct TraceQueue {
 impl TraceQueue {
     pub fn new(capacity: usize, batch: usize) -> Self {
         TraceQueue {
-            buf: Mutex::new(Vec::new()),
+            buf: Mutex::new(RecordBuf::default()),
+            spare: Mutex::new(RecordBuf::default()),
             capacity: capacity.max(1),
             batch: batch.max(1),
             wake: Notify::new(),
@@ -94,14 +96,15 @@ impl TraceQueue {
         }
     }
 
-    /// Queue `c`; false (and nothing queued) when full.
-    pub fn push(&self, c: EncodedRecord) -> bool {
+    /// Append what `write` writes (one traced message's records); false (and nothing queued)
+    /// when full.
+    pub fn push_with(&self, write: impl FnOnce(&mut RecordBuf)) -> bool {
         let len = {
             let mut b = self.buf.lock();
             if b.len() >= self.capacity {
                 return false;
             }
-            b.push(c);
+            write(&mut b);
             b.len()
         };
         if len == 1 || len == self.batch {
@@ -119,8 +122,15 @@ impl TraceQueue {
     }
 
     /// Everything queued, oldest first.
-    pub fn take(&self) -> Vec<EncodedRecord> {
-        std::mem::take(&mut *self.buf.lock())
+    pub fn take(&self) -> RecordBuf {
+        let fresh = std::mem::take(&mut *self.spare.lock());
+        std::mem::replace(&mut *self.buf.lock(), fresh)
+    }
+
+    /// Hand back a buffer [`Self::take`] returned, to be filled again.
+    pub fn recycle(&self, mut used: RecordBuf) {
+        used.clear();
+        *self.spare.lock() = used;
     }
 
     pub fn close(&self) {
@@ -170,42 +180,35 @@ pub struct TraceDispatcher {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceBatch {
     pub body: String,
-    pub keys: Vec<String>,
+    /// Distinct keys, sorted, separated by spaces (the message's `KEYS`; Java's order is a
+    /// hash set's, so none is expected).
+    pub keys: String,
     pub contexts: usize,
 }
 
-/// Pack contexts into trace messages of at most about `max_size` bytes each (a message is closed
-/// once it reaches the limit, as Java does).
-pub fn pack(contexts: &[EncodedRecord], max_size: usize) -> Vec<TraceBatch> {
+/// Pack records `from..to` of `buf` into trace messages of at most about `max_size` bytes each
+/// (a message is closed once it reaches the limit, as Java does).
+pub fn pack(buf: &RecordBuf, from: usize, to: usize, max_size: usize) -> Vec<TraceBatch> {
     let mut out = Vec::new();
-    let mut body = String::with_capacity(max_size.min(64 * 1024) + 1024);
-    let mut keys: Vec<&str> = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut n = 0;
-    let mut close = |body: &mut String, keys: &mut Vec<&str>, n: &mut usize| {
-        out.push(TraceBatch {
-            body: std::mem::take(body),
-            keys: keys.drain(..).map(str::to_string).collect(),
-            contexts: std::mem::take(n),
-        });
-    };
-    for c in contexts {
-        body.push_str(c.body());
-        for k in c.keys() {
-            if seen.insert(k) {
-                keys.push(k);
-            }
+    let mut first = from;
+    for i in from..to {
+        if buf.text(first, i + 1).len() >= max_size || i + 1 == to {
+            out.push(batch_of(buf, first, i + 1));
+            first = i + 1;
         }
-        n += 1;
-        if body.len() >= max_size {
-            close(&mut body, &mut keys, &mut n);
-            seen.clear();
-        }
-    }
-    if n > 0 {
-        close(&mut body, &mut keys, &mut n);
     }
     out
+}
+
+fn batch_of(buf: &RecordBuf, from: usize, to: usize) -> TraceBatch {
+    let mut keys: Vec<&str> = buf.keys(from, to).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    TraceBatch {
+        body: buf.text(from, to).to_string(),
+        keys: keys.join(" "),
+        contexts: to - from,
+    }
 }
 
 impl TraceDispatcher {
@@ -233,12 +236,12 @@ impl TraceDispatcher {
 
     /// Queue one context; never waits (a full queue drops it).
     pub fn submit(&self, c: TraceContext) {
-        self.submit_record(EncodedRecord::of(&c));
+        self.submit_with(|b| b.push_context(&c));
     }
 
-    /// Queue one record encoded by the caller; never waits (a full queue drops it).
-    pub fn submit_record(&self, c: EncodedRecord) {
-        let n = if self.handle.queue.push(c) {
+    /// Queue the records `write` encodes; never waits (a full queue drops them).
+    fn submit_with(&self, write: impl FnOnce(&mut RecordBuf)) {
+        let n = if self.handle.queue.push_with(write) {
             &self.counters.enqueued
         } else {
             &self.counters.dropped
@@ -249,7 +252,7 @@ impl TraceDispatcher {
     /// The producer's hook: queue the Pub record of a finished send (if Java would trace it).
     pub fn on_sent(&self, s: &super::hooks::Sent<'_>) {
         if let Some(p) = super::hooks::pub_fields(s) {
-            self.submit_record(EncodedRecord::of_pub(&p));
+            self.submit_with(|b| b.push_pub(&p));
         }
     }
 
@@ -295,14 +298,17 @@ impl Task {
             if producer.is_none() && !all.is_empty() {
                 producer = self.start_producer().await;
             }
-            for batch in all.chunks(self.opts.batch_size.max(1)) {
+            let step = self.opts.batch_size.max(1);
+            for from in (0..all.len()).step_by(step) {
+                let to = (from + step).min(all.len());
                 match &producer {
-                    Some(p) => self.send(p, batch, &slots).await,
+                    Some(p) => self.send(p, &all, from, to, &slots).await,
                     None => {
-                        self.counters.failed.fetch_add(batch.len() as u64, Relaxed);
+                        self.counters.failed.fetch_add((to - from) as u64, Relaxed);
                     }
                 }
             }
+            queue.recycle(all);
         }
         if let Some(p) = producer {
             let _ = slots.acquire_many(MAX_IN_FLIGHT as u32).await;
@@ -324,15 +330,23 @@ impl Task {
         }
     }
 
-    /// Start sending `batch` (at most [`MAX_IN_FLIGHT`] trace messages outstanding, so the
-    /// next batch is collected while these are answered); results are only counted.
-    async fn send(&self, p: &Producer, batch: &[EncodedRecord], slots: &Arc<Semaphore>) {
-        for b in pack(batch, self.opts.max_msg_size) {
+    /// Start sending records `from..to` of `buf` (at most [`MAX_IN_FLIGHT`] trace messages
+    /// outstanding, so the next batch is collected while these are answered); results are
+    /// only counted.
+    async fn send(
+        &self,
+        p: &Producer,
+        buf: &RecordBuf,
+        from: usize,
+        to: usize,
+        slots: &Arc<Semaphore>,
+    ) {
+        for b in pack(buf, from, to, self.opts.max_msg_size) {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
             let mut m = Message::new(&self.opts.topic, b.body.into_bytes());
-            m.keys = b.keys;
+            m.keys = vec![b.keys];
             let fut = p.send_async(m);
             let (n, counters, topic) = (
                 b.contexts as u64,
@@ -358,10 +372,6 @@ mod tests {
     use super::*;
     use crate::client::trace::{TraceBean, TraceType};
 
-    fn rec(id: &str, keys: &str) -> EncodedRecord {
-        EncodedRecord::of(&ctx(id, keys))
-    }
-
     fn ctx(id: &str, keys: &str) -> TraceContext {
         TraceContext {
             trace_type: TraceType::Pub,
@@ -374,12 +384,20 @@ mod tests {
         }
     }
 
+    fn buf(cs: &[TraceContext]) -> RecordBuf {
+        let mut b = RecordBuf::default();
+        for c in cs {
+            b.push_context(c);
+        }
+        b
+    }
+
     #[test]
     fn pack_joins_records_and_dedups_keys() {
-        let b = pack(&[rec("A", "k1 k2"), rec("B", "k2")], 128_000);
+        let b = pack(&buf(&[ctx("B", "k1 k2"), ctx("A", "k2")]), 0, 2, 128_000);
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].contexts, 2);
-        assert_eq!(b[0].keys, vec!["A", "k1", "k2", "B"]);
+        assert_eq!(b[0].keys, "A B k1 k2");
         assert_eq!(b[0].body.matches('\u{2}').count(), 2);
     }
 
@@ -397,7 +415,13 @@ mod tests {
         }
         let s = d.stats();
         assert_eq!((s.enqueued, s.dropped), (2, 3));
-        assert_eq!(queue.take()[0].keys().next(), Some("ID0"));
+        let taken = queue.take();
+        assert_eq!(taken.keys(0, 1).next(), Some("ID0"));
+        assert!(queue.is_empty());
+        // The emptied buffer comes back for the next take, keeping its capacity.
+        queue.recycle(taken);
+        d.submit(ctx("ID9", ""));
+        assert_eq!(queue.take().keys(0, 1).collect::<Vec<_>>(), vec!["ID9"]);
         assert!(!queue.closed());
         drop(d);
         assert!(queue.closed(), "the last handle closes the queue");
@@ -406,12 +430,13 @@ mod tests {
     #[tokio::test]
     async fn ready_waits_for_a_full_batch_or_the_flush_wait() {
         let q = TraceQueue::new(10, 3);
-        q.push(rec("A", ""));
+        let push = |id: &str| q.push_with(|b| b.push_context(&ctx(id, "")));
+        push("A");
         let t0 = Instant::now();
         q.ready(Duration::from_millis(100)).await;
         assert!(t0.elapsed() >= Duration::from_millis(90));
-        q.push(rec("B", ""));
-        q.push(rec("C", ""));
+        push("B");
+        push("C");
         let t0 = Instant::now();
         q.ready(Duration::from_secs(5)).await;
         assert!(
@@ -423,11 +448,17 @@ mod tests {
 
     #[test]
     fn pack_splits_at_the_size_limit() {
-        let cs: Vec<_> = (0..10).map(|i| rec(&format!("ID{i}"), "")).collect();
-        let one = cs[0].body().len();
-        let b = pack(&cs, one * 3);
-        assert_eq!(b.len(), 4);
-        assert_eq!(b.iter().map(|x| x.contexts).sum::<usize>(), 10);
-        assert_eq!(b[3].keys, vec!["ID9"]);
+        let cs: Vec<_> = (0..10).map(|i| ctx(&format!("ID{i}"), "")).collect();
+        let b = buf(&cs);
+        let one = b.text(0, 1).len();
+        let packed = pack(&b, 0, 10, one * 3);
+        assert_eq!(packed.len(), 4);
+        assert_eq!(packed.iter().map(|x| x.contexts).sum::<usize>(), 10);
+        assert_eq!(packed[3].keys, "ID9");
+        assert_eq!(
+            packed.iter().map(|x| x.body.as_str()).collect::<String>(),
+            b.text(0, 10)
+        );
+        assert!(pack(&b, 3, 3, 100).is_empty());
     }
 }

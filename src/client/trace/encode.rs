@@ -127,50 +127,77 @@ fn encode_pub(p: &PubFields<'_>, out: &mut String) {
     );
 }
 
-/// A record encoded when it is submitted, in one allocation: the record text, then the keys of
-/// its trace message separated by spaces. Why: the dispatcher's thread then only concatenates,
-/// and nothing allocated per traced message crosses threads but this one string.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EncodedRecord {
+/// Records encoded as they are submitted, back to back in one text buffer, with the keys of
+/// their trace messages in a second one. Why: the hooks write a record straight into the
+/// dispatcher's buffer (no allocation per traced message, nothing allocated on one thread and
+/// freed on another), the dispatcher's task copies whole runs of records into a trace message,
+/// and the emptied buffers go back to the queue to be filled again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordBuf {
     text: String,
-    split: usize,
+    /// Keys separated by spaces (a record's keys start with a space unless they come first).
+    keys: String,
+    /// Per record: where its text and its keys end.
+    ends: Vec<(usize, usize)>,
 }
 
-impl EncodedRecord {
-    pub fn of(c: &TraceContext) -> Self {
-        let mut text = String::with_capacity(256);
-        encode_context_into(c, &mut text);
-        Self::with_keys(text, transfer_keys(c).into_iter())
+impl RecordBuf {
+    pub fn len(&self) -> usize {
+        self.ends.len()
     }
 
-    pub fn of_pub(p: &PubFields<'_>) -> Self {
-        let mut text = String::with_capacity(
-            160 + p.group_name.len() + p.topic.len() + 2 * (p.tags.len() + p.keys.len()),
-        );
-        encode_pub(p, &mut text);
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Append the records of a context ([`encode_context_into`], keys [`transfer_keys`]).
+    pub fn push_context(&mut self, c: &TraceContext) {
+        encode_context_into(c, &mut self.text);
+        self.end_record(transfer_keys(c).into_iter());
+    }
+
+    /// Append a Pub record (the producer's hot path: no [`TraceContext`] built).
+    pub fn push_pub(&mut self, p: &PubFields<'_>) {
+        encode_pub(p, &mut self.text);
         let user = p.keys.split(' ').filter(|k| !k.is_empty());
-        Self::with_keys(text, std::iter::once(p.msg_id).chain(user))
+        self.end_record(std::iter::once(p.msg_id).chain(user));
     }
 
-    fn with_keys<'k>(mut text: String, keys: impl Iterator<Item = &'k str>) -> Self {
-        let split = text.len();
-        for (i, k) in keys.enumerate() {
-            if i > 0 {
-                text.push(' ');
+    fn end_record<'k>(&mut self, keys: impl Iterator<Item = &'k str>) {
+        for k in keys {
+            if !self.keys.is_empty() {
+                self.keys.push(' ');
             }
-            text.push_str(k);
+            self.keys.push_str(k);
         }
-        EncodedRecord { text, split }
+        self.ends.push((self.text.len(), self.keys.len()));
     }
 
-    /// The record text (`transData`).
-    pub fn body(&self) -> &str {
-        &self.text[..self.split]
+    fn starts(&self, i: usize) -> (usize, usize) {
+        if i == 0 {
+            (0, 0)
+        } else {
+            self.ends[i - 1]
+        }
     }
 
-    /// The keys of the trace message carrying it ([`transfer_keys`]).
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.text[self.split..].split(' ').filter(|k| !k.is_empty())
+    /// The text of records `from..to` (`transData` of a trace message holding them).
+    pub fn text(&self, from: usize, to: usize) -> &str {
+        &self.text[self.starts(from).0..self.starts(to).0]
+    }
+
+    /// The keys of records `from..to`, in order, duplicates kept.
+    pub fn keys(&self, from: usize, to: usize) -> impl Iterator<Item = &str> {
+        self.keys[self.starts(from).1..self.starts(to).1]
+            .split(' ')
+            .filter(|k| !k.is_empty())
+    }
+
+    /// Empty, keeping the capacity.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.keys.clear();
+        self.ends.clear();
     }
 }
 

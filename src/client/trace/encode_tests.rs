@@ -126,18 +126,31 @@ fn decoder_accepts_java_variants_and_skips_junk() {
 }
 
 #[test]
-fn an_encoded_record_holds_the_same_text_and_keys_as_the_context() {
-    for c in [
+fn a_record_buffer_holds_the_same_text_and_keys_as_the_contexts() {
+    let cs = [
         pub_ctx(),
         sub_ctx(TraceType::SubBefore),
         sub_ctx(TraceType::SubAfter),
-    ] {
-        let r = EncodedRecord::of(&c);
-        assert_eq!(r.body(), encode_context(&c));
-        assert_eq!(r.keys().collect::<Vec<_>>(), transfer_keys(&c));
+    ];
+    let mut b = RecordBuf::default();
+    for c in &cs {
+        b.push_context(c);
     }
+    assert_eq!(b.len(), 3);
+    for (i, c) in cs.iter().enumerate() {
+        assert_eq!(b.text(i, i + 1), encode_context(c));
+        assert_eq!(b.keys(i, i + 1).collect::<Vec<_>>(), transfer_keys(c));
+    }
+    let all: String = cs.iter().map(encode_context).collect();
+    assert_eq!(b.text(0, 3), all);
     let c = pub_ctx();
-    let direct = EncodedRecord::of_pub(&PubFields::of(&c));
-    assert_eq!(direct, EncodedRecord::of(&c));
+    let mut direct = RecordBuf::default();
+    direct.push_pub(&PubFields::of(&c));
+    let mut via_context = RecordBuf::default();
+    via_context.push_context(&c);
+    assert_eq!(direct, via_context);
     assert_eq!(PubFields::of(&c).to_context(), c);
+    b.clear();
+    assert!(b.is_empty());
+    assert_eq!(b.text(0, 0), "");
 }

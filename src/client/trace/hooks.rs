@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::encode::PubFields;
 use super::{context_code, msg_type, TraceBean, TraceContext, TraceDispatcher, TraceType};
 use super::{DEFAULT_REGION, TRACE_TOPIC};
-use crate::client::message::{new_uniq_key, MessageExt, SendResult, SendStatus};
+use crate::client::message::{new_uniq_key, MessageExt};
 use crate::clock::now_ms;
 use crate::protocol::message::properties as prop;
 
@@ -23,13 +23,19 @@ pub struct Sent<'a> {
     /// `MSG_REGION` / `TRACE_ON` of the send response.
     pub region: &'a str,
     pub trace_on: bool,
-    pub result: &'a SendResult,
+    /// What the send answered: the queue's topic, the message id (UNIQ_KEY), the broker's
+    /// offset message id, and whether the status was SEND_OK. Borrowed, so a caller that never
+    /// builds a `SendResult` (mqbench) does not build one for the trace.
+    pub topic: &'a str,
+    pub msg_id: &'a str,
+    pub offset_msg_id: &'a str,
+    pub send_ok: bool,
 }
 
 /// The Pub record of a send, or `None` when Java would not trace it: the broker said
 /// TRACE_ON=false, the message is a batch, or it went to a trace topic itself.
 pub fn pub_fields<'a>(s: &'a Sent<'a>) -> Option<PubFields<'a>> {
-    let topic = &s.result.queue.topic;
+    let topic = s.topic;
     if !s.trace_on || s.batch || topic.starts_with(TRACE_TOPIC) {
         return None;
     }
@@ -62,15 +68,15 @@ pub fn pub_fields<'a>(s: &'a Sent<'a>) -> Option<PubFields<'a>> {
         },
         group_name: s.group,
         topic,
-        msg_id: &s.result.msg_id,
+        msg_id: s.msg_id,
         tags: tags.unwrap_or_default(),
         keys: keys.unwrap_or_default(),
         store_host: s.store_host,
         body_length: s.body_length as i32,
         cost_time,
         msg_type,
-        offset_msg_id: &s.result.offset_msg_id,
-        success: s.result.status == SendStatus::SendOk,
+        offset_msg_id: s.offset_msg_id,
+        success: s.send_ok,
     })
 }
 
@@ -163,7 +169,7 @@ impl ConsumeSpan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::message::MessageQueue;
+    use crate::client::message::{MessageQueue, SendResult, SendStatus};
     use crate::protocol::message::properties::Properties;
 
     #[test]
@@ -189,7 +195,10 @@ mod tests {
             started: Instant::now(),
             region: "",
             trace_on: true,
-            result: &res,
+            topic: &res.queue.topic,
+            msg_id: &res.msg_id,
+            offset_msg_id: &res.offset_msg_id,
+            send_ok: res.status == SendStatus::SendOk,
         };
         let c = pub_context(&s).unwrap();
         assert_eq!(c.region_id, DEFAULT_REGION);

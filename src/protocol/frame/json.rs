@@ -264,31 +264,36 @@ fn push_int(out: &mut String, v: i32) {
     let _ = write!(out, "{v}");
 }
 
-/// Append `s` as a JSON string literal.
+/// Append `s` as a JSON string literal. Scans bytes, not chars: every byte that needs escaping
+/// is ASCII, and no byte of a multi-byte UTF-8 sequence is below 0x80, so runs between escapes
+/// are copied whole. (Message properties carry \u0001/\u0002 separators in every send, so the
+/// `\u00XX` form is written from a table rather than through `fmt`.)
 fn push_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let mut start = 0;
-    for (i, c) in s.char_indices() {
-        let esc: Option<&str> = match c {
-            '"' => Some("\\\""),
-            '\\' => Some("\\\\"),
-            '\n' => Some("\\n"),
-            '\r' => Some("\\r"),
-            '\t' => Some("\\t"),
-            '\u{8}' => Some("\\b"),
-            '\u{c}' => Some("\\f"),
-            c if (c as u32) < 0x20 => None,
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
             _ => continue,
         };
+        // `i` is at an ASCII byte, so a char boundary.
         out.push_str(&s[start..i]);
-        match esc {
-            Some(e) => out.push_str(e),
-            None => {
-                use fmt::Write;
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
+        if esc.is_empty() {
+            out.push_str("\\u00");
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 0xf)] as char);
+        } else {
+            out.push_str(esc);
         }
-        start = i + c.len_utf8();
+        start = i + 1;
     }
     out.push_str(&s[start..]);
     out.push('"');
@@ -297,6 +302,27 @@ fn push_str(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let mut all_controls = String::new();
+        for b in 0u8..0x20 {
+            all_controls.push(b as char);
+        }
+        for s in [
+            "",
+            "plain",
+            "UNIQ_KEY\u{1}ABC\u{2}KEYS\u{1}k1 k2\u{2}",
+            "quote \" back \\ slash",
+            "é中文🎉\u{7f}\u{1}ü",
+            all_controls.as_str(),
+        ] {
+            let mut out = String::new();
+            push_str(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap(), "{s:?}");
+            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+        }
+    }
 
     fn dec(s: &str) -> RemotingCommand {
         decode_header(s.as_bytes()).unwrap()
