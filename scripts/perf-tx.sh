@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 12 figures of docs/performance.md: scripts/perf-tx.sh [runs]
-# Release build first: cargo build --release --bin mqbench --bin broker
+# Release build first: cargo build --release --bin mqbench --bin broker (or BIN=<dir> of both)
 # One fresh standalone release broker (free ports, temporary store, logLevel=warn,
 # --set traceTopicEnable=true), warmed with a discarded WARM-second P1 run; then RUNS rounds
 # (default 5) of SECS-second runs (default 5), alternating:
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 SECS=${SECS:-5}
 WARM=${WARM:-10}
-BIN=target/release
+BIN=${BIN:-target/release}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/perf-tx.XXXX")
 PID=
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true; rm -rf "$WORK"; }
