@@ -5,6 +5,7 @@ pub mod budget;
 pub mod connection;
 pub mod outbox;
 pub mod server;
+mod tls;
 
 use std::net::SocketAddr;
 
