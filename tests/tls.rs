@@ -1,0 +1,338 @@
+//! TLS end to end with the real binaries and certificates made at test time (tests/common/tls.rs):
+//! the Rust client's round trip in enforcing mode; plain clients refused in enforcing and
+//! accepted in permissive (TLS ones too); the certificate a client sees (rustls always, and
+//! `openssl s_client` where openssl is installed); mqadmin over TLS; a master/slave pair
+//! replicating over a TLS HA port; the dashboard over HTTPS; a start refused for a missing
+//! certificate; the shipped `conf/standalone-tls.toml`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use actormq::client::*;
+use actormq::protocol::RemotingCommand;
+use actormq::remoting::client::RemotingClient;
+use common::client::*;
+use common::tls::*;
+use common::{call, closed_by_server, connect, rmq, run_to_exit, send, BROKER, NAMESRV};
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// GET_BROKER_RUNTIME_INFO (28).
+fn probe() -> RemotingCommand {
+    rmq::request(28, &[])
+}
+
+/// One request over TLS with `RemotingClient`; the response code.
+async fn tls_code(certs: &Certs, addr: SocketAddr, cmd: RemotingCommand) -> i32 {
+    let tls = tls_client(certs);
+    let c =
+        RemotingClient::connect_with(&addr.to_string(), Duration::from_secs(5), None, Some(&tls))
+            .await
+            .expect("TLS connect");
+    c.call(cmd, Duration::from_secs(5))
+        .await
+        .expect("answer")
+        .code
+}
+
+/// Pull every message of `topic` with a TLS pull consumer until `want` arrived (≤ 15 s).
+async fn pull_all(b: &Standalone, certs: &Certs, topic: &str, want: usize) -> Vec<String> {
+    let mut cfg = consumer_config(b, "cg-tls", "c-tls");
+    cfg.client.tls = Some(tls_client(certs));
+    let pc = PullConsumer::start(cfg, &[topic]).await.unwrap();
+    let queues = pc.queues(topic).await.unwrap();
+    let mut next = vec![0i64; queues.len()];
+    let mut out = Vec::new();
+    let start = Instant::now();
+    while out.len() < want && start.elapsed() < Duration::from_secs(15) {
+        for (i, q) in queues.iter().enumerate() {
+            let r = pc.pull(q, "*", next[i], 32, None).await.unwrap();
+            next[i] = r.next_begin_offset;
+            out.extend(
+                r.msgs
+                    .iter()
+                    .map(|m| String::from_utf8_lossy(&m.body).into_owned()),
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    pc.shutdown().await.unwrap();
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn client_round_trip_in_enforcing_mode() {
+    let certs = make_certs();
+    let b = start_broker(&refs(&tls_sets(&certs, "enforcing")));
+    let mut cfg = producer_config(&b, "pg-tls");
+    cfg.client.tls = Some(tls_client(&certs));
+    let p = Producer::start(cfg).await.unwrap();
+    let mut sent: Vec<String> = (0..20).map(|i| format!("tls-{i:02}")).collect();
+    for body in &sent {
+        let r = p
+            .send(Message::new("TlsRoundTrip", body.clone()))
+            .await
+            .unwrap();
+        assert_eq!(r.status, SendStatus::SendOk);
+    }
+    p.shutdown().await.unwrap();
+    sent.sort();
+    assert_eq!(pull_all(&b, &certs, "TlsRoundTrip", sent.len()).await, sent);
+    // The same client without TLS gets nowhere.
+    let plain = Producer::start(producer_config(&b, "pg-plain")).await;
+    let refused = match plain {
+        Err(_) => true,
+        Ok(p) => p.send(Message::new("TlsRoundTrip", "x")).await.is_err(),
+    };
+    assert!(
+        refused,
+        "a plain client must not send to an enforcing broker"
+    );
+}
+
+#[tokio::test]
+async fn plain_refused_in_enforcing_accepted_in_permissive() {
+    let certs = make_certs();
+    let enforcing = start_broker(&refs(&tls_sets(&certs, "enforcing")));
+    // GET_ALL_TOPIC_LIST_FROM_NAMESERVER (206) for the name server.
+    for (addr, code) in [(enforcing.broker, 28), (enforcing.namesrv, 206)] {
+        let mut s = connect(addr);
+        send(&mut s, &rmq::request(code, &[]));
+        assert!(
+            closed_by_server(&mut s, Duration::from_secs(15)),
+            "{addr}: plain connection must be closed in enforcing mode"
+        );
+        let answer = tls_code(&certs, addr, rmq::request(code, &[])).await;
+        assert_eq!(answer, 0, "{addr} over TLS");
+    }
+    let permissive = start_broker(&refs(&tls_sets(&certs, "permissive")));
+    let plain = call(&mut connect(permissive.broker), &probe());
+    assert_eq!(plain.code, 0, "plain in permissive: {:?}", plain.remark);
+    assert_eq!(tls_code(&certs, permissive.broker, probe()).await, 0);
+    let plain = call(&mut connect(permissive.namesrv), &rmq::request(206, &[]));
+    assert_eq!(plain.code, 0, "{:?}", plain.remark);
+    assert_eq!(
+        tls_code(&certs, permissive.namesrv, rmq::request(206, &[])).await,
+        0
+    );
+}
+
+#[test]
+fn clients_see_our_certificate() {
+    let certs = make_certs();
+    let b = start_broker(&refs(&tls_sets(&certs, "enforcing")));
+    for addr in [b.broker, b.namesrv] {
+        assert!(
+            presented_cert(&certs, addr) == certs.cert_der,
+            "{addr} presented another certificate"
+        );
+    }
+    openssl_sees(&certs, b.broker);
+}
+
+/// `openssl s_client` verifies the broker's certificate against the CA and prints it.
+fn openssl_sees(certs: &Certs, addr: SocketAddr) {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        println!("openssl not installed: the s_client check is skipped (the rustls one ran)");
+        return;
+    }
+    let mut child = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", &addr.to_string(), "-CAfile"])
+        .arg(&certs.ca)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stdin.take()); // EOF: s_client quits after the handshake.
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+    let squash = |s: &str| s.split_whitespace().collect::<String>();
+    let pem = std::fs::read_to_string(&certs.cert).unwrap();
+    assert!(squash(&text).contains(&squash(&pem)), "{text}");
+}
+
+#[test]
+fn mqadmin_over_tls() {
+    let certs = make_certs();
+    let b = start_broker(&refs(&tls_sets(&certs, "enforcing")));
+    let ns = b.namesrv_addr();
+    let ca = certs.ca.to_string_lossy().into_owned();
+    let out = common::mqadmin::adm(&ns, "clusterList", &["--tls-ca", &ca]).ok();
+    assert!(out.contains("broker-a"), "{out}");
+    common::mqadmin::adm(&ns, "clusterList", &[]).fails_with("");
+    common::mqadmin::adm(&ns, "clusterList", &["--tls"]).fails_with("--tls-ca");
+}
+
+#[tokio::test]
+async fn master_and_slave_replicate_over_tls() {
+    use common::ha::{start_master, start_slave};
+    let certs = make_certs();
+    let sets = tls_sets(&certs, "enforcing");
+    let mut ns_args = common::set_args(&["listenPort=0", "listenAddr=127.0.0.1", "kvConfigPath="]);
+    ns_args.extend(common::set_args(&sets));
+    let ns = common::start(NAMESRV, &refs(&ns_args));
+    let (mdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (master, ha) = start_master(mdir.path(), ns.addr, &refs(&sets));
+    let slave = start_slave(sdir.path(), ns.addr, Some(ha), &refs(&sets));
+    let mut cfg = ProducerConfig::new(&ns.addr.to_string(), "pg-ha-tls");
+    cfg.client.tls = Some(tls_client(&certs));
+    cfg.client.client_ip = "127.0.0.1".into();
+    let p = Producer::start(cfg).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // The route appears once the master has registered (over TLS) with the name server.
+    let mut sent = 0;
+    while sent < 10 {
+        match p.send(Message::new("TlsHa", format!("ha-{sent}"))).await {
+            Ok(_) => sent += 1,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "send never worked: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    p.shutdown().await.unwrap();
+    let offset = |addr: SocketAddr| {
+        let certs = &certs;
+        async move {
+            let tls = tls_client(certs);
+            let c = RemotingClient::connect_with(
+                &addr.to_string(),
+                Duration::from_secs(5),
+                None,
+                Some(&tls),
+            )
+            .await
+            .unwrap();
+            let r = c.call(probe(), Duration::from_secs(5)).await.unwrap();
+            let t: actormq::protocol::body::KvTable = serde_json::from_slice(&r.body).unwrap();
+            t.table["commitLogMaxOffset"].parse::<i64>().unwrap()
+        }
+    };
+    let want = offset(master.addr).await;
+    assert!(want > 0);
+    let start = Instant::now();
+    while offset(slave.addr).await != want {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the slave never caught up over TLS"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[test]
+fn dashboard_serves_https() {
+    let certs = make_certs();
+    let d = common::dashboard::start_dashboard(&refs(&tls_sets(&certs, "enforcing")));
+    let got = common::dashboard::wait_for(Duration::from_secs(15), || {
+        let (status, body) = https_get(&certs, d.dashboard, "/api/cluster");
+        (status == 200 && body.contains("broker-a")).then_some(body)
+    });
+    assert!(
+        got.is_some(),
+        "GET /api/cluster over HTTPS never named broker-a"
+    );
+    // Plain HTTP gets no HTTP answer.
+    let mut s = connect(d.dashboard);
+    s.write_all(b"GET /api/cluster HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    assert!(!raw.starts_with(b"HTTP/1.1 200"), "plain HTTP answered");
+}
+
+#[test]
+fn missing_certificate_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.pem").display().to_string();
+    let sets = [
+        "standalone=true".to_string(),
+        "listenPort=0".into(),
+        "namesrvListenPort=0".into(),
+        format!("storePathRootDir={}", dir.path().display()),
+        "tlsMode=enforcing".into(),
+        format!("tlsServerCertPath={missing}"),
+        format!("tlsServerKeyPath={missing}"),
+        "tlsEnable=true".into(),
+        format!("tlsClientTrustCertPath={missing}"),
+    ];
+    let args = common::set_args(&sets);
+    let (code, _, err) = run_to_exit(BROKER, &refs(&args), Duration::from_secs(20));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("tlsServerCertPath") && err.contains(&missing),
+        "{err}"
+    );
+    // No path at all: the config is refused before anything starts.
+    let args = common::set_args(&["listenPort=0", "tlsMode=enforcing"]);
+    let (code, _, err) = run_to_exit(NAMESRV, &refs(&args), Duration::from_secs(20));
+    assert_ne!(code, Some(0));
+    assert!(
+        err.contains("tlsServerCertPath") && err.contains("enforcing"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shipped_tls_conf_starts_in_enforcing_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/standalone-tls.toml");
+    std::fs::copy(conf, dir.path().join("standalone-tls.toml")).unwrap();
+    // The paths the file names, relative to where the broker runs (see README "Security").
+    let tls = dir.path().join("data/tls");
+    let der = write_certs(
+        &tls.join("ca.pem"),
+        &tls.join("server.pem"),
+        &tls.join("server.key"),
+    );
+    let args = common::set_args(&["listenPort=0", "namesrvListenPort=0"]);
+    let mut child = std::process::Command::new(BROKER)
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg("standalone-tls.toml")
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = common::line_channel(child.stdout.take().unwrap());
+    let mut broker = None;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while broker.is_none() && Instant::now() < deadline {
+        match lines.recv_timeout(Duration::from_millis(200)) {
+            Ok(l) if l.starts_with("broker ") => broker = Some(common::listening_addr(&l)),
+            _ => {}
+        }
+    }
+    let certs = Certs {
+        ca: tls.join("ca.pem"),
+        cert: tls.join("server.pem"),
+        key: tls.join("server.key"),
+        cert_der: der,
+        dir,
+    };
+    let broker = broker.expect("the broker started with conf/standalone-tls.toml");
+    assert!(presented_cert(&certs, broker) == certs.cert_der);
+    let mut s = connect(broker);
+    send(&mut s, &probe());
+    assert!(closed_by_server(&mut s, Duration::from_secs(15)));
+    let _ = child.kill();
+    let _ = child.wait();
+}
