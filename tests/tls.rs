@@ -290,18 +290,77 @@ fn missing_certificate_stops_the_start() {
     );
 }
 
+/// The README's `openssl` lines (section "Security"), run by `sh` in `dir`; false (with the
+/// reason printed) when openssl is not installed.
+fn readme_openssl_certs(dir: &std::path::Path) -> bool {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        println!("openssl not installed: the README's openssl commands are not run; rcgen makes the files");
+        return false;
+    }
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let lines: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("mkdir -p data/tls") || l.starts_with("openssl "))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "the README's certificate commands: {lines:?}"
+    );
+    for line in lines {
+        let out = std::process::Command::new("sh")
+            .args(["-c", line])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    true
+}
+
+/// The broker's listening lines (name -> address) until the `vip channel` one (≤ 20 s).
+fn ready_lines(
+    lines: &std::sync::mpsc::Receiver<String>,
+) -> std::collections::BTreeMap<String, SocketAddr> {
+    let mut seen = std::collections::BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !seen.contains_key("vip") && Instant::now() < deadline {
+        if let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) {
+            let name = l.split(' ').next().unwrap_or_default().to_string();
+            seen.insert(name, common::listening_addr(&l));
+        }
+    }
+    seen
+}
+
 #[test]
 fn shipped_tls_conf_starts_in_enforcing_mode() {
     let dir = tempfile::tempdir().unwrap();
     let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/conf/standalone-tls.toml");
     std::fs::copy(conf, dir.path().join("standalone-tls.toml")).unwrap();
-    // The paths the file names, relative to where the broker runs (see README "Security").
+    // The paths the file names, relative to where the broker runs (README "Security").
     let tls = dir.path().join("data/tls");
-    let der = write_certs(
-        &tls.join("ca.pem"),
-        &tls.join("server.pem"),
-        &tls.join("server.key"),
+    let (ca, cert, key) = (
+        tls.join("ca.pem"),
+        tls.join("server.pem"),
+        tls.join("server.key"),
     );
+    if !readme_openssl_certs(dir.path()) {
+        write_certs(&ca, &cert, &key);
+    }
+    use rustls::pki_types::pem::PemObject;
+    let der = rustls::pki_types::CertificateDer::from_pem_file(&cert)
+        .unwrap()
+        .to_vec();
     let args = common::set_args(&["listenPort=0", "namesrvListenPort=0"]);
     let mut child = std::process::Command::new(BROKER)
         .current_dir(dir.path())
@@ -312,27 +371,27 @@ fn shipped_tls_conf_starts_in_enforcing_mode() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let lines = common::line_channel(child.stdout.take().unwrap());
-    let mut broker = None;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while broker.is_none() && Instant::now() < deadline {
-        match lines.recv_timeout(Duration::from_millis(200)) {
-            Ok(l) if l.starts_with("broker ") => broker = Some(common::listening_addr(&l)),
-            _ => {}
-        }
-    }
+    let ready = ready_lines(&common::line_channel(child.stdout.take().unwrap()));
     let certs = Certs {
-        ca: tls.join("ca.pem"),
-        cert: tls.join("server.pem"),
-        key: tls.join("server.key"),
+        ca,
+        cert,
+        key,
         cert_der: der,
         dir,
     };
-    let broker = broker.expect("the broker started with conf/standalone-tls.toml");
-    assert!(presented_cert(&certs, broker) == certs.cert_der);
-    let mut s = connect(broker);
-    send(&mut s, &probe());
-    assert!(closed_by_server(&mut s, Duration::from_secs(15)));
+    // Every port of the process: name server, broker, HA, VIP.
+    for port in ["namesrv", "broker", "ha", "vip"] {
+        let addr = *ready
+            .get(port)
+            .unwrap_or_else(|| panic!("no {port} line: {ready:?}"));
+        assert!(presented_cert(&certs, addr) == certs.cert_der, "{port}");
+        let mut s = connect(addr);
+        send(&mut s, &probe());
+        assert!(
+            closed_by_server(&mut s, Duration::from_secs(15)),
+            "{port} took plain TCP"
+        );
+    }
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -8,7 +8,6 @@
 //! connection to the name server uses `tlsEnable` like every outgoing connection.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpServer};
@@ -17,7 +16,7 @@ use super::auth::AdminGuard;
 use super::collector::Collector;
 use crate::admin::AdminClient;
 use crate::config::{DashboardConfig, TlsConfig, TlsMode};
-use crate::tls::{ServerTls, TlsClient};
+use crate::tls::TlsSides;
 
 /// What every handler shares.
 pub struct AppState {
@@ -41,18 +40,17 @@ impl Dashboard {
 
 /// HTTPS when `tlsMode` is on; TLS towards the name server when `tlsEnable`. The name server
 /// of this process refuses plain connections in enforcing mode, so that needs `tlsEnable`.
-fn tls_sides(tls: &TlsConfig) -> std::io::Result<(Option<Arc<ServerTls>>, Option<TlsClient>)> {
+fn tls_sides(tls: &TlsConfig) -> std::io::Result<TlsSides> {
     let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
-    let server = ServerTls::from_config(tls).map_err(|e| invalid(format!("dashboard: {e}")))?;
-    let client = TlsClient::from_config(tls).map_err(|e| invalid(format!("dashboard: {e}")))?;
-    if tls.tls_mode == TlsMode::Enforcing && client.is_none() {
+    let sides = TlsSides::from_config(tls).map_err(|e| invalid(format!("dashboard: {e}")))?;
+    if tls.tls_mode == TlsMode::Enforcing && sides.client.is_none() {
         return Err(invalid(
             "dashboard with tlsMode = enforcing: it reads the name server over TLS, so set \
              tlsEnable = true and tlsClientTrustCertPath"
                 .into(),
         ));
     }
-    Ok((server, client))
+    Ok(sides)
 }
 
 /// Worker threads of the HTTP server: requests are admin round trips, never CPU-heavy.
@@ -61,7 +59,10 @@ const WORKERS: usize = 2;
 /// Start the dashboard of `cfg` reading the name servers `namesrv`. Must run inside an actix
 /// system (the binaries' `System::block_on`).
 pub fn start(cfg: &DashboardConfig, namesrv: &str, tls: &TlsConfig) -> std::io::Result<Dashboard> {
-    let (server_tls, client_tls) = tls_sides(tls)?;
+    let TlsSides {
+        server: server_tls,
+        client: client_tls,
+    } = tls_sides(tls)?;
     let admin_client = || {
         AdminClient::new(namesrv)
             .map(|a| a.with_tls(client_tls.clone()))

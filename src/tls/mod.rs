@@ -44,6 +44,25 @@ pub enum TlsError {
     Setup(String),
 }
 
+/// Both sides of one process's `tls*` keys, loaded once at start-up.
+#[derive(Clone, Default, Debug)]
+pub struct TlsSides {
+    /// `tlsMode` permissive or enforcing: what the listening ports accept.
+    pub server: Option<Arc<ServerTls>>,
+    /// `tlsEnable`: how the process's own outgoing connections connect.
+    pub client: Option<TlsClient>,
+}
+
+impl TlsSides {
+    /// Read every file the keys name; a missing or unusable one is an error naming its key.
+    pub fn from_config(cfg: &crate::config::TlsConfig) -> Result<TlsSides, TlsError> {
+        Ok(TlsSides {
+            server: ServerTls::from_config(cfg)?,
+            client: TlsClient::from_config(cfg)?,
+        })
+    }
+}
+
 /// The one crypto provider used everywhere (ring).
 pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())

@@ -40,7 +40,7 @@ use crate::config::BrokerConfig;
 use crate::protocol::ha;
 use crate::storage::MessageStore;
 use crate::tls::server::Accepted;
-use crate::tls::{ServerTls, TlsClient};
+use crate::tls::{ServerTls, TlsClient, TlsSides};
 
 /// How long a side with nothing to do sleeps before looking again.
 const POLL: Duration = Duration::from_millis(20);
@@ -77,20 +77,13 @@ pub enum HaRole {
     Slave(Option<String>),
 }
 
-/// TLS on the HA connection: the master's server side (`tlsMode`), the slave's client side
-/// (`tlsEnable`).
-#[derive(Clone, Default)]
-pub struct HaTls {
-    pub server: Option<Arc<ServerTls>>,
-    pub client: Option<TlsClient>,
-}
-
 pub struct ReplicationActor {
     store: Arc<MessageStore>,
     ha: Arc<HaShared>,
     settings: HaSettings,
     role: Option<HaRole>,
-    tls: HaTls,
+    /// The master's server side (`tlsMode`), the slave's client side (`tlsEnable`).
+    tls: TlsSides,
 }
 
 impl ReplicationActor {
@@ -105,12 +98,12 @@ impl ReplicationActor {
             ha,
             settings,
             role: Some(role),
-            tls: HaTls::default(),
+            tls: TlsSides::default(),
         }
     }
 
     /// Replicate over TLS as `tls` says.
-    pub fn with_tls(mut self, tls: HaTls) -> Self {
+    pub fn with_tls(mut self, tls: TlsSides) -> Self {
         self.tls = tls;
         self
     }

@@ -37,7 +37,7 @@ use super::logic::topics::{TopicTable, TopicTableConfig};
 use super::persist::Persister;
 use super::queue::QueueRegistry;
 use super::registrar::{BodySource, Identity, Registrar, UnregisterAll};
-use super::replication::{self, HaRole, HaSettings, HaTls, ReplicationActor};
+use super::replication::{self, HaRole, HaSettings, ReplicationActor};
 use super::schedule::{PersistDelayOffsets, ScheduleActor};
 use super::slave_sync::SlaveSyncActor;
 use super::stats::BrokerStats;
@@ -50,7 +50,7 @@ use crate::config::{BrokerConfig, BrokerRole, NamesrvConfig};
 use crate::protocol::body::{RegisterBrokerBody, TopicConfigSerializeWrapper};
 use crate::storage::metadata::MetadataFiles;
 use crate::storage::MessageStore;
-use crate::tls::{ServerTls, TlsClient};
+use crate::tls::{TlsClient, TlsSides};
 
 /// A running broker.
 pub struct BrokerHandle {
@@ -95,7 +95,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     (cfg, overrides) = with_saved_config(cfg)?;
     let delay = DelayLevels::parse(&cfg.store.message_delay_level)
         .map_err(|e| StartError::Config(format!("messageDelayLevel: {}", e.0)))?;
-    let (server_tls, client_tls) = tls_sides(&cfg)?;
+    let tls = tls_sides(&cfg)?;
     let ns_cfg = cfg.standalone.then(|| embedded_namesrv_config(&cfg));
     let ns_listener = match &ns_cfg {
         Some(c) => Some(bind(&c.listen_addr, c.listen_port).await?),
@@ -141,7 +141,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let persister = Persister::start(MetadataFiles::new(cfg.store.config_dir()));
     let delay_offsets = saved.delay_offsets.clone();
     let ctx = build_context(
-        (&cfg, overrides, client_tls.clone()),
+        (&cfg, overrides, tls.client.clone()),
         store,
         saved,
         persister.clone(),
@@ -165,18 +165,11 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     }
     spawn_offset_flusher(&ctx, &cfg);
     start_registrar(&ctx, &cfg, local_addr, ha_addr);
-    let ha_tls = HaTls {
-        server: server_tls.clone(),
-        client: client_tls,
-    };
-    let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l), ha_tls);
+    let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l), tls.clone());
 
     let inflight = Arc::new(AtomicUsize::new(0));
     let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
-    let opts = ServerOptions {
-        tls: server_tls,
-        ..ServerOptions::from(&cfg.net)
-    };
+    let opts = ServerOptions::from(&cfg.net).with_tls(tls.server);
     let (fast_addr, fast_accept) = serve_fast(fast, &handles, &dispatch, &opts);
     let accept = actix_rt::spawn(serve(listener, handles, dispatch, opts));
     info!(broker = %cfg.broker_name, addr = %local_addr, store_host = %store_host, "broker started");
@@ -232,12 +225,10 @@ fn with_saved_config(
 /// name servers and the master) of the TLS keys, files read now so a bad one stops the start.
 /// A standalone broker in enforcing mode registers with its own name server over TLS, so it
 /// needs `tlsEnable` too.
-fn tls_sides(
-    cfg: &BrokerConfig,
-) -> Result<(Option<Arc<ServerTls>>, Option<TlsClient>), StartError> {
-    let server = ServerTls::from_config(&cfg.tls)?;
-    let client = TlsClient::from_config(&cfg.tls)?;
-    if cfg.standalone && cfg.tls.tls_mode == crate::config::TlsMode::Enforcing && client.is_none() {
+fn tls_sides(cfg: &BrokerConfig) -> Result<TlsSides, StartError> {
+    let sides = TlsSides::from_config(&cfg.tls)?;
+    let enforcing = cfg.tls.tls_mode == crate::config::TlsMode::Enforcing;
+    if cfg.standalone && enforcing && sides.client.is_none() {
         return Err(StartError::Config(
             "standalone with tlsMode = enforcing: the broker registers with its own name server \
              over TLS, so set tlsEnable = true and tlsClientTrustCertPath (the CA of \
@@ -245,7 +236,7 @@ fn tls_sides(
                 .into(),
         ));
     }
-    Ok((server, client))
+    Ok(sides)
 }
 
 /// Accept on the VIP channel with the main listener's dispatch.
@@ -299,7 +290,7 @@ fn start_replication(
     ctx: &Arc<BrokerCtx>,
     cfg: &BrokerConfig,
     listener: Option<std::net::TcpListener>,
-    tls: HaTls,
+    tls: TlsSides,
 ) -> Arbiter {
     let arbiter = Arbiter::new();
     let role = match listener {

@@ -76,6 +76,13 @@ impl From<&NetConfig> for ServerOptions {
     }
 }
 
+impl ServerOptions {
+    /// These options with `tls` (`tlsMode`; `None`: plain).
+    pub fn with_tls(self, tls: Option<Arc<ServerTls>>) -> Self {
+        ServerOptions { tls, ..self }
+    }
+}
+
 /// What every connection of one server shares.
 #[derive(Clone)]
 pub(super) struct Shared {
