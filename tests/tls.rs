@@ -123,6 +123,80 @@ async fn plain_refused_in_enforcing_accepted_in_permissive() {
     );
 }
 
+#[tokio::test]
+async fn client_certificates_required() {
+    let certs = make_certs();
+    let dir = certs.cert.parent().unwrap();
+    let mut sets = tls_sets(&certs, "enforcing");
+    sets.extend([
+        "tlsServerNeedClientAuth=require".to_string(),
+        format!("tlsServerTrustCertPath={}", certs.ca.display()),
+        // The broker's own registration with its name server presents one too.
+        format!("tlsClientCertPath={}", dir.join("client.pem").display()),
+        format!("tlsClientKeyPath={}", dir.join("client.key").display()),
+    ]);
+    let b = start_broker(&refs(&sets));
+    let addr = b.broker.to_string();
+    let t = Duration::from_secs(5);
+    let with = tls_client_with_cert(&certs);
+    let c = RemotingClient::connect_with(&addr, t, None, Some(&with))
+        .await
+        .unwrap();
+    assert_eq!(c.call(probe(), t).await.unwrap().code, 0);
+    // Without a certificate: the handshake (TLS 1.3: the first read) fails.
+    let without = tls_client(&certs);
+    let refused = match RemotingClient::connect_with(&addr, t, None, Some(&without)).await {
+        Err(_) => true,
+        Ok(c) => c.call(probe(), t).await.is_err(),
+    };
+    assert!(refused, "a client without a certificate was served");
+    // The broker registered with its own name server (with its client certificate).
+    let mut cfg = producer_config(&b, "pg-mtls");
+    cfg.client.tls = Some(with);
+    let p = Producer::start(cfg).await.unwrap();
+    let r = p.send(Message::new("TlsMutual", "m")).await.unwrap();
+    assert_eq!(r.status, SendStatus::SendOk);
+    p.shutdown().await.unwrap();
+}
+
+#[test]
+fn mqbench_over_tls() {
+    let certs = make_certs();
+    let b = start_broker(&refs(&tls_sets(&certs, "enforcing")));
+    let ca = certs.ca.to_string_lossy().into_owned();
+    let ns = b.namesrv_addr();
+    let args = [
+        "producer",
+        "--namesrv",
+        &ns,
+        "-t",
+        "TlsBench",
+        "--count",
+        "200",
+        "--duration",
+        "0",
+        "--timeout-ms",
+        "15000",
+        "--json",
+        "--quiet",
+        "--tls-ca",
+        &ca,
+    ];
+    let (code, out, err) = run_to_exit(
+        env!("CARGO_BIN_EXE_mqbench"),
+        &args,
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let summary: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert!(summary["sent"].as_u64().unwrap() >= 1, "{summary}");
+    assert_eq!(
+        summary["sent"].as_u64().unwrap() + summary["failed"].as_u64().unwrap(),
+        200,
+        "{summary}"
+    );
+}
+
 #[test]
 fn clients_see_our_certificate() {
     let certs = make_certs();

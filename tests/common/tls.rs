@@ -23,7 +23,8 @@ pub struct Certs {
 }
 
 /// A CA and a server certificate signed by it (names: 127.0.0.1, localhost), written as PEM
-/// files `ca.pem`, `server.pem`, `server.key` under a new temp dir.
+/// files `ca.pem`, `server.pem`, `server.key` under a new temp dir (and a client certificate,
+/// see [`write_certs`]).
 pub fn make_certs() -> Certs {
     let dir = tempfile::tempdir().unwrap();
     let (ca, cert, key) = (
@@ -42,7 +43,8 @@ pub fn make_certs() -> Certs {
 }
 
 /// Write a fresh CA certificate to `ca` and a server certificate and key signed by it to
-/// `cert` and `key`; returns the server certificate's DER.
+/// `cert` and `key`, and a client certificate signed by the same CA to `client.pem` and
+/// `client.key` beside `cert`; returns the server certificate's DER.
 pub fn write_certs(ca: &Path, cert: &Path, key: &Path) -> Vec<u8> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -65,6 +67,15 @@ pub fn write_certs(ca: &Path, cert: &Path, key: &Path) -> Vec<u8> {
     std::fs::write(ca, ca_cert.pem()).unwrap();
     std::fs::write(cert, server.pem()).unwrap();
     std::fs::write(key, server_key.serialize_pem()).unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "actormq test client");
+    let client_key = KeyPair::generate().unwrap();
+    let client = params.signed_by(&client_key, &ca_cert, &ca_key).unwrap();
+    let dir = cert.parent().unwrap();
+    std::fs::write(dir.join("client.pem"), client.pem()).unwrap();
+    std::fs::write(dir.join("client.key"), client_key.serialize_pem()).unwrap();
     server.der().to_vec()
 }
 
@@ -78,6 +89,14 @@ pub fn tls_sets(c: &Certs, mode: &str) -> Vec<String> {
         "tlsEnable=true".into(),
         format!("tlsClientTrustCertPath={}", c.ca.display()),
     ]
+}
+
+/// A client trusting the test CA and presenting the test client certificate.
+pub fn tls_client_with_cert(c: &Certs) -> TlsClient {
+    let dir = c.cert.parent().unwrap();
+    let (cert, key) = (dir.join("client.pem"), dir.join("client.key"));
+    let pair = (&*cert.to_string_lossy(), &*key.to_string_lossy());
+    TlsClient::from_files(&c.ca.to_string_lossy(), Some(pair)).unwrap()
 }
 
 /// A client trusting the test CA.
