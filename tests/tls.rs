@@ -115,6 +115,18 @@ async fn plain_refused_in_enforcing_accepted_in_permissive() {
     let plain = call(&mut connect(permissive.broker), &probe());
     assert_eq!(plain.code, 0, "plain in permissive: {:?}", plain.remark);
     assert_eq!(tls_code(&certs, permissive.broker, probe()).await, 0);
+    // A remote request cannot turn TLS off (the keys are in the black lists).
+    let off = |code| rmq::request(code, &[]).with_body(b"tlsMode=disabled".to_vec());
+    let r = call(&mut connect(permissive.broker), &off(25));
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("Can not update config in black list.")
+    );
+    let r = call(&mut connect(permissive.namesrv), &off(318));
+    assert_eq!(
+        r.remark.as_deref(),
+        Some("Can not update config in black list.")
+    );
     let plain = call(&mut connect(permissive.namesrv), &rmq::request(206, &[]));
     assert_eq!(plain.code, 0, "{:?}", plain.remark);
     assert_eq!(
@@ -195,6 +207,34 @@ fn mqbench_over_tls() {
         200,
         "{summary}"
     );
+}
+
+#[tokio::test]
+async fn silent_peers_do_not_hold_up_others() {
+    let certs = make_certs();
+    for mode in ["enforcing", "permissive"] {
+        let b = start_broker(&refs(&tls_sets(&certs, mode)));
+        // Connected, never a byte (permissive waits for the first one; enforcing for the
+        // ClientHello), and one that starts a handshake and stalls.
+        let mut silent: Vec<_> = (0..16).map(|_| connect(b.broker)).collect();
+        let mut stalled = connect(b.broker);
+        stalled.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00]).unwrap();
+        let start = Instant::now();
+        assert_eq!(tls_code(&certs, b.broker, probe()).await, 0, "{mode}");
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{mode}: {:?}",
+            start.elapsed()
+        );
+        // Each is dropped after the handshake timeout (10 s).
+        silent.push(stalled);
+        for s in &mut silent {
+            assert!(
+                closed_by_server(s, Duration::from_secs(20)),
+                "{mode}: still open"
+            );
+        }
+    }
 }
 
 #[test]

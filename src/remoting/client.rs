@@ -1,6 +1,7 @@
 //! `RemotingClient`: one outgoing remoting connection (broker -> name server, the client library
-//! and mqbench -> name servers and brokers), plain TCP or TLS (`connect_with`). Plain tokio, usable from any actor or task: a writer task fed by a bounded
-//! channel, a reader task that completes waiting calls by opaque, and calls with a timeout.
+//! and mqbench -> name servers and brokers), over plain TCP or TLS (`connect_with`). Plain
+//! tokio, usable from any actor or task: a writer task fed by a bounded channel, a reader task
+//! that completes waiting calls by opaque, and calls with a timeout.
 //! Requests the peer sends us (server-initiated, e.g. NOTIFY_CONSUMER_IDS_CHANGED) go to an
 //! optional handler channel.
 

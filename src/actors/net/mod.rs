@@ -1,5 +1,6 @@
 //! TCP plumbing shared by the name server and the broker: an accept loop that spreads
-//! connections over arbiters, and one `Connection` actor per socket.
+//! connections over arbiters, and one `Connection` actor per socket (plain TCP, or TLS after the
+//! `tls` step when `tlsMode` is on).
 
 pub mod budget;
 pub mod connection;
