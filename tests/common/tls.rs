@@ -6,7 +6,6 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use actormq::tls::TlsClient;
@@ -150,9 +149,4 @@ pub fn https_get(c: &Certs, addr: SocketAddr, path: &str) -> (u16, String) {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("bad status line: {head}"));
     (status, body.to_string())
-}
-
-/// The rustls config as an `Arc`, for tests that build connections by hand.
-pub fn rustls_config(c: &Certs) -> Arc<rustls::ClientConfig> {
-    tls_client(c).rustls_config()
 }
