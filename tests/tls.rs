@@ -351,6 +351,39 @@ async fn master_and_slave_replicate_over_tls() {
     }
 }
 
+#[tokio::test]
+async fn permissive_master_replicates_to_a_plain_slave() {
+    use common::ha::{max_offset, start_master, start_namesrv, start_slave};
+    let certs = make_certs();
+    let ns = start_namesrv();
+    let (mdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let server_only = [
+        "tlsMode=permissive".to_string(),
+        format!("tlsServerCertPath={}", certs.cert.display()),
+        format!("tlsServerKeyPath={}", certs.key.display()),
+    ];
+    let (master, ha) = start_master(mdir.path(), ns.addr, &refs(&server_only));
+    // The HA port in permissive mode speaks TLS to a TLS client ...
+    assert!(presented_cert(&certs, ha) == certs.cert_der);
+    // ... and replicates to a slave without any TLS.
+    let slave = start_slave(sdir.path(), ns.addr, Some(ha), &[]);
+    let mut cfg = ProducerConfig::new(&ns.addr.to_string(), "pg-ha-plain");
+    cfg.client.client_ip = "127.0.0.1".into();
+    let p = Producer::start(cfg).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while p.send(Message::new("PlainHa", "x")).await.is_err() {
+        assert!(Instant::now() < deadline, "send never worked");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    p.shutdown().await.unwrap();
+    let want = max_offset(master.addr);
+    assert!(want > 0);
+    let caught_up = tokio::task::spawn_blocking(move || {
+        common::wait_until(Duration::from_secs(20), || max_offset(slave.addr) == want)
+    });
+    assert!(caught_up.await.unwrap(), "the plain slave never caught up");
+}
+
 #[test]
 fn dashboard_serves_https() {
     let certs = make_certs();
