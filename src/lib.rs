@@ -29,3 +29,4 @@ pub mod error;
 pub mod protocol;
 pub mod remoting;
 pub mod storage;
+pub mod tls;

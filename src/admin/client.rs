@@ -69,6 +69,13 @@ impl AdminClient {
         })
     }
 
+    /// Connect with TLS (mqadmin `--tls`; the dashboard with `tlsEnable`). Call before the first
+    /// request.
+    pub fn with_tls(mut self, tls: Option<crate::tls::TlsClient>) -> Self {
+        self.net = self.net.with_tls(tls);
+        self
+    }
+
     /// The name-server addresses, in the order given.
     pub fn namesrv_addrs(&self) -> &[String] {
         &self.namesrv

@@ -59,6 +59,8 @@ pub struct CommonArgs {
     /// No per-second progress lines.
     #[arg(long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub tls: crate::tls::args::TlsArgs,
 }
 
 impl CommonArgs {

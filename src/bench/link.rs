@@ -15,6 +15,7 @@ use parking_lot::{Mutex, RwLock};
 use super::args::CommonArgs;
 use super::net::{self, Target};
 use crate::remoting::client::RemotingClient;
+use crate::tls::TlsClient;
 
 /// First and largest wait between reconnect attempts.
 pub const BACKOFF_FIRST: Duration = Duration::from_millis(100);
@@ -36,6 +37,7 @@ struct Dial {
     connections: usize,
     timeout: Duration,
     require_topic: bool,
+    tls: Option<TlsClient>,
 }
 
 impl Dial {
@@ -46,9 +48,11 @@ impl Dial {
             &self.topic,
             self.timeout,
             self.require_topic,
+            self.tls.as_ref(),
         )
         .await?;
-        let clients = net::connect_all(&target.broker, self.connections, self.timeout).await?;
+        let (n, timeout, tls) = (self.connections, self.timeout, self.tls.as_ref());
+        let clients = net::connect_all(&target.broker, n, timeout, tls).await?;
         Ok((target, clients))
     }
 }
@@ -78,6 +82,7 @@ impl Link {
             connections: common.connections.max(1),
             timeout: common.timeout(),
             require_topic,
+            tls: common.tls.client().map_err(|e| e.to_string())?,
         };
         let (target, clients) = dial.connect().await?;
         Ok(Link {

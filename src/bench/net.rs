@@ -11,6 +11,7 @@ use crate::protocol::headers::{
 };
 use crate::protocol::RemotingCommand;
 use crate::remoting::client::RemotingClient;
+use crate::tls::TlsClient;
 
 /// Where to send and how many queues the topic has there (when the route said so).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,7 @@ pub async fn resolve(
     topic: &str,
     timeout: Duration,
     require_topic: bool,
+    tls: Option<&TlsClient>,
 ) -> Result<Target, String> {
     if let Some(b) = broker {
         return Ok(Target {
@@ -85,7 +87,7 @@ pub async fn resolve(
             write_queues: None,
         });
     }
-    let ns = RemotingClient::connect(namesrv, timeout, None)
+    let ns = RemotingClient::connect_with(namesrv, timeout, None, tls)
         .await
         .map_err(|e| e.to_string())?;
     // A broker that has just started may not have registered yet: ask again until `timeout`.
@@ -182,11 +184,12 @@ pub async fn connect_all(
     addr: &str,
     n: usize,
     timeout: Duration,
+    tls: Option<&TlsClient>,
 ) -> Result<Vec<RemotingClient>, String> {
     let mut out = Vec::with_capacity(n.max(1));
     for _ in 0..n.max(1) {
         out.push(
-            RemotingClient::connect(addr, timeout, None)
+            RemotingClient::connect_with(addr, timeout, None, tls)
                 .await
                 .map_err(|e| e.to_string())?,
         );

@@ -24,6 +24,8 @@ pub struct ClientConfig {
     pub poll_name_server_interval: Duration,
     /// Heartbeat period (`heartbeatBrokerInterval`).
     pub heartbeat_broker_interval: Duration,
+    /// Connect to name servers and brokers with TLS (RocketMQ's `tls.enable`); `None`: plain.
+    pub tls: Option<crate::tls::TlsClient>,
 }
 
 impl ClientConfig {
@@ -35,6 +37,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(3),
             poll_name_server_interval: Duration::from_secs(30),
             heartbeat_broker_interval: Duration::from_secs(30),
+            tls: None,
         }
     }
 }

@@ -132,7 +132,8 @@ impl ClientInstance {
                 let sys = System::new();
                 sys.block_on(async move {
                     let (itx, mut irx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
-                    let net = Net::new(&cfg.namesrv_addr, cfg.request_timeout, itx);
+                    let net = Net::new(&cfg.namesrv_addr, cfg.request_timeout, itx)
+                        .with_tls(cfg.tls.clone());
                     let heartbeat =
                         HeartbeatActor::new(cid, cfg.clone(), net.clone(), rts.clone()).start();
                     let actor = InstanceActor {

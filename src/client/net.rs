@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::error::{ClientError, Result};
 use crate::protocol::RemotingCommand;
 use crate::remoting::client::RemotingClient;
+use crate::tls::TlsClient;
 
 /// A request a broker sent us, with the connection it came on.
 pub type Inbound = (RemotingClient, RemotingCommand);
@@ -29,6 +30,8 @@ struct NetInner {
     conns: tokio::sync::Mutex<HashMap<String, RemotingClient>>,
     connect_timeout: Duration,
     inbound: mpsc::Sender<Inbound>,
+    /// Connect with TLS (`ClientConfig::tls`).
+    tls: Option<TlsClient>,
 }
 
 /// Server-initiated requests buffered before new ones are dropped (they are notifications).
@@ -53,6 +56,23 @@ impl Net {
                 conns: tokio::sync::Mutex::new(HashMap::new()),
                 connect_timeout,
                 inbound,
+                tls: None,
+            }),
+        }
+    }
+
+    /// This `Net` connecting with `tls` (call before the first request: connections already
+    /// open are not carried over).
+    pub fn with_tls(self, tls: Option<TlsClient>) -> Self {
+        let i = &self.inner;
+        Net {
+            inner: Arc::new(NetInner {
+                namesrv: i.namesrv.clone(),
+                ns_index: AtomicUsize::new(i.ns_index.load(Ordering::Relaxed)),
+                conns: Default::default(),
+                connect_timeout: i.connect_timeout,
+                inbound: i.inbound.clone(),
+                tls,
             }),
         }
     }
@@ -66,7 +86,9 @@ impl Net {
             }
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<RemotingCommand>();
-        let c = RemotingClient::connect(addr, self.inner.connect_timeout, Some(tx)).await?;
+        let tls = self.inner.tls.as_ref();
+        let c =
+            RemotingClient::connect_with(addr, self.inner.connect_timeout, Some(tx), tls).await?;
         let fwd = self.inner.inbound.clone();
         let conn = c.clone();
         tokio::spawn(async move {

@@ -138,6 +138,8 @@ pub struct BrokerConfig {
     pub store: StoreConfig,
     #[serde(flatten)]
     pub metrics: MetricsConfig,
+    #[serde(flatten)]
+    pub tls: super::tls::TlsConfig,
 }
 
 impl Default for BrokerConfig {
@@ -193,6 +195,7 @@ impl Default for BrokerConfig {
             dashboard: Default::default(),
             store: StoreConfig::default(),
             metrics: MetricsConfig::default(),
+            tls: Default::default(),
         }
     }
 }
@@ -348,6 +351,7 @@ impl ConfigKeys for BrokerConfig {
         self.net.validate()?;
         self.metrics.validate()?;
         self.dashboard.validate()?;
+        self.tls.validate()?;
         if self.dashboard.dashboard_enable && !self.standalone {
             return Err(ConfigError::BadValue {
                 key: "dashboardEnable".into(),

@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod metrics;
 pub mod namesrv;
 pub mod net;
+pub mod tls;
 pub mod update;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ pub use broker::{BrokerConfig, BrokerRole};
 pub use dashboard::DashboardConfig;
 pub use namesrv::NamesrvConfig;
 pub use net::NetConfig;
+pub use tls::{ClientAuth, TlsConfig, TlsMode};
 
 /// Prefix of the environment variables that set config keys.
 pub const ENV_PREFIX: &str = "ACTORMQ_";

@@ -1,6 +1,11 @@
 //! Starting the dashboard: bind the listener, build the shared [`AppState`], start the chart
 //! collector and the actix-web server (its own worker threads; signals left to the binary).
 //! Called from the binaries inside their actix system, after the name server is up.
+//!
+//! TLS: with `tlsMode` permissive or enforcing the dashboard serves HTTPS only, with the
+//! process's certificate (a browser cannot be told apart by its first byte as cheaply as a
+//! remoting client, and a dashboard half on HTTP would leak the admin password). Its own
+//! connection to the name server uses `tlsEnable` like every outgoing connection.
 
 use std::net::SocketAddr;
 
@@ -10,7 +15,8 @@ use actix_web::{web, App, HttpServer};
 use super::auth::AdminGuard;
 use super::collector::Collector;
 use crate::admin::AdminClient;
-use crate::config::DashboardConfig;
+use crate::config::{DashboardConfig, TlsConfig, TlsMode};
+use crate::tls::TlsSides;
 
 /// What every handler shares.
 pub struct AppState {
@@ -32,16 +38,40 @@ impl Dashboard {
     }
 }
 
+/// HTTPS when `tlsMode` is on; TLS towards the name server when `tlsEnable`. The name server
+/// of this process refuses plain connections in enforcing mode, so that needs `tlsEnable`.
+fn tls_sides(tls: &TlsConfig) -> std::io::Result<TlsSides> {
+    let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
+    let sides = TlsSides::from_config(tls).map_err(|e| invalid(format!("dashboard: {e}")))?;
+    if tls.tls_mode == TlsMode::Enforcing && sides.client.is_none() {
+        return Err(invalid(
+            "dashboard with tlsMode = enforcing: it reads the name server over TLS, so set \
+             tlsEnable = true and tlsClientTrustCertPath"
+                .into(),
+        ));
+    }
+    Ok(sides)
+}
+
 /// Worker threads of the HTTP server: requests are admin round trips, never CPU-heavy.
 const WORKERS: usize = 2;
 
 /// Start the dashboard of `cfg` reading the name servers `namesrv`. Must run inside an actix
 /// system (the binaries' `System::block_on`).
-pub fn start(cfg: &DashboardConfig, namesrv: &str) -> std::io::Result<Dashboard> {
-    let admin = AdminClient::new(namesrv).map_err(std::io::Error::other)?;
+pub fn start(cfg: &DashboardConfig, namesrv: &str, tls: &TlsConfig) -> std::io::Result<Dashboard> {
+    let TlsSides {
+        server: server_tls,
+        client: client_tls,
+    } = tls_sides(tls)?;
+    let admin_client = || {
+        AdminClient::new(namesrv)
+            .map(|a| a.with_tls(client_tls.clone()))
+            .map_err(std::io::Error::other)
+    };
+    let admin = admin_client()?;
     let collector = Collector::new();
     // Its own connections: the collector runs on the binary's runtime, handlers on the workers'.
-    collector.spawn(AdminClient::new(namesrv).map_err(std::io::Error::other)?);
+    collector.spawn(admin_client()?);
     let state = web::Data::new(AppState {
         admin,
         collector,
@@ -71,8 +101,11 @@ pub fn start(cfg: &DashboardConfig, namesrv: &str) -> std::io::Result<Dashboard>
     })
     .workers(WORKERS)
     .disable_signals()
-    .shutdown_timeout(2)
-    .listen(listener)?
+    .shutdown_timeout(2);
+    let server = match server_tls {
+        Some(t) => server.listen_rustls_0_23(listener, (*t.rustls_config()).clone())?,
+        None => server.listen(listener)?,
+    }
     .run();
     let handle = server.handle();
     actix_rt::spawn(server);

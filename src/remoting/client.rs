@@ -1,6 +1,7 @@
 //! `RemotingClient`: one outgoing remoting connection (broker -> name server, the client library
-//! and mqbench -> name servers and brokers). Plain tokio, usable from any actor or task: a writer task fed by a bounded
-//! channel, a reader task that completes waiting calls by opaque, and calls with a timeout.
+//! and mqbench -> name servers and brokers), over plain TCP or TLS (`connect_with`). Plain
+//! tokio, usable from any actor or task: a writer task fed by a bounded channel, a reader task
+//! that completes waiting calls by opaque, and calls with a timeout.
 //! Requests the peer sends us (server-initiated, e.g. NOTIFY_CONSUMER_IDS_CHANGED) go to an
 //! optional handler channel.
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use parking_lot::Mutex;
 use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::codec::{FramedRead, FramedWrite};
@@ -19,6 +21,7 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use crate::acl::Credentials;
 use crate::protocol::frame::{RemotingCodec, DEFAULT_MAX_FRAME};
 use crate::protocol::RemotingCommand;
+use crate::tls::TlsClient;
 
 #[derive(Debug, Error)]
 pub enum ClientError {
@@ -47,6 +50,12 @@ pub struct RemotingClient {
     credentials: Option<Arc<Credentials>>,
 }
 
+/// The connected socket, before it is split.
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
 /// Outstanding writes queued per connection before `call` waits.
 const WRITE_QUEUE: usize = 1024;
 
@@ -57,16 +66,56 @@ impl RemotingClient {
         timeout: Duration,
         inbound: Option<mpsc::UnboundedSender<RemotingCommand>>,
     ) -> Result<RemotingClient, ClientError> {
+        Self::connect_with(addr, timeout, inbound, None).await
+    }
+
+    /// [`connect`](Self::connect), with TLS when `tls` is given (the handshake counts towards
+    /// `timeout`; a server that is not TLS, or whose certificate does not verify, fails here).
+    pub async fn connect_with(
+        addr: &str,
+        timeout: Duration,
+        inbound: Option<mpsc::UnboundedSender<RemotingCommand>>,
+        tls: Option<&TlsClient>,
+    ) -> Result<RemotingClient, ClientError> {
         let err = |reason: String| ClientError::Connect {
             addr: addr.to_string(),
             reason,
         };
-        let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+        let connect = async {
+            let stream = TcpStream::connect(addr).await?;
+            let _ = stream.set_nodelay(true);
+            Ok::<_, std::io::Error>(match tls {
+                None => Transport::Plain(stream),
+                Some(t) => Transport::Tls(Box::new(t.handshake(addr, stream).await?)),
+            })
+        };
+        let transport = tokio::time::timeout(timeout, connect)
             .await
             .map_err(|_| err("timed out".into()))?
             .map_err(|e| err(e.to_string()))?;
-        let _ = stream.set_nodelay(true);
-        let (r, w) = stream.into_split();
+        Ok(match transport {
+            Transport::Plain(s) => {
+                let (r, w) = s.into_split();
+                Self::start(addr, r, w, inbound)
+            }
+            Transport::Tls(s) => {
+                let (r, w) = tokio::io::split(*s);
+                Self::start(addr, r, w, inbound)
+            }
+        })
+    }
+
+    /// The writer and reader tasks over an open connection.
+    fn start<R, W>(
+        addr: &str,
+        r: R,
+        w: W,
+        inbound: Option<mpsc::UnboundedSender<RemotingCommand>>,
+    ) -> RemotingClient
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
         let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
         let (tx, mut rx) = mpsc::channel::<RemotingCommand>(WRITE_QUEUE);
 
@@ -98,14 +147,14 @@ impl RemotingClient {
             pending_r.lock().clear();
         });
 
-        Ok(RemotingClient {
+        RemotingClient {
             addr: addr.to_string(),
             tx,
             pending,
             next_opaque: Arc::new(AtomicI32::new(1)),
             read_closed,
             credentials: None,
-        })
+        }
     }
 
     /// Sign every request sent through this client with `credentials` (RocketMQ's ACL signature);

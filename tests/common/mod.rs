@@ -14,6 +14,7 @@ pub mod ha;
 pub mod mqadmin;
 pub mod real_clients;
 pub mod rmq;
+pub mod tls;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};

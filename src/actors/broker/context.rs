@@ -77,6 +77,9 @@ pub struct BrokerCtx {
     /// The config as GET_BROKER_CONFIG shows it, with the changes UPDATE_BROKER_CONFIG made.
     pub runtime_config: Mutex<crate::config::update::RuntimeConfig<BrokerConfig>>,
     pub ha: Arc<HaShared>,
+    /// TLS for the broker's own connections (`tlsEnable`): to name servers, a slave's to its
+    /// master.
+    pub tls_client: Option<crate::tls::TlsClient>,
 }
 
 impl BrokerCtx {

@@ -56,6 +56,8 @@ pub struct Registrar {
     body: BodySource,
     period: Duration,
     ha: Arc<HaShared>,
+    /// `tlsEnable`: connect to the name servers with TLS.
+    tls: Option<crate::tls::TlsClient>,
 }
 
 impl Registrar {
@@ -75,7 +77,14 @@ impl Registrar {
             body,
             period,
             ha,
+            tls: None,
         }
+    }
+
+    /// Connect to the name servers with `tls` (`tlsEnable`).
+    pub fn with_tls(mut self, tls: Option<crate::tls::TlsClient>) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// A name server's answer named our master (or none): keep what changed.
@@ -128,10 +137,11 @@ impl Registrar {
         let key = addr.clone();
         let req = self.register_request();
         let existing = self.clients.get(&addr).filter(|c| c.is_open()).cloned();
+        let tls = self.tls.clone();
         let fut = async move {
             let client = match existing {
                 Some(c) => c,
-                None => RemotingClient::connect(&addr, RPC_TIMEOUT, None)
+                None => RemotingClient::connect_with(&addr, RPC_TIMEOUT, None, tls.as_ref())
                     .await
                     .map_err(|e| e.to_string())?,
             };

@@ -16,6 +16,9 @@
 //!   and every `haSendHeartbeatInterval`; appends transfers with `append_replicated`. On any
 //!   error (or a master silent for `haHousekeepingInterval`) it closes and reconnects at once,
 //!   then every `haReconnectInterval` (5 s) while the master cannot be reached.
+//! - TLS: a master with `tlsMode` permissive or enforcing accepts slaves as the remoting ports
+//!   do (first byte, then the handshake, on the slave's task); a slave with `tlsEnable`
+//!   connects with TLS. The transfer path is the same buffered write either way (no sendfile).
 //! - Handles: no messages; it is started once by `startup` and stopped with its arbiter.
 //! - Runs on: its own arbiter (never the I/O arbiters), so streaming and the slave's blocking
 //!   `append_replicated` calls (file writes, file creation) never hold up client connections.
@@ -26,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{info, warn};
 
@@ -36,6 +39,8 @@ use super::logic::replica_acks::ReplicaAcks;
 use crate::config::BrokerConfig;
 use crate::protocol::ha;
 use crate::storage::MessageStore;
+use crate::tls::server::Accepted;
+use crate::tls::{ServerTls, TlsClient, TlsSides};
 
 /// How long a side with nothing to do sleeps before looking again.
 const POLL: Duration = Duration::from_millis(20);
@@ -77,6 +82,8 @@ pub struct ReplicationActor {
     ha: Arc<HaShared>,
     settings: HaSettings,
     role: Option<HaRole>,
+    /// The master's server side (`tlsMode`), the slave's client side (`tlsEnable`).
+    tls: TlsSides,
 }
 
 impl ReplicationActor {
@@ -91,7 +98,14 @@ impl ReplicationActor {
             ha,
             settings,
             role: Some(role),
+            tls: TlsSides::default(),
         }
+    }
+
+    /// Replicate over TLS as `tls` says.
+    pub fn with_tls(mut self, tls: TlsSides) -> Self {
+        self.tls = tls;
+        self
     }
 }
 
@@ -102,7 +116,8 @@ impl Actor for ReplicationActor {
         let (store, ha, s) = (self.store.clone(), self.ha.clone(), self.settings);
         match self.role.take() {
             Some(HaRole::Master(l)) => {
-                ctx.spawn(accept_slaves(l, store, ha, s).into_actor(self));
+                let tls = self.tls.server.clone();
+                ctx.spawn(accept_slaves(l, store, ha, s, tls).into_actor(self));
                 // As RocketMQ: the first line 10 s after start, then every 60 s.
                 ctx.run_later(LAG_LOG_FIRST, |act, ctx| {
                     log_lag(&act.store, &act.ha.acks);
@@ -110,7 +125,8 @@ impl Actor for ReplicationActor {
                 });
             }
             Some(HaRole::Slave(fixed)) => {
-                ctx.spawn(follow_master(fixed, store, ha, s).into_actor(self));
+                let tls = self.tls.client.clone();
+                ctx.spawn(follow_master(fixed, store, ha, s, tls).into_actor(self));
             }
             None => {}
         }
@@ -136,6 +152,7 @@ async fn accept_slaves(
     store: Arc<MessageStore>,
     ha: Arc<HaShared>,
     s: HaSettings,
+    tls: Option<Arc<ServerTls>>,
 ) {
     let listener = match TcpListener::from_std(l) {
         Ok(l) => l,
@@ -147,17 +164,18 @@ async fn accept_slaves(
     loop {
         match listener.accept().await {
             Ok((sock, peer)) => {
-                let (store, ha) = (store.clone(), ha.clone());
+                let (store, ha, tls) = (store.clone(), ha.clone(), tls.clone());
+                let _ = sock.set_nodelay(true);
                 actix_rt::spawn(async move {
-                    info!(slave = %peer, "HA slave connected");
-                    ha.acks.slave_connected();
-                    let why = serve_slave(sock, &store, &ha.acks, s).await;
-                    ha.acks.slave_disconnected();
-                    match why {
-                        SessionError::ReportBeyondEnd { .. } => {
-                            warn!(slave = %peer, reason = %why, "HA slave disconnected")
+                    let Some(tls) = tls else {
+                        return slave_session(sock, peer, &store, &ha, s).await;
+                    };
+                    match tls.accept(sock).await {
+                        Ok(Accepted::Plain(sock)) => {
+                            slave_session(sock, peer, &store, &ha, s).await
                         }
-                        _ => info!(slave = %peer, reason = %why, "HA slave disconnected"),
+                        Ok(Accepted::Tls(sock)) => slave_session(*sock, peer, &store, &ha, s).await,
+                        Err(e) => info!(slave = %peer, error = %e, "HA TLS handshake failed"),
                     }
                 });
             }
@@ -169,18 +187,37 @@ async fn accept_slaves(
     }
 }
 
+/// One connected slave, from its connect to its disconnect (logged and counted).
+async fn slave_session<S: AsyncRead + AsyncWrite + Unpin>(
+    sock: S,
+    peer: SocketAddr,
+    store: &MessageStore,
+    ha: &HaShared,
+    s: HaSettings,
+) {
+    info!(slave = %peer, "HA slave connected");
+    ha.acks.slave_connected();
+    let why = serve_slave(sock, store, &ha.acks, s).await;
+    ha.acks.slave_disconnected();
+    match why {
+        SessionError::ReportBeyondEnd { .. } => {
+            warn!(slave = %peer, reason = %why, "HA slave disconnected")
+        }
+        _ => info!(slave = %peer, reason = %why, "HA slave disconnected"),
+    }
+}
+
 fn io_err(e: std::io::Error) -> SessionError {
     SessionError::Io(e.to_string())
 }
 
 /// Stream to one slave until something ends the connection; returns why.
-async fn serve_slave(
-    mut sock: TcpStream,
+async fn serve_slave<S: AsyncRead + AsyncWrite + Unpin>(
+    mut sock: S,
     store: &MessageStore,
     acks: &ReplicaAcks,
     s: HaSettings,
 ) -> SessionError {
-    let _ = sock.set_nodelay(true);
     let mut sess = MasterSession::new(Instant::now(), s.heartbeat, s.housekeeping);
     let mut buf = BytesMut::with_capacity(64);
     loop {
@@ -222,8 +259,8 @@ async fn serve_slave(
 }
 
 /// Send one transfer (data, or a heartbeat when due). `Ok(true)` when data was sent.
-async fn stream_once(
-    sock: &mut TcpStream,
+async fn stream_once<S: AsyncWrite + Unpin>(
+    sock: &mut S,
     sess: &mut MasterSession,
     store: &MessageStore,
     s: HaSettings,
@@ -253,7 +290,11 @@ async fn stream_once(
     ha::encode_transfer_header(next, len, &mut head)?;
     // Header and body in one vectored write (one syscall per transfer).
     let mut out = head.freeze().chain(body.unwrap_or_default());
-    let write = sock.write_all_buf(&mut out);
+    // The flush matters for TLS only (records buffered in the session); free for TCP.
+    let write = async {
+        sock.write_all_buf(&mut out).await?;
+        sock.flush().await
+    };
     match tokio::time::timeout(s.housekeeping, write).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(io_err(e)),
@@ -268,6 +309,7 @@ async fn follow_master(
     store: Arc<MessageStore>,
     ha: Arc<HaShared>,
     s: HaSettings,
+    tls: Option<TlsClient>,
 ) {
     loop {
         let learned = || ha.master.read().ha_addr.clone();
@@ -277,12 +319,15 @@ async fn follow_master(
             continue;
         };
         let wait = s.reconnect.as_millis();
-        let connect = tokio::time::timeout(s.housekeeping, TcpStream::connect(&master)).await;
+        let connect = tokio::time::timeout(s.housekeeping, connect(&master, tls.as_ref())).await;
         match connect.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
             Ok(sock) => {
-                info!(master = %master, "connected to the HA master");
+                info!(master = %master, tls = tls.is_some(), "connected to the HA master");
                 let since = Instant::now();
-                let why = replicate_from(sock, &store, s).await;
+                let why = match sock {
+                    Dialled::Plain(sock) => replicate_from(sock, &store, s).await,
+                    Dialled::Tls(sock) => replicate_from(*sock, &store, s).await,
+                };
                 warn!(master = %master, reason = %why, "HA connection to the master closed");
                 // As RocketMQ's HAClient: reconnect at once after a close, wait only after a
                 // failed attempt (or a connection that did not last).
@@ -298,15 +343,37 @@ async fn follow_master(
     }
 }
 
-async fn report(sock: &mut TcpStream, store: &MessageStore) -> Result<(), SessionError> {
+/// A slave's connection to its master, before the session starts.
+enum Dialled {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+async fn connect(master: &str, tls: Option<&TlsClient>) -> std::io::Result<Dialled> {
+    let sock = TcpStream::connect(master).await?;
+    let _ = sock.set_nodelay(true);
+    Ok(match tls {
+        None => Dialled::Plain(sock),
+        Some(t) => Dialled::Tls(Box::new(t.handshake(master, sock).await?)),
+    })
+}
+
+async fn report<S: AsyncWrite + Unpin>(
+    sock: &mut S,
+    store: &MessageStore,
+) -> Result<(), SessionError> {
     let mut b = BytesMut::with_capacity(ha::REPORT_LEN);
     ha::encode_report(store.replica_expected_offset().unwrap_or(0), &mut b)?;
-    sock.write_all(&b).await.map_err(io_err)
+    sock.write_all(&b).await.map_err(io_err)?;
+    sock.flush().await.map_err(io_err)
 }
 
 /// Apply the master's transfers until something ends the connection; returns why.
-async fn replicate_from(mut sock: TcpStream, store: &MessageStore, s: HaSettings) -> SessionError {
-    let _ = sock.set_nodelay(true);
+async fn replicate_from<S: AsyncRead + AsyncWrite + Unpin>(
+    mut sock: S,
+    store: &MessageStore,
+    s: HaSettings,
+) -> SessionError {
     let mut sess = SlaveSession::new(Instant::now(), s.batch, s.heartbeat, s.housekeeping);
     if let Err(e) = report(&mut sock, store).await {
         return e;

@@ -94,7 +94,7 @@ impl SlaveSyncActor {
             .filter(|c| c.is_open() && c.addr() == master);
         self.running = true;
         ctx.spawn(
-            fetch_all(master.clone(), reuse)
+            fetch_all(master.clone(), reuse, self.ctx.tls_client.clone())
                 .into_actor(self)
                 .map(move |fetched, act, _| {
                     act.running = false;
@@ -197,10 +197,14 @@ impl Actor for SlaveSyncActor {
 }
 
 /// One round: connect (or reuse) and ask the four questions in turn.
-async fn fetch_all(master: String, reuse: Option<RemotingClient>) -> Fetched {
+async fn fetch_all(
+    master: String,
+    reuse: Option<RemotingClient>,
+    tls: Option<crate::tls::TlsClient>,
+) -> Fetched {
     let client = match reuse {
         Some(c) => Ok(c),
-        None => RemotingClient::connect(&master, RPC_TIMEOUT, None).await,
+        None => RemotingClient::connect_with(&master, RPC_TIMEOUT, None, tls.as_ref()).await,
     };
     let client = match client {
         Ok(c) => c,

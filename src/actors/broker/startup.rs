@@ -50,6 +50,7 @@ use crate::config::{BrokerConfig, BrokerRole, NamesrvConfig};
 use crate::protocol::body::{RegisterBrokerBody, TopicConfigSerializeWrapper};
 use crate::storage::metadata::MetadataFiles;
 use crate::storage::MessageStore;
+use crate::tls::{TlsClient, TlsSides};
 
 /// A running broker.
 pub struct BrokerHandle {
@@ -82,6 +83,8 @@ pub enum StartError {
     },
     #[error("store: {0}")]
     Store(#[from] crate::storage::StoreError),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Start a broker (and, in standalone mode, its name server). Every listener is bound and the
@@ -92,6 +95,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     (cfg, overrides) = with_saved_config(cfg)?;
     let delay = DelayLevels::parse(&cfg.store.message_delay_level)
         .map_err(|e| StartError::Config(format!("messageDelayLevel: {}", e.0)))?;
+    let tls = tls_sides(&cfg)?;
     let ns_cfg = cfg.standalone.then(|| embedded_namesrv_config(&cfg));
     let ns_listener = match &ns_cfg {
         Some(c) => Some(bind(&c.listen_addr, c.listen_port).await?),
@@ -137,7 +141,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let persister = Persister::start(MetadataFiles::new(cfg.store.config_dir()));
     let delay_offsets = saved.delay_offsets.clone();
     let ctx = build_context(
-        (&cfg, overrides),
+        (&cfg, overrides, tls.client.clone()),
         store,
         saved,
         persister.clone(),
@@ -161,11 +165,11 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     }
     spawn_offset_flusher(&ctx, &cfg);
     start_registrar(&ctx, &cfg, local_addr, ha_addr);
-    let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l));
+    let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l), tls.clone());
 
     let inflight = Arc::new(AtomicUsize::new(0));
     let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
-    let opts = ServerOptions::from(&cfg.net);
+    let opts = ServerOptions::from(&cfg.net).with_tls(tls.server);
     let (fast_addr, fast_accept) = serve_fast(fast, &handles, &dispatch, &opts);
     let accept = actix_rt::spawn(serve(listener, handles, dispatch, opts));
     info!(broker = %cfg.broker_name, addr = %local_addr, store_host = %store_host, "broker started");
@@ -215,6 +219,24 @@ fn with_saved_config(
     crate::config::ConfigKeys::validate(&cfg).map_err(|e| StartError::Config(e.to_string()))?;
     let file = cfg.store.config_dir().join(OVERRIDE_FILE);
     crate::config::update::load_overrides(cfg, &file).map_err(StartError::Config)
+}
+
+/// The server side (`tlsMode`: every port) and the client side (`tlsEnable`: connections to
+/// name servers and the master) of the TLS keys, files read now so a bad one stops the start.
+/// A standalone broker in enforcing mode registers with its own name server over TLS, so it
+/// needs `tlsEnable` too.
+fn tls_sides(cfg: &BrokerConfig) -> Result<TlsSides, StartError> {
+    let sides = TlsSides::from_config(&cfg.tls)?;
+    let enforcing = cfg.tls.tls_mode == crate::config::TlsMode::Enforcing;
+    if cfg.standalone && enforcing && sides.client.is_none() {
+        return Err(StartError::Config(
+            "standalone with tlsMode = enforcing: the broker registers with its own name server \
+             over TLS, so set tlsEnable = true and tlsClientTrustCertPath (the CA of \
+             tlsServerCertPath)"
+                .into(),
+        ));
+    }
+    Ok(sides)
 }
 
 /// Accept on the VIP channel with the main listener's dispatch.
@@ -268,6 +290,7 @@ fn start_replication(
     ctx: &Arc<BrokerCtx>,
     cfg: &BrokerConfig,
     listener: Option<std::net::TcpListener>,
+    tls: TlsSides,
 ) -> Arbiter {
     let arbiter = Arbiter::new();
     let role = match listener {
@@ -280,7 +303,7 @@ fn start_replication(
         ctx.ha.clone(),
     );
     ReplicationActor::start_in_arbiter(&arbiter.handle(), move |_| {
-        ReplicationActor::new(store, ha, settings, role)
+        ReplicationActor::new(store, ha, settings, role).with_tls(tls)
     });
     arbiter
 }
@@ -292,6 +315,7 @@ fn embedded_namesrv_config(cfg: &BrokerConfig) -> NamesrvConfig {
         listen_addr: cfg.listen_addr.clone(),
         listen_port: cfg.namesrv_listen_port,
         net: cfg.net.clone(),
+        tls: cfg.tls.clone(),
         kv_config_path: cfg
             .store
             .config_dir()
@@ -356,7 +380,7 @@ fn load_metadata(cfg: &BrokerConfig) -> Result<SavedState, StartError> {
 }
 
 fn build_context(
-    (cfg, overrides): (&BrokerConfig, BTreeMap<String, String>),
+    (cfg, overrides, tls_client): (&BrokerConfig, BTreeMap<String, String>, Option<TlsClient>),
     store: Arc<MessageStore>,
     saved: SavedState,
     persister: Persister,
@@ -399,6 +423,7 @@ fn build_context(
         broker_perm: AtomicI64::new(cfg.broker_permission as i64),
         runtime_config: Mutex::new(RuntimeConfig::new(cfg.clone(), overrides, now_ms())),
         ha: Arc::new(HaShared::default()),
+        tls_client,
         cfg: cfg.clone(),
     });
     super::stats::spawn_sampler(&ctx);
@@ -482,6 +507,7 @@ fn start_registrar(
         Duration::from_millis(cfg.register_name_server_period),
         ctx.ha.clone(),
     )
+    .with_tls(ctx.tls_client.clone())
     .start();
     let _ = ctx.registrar.set(registrar);
 }

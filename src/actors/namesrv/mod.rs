@@ -241,6 +241,9 @@ pub async fn start_on(
     cfg: &NamesrvConfig,
 ) -> std::io::Result<NamesrvHandle> {
     let local_addr = listener.local_addr()?;
+    // `tlsMode`: the certificate and key are read before anything starts.
+    let tls = crate::tls::ServerTls::from_config(&cfg.tls)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     let mut ns = NameServer::new(
         Duration::from_millis(cfg.scan_not_active_broker_interval),
         Duration::from_millis(cfg.broker_channel_expired_time),
@@ -257,7 +260,7 @@ pub async fn start_on(
     let actor = ns.start();
     let config = Arc::new(handlers::namesrv_config::ConfigState::load(cfg)?);
     let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone(), config));
-    let opts = ServerOptions::from(&cfg.net);
+    let opts = ServerOptions::from(&cfg.net).with_tls(tls);
     actix_rt::spawn(serve(listener, Vec::new(), dispatch, opts));
     Ok(NamesrvHandle { local_addr, actor })
 }

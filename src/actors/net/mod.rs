@@ -1,10 +1,12 @@
 //! TCP plumbing shared by the name server and the broker: an accept loop that spreads
-//! connections over arbiters, and one `Connection` actor per socket.
+//! connections over arbiters, and one `Connection` actor per socket (plain TCP, or TLS after the
+//! `tls` step when `tlsMode` is on).
 
 pub mod budget;
 pub mod connection;
 pub mod outbox;
 pub mod server;
+mod tls;
 
 use std::net::SocketAddr;
 

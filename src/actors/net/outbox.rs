@@ -130,11 +130,13 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
     }
 
     /// Write until the outbox is empty (`Ready(Ok)`), the socket is full (`Pending`) or fails.
+    /// An empty outbox is flushed too: a TLS stream buffers records until then (a TCP socket's
+    /// flush does nothing).
     fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             let mut ob = self.outbox.borrow_mut();
             if ob.buf.is_empty() {
-                return Poll::Ready(Ok(()));
+                return Pin::new(&mut self.io).poll_flush(cx);
             }
             match Pin::new(&mut self.io).poll_write(cx, &ob.buf) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),

@@ -1,14 +1,17 @@
 //! The accept loop. Runs on the arbiter that calls `serve`; each accepted socket becomes a
 //! `Connection` actor on one of the I/O arbiters, chosen round robin. The socket is handed over
 //! as a std socket and re-registered on the target arbiter's own reactor, so its I/O never
-//! wakes the accepting thread.
+//! wakes the accepting thread. With TLS on (`ServerOptions::tls`), the first-byte check and
+//! the handshake run on that arbiter too (see `tls.rs`), never in the accept loop.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
 use actix_rt::ArbiterHandle;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::codec::FramedRead;
 use tracing::{debug, warn};
@@ -18,6 +21,7 @@ use super::outbox::{Gated, Outbox, Writer};
 use super::{ConnInfo, Connection, Dispatch};
 use crate::config::NetConfig;
 use crate::protocol::frame::RemotingCodec;
+use crate::tls::ServerTls;
 
 static NEXT_CONN_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -36,6 +40,9 @@ pub struct ServerOptions {
     pub idle_timeout: Option<Duration>,
     /// Bytes that incomplete frames may hold across all connections of this server.
     pub incomplete_frames_max: usize,
+    /// `tlsMode` permissive or enforcing: every connection goes through [`ServerTls::accept`]
+    /// on its arbiter first. `None` (disabled): the plain path, unchanged.
+    pub tls: Option<Arc<ServerTls>>,
 }
 
 impl Default for ServerOptions {
@@ -47,6 +54,7 @@ impl Default for ServerOptions {
             write_low_watermark: 2 * 1024 * 1024,
             idle_timeout: Some(Duration::from_secs(120)),
             incomplete_frames_max: 128 * 1024 * 1024,
+            tls: None,
         }
     }
 }
@@ -63,13 +71,21 @@ impl From<&NetConfig> for ServerOptions {
             idle_timeout: (c.server_channel_max_idle_time_seconds > 0)
                 .then(|| Duration::from_secs(c.server_channel_max_idle_time_seconds)),
             incomplete_frames_max: c.incomplete_frames_max_bytes,
+            tls: None,
         }
+    }
+}
+
+impl ServerOptions {
+    /// These options with `tls` (`tlsMode`; `None`: plain).
+    pub fn with_tls(self, tls: Option<Arc<ServerTls>>) -> Self {
+        ServerOptions { tls, ..self }
     }
 }
 
 /// What every connection of one server shares.
 #[derive(Clone)]
-struct Shared {
+pub(super) struct Shared {
     dispatch: Arc<dyn Dispatch>,
     opts: ServerOptions,
     budget: Arc<FrameBudget>,
@@ -126,8 +142,27 @@ fn start_connection(stream: TcpStream, shared: Shared) {
     let (Ok(peer), Ok(local)) = (stream.peer_addr(), stream.local_addr()) else {
         return;
     };
+    match shared.opts.tls.clone() {
+        None => {
+            let (read, write) = stream.into_split();
+            start_actor(read, write, peer, local, shared);
+        }
+        Some(tls) => super::tls::spawn_accept(stream, tls, peer, local, shared),
+    }
+}
+
+/// The `Connection` actor over the two halves of an open (plain or TLS) connection.
+pub(super) fn start_actor<R, W>(
+    read: R,
+    write: W,
+    peer: SocketAddr,
+    local: SocketAddr,
+    shared: Shared,
+) where
+    R: AsyncRead + Unpin + 'static,
+    W: AsyncWrite + Unpin + 'static,
+{
     let opts = &shared.opts;
-    let (read, write) = stream.into_split();
     let outbox = Outbox::shared(opts.write_high_watermark, opts.write_low_watermark);
     let codec = BudgetedCodec::new(RemotingCodec::new(opts.max_frame), shared.budget.clone());
     let reader = Gated::new(FramedRead::new(read, codec), outbox.clone());

@@ -52,6 +52,8 @@ pub struct Cli {
     /// NAMESRV_ADDR).
     #[arg(short = 'n', long = "namesrvAddr", global = true)]
     pub namesrv: Option<String>,
+    #[command(flatten)]
+    pub tls: crate::tls::args::TlsArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -235,7 +237,12 @@ pub fn main_with(args: Vec<OsString>) -> i32 {
         .namesrv
         .or_else(|| std::env::var("NAMESRV_ADDR").ok())
         .unwrap_or_default();
-    let result = AdminClient::new(&namesrv).and_then(|admin| {
+    let tls = cli
+        .tls
+        .client()
+        .map_err(|e| AdminError::Invalid(e.to_string()));
+    let result = tls.and_then(|tls| Ok(AdminClient::new(&namesrv)?.with_tls(tls)));
+    let result = result.and_then(|admin| {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()

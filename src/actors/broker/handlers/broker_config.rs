@@ -30,6 +30,16 @@ pub const BLACK_LIST: &[&str] = &[
     "brokerConfigPath",
     "rocketmqHome",
     "storePathRootDir",
+    // TLS: a remote request must not be able to turn it off or point it at other files.
+    "tlsMode",
+    "tlsServerCertPath",
+    "tlsServerKeyPath",
+    "tlsServerNeedClientAuth",
+    "tlsServerTrustCertPath",
+    "tlsEnable",
+    "tlsClientTrustCertPath",
+    "tlsClientCertPath",
+    "tlsClientKeyPath",
 ];
 
 /// The file the accepted changes are kept in, under the store's config directory.

@@ -21,7 +21,21 @@ use crate::protocol::codes::response_code;
 use crate::protocol::RemotingCommand;
 
 /// Keys UPDATE_NAMESRV_CONFIG refuses (RocketMQ's `configBlackList` default).
-pub const BLACK_LIST: &[&str] = &["configBlackList", "configStorePath", "kvConfigPath"];
+pub const BLACK_LIST: &[&str] = &[
+    "configBlackList",
+    "configStorePath",
+    "kvConfigPath",
+    // TLS: a remote request must not be able to turn it off or point it at other files.
+    "tlsMode",
+    "tlsServerCertPath",
+    "tlsServerKeyPath",
+    "tlsServerNeedClientAuth",
+    "tlsServerTrustCertPath",
+    "tlsEnable",
+    "tlsClientTrustCertPath",
+    "tlsClientCertPath",
+    "tlsClientKeyPath",
+];
 
 /// The saved changes, beside the KV config file.
 pub const OVERRIDE_FILE: &str = "namesrv.properties";
