@@ -29,6 +29,7 @@ pub mod offset;
 pub mod overview;
 pub mod relay;
 pub mod stats;
+pub mod tools_config;
 pub mod topic;
 pub mod track;
 

@@ -14,6 +14,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::args::CommonArgs;
 use super::net::{self, Target};
+use crate::acl::sign::Credentials;
 use crate::remoting::client::RemotingClient;
 
 /// First and largest wait between reconnect attempts.
@@ -36,6 +37,7 @@ struct Dial {
     connections: usize,
     timeout: Duration,
     require_topic: bool,
+    credentials: Option<Arc<Credentials>>,
 }
 
 impl Dial {
@@ -46,9 +48,16 @@ impl Dial {
             &self.topic,
             self.timeout,
             self.require_topic,
+            self.credentials.clone(),
         )
         .await?;
-        let clients = net::connect_all(&target.broker, self.connections, self.timeout).await?;
+        let clients = net::connect_all(
+            &target.broker,
+            self.connections,
+            self.timeout,
+            self.credentials.clone(),
+        )
+        .await?;
         Ok((target, clients))
     }
 }
@@ -78,6 +87,7 @@ impl Link {
             connections: common.connections.max(1),
             timeout: common.timeout(),
             require_topic,
+            credentials: common.credentials(),
         };
         let (target, clients) = dial.connect().await?;
         Ok(Link {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::acl::sign::Credentials;
 use crate::protocol::body::{ConsumeFromWhere, MessageModel};
 
 use super::allocate::AllocateStrategy;
@@ -24,6 +25,9 @@ pub struct ClientConfig {
     pub poll_name_server_interval: Duration,
     /// Heartbeat period (`heartbeatBrokerInterval`).
     pub heartbeat_broker_interval: Duration,
+    /// ACL account every request is signed with (RocketMQ's `AclClientRPCHook`); `None` sends
+    /// unsigned requests.
+    pub credentials: Option<Credentials>,
 }
 
 impl ClientConfig {
@@ -35,7 +39,14 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(3),
             poll_name_server_interval: Duration::from_secs(30),
             heartbeat_broker_interval: Duration::from_secs(30),
+            credentials: None,
         }
+    }
+
+    /// Sign every request with `credentials` (an ACL account's access and secret key).
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
     }
 }
 

@@ -2,6 +2,7 @@
 //! with its own opaque -> reply table and per-request timeouts), created on first use and replaced
 //! when closed, and the name-server list with failover (the last one that answered is tried first).
 //! Requests the brokers send us arrive on one channel, paired with the connection to answer on.
+//! With credentials every connection signs what it sends (RocketMQ's ACL signature).
 //! All futures here run on the client runtime thread (see `instance.rs`).
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::error::{ClientError, Result};
+use crate::acl::sign::Credentials;
 use crate::protocol::RemotingCommand;
 use crate::remoting::client::RemotingClient;
 
@@ -29,16 +31,20 @@ struct NetInner {
     conns: tokio::sync::Mutex<HashMap<String, RemotingClient>>,
     connect_timeout: Duration,
     inbound: mpsc::Sender<Inbound>,
+    credentials: Option<Arc<Credentials>>,
 }
 
 /// Server-initiated requests buffered before new ones are dropped (they are notifications).
 pub const INBOUND_QUEUE: usize = 256;
 
 impl Net {
+    /// Connections to `namesrv_addr` (`;`-separated) and brokers; every request is signed with
+    /// `credentials` when given.
     pub fn new(
         namesrv_addr: &str,
         connect_timeout: Duration,
         inbound: mpsc::Sender<Inbound>,
+        credentials: Option<Credentials>,
     ) -> Self {
         let namesrv = namesrv_addr
             .split(';')
@@ -53,8 +59,14 @@ impl Net {
                 conns: tokio::sync::Mutex::new(HashMap::new()),
                 connect_timeout,
                 inbound,
+                credentials: credentials.map(Arc::new),
             }),
         }
+    }
+
+    /// The account requests are signed with, if any.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.inner.credentials.as_deref()
     }
 
     /// The open connection to `addr`, connecting if needed.
@@ -66,7 +78,9 @@ impl Net {
             }
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<RemotingCommand>();
-        let c = RemotingClient::connect(addr, self.inner.connect_timeout, Some(tx)).await?;
+        let c = RemotingClient::connect(addr, self.inner.connect_timeout, Some(tx))
+            .await?
+            .signed_with(self.inner.credentials.clone());
         let fwd = self.inner.inbound.clone();
         let conn = c.clone();
         tokio::spawn(async move {

@@ -8,8 +8,9 @@ use std::io::Write;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use super::client::AdminClient;
+use super::client::{AdminClient, DEFAULT_TIMEOUT};
 use super::error::{AdminError, Result};
+use super::tools_config::tools_credentials;
 
 mod broker_status;
 mod clone_group_offset;
@@ -52,6 +53,10 @@ pub struct Cli {
     /// NAMESRV_ADDR).
     #[arg(short = 'n', long = "namesrvAddr", global = true)]
     pub namesrv: Option<String>,
+    /// The file with the ACL account to sign requests with (`accessKey`, `secretKey`); default:
+    /// env MQADMIN_TOOLS_CONFIG, else $ROCKETMQ_HOME/conf/tools.yml if present, else unsigned.
+    #[arg(long = "toolsConfig", global = true, value_name = "FILE")]
+    pub tools_config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -235,23 +240,25 @@ pub fn main_with(args: Vec<OsString>) -> i32 {
         .namesrv
         .or_else(|| std::env::var("NAMESRV_ADDR").ok())
         .unwrap_or_default();
-    let result = AdminClient::new(&namesrv).and_then(|admin| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| AdminError::Invalid(format!("cannot start the runtime: {e}")))?;
-        let mut ctx = Ctx {
-            admin,
-            namesrv,
-            out: std::io::stdout(),
-            closed: false,
-        };
-        let r = rt.block_on(command.run(&mut ctx));
-        let _ = ctx.out.flush();
-        rt.shutdown_timeout(std::time::Duration::from_millis(200));
-        r
-    });
+    let result = tools_credentials(cli.tools_config.as_deref())
+        .and_then(|creds| AdminClient::signed(&namesrv, DEFAULT_TIMEOUT, creds))
+        .and_then(|admin| {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| AdminError::Invalid(format!("cannot start the runtime: {e}")))?;
+            let mut ctx = Ctx {
+                admin,
+                namesrv,
+                out: std::io::stdout(),
+                closed: false,
+            };
+            let r = rt.block_on(command.run(&mut ctx));
+            let _ = ctx.out.flush();
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            r
+        });
     match result {
         Ok(()) => 0,
         Err(e) => {

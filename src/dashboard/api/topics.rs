@@ -227,6 +227,7 @@ async fn send(
     let mut config = ProducerConfig::new(&state.admin.namesrv_addrs().join(";"), PRODUCER_GROUP);
     config.client.instance_name = format!("dashboard-{}", std::process::id());
     config.client.request_timeout = state.admin.timeout();
+    config.client.credentials = state.admin.credentials();
     let producer = Producer::start(config)
         .await
         .map_err(crate::admin::AdminError::from)?;
