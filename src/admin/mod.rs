@@ -18,6 +18,7 @@
 //! Layering: uses `protocol`, `remoting` and the client library's connection set and per-queue
 //! calls (`client::net`, `client::broker_api`); never `actors`.
 
+pub mod acl;
 pub mod broker;
 pub mod client;
 pub mod commands;

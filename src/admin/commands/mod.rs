@@ -14,13 +14,16 @@ use super::tools_config::tools_credentials;
 
 mod broker_status;
 mod clone_group_offset;
+mod cluster_acl_config_version;
 mod cluster_list;
 mod consume_message;
 mod consumer_connection;
 mod consumer_progress;
+mod delete_acl_config;
 mod delete_sub_group;
 mod delete_topic;
 pub mod format;
+mod get_acl_config;
 mod get_broker_config;
 mod get_namesrv_config;
 mod print_msg;
@@ -38,7 +41,9 @@ mod topic_cluster_list;
 mod topic_list;
 mod topic_route;
 mod topic_status;
+mod update_acl_config;
 mod update_broker_config;
+mod update_global_white_addr;
 mod update_namesrv_config;
 mod update_sub_group;
 mod update_topic;
@@ -148,6 +153,34 @@ pub enum Command {
     GetNamesrvConfig(get_namesrv_config::Args),
     #[command(name = "updateNamesrvConfig", about = "Update configs of name server")]
     UpdateNamesrvConfig(update_namesrv_config::Args),
+    #[command(
+        name = "updateAclConfig",
+        alias = "updateAccessConfig",
+        about = "Update acl config yaml file in broker"
+    )]
+    UpdateAclConfig(update_acl_config::Args),
+    #[command(
+        name = "deleteAclConfig",
+        alias = "deleteAccessConfig",
+        about = "Delete Acl Config Account in broker"
+    )]
+    DeleteAclConfig(delete_acl_config::Args),
+    #[command(
+        name = "clusterAclConfigVersion",
+        about = "List all of acl config version information in cluster"
+    )]
+    ClusterAclConfigVersion(cluster_acl_config_version::Args),
+    #[command(
+        name = "updateGlobalWhiteAddr",
+        about = "Update global white address for acl Config File in broker"
+    )]
+    UpdateGlobalWhiteAddr(update_global_white_addr::Args),
+    #[command(
+        name = "getAclConfig",
+        alias = "getAccessConfigSubCommand",
+        about = "List all of acl config information in cluster"
+    )]
+    GetAclConfig(get_acl_config::Args),
 }
 
 /// What a command runs with: the admin client, the name-server list it was built from, and
@@ -211,6 +244,11 @@ impl Command {
             Command::AddWritePerm(a) => a.run(ctx, true).await,
             Command::GetNamesrvConfig(a) => a.run(ctx).await,
             Command::UpdateNamesrvConfig(a) => a.run(ctx).await,
+            Command::UpdateAclConfig(a) => a.run(ctx).await,
+            Command::DeleteAclConfig(a) => a.run(ctx).await,
+            Command::ClusterAclConfigVersion(a) => a.run(ctx).await,
+            Command::UpdateGlobalWhiteAddr(a) => a.run(ctx).await,
+            Command::GetAclConfig(a) => a.run(ctx).await,
         }
     }
 }
