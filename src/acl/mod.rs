@@ -6,6 +6,7 @@
 //! - `state`: the rules in force for a process, hot reload, and the admin changes (codes 50-53).
 
 pub mod address;
+pub mod error;
 pub mod file;
 pub mod perm;
 pub mod resource;
@@ -14,6 +15,7 @@ pub mod sign;
 pub mod state;
 pub mod validator;
 
+pub use error::{AclError, AclOp};
 pub use file::{AclFile, AclFileError};
 pub use rules::Rules;
 pub use sign::Credentials;

@@ -159,6 +159,14 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_example_compiles() {
+        let f = AclFile::parse(include_str!("../../conf/plain_acl.yml")).unwrap();
+        let r = Rules::build(&f).unwrap();
+        assert!(r.accounts["rocketmq2"].admin && !r.accounts["RocketMQ"].admin);
+        assert!(r.global_white.is_empty());
+    }
+
+    #[test]
     fn refuses_what_rocketmq_refuses() {
         assert!(check_account(&acct("short", "12345678")).is_err());
         assert!(check_account(&acct("abcdefg", "123456")).is_err());

@@ -18,6 +18,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 
+use super::error::AclError;
 use super::file::AclFile;
 use super::perm;
 use super::resource::Need;
@@ -83,6 +84,17 @@ impl AclState {
         Ok(state)
     }
 
+    /// The state a process with `cfg` runs with: `None` when `aclEnable=false`, else the file
+    /// loaded and watched (an error names the file and what is wrong with it).
+    pub fn from_config(cfg: &crate::config::AclConfig) -> Result<Option<Arc<Self>>, String> {
+        if !cfg.acl_enable {
+            return Ok(None);
+        }
+        Self::start(Path::new(&cfg.plain_acl_file))
+            .map(Some)
+            .map_err(|e| format!("aclEnable=true but plainAclFile is not usable: {e}"))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -104,6 +116,27 @@ impl AclState {
             Passed::WhiteListed => Ok(None),
             Passed::Account(a) => Ok(Some(a.access_key.clone())),
         }
+    }
+
+    /// [`AclState::check`] for a connection's request, logging a refusal at warn (peer, code,
+    /// access key, why) and turning it into the error the client is answered with.
+    pub fn admit(
+        &self,
+        req: &RemotingCommand,
+        peer: std::net::SocketAddr,
+        admin_only: fn(i32) -> bool,
+    ) -> Result<Option<String>, AclError> {
+        self.check(req, peer.ip(), admin_only).map_err(|d| {
+            tracing::warn!(
+                peer = %peer,
+                code = req.code,
+                request = crate::protocol::codes::request_name(req.code).unwrap_or("?"),
+                access_key = d.access_key.as_deref().unwrap_or("-"),
+                "ACL refused the request: {}",
+                d.message
+            );
+            AclError::Denied(d)
+        })
     }
 
     /// Check more resources for an account that already passed (a message's topic known only
