@@ -138,6 +138,8 @@ pub struct BrokerConfig {
     pub store: StoreConfig,
     #[serde(flatten)]
     pub metrics: MetricsConfig,
+    #[serde(flatten)]
+    pub acl: super::acl::AclConfig,
 }
 
 impl Default for BrokerConfig {
@@ -193,6 +195,7 @@ impl Default for BrokerConfig {
             dashboard: Default::default(),
             store: StoreConfig::default(),
             metrics: MetricsConfig::default(),
+            acl: Default::default(),
         }
     }
 }
@@ -294,7 +297,6 @@ impl BrokerConfig {
 
 impl ConfigKeys for BrokerConfig {
     const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[
-        ("aclEnable", "false", "actormq has no ACL yet"),
         (
             "enablePropertyFilter",
             "false",
@@ -348,6 +350,7 @@ impl ConfigKeys for BrokerConfig {
         self.net.validate()?;
         self.metrics.validate()?;
         self.dashboard.validate()?;
+        self.acl.validate()?;
         if self.dashboard.dashboard_enable && !self.standalone {
             return Err(ConfigError::BadValue {
                 key: "dashboardEnable".into(),

@@ -27,6 +27,8 @@ pub struct NamesrvConfig {
     pub kv_config_path: String,
     #[serde(flatten)]
     pub dashboard: DashboardConfig,
+    #[serde(flatten)]
+    pub acl: super::acl::AclConfig,
 }
 
 impl Default for NamesrvConfig {
@@ -42,6 +44,7 @@ impl Default for NamesrvConfig {
                 .map(|h| format!("{h}/namesrv/kvConfig.json"))
                 .unwrap_or_default(),
             dashboard: DashboardConfig::default(),
+            acl: Default::default(),
         }
     }
 }
@@ -67,6 +70,7 @@ impl ConfigKeys for NamesrvConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         self.net.validate()?;
         self.dashboard.validate()?;
+        self.acl.validate()?;
         check_min(
             "scanNotActiveBrokerInterval",
             self.scan_not_active_broker_interval,

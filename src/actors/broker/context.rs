@@ -77,6 +77,8 @@ pub struct BrokerCtx {
     /// The config as GET_BROKER_CONFIG shows it, with the changes UPDATE_BROKER_CONFIG made.
     pub runtime_config: Mutex<crate::config::update::RuntimeConfig<BrokerConfig>>,
     pub ha: Arc<HaShared>,
+    /// The ACL rules in force (`aclEnable=true`); `None` = every request is let through.
+    pub acl: Option<Arc<crate::acl::AclState>>,
 }
 
 impl BrokerCtx {

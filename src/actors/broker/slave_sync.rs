@@ -94,7 +94,7 @@ impl SlaveSyncActor {
             .filter(|c| c.is_open() && c.addr() == master);
         self.running = true;
         ctx.spawn(
-            fetch_all(master.clone(), reuse)
+            fetch_all(master.clone(), reuse, self.ctx.cfg.acl.credentials())
                 .into_actor(self)
                 .map(move |fetched, act, _| {
                     act.running = false;
@@ -197,10 +197,17 @@ impl Actor for SlaveSyncActor {
 }
 
 /// One round: connect (or reuse) and ask the four questions in turn.
-async fn fetch_all(master: String, reuse: Option<RemotingClient>) -> Fetched {
+async fn fetch_all(
+    master: String,
+    reuse: Option<RemotingClient>,
+    creds: Option<Arc<crate::acl::Credentials>>,
+) -> Fetched {
     let client = match reuse {
         Some(c) => Ok(c),
-        None => RemotingClient::connect(&master, RPC_TIMEOUT, None).await,
+        // Signed with our account: the master's ACL lets only admin accounts read these tables.
+        None => RemotingClient::connect(&master, RPC_TIMEOUT, None)
+            .await
+            .map(|c| c.signed_with(creds)),
     };
     let client = match client {
         Ok(c) => c,

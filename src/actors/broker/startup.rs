@@ -113,6 +113,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         .await
         .map_err(|e| StartError::Config(format!("store open panicked: {e}")))??;
     let saved = load_metadata(&cfg)?;
+    let acl = crate::acl::AclState::from_config(&cfg.acl).map_err(StartError::Config)?;
 
     let namesrv = match (ns_cfg, ns_listener) {
         (Some(ns_cfg), Some(l)) => {
@@ -137,7 +138,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let persister = Persister::start(MetadataFiles::new(cfg.store.config_dir()));
     let delay_offsets = saved.delay_offsets.clone();
     let ctx = build_context(
-        (&cfg, overrides),
+        (&cfg, overrides, acl),
         store,
         saved,
         persister.clone(),
@@ -298,6 +299,7 @@ fn embedded_namesrv_config(cfg: &BrokerConfig) -> NamesrvConfig {
             .join("kvConfig.json")
             .display()
             .to_string(),
+        acl: cfg.acl.clone(),
         ..Default::default()
     }
 }
@@ -356,7 +358,11 @@ fn load_metadata(cfg: &BrokerConfig) -> Result<SavedState, StartError> {
 }
 
 fn build_context(
-    (cfg, overrides): (&BrokerConfig, BTreeMap<String, String>),
+    (cfg, overrides, acl): (
+        &BrokerConfig,
+        BTreeMap<String, String>,
+        Option<Arc<crate::acl::AclState>>,
+    ),
     store: Arc<MessageStore>,
     saved: SavedState,
     persister: Persister,
@@ -400,6 +406,7 @@ fn build_context(
         runtime_config: Mutex::new(RuntimeConfig::new(cfg.clone(), overrides, now_ms())),
         ha: Arc::new(HaShared::default()),
         cfg: cfg.clone(),
+        acl,
     });
     super::stats::spawn_sampler(&ctx);
     ctx
@@ -477,6 +484,7 @@ fn start_registrar(
             ),
             broker_id: cfg.broker_id,
             compressed: cfg.compressed_register,
+            credentials: cfg.acl.credentials(),
         },
         body,
         Duration::from_millis(cfg.register_name_server_period),
