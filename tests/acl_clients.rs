@@ -1,0 +1,250 @@
+//! Clients signing for a broker with ACL on (`aclEnable=true`, see tests/common/acl_broker.rs
+//! for the accounts): the Rust client (`ClientConfig::credentials`), PyPI `rocketmq==0.4.4` (the
+//! official C++ client 1.x, `set_session_credentials(ak, sk, "ALIYUN")`) and npm
+//! `ali-ons@3.12.0` (`accessKey`/`secretKey` options). Each: a round trip with the right secret
+//! works; a wrong secret, an unknown access key, a topic without PUB, a group without SUB and
+//! anonymous requests are refused.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use actormq::client::{ClientError, Message, Producer};
+use actormq::protocol::codes::response_code;
+use actormq::protocol::RemotingCommand;
+use common::acl_broker::{
+    assert_acl_refused, create_topic_as_admin, credentials, signed, start_acl_broker, Account,
+    AclBroker, ACL_REMARK, ACL_TOPIC, ADMIN, DENIED_GROUP, SUB_ONLY_TOPIC, USER,
+};
+use common::client::{consumer_config, producer_config, pull_all};
+use common::real_clients::{real_clients_dir, run_client};
+use common::{call, connect, rmq};
+use serde_json::Value;
+
+const WRONG_SECRET: Account = ("RocketMQ", "not-the-secret");
+const UNKNOWN_KEY: Account = ("NoSuchKey", "87654321");
+
+fn setup() -> AclBroker {
+    let a = start_acl_broker(&[]);
+    create_topic_as_admin(&a.b, ACL_TOPIC);
+    create_topic_as_admin(&a.b, SUB_ONLY_TOPIC);
+    a
+}
+
+/// A send of one message to `topic` on queue 0, as a Java producer of group `PG_raw` builds it.
+fn send_request(topic: &str) -> RemotingCommand {
+    let h = rmq::send_header(topic, 0);
+    RemotingCommand::request_with(10, &h)
+        .with_opaque(rmq::next_opaque())
+        .with_body(&b"raw"[..])
+}
+
+#[test]
+fn raw_requests_get_rocketmq_s_answers() {
+    let a = setup();
+    let mut s = connect(a.b.broker);
+    let r = call(&mut s, &signed(send_request(ACL_TOPIC), USER));
+    assert_eq!(r.code, response_code::SUCCESS, "{:?}", r.remark);
+    for (req, what) in [
+        (send_request(ACL_TOPIC), "anonymous"),
+        (
+            signed(send_request(ACL_TOPIC), WRONG_SECRET),
+            "wrong secret",
+        ),
+        (signed(send_request(ACL_TOPIC), UNKNOWN_KEY), "unknown key"),
+        (
+            signed(send_request(SUB_ONLY_TOPIC), USER),
+            "topic without PUB",
+        ),
+    ] {
+        assert_acl_refused(&call(&mut s, &req), what);
+    }
+    // The remark names the access key, never the secret.
+    let r = call(&mut s, &signed(send_request(ACL_TOPIC), WRONG_SECRET));
+    let remark = r.remark.unwrap_or_default();
+    assert!(
+        remark.contains("RocketMQ") && !remark.contains("not-the-secret"),
+        "{remark}"
+    );
+}
+
+async fn rust_send(
+    a: &AclBroker,
+    account: Option<Account>,
+    topic: &str,
+) -> Result<(), ClientError> {
+    let mut config = producer_config(&a.b, &format!("PG_rust_{}", rmq::next_opaque()));
+    config.client.credentials = account.map(credentials);
+    config.retry_times = 0;
+    let p = Producer::start(config).await?;
+    let r = p.send(Message::new(topic, &b"rust-acl"[..])).await;
+    let _ = p.shutdown().await;
+    r.map(drop)
+}
+
+fn assert_client_refused(r: Result<(), ClientError>, what: &str) {
+    match r {
+        Err(ClientError::Broker { code, remark, .. }) => {
+            assert_eq!(code, response_code::SYSTEM_ERROR, "{what}: {remark}");
+            assert!(remark.starts_with(ACL_REMARK), "{what}: {remark}");
+        }
+        other => panic!("{what}: expected an ACL refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_client_signs_and_is_refused_without_rights() {
+    let a = setup();
+    for _ in 0..5 {
+        rust_send(&a, Some(USER), ACL_TOPIC).await.unwrap();
+    }
+    let mut c = consumer_config(&a.b, "RustAclGroup", "rust-acl-consumer");
+    c.client = c.client.with_credentials(credentials(USER));
+    let got = pull_all(c, ACL_TOPIC, 5, Duration::from_secs(15))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 5);
+    assert!(got.iter().all(|m| &m.body[..] == b"rust-acl"));
+
+    assert_client_refused(
+        rust_send(&a, Some(WRONG_SECRET), ACL_TOPIC).await,
+        "wrong secret",
+    );
+    assert_client_refused(
+        rust_send(&a, Some(UNKNOWN_KEY), ACL_TOPIC).await,
+        "unknown key",
+    );
+    assert_client_refused(rust_send(&a, Some(USER), SUB_ONLY_TOPIC).await, "no PUB");
+    assert_client_refused(rust_send(&a, None, ACL_TOPIC).await, "anonymous");
+    let mut c = consumer_config(&a.b, DENIED_GROUP, "rust-acl-denied");
+    c.client.credentials = Some(credentials(USER));
+    match pull_all(c, ACL_TOPIC, 1, Duration::from_secs(5)).await {
+        Err(ClientError::Broker { code, remark, .. }) => {
+            assert_eq!(code, response_code::SYSTEM_ERROR, "{remark}");
+            assert!(remark.starts_with(ACL_REMARK), "{remark}");
+        }
+        other => panic!("group without SUB: expected a refusal, got {other:?}"),
+    }
+}
+
+/// Run a real client's ACL script: `produce` (args: count) or `consume` (count, group, wait).
+fn real_client(kind: &str, dir: &Path, ns: &str, account: Option<Account>, args: &[&str]) -> Value {
+    let (ak, sk) = account.unwrap_or(("", ""));
+    let (mode, rest) = args.split_first().unwrap();
+    let mut cmd = if kind == "python" {
+        let mut c = Command::new(dir.join("venv/bin/python"));
+        c.arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/clients/python_acl.py"
+        ));
+        c
+    } else {
+        let script = dir.join("node/node_acl.js");
+        std::fs::copy(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/node_acl.js"),
+            &script,
+        )
+        .unwrap();
+        let mut c = Command::new("node");
+        c.current_dir(dir.join("node")).arg(script);
+        c
+    };
+    let topic = if *mode == "produce-sub-only" {
+        SUB_ONLY_TOPIC
+    } else {
+        ACL_TOPIC
+    };
+    let mode = if mode.starts_with("produce") {
+        "produce"
+    } else {
+        "consume"
+    };
+    cmd.args([mode, ns, topic, ak, sk]).args(rest);
+    run_client(cmd, Duration::from_secs(90))
+}
+
+fn round_trip(kind: &str, group: &str) {
+    let dir = real_clients_dir();
+    let a = setup();
+    let ns = a.b.namesrv_addr();
+    let r = real_client(kind, &dir, &ns, Some(USER), &["produce", "20"]);
+    assert_eq!(r["sent"], 20, "{r}");
+    let r = real_client(kind, &dir, &ns, Some(USER), &["consume", "20", group, "40"]);
+    assert_eq!(r["received"], 20, "{r}");
+    assert_eq!(r["bodies"][0], "acl-body-0", "{r}");
+}
+
+fn refusals(kind: &str) {
+    let dir = real_clients_dir();
+    let a = setup();
+    let ns = a.b.namesrv_addr();
+    for (account, mode, what) in [
+        (Some(WRONG_SECRET), "produce", "wrong secret"),
+        (Some(UNKNOWN_KEY), "produce", "unknown key"),
+        (None, "produce", "anonymous"),
+        (Some(USER), "produce-sub-only", "topic without PUB"),
+    ] {
+        let r = real_client(kind, &dir, &ns, account, &[mode, "1"]);
+        assert_eq!(r["sent"], 0, "{what}: {r}");
+        assert!(r["error"].is_string(), "{what}: {r}");
+    }
+    // Messages are there (sent as USER), but a group without SUB gets none of them.
+    let r = real_client(kind, &dir, &ns, Some(USER), &["produce", "3"]);
+    assert_eq!(r["sent"], 3, "{r}");
+    let r = real_client(
+        kind,
+        &dir,
+        &ns,
+        Some(USER),
+        &["consume", "3", DENIED_GROUP, "8"],
+    );
+    assert_eq!(r["received"], 0, "group without SUB: {r}");
+    // The same messages reach an allowed group: the refusal above was the ACL's doing.
+    let r = real_client(
+        kind,
+        &dir,
+        &ns,
+        Some(USER),
+        &["consume", "3", "AllowedGroup", "40"],
+    );
+    assert_eq!(r["received"], 3, "{r}");
+}
+
+#[test]
+fn python_cpp_client_signs_round_trip() {
+    round_trip("python", "PyAclGroup");
+}
+
+#[test]
+fn python_cpp_client_refused_without_rights() {
+    refusals("python");
+}
+
+#[test]
+fn node_ali_ons_client_signs_round_trip() {
+    round_trip("node", "NodeAclGroup");
+}
+
+#[test]
+fn node_ali_ons_client_refused_without_rights() {
+    refusals("node");
+}
+
+/// The admin account may create topics; the user account may not (an admin code).
+#[test]
+fn admin_codes_need_the_admin_account() {
+    let a = setup();
+    let mut s = connect(a.b.broker);
+    let r = call(
+        &mut s,
+        &signed(rmq::create_topic_request("UserTopic", 4), USER),
+    );
+    assert_acl_refused(&r, "user creates a topic");
+    let r = call(
+        &mut s,
+        &signed(rmq::create_topic_request("AdminTopic", 4), ADMIN),
+    );
+    assert_eq!(r.code, response_code::SUCCESS, "{:?}", r.remark);
+}
