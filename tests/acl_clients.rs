@@ -248,3 +248,49 @@ fn admin_codes_need_the_admin_account() {
     );
     assert_eq!(r.code, response_code::SUCCESS, "{:?}", r.remark);
 }
+
+/// `mqbench producer` (and a run of `consumer`) with `account`'s keys; its JSON summary.
+fn mqbench(a: &AclBroker, mode: &str, account: Option<Account>) -> Value {
+    let ns = a.b.namesrv_addr();
+    let mut args = vec![mode, "-n", &ns, "-t", ACL_TOPIC, "--count", "100"];
+    args.extend([
+        "--duration",
+        "20",
+        "--json",
+        "--quiet",
+        "--timeout-ms",
+        "5000",
+    ]);
+    if mode == "producer" {
+        args.extend(["--no-create-topic", "-w", "4"]);
+    } else {
+        args.extend(["-g", "BenchAclGroup", "--from", "first"]);
+    }
+    if let Some((ak, sk)) = account {
+        args.extend(["--access-key", ak, "--secret-key", sk]);
+    }
+    let (code, out, err) = common::run_to_exit(
+        env!("CARGO_BIN_EXE_mqbench"),
+        &args,
+        Duration::from_secs(60),
+    );
+    assert_eq!(code, Some(0), "{err}");
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}\n{err}"))
+}
+
+#[test]
+fn mqbench_signs_with_access_and_secret_key() {
+    let a = setup();
+    let p = mqbench(&a, "producer", Some(USER));
+    assert_eq!(
+        (p["sent"].as_u64(), p["failed"].as_u64()),
+        (Some(100), Some(0)),
+        "{p}"
+    );
+    let c = mqbench(&a, "consumer", Some(USER));
+    assert_eq!(c["consumed"], 100, "{c}");
+    // Without keys every send is refused with SYSTEM_ERROR (code 1).
+    let p = mqbench(&a, "producer", None);
+    assert_eq!(p["sent"], 0, "{p}");
+    assert!(p["errors"].to_string().contains("code 1"), "{p}");
+}
