@@ -9,8 +9,9 @@ use actix_web::{web, App, HttpServer};
 
 use super::auth::AdminGuard;
 use super::collector::Collector;
-use crate::admin::AdminClient;
-use crate::config::DashboardConfig;
+use super::login::Sessions;
+use crate::admin::{AdminClient, DEFAULT_TIMEOUT};
+use crate::config::{AclConfig, DashboardConfig};
 
 /// What every handler shares.
 pub struct AppState {
@@ -35,19 +36,29 @@ impl Dashboard {
 /// Worker threads of the HTTP server: requests are admin round trips, never CPU-heavy.
 const WORKERS: usize = 2;
 
-/// Start the dashboard of `cfg` reading the name servers `namesrv`. Must run inside an actix
-/// system (the binaries' `System::block_on`).
-pub fn start(cfg: &DashboardConfig, namesrv: &str) -> std::io::Result<Dashboard> {
-    let admin = AdminClient::new(namesrv).map_err(std::io::Error::other)?;
+/// Start the dashboard of `cfg` reading the name servers `namesrv`. Its own reads are signed
+/// with the process's ACL account (`acl.accessKey`) when one is configured; with
+/// `acl.aclEnable` admin actions need an ACL login. Must run inside an actix system (the
+/// binaries' `System::block_on`).
+pub fn start(cfg: &DashboardConfig, namesrv: &str, acl: &AclConfig) -> std::io::Result<Dashboard> {
+    let creds = acl.credentials().map(|c| (*c).clone());
+    let admin_client = || {
+        AdminClient::signed(namesrv, DEFAULT_TIMEOUT, creds.clone()).map_err(std::io::Error::other)
+    };
+    let admin = admin_client()?;
     let collector = Collector::new();
     // Its own connections: the collector runs on the binary's runtime, handlers on the workers'.
-    collector.spawn(AdminClient::new(namesrv).map_err(std::io::Error::other)?);
+    collector.spawn(admin_client()?);
+    let sessions = acl
+        .acl_enable
+        .then(|| std::sync::Arc::new(Sessions::new(namesrv, DEFAULT_TIMEOUT)));
     let state = web::Data::new(AppState {
         admin,
         collector,
         guard: AdminGuard {
             password: Some(cfg.dashboard_admin_password.clone()).filter(|p| !p.is_empty()),
             loopback: cfg.is_loopback(),
+            sessions,
         },
     });
     let addr = format!(
