@@ -108,3 +108,31 @@ fn without_acl_there_is_no_login() {
     // Loopback without a password: admin actions stay open, as before.
     create_topic(&d, "OpenTopic", None).ok();
 }
+
+/// The login form in headless Chromium (tests/dashboard_acl_pages.cjs).
+#[test]
+fn login_form_in_the_page() {
+    common::dashboard::install_browser();
+    let (d, _conf) = start_acl_dashboard();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let profile = tempfile::tempdir().unwrap();
+    let cfg = json!({
+        "url": format!("http://{}", d.dashboard),
+        "modulePath": format!("{root}/target/browser/node_modules/playwright-core"),
+        "userDataDir": profile.path(),
+        "admin": [ADMIN.0, ADMIN.1],
+        "topic": "PageLoginTopic",
+    });
+    let script = format!("{root}/tests/dashboard_acl_pages.cjs");
+    let (code, out, err) = common::run_to_exit(
+        "node",
+        &[script.as_str(), &cfg.to_string()],
+        std::time::Duration::from_secs(120),
+    );
+    assert_eq!(code, Some(0), "page run failed:\n{out}\n{err}");
+    let summary: Value = serde_json::from_str(out.trim()).expect("summary JSON");
+    assert_eq!(summary["passwordBoxGone"], true, "{summary}");
+    assert_eq!(summary["account"], ADMIN.0, "{summary}");
+    let topics = get(d.dashboard, "/api/topics").ok().to_string();
+    assert!(topics.contains("PageLoginTopic"), "{topics}");
+}
