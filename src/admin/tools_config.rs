@@ -4,10 +4,12 @@
 //! Why a file and not options: that is where RocketMQ users already keep the keys, and a secret
 //! on the command line shows in `ps`. As in RocketMQ, no file or a blank key means unsigned
 //! requests; unlike RocketMQ, a file that is there but cannot be read is an error instead of a
-//! silent fallback to unsigned requests. The file is flat `key: value` YAML; only the two
-//! top-level scalar keys are read, everything else is ignored.
+//! silent fallback to unsigned requests. Only the two top-level keys are read, everything else
+//! in the YAML file is ignored.
 
 use std::path::{Path, PathBuf};
+
+use serde_yaml_ng::Value;
 
 use super::error::{AdminError, Result};
 use crate::acl::sign::Credentials;
@@ -41,66 +43,29 @@ pub fn tools_credentials(explicit: Option<&Path>) -> Result<Option<Credentials>>
 }
 
 /// The account in `text` (the tools file at `path`, named in errors); `None` when either key
-/// is missing or blank.
+/// is missing or blank. Scalars of any YAML kind are their text (`secretKey: 12345678` is a
+/// number in RocketMQ's sample file).
 pub fn parse(text: &str, path: &Path) -> Result<Option<Credentials>> {
-    let (mut access, mut secret) = (None, None);
-    for (n, raw) in text.lines().enumerate() {
-        let line = strip_comment(raw);
-        if line.trim().is_empty() || line.trim() == "---" || line.starts_with([' ', '\t', '-']) {
-            continue;
+    let bad = |why: String| AdminError::Invalid(format!("tools config {}: {why}", path.display()));
+    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let field = |key: &str| -> Result<Option<String>> {
+        match doc.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+            Some(_) => Err(bad(format!("{key} must be a text value"))),
         }
-        let Some((key, value)) = line.split_once(':') else {
-            return Err(AdminError::Invalid(format!(
-                "tools config {} line {}: expected 'key: value'",
-                path.display(),
-                n + 1
-            )));
-        };
-        let value = unquote(value.trim()).ok_or_else(|| {
-            AdminError::Invalid(format!(
-                "tools config {} line {}: unbalanced quotes",
-                path.display(),
-                n + 1
-            ))
-        })?;
-        match key.trim() {
-            "accessKey" => access = Some(value),
-            "secretKey" => secret = Some(value),
-            _ => {}
-        }
+    };
+    if !matches!(doc, Value::Mapping(_) | Value::Null) {
+        return Err(bad("expected 'accessKey: ...' and 'secretKey: ...'".into()));
     }
-    Ok(match (access, secret) {
+    Ok(match (field("accessKey")?, field("secretKey")?) {
         (Some(a), Some(s)) if !a.trim().is_empty() && !s.trim().is_empty() => {
-            Some(Credentials::new(a, s))
+            Some(Credentials::new(a.trim(), s.trim()))
         }
         _ => None,
     })
-}
-
-/// `line` without a `#` comment (one at the start or after a blank, outside quotes).
-fn strip_comment(line: &str) -> &str {
-    let mut quote = None;
-    let mut prev_blank = true;
-    for (i, c) in line.char_indices() {
-        match (quote, c) {
-            (None, '\'' | '"') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '#') if prev_blank => return &line[..i],
-            _ => {}
-        }
-        prev_blank = c == ' ' || c == '\t';
-    }
-    line
-}
-
-/// A YAML scalar without its quotes; `None` for an unterminated quote.
-fn unquote(v: &str) -> Option<String> {
-    for q in ['\'', '"'] {
-        if let Some(rest) = v.strip_prefix(q) {
-            return rest.strip_suffix(q).map(str::to_string);
-        }
-    }
-    Some(v.to_string())
 }
 
 #[cfg(test)]
@@ -133,8 +98,9 @@ mod tests {
     }
 
     #[test]
-    fn broken_lines_are_errors() {
+    fn broken_files_are_errors() {
         assert!(parse("accessKey ak\n", Path::new("t")).is_err());
         assert!(parse("accessKey: 'ak\n", Path::new("t")).is_err());
+        assert!(parse("accessKey: [a, b]\nsecretKey: s\n", Path::new("t")).is_err());
     }
 }

@@ -42,6 +42,13 @@ const WORKERS: usize = 2;
 /// binaries' `System::block_on`).
 pub fn start(cfg: &DashboardConfig, namesrv: &str, acl: &AclConfig) -> std::io::Result<Dashboard> {
     let creds = acl.credentials().map(|c| (*c).clone());
+    if acl.acl_enable && creds.is_none() {
+        // Brokers answer the runtime and stats reads the pages show only to admin accounts.
+        tracing::warn!(
+            "aclEnable=true but no accessKey/secretKey: the dashboard's reads are unsigned and \
+             brokers will refuse most of them; configure an admin account for this process"
+        );
+    }
     let admin_client = || {
         AdminClient::signed(namesrv, DEFAULT_TIMEOUT, creds.clone()).map_err(std::io::Error::other)
     };
