@@ -8,6 +8,7 @@
 //! HTTP client. Every wait is bounded.
 #![allow(dead_code)]
 
+pub mod acl;
 pub mod client;
 pub mod dashboard;
 pub mod ha;
