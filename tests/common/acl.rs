@@ -148,8 +148,19 @@ pub fn create_topic_cmd(topic: &str, queues: i32) -> RemotingCommand {
 
 /// SEND_MESSAGE_V2 of `body` to queue 0 of `topic`, as a Java producer sends it.
 pub fn send_cmd(topic: &str, body: &[u8]) -> RemotingCommand {
+    send_keyed_cmd(topic, body, "")
+}
+
+/// [`send_cmd`] with the message key `key` (none when empty).
+pub fn send_keyed_cmd(topic: &str, body: &[u8], key: &str) -> RemotingCommand {
     use actormq::protocol::headers::send::SendMessageRequestHeaderV2;
-    let v2: SendMessageRequestHeaderV2 = super::rmq::send_header(topic, 0).into();
+    let mut props = actormq::protocol::message::Properties::new();
+    if !key.is_empty() {
+        props.insert("KEYS", key);
+    }
+    let mut h = super::rmq::send_header(topic, 0);
+    h.properties = Some(props.encode());
+    let v2: SendMessageRequestHeaderV2 = h.into();
     RemotingCommand::request_with(310, &v2)
         .with_opaque(super::rmq::next_opaque())
         .with_body(body.to_vec())
