@@ -208,7 +208,7 @@ fn start_with_a_missing_or_broken_file_fails_clearly() {
                 "--set",
                 "namesrvListenPort=0",
             ],
-            Duration::from_secs(20),
+            Duration::from_secs(30),
         );
         assert!(code.is_some_and(|c| c != 0), "{file:?}: {code:?} {err}");
         assert!(
@@ -216,4 +216,42 @@ fn start_with_a_missing_or_broken_file_fails_clearly() {
             "{file:?}: {err}"
         );
     }
+}
+
+#[test]
+fn a_slave_syncs_from_an_acl_master_with_its_keys_and_not_without() {
+    use common::ha::{start_master, start_namesrv, start_slave};
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_acl(dir.path(), ACL_FILE);
+    let ns = start_namesrv();
+    let sets = acl_sets(&file);
+    let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let (master, _) = start_master(&dir.path().join("m"), ns.addr, &refs);
+    let mut m = connect(master.addr);
+    assert_eq!(call_as(&mut m, create_topic_cmd("SyncT", 1), ADMIN).code, 0);
+    // The slave signs its metadata requests with its accessKey/secretKey (an admin account).
+    let slave = start_slave(&dir.path().join("s"), ns.addr, None, &refs);
+    let mut s = connect(slave.addr);
+    let synced = common::wait_until(Duration::from_secs(30), || {
+        let r = call_as(&mut s, request(21, &[]), ADMIN);
+        String::from_utf8_lossy(&r.body).contains("\"SyncT\"")
+    });
+    assert!(synced, "the slave did not get the master's topics");
+    // A slave without keys is refused, and the master logs it.
+    let unsigned = [
+        "brokerId=2".to_string(),
+        "aclEnable=true".into(),
+        format!("plainAclFile={}", file.display()),
+    ];
+    let refs: Vec<&str> = unsigned.iter().map(String::as_str).collect();
+    let _keyless = start_slave(&dir.path().join("s2"), ns.addr, None, &refs);
+    let line = wait_for_log(
+        &master,
+        &["ACL refused", "No accessKey is configured"],
+        Duration::from_secs(30),
+    );
+    assert!(
+        line.is_some(),
+        "the master did not refuse the unsigned slave"
+    );
 }
