@@ -16,7 +16,7 @@ use actormq::protocol::codes::response_code;
 use actormq::protocol::RemotingCommand;
 use common::acl_broker::{
     assert_acl_refused, create_topic_as_admin, credentials, signed, start_acl_broker, Account,
-    AclBroker, ACL_REMARK, ACL_TOPIC, ADMIN, DENIED_GROUP, SUB_ONLY_TOPIC, USER,
+    AclBroker, ACL_EXCEPTION, ACL_TOPIC, ADMIN, DENIED_GROUP, SUB_ONLY_TOPIC, USER,
 };
 use common::client::{consumer_config, producer_config, pull_all};
 use common::real_clients::{real_clients_dir, run_client};
@@ -88,7 +88,7 @@ fn assert_client_refused(r: Result<(), ClientError>, what: &str) {
     match r {
         Err(ClientError::Broker { code, remark, .. }) => {
             assert_eq!(code, response_code::SYSTEM_ERROR, "{what}: {remark}");
-            assert!(remark.starts_with(ACL_REMARK), "{what}: {remark}");
+            assert!(remark.starts_with(ACL_EXCEPTION), "{what}: {remark}");
         }
         other => panic!("{what}: expected an ACL refusal, got {other:?}"),
     }
@@ -123,7 +123,7 @@ async fn rust_client_signs_and_is_refused_without_rights() {
     match pull_all(c, ACL_TOPIC, 1, Duration::from_secs(5)).await {
         Err(ClientError::Broker { code, remark, .. }) => {
             assert_eq!(code, response_code::SYSTEM_ERROR, "{remark}");
-            assert!(remark.starts_with(ACL_REMARK), "{remark}");
+            assert!(remark.starts_with(ACL_EXCEPTION), "{remark}");
         }
         other => panic!("group without SUB: expected a refusal, got {other:?}"),
     }

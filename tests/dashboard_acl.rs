@@ -8,19 +8,13 @@ mod common;
 
 use serde_json::{json, Value};
 
+use common::acl::{acl_sets, write_acl};
 use common::acl_broker::{acl_file_text, ADMIN, USER};
 use common::dashboard::{get, post, request, start_dashboard, Answer, DashBroker};
 
 fn start_acl_dashboard() -> (DashBroker, tempfile::TempDir) {
     let conf = tempfile::tempdir().unwrap();
-    let file = conf.path().join("plain_acl.yml");
-    std::fs::write(&file, acl_file_text()).unwrap();
-    let sets = [
-        "aclEnable=true".to_string(),
-        format!("plainAclFile={}", file.display()),
-        format!("accessKey={}", ADMIN.0),
-        format!("secretKey={}", ADMIN.1),
-    ];
+    let sets = acl_sets(&write_acl(conf.path(), &acl_file_text()));
     let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
     (start_dashboard(&refs), conf)
 }

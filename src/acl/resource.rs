@@ -1,13 +1,13 @@
 //! Which resources a request touches and the permission each needs: a pure function of the
 //! request, as RocketMQ's `PlainAccessValidator.parse`, plus the requests RocketMQ leaves
-//! unchecked (issue 14: batch sends, query offsets, locks, a producer group's unregister).
+//! unchecked (issue 14: batch and reply sends, query offsets, locks).
 //!
 //! Groups are `%RETRY%<group>` resources (RocketMQ's keying), topics are their names. A retry
 //! topic named as a send's topic is the group it belongs to (RocketMQ takes the producer group
 //! field instead, which Java's inner producer fills with `CLIENT_INNER_PRODUCER`; the topic says
 //! whose retry queue is written, so we check that group).
 
-use super::perm::{ANY, PUB, SUB};
+use super::perm::{PUB, SUB};
 use super::rules::{group_resource, RETRY_PREFIX};
 use crate::protocol::body::{HeartbeatData, LockBatchRequestBody};
 use crate::protocol::codes::request_code as code;
@@ -75,10 +75,9 @@ pub fn needs(req: &RemotingCommand) -> Result<Vec<Need>, String> {
                 }
             }
         }
-        code::UNREGISTER_CLIENT => {
-            push_group(&mut out, ext("consumerGroup"), SUB);
-            push_group(&mut out, ext("producerGroup"), ANY);
-        }
+        // The consumer group only, as RocketMQ: producer groups are not ACL resources (a
+        // producer's account has no group perms to show), so its unregister needs the signature.
+        code::UNREGISTER_CLIENT => push_group(&mut out, ext("consumerGroup"), SUB),
         code::GET_CONSUMER_LIST_BY_GROUP => push_group(&mut out, ext("consumerGroup"), SUB),
         code::UPDATE_CONSUMER_OFFSET | code::QUERY_CONSUMER_OFFSET => {
             push_group(&mut out, ext("consumerGroup"), SUB);
@@ -145,7 +144,7 @@ mod tests {
         let r = req(35, &[("clientID", "x"), ("consumerGroup", "cg")], "");
         assert_eq!(needs(&r).unwrap(), n(&[("%RETRY%cg", SUB)]));
         let r = req(35, &[("clientID", "x"), ("producerGroup", "pg")], "");
-        assert_eq!(needs(&r).unwrap(), n(&[("%RETRY%pg", ANY)]));
+        assert_eq!(needs(&r).unwrap(), vec![]);
         let r = req(38, &[("consumerGroup", "cg")], "");
         assert_eq!(needs(&r).unwrap(), n(&[("%RETRY%cg", SUB)]));
     }

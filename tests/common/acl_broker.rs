@@ -1,8 +1,8 @@
-//! A standalone broker with ACL on (`aclEnable=true`, a `plain_acl.yml` written before start),
-//! the accounts in that file, and signed raw requests. The accounts:
-//! - [`ADMIN`] (`rocketmq2`): admin, every topic and group;
-//! - [`USER`] (`RocketMQ`): topics `AclTopic` PUB|SUB, `SubOnlyTopic` SUB, every other topic
-//!   DENY; groups `DeniedGroup` DENY, every other group SUB.
+//! The client tests' ACL broker: the client helpers' standalone broker (short timers, see
+//! [`super::client`]) with ACL on through [`super::acl`]'s keys, and an accounts file shaped for
+//! clients: [`ADMIN`] (admin, also the broker's own keys) and [`USER`] (`RocketMQ`): topics
+//! `AclTopic` PUB|SUB, `SubOnlyTopic` SUB, every other topic DENY; groups `DeniedGroup` DENY,
+//! every other group SUB (so real clients' own groups work without listing them).
 
 use std::path::PathBuf;
 
@@ -10,12 +10,13 @@ use actormq::acl::sign::{sign, Credentials};
 use actormq::protocol::codes::response_code;
 use actormq::protocol::RemotingCommand;
 
+use super::acl::{acl_sets, write_acl};
+pub use super::acl::{ACL_EXCEPTION, ADMIN};
 use super::client::{start_broker, wait_route, Standalone};
 use super::{call, connect, rmq};
 
 /// An account as (access key, secret key).
 pub type Account = (&'static str, &'static str);
-pub const ADMIN: Account = ("rocketmq2", "12345678");
 pub const USER: Account = ("RocketMQ", "87654321");
 /// A topic `USER` may publish to and subscribe.
 pub const ACL_TOPIC: &str = "AclTopic";
@@ -24,10 +25,8 @@ pub const SUB_ONLY_TOPIC: &str = "SubOnlyTopic";
 /// A group `USER` may not use (no SUB).
 pub const DENIED_GROUP: &str = "DeniedGroup";
 
-/// The remark of every ACL refusal starts with this (RocketMQ's exception class).
-pub const ACL_REMARK: &str = "org.apache.rocketmq.acl.common.AclException:";
-
-/// The rules file: RocketMQ's format (a numeric secret as in its sample, an empty white address).
+/// The rules file: RocketMQ's format (a numeric secret as in its sample, an empty white
+/// address, a global white list that does not match loopback).
 pub fn acl_file_text() -> String {
     format!(
         "globalWhiteRemoteAddresses:\n\
@@ -54,15 +53,10 @@ pub struct AclBroker {
 /// Start the standalone broker with ACL on and the rules of [`acl_file_text`], plus `extra`.
 pub fn start_acl_broker(extra: &[&str]) -> AclBroker {
     let conf = tempfile::tempdir().unwrap();
-    let acl_file = conf.path().join("plain_acl.yml");
-    std::fs::write(&acl_file, acl_file_text()).unwrap();
-    let file_set = format!("plainAclFile={}", acl_file.display());
-    // The embedded name server checks the broker's registrations: it signs as the admin.
-    let own = [
-        format!("accessKey={}", ADMIN.0),
-        format!("secretKey={}", ADMIN.1),
-    ];
-    let mut sets = vec!["aclEnable=true", file_set.as_str(), &own[0], &own[1]];
+    let acl_file = write_acl(conf.path(), &acl_file_text());
+    // With the admin keys: the embedded name server checks the broker's registrations.
+    let own = acl_sets(&acl_file);
+    let mut sets: Vec<&str> = own.iter().map(String::as_str).collect();
     sets.extend_from_slice(extra);
     AclBroker {
         b: start_broker(&sets),
@@ -98,5 +92,5 @@ pub fn create_topic_as_admin(b: &Standalone, topic: &str) {
 pub fn assert_acl_refused(r: &RemotingCommand, what: &str) {
     let remark = r.remark.clone().unwrap_or_default();
     assert_eq!(r.code, response_code::SYSTEM_ERROR, "{what}: {remark}");
-    assert!(remark.starts_with(ACL_REMARK), "{what}: {remark}");
+    assert!(remark.starts_with(ACL_EXCEPTION), "{what}: {remark}");
 }
