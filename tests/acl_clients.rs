@@ -11,7 +11,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use actormq::client::{ClientError, Message, Producer};
+use actormq::client::{
+    ClientError, ConsumeFromWhere, ConsumeResult, Listener, LocalTransactionState, Message,
+    MessageExt, Producer, PushConsumer, TransactionListener, TransactionProducer,
+};
 use actormq::protocol::codes::response_code;
 use actormq::protocol::RemotingCommand;
 use common::acl_broker::{
@@ -127,6 +130,61 @@ async fn rust_client_signs_and_is_refused_without_rights() {
         }
         other => panic!("group without SUB: expected a refusal, got {other:?}"),
     }
+}
+
+struct Commit;
+
+impl TransactionListener for Commit {
+    fn execute_local(
+        &self,
+        _: &Message,
+        _: &(dyn std::any::Any + Send + Sync),
+    ) -> LocalTransactionState {
+        LocalTransactionState::Commit
+    }
+    fn check_local(&self, _: &MessageExt) -> LocalTransactionState {
+        LocalTransactionState::Commit
+    }
+}
+
+/// The transaction producer (half message, END_TRANSACTION) and the push consumer (heartbeat,
+/// rebalance, pulls, offsets) sign with the account of their `ClientConfig`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_transaction_producer_and_push_consumer_sign() {
+    let a = setup();
+    let mut pc = producer_config(&a.b, "PG_rust_tx");
+    pc.client.credentials = Some(credentials(USER));
+    let p = TransactionProducer::start(pc, Commit).await.unwrap();
+    for i in 0..3 {
+        let m = Message::new(ACL_TOPIC, format!("tx-{i}"));
+        let r = p.send_in_transaction(m, ()).await.unwrap();
+        assert_eq!(r.local_state, LocalTransactionState::Commit);
+    }
+    p.shutdown().await.unwrap();
+
+    let mut cc = consumer_config(&a.b, "RustPushGroup", "rust-acl-push");
+    cc.client.credentials = Some(credentials(USER));
+    cc.consume_from_where = ConsumeFromWhere::ConsumeFromFirstOffset;
+    let got = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let mut c = PushConsumer::new(cc).unwrap();
+    c.subscribe(ACL_TOPIC, "*").await.unwrap();
+    let sink = got.clone();
+    c.start(Listener::concurrent(move |msgs, _| {
+        sink.lock().extend(msgs.iter().map(|m| m.body.clone()));
+        ConsumeResult::Success
+    }))
+    .await
+    .unwrap();
+    let all = common::client::wait_for(Duration::from_secs(30), || got.lock().len() >= 3).await;
+    c.shutdown().await.unwrap();
+    let mut bodies: Vec<String> = got
+        .lock()
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    bodies.sort();
+    assert!(all, "{bodies:?}");
+    assert_eq!(bodies, ["tx-0", "tx-1", "tx-2"]);
 }
 
 /// Run a real client's ACL script: `produce` (args: count) or `consume` (count, group, wait).
