@@ -127,6 +127,10 @@ pub enum ServiceError {
     /// SYSTEM_ERROR, each with its reason.
     #[error("{0}")]
     Admin(#[from] crate::actors::admin_error::AdminError),
+    /// An ACL denial (SYSTEM_ERROR with RocketMQ's `AclException` remark, as its remoting layer
+    /// answers an exception from the ACL hook) or a failed ACL admin request (209/210/211).
+    #[error("{0}")]
+    Acl(#[from] crate::acl::AclError),
 }
 
 /// Which request looked a message up by its commit-log offset (the remarks differ, as in Java).
@@ -174,6 +178,7 @@ impl ServiceError {
                 rc::CONSUME_MSG_TIMEOUT
             }
             ServiceError::Admin(_) => rc::SYSTEM_ERROR,
+            ServiceError::Acl(e) => acl_code(e),
             ServiceError::Topic(e) => topic_code(e),
             ServiceError::Send(e) => send_code(e),
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,
@@ -241,6 +246,20 @@ fn topic_code(e: &TopicError) -> i32 {
     }
 }
 
+/// RocketMQ's codes for ACL failures.
+fn acl_code(e: &crate::acl::AclError) -> i32 {
+    use crate::acl::{AclError, AclOp};
+    match e {
+        AclError::Denied(_) => rc::SYSTEM_ERROR,
+        AclError::Failed { op, .. } => match op {
+            AclOp::UpdateAccount => rc::UPDATE_AND_CREATE_ACL_CONFIG_FAILED,
+            AclOp::DeleteAccount => rc::DELETE_ACL_CONFIG_FAILED,
+            AclOp::GlobalWhite => rc::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG_FAILED,
+            AclOp::Read => rc::SYSTEM_ERROR,
+        },
+    }
+}
+
 /// Java's codes for the send rules' refusals.
 fn send_code(e: &SendRefusal) -> i32 {
     match e {
@@ -253,6 +272,30 @@ fn send_code(e: &SendRefusal) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn acl_answers_as_rocketmq() {
+        use crate::acl::{AclError, AclOp, Denied};
+        let req = RemotingCommand::request(17);
+        let d = Denied {
+            message: "No accessKey is configured".into(),
+            access_key: None,
+        };
+        let r = ServiceError::from(AclError::Denied(d)).into_response(&req);
+        assert_eq!(r.code, 1);
+        assert_eq!(
+            r.remark.as_deref(),
+            Some("org.apache.rocketmq.acl.common.AclException: No accessKey is configured")
+        );
+        for (op, code) in [
+            (AclOp::UpdateAccount, 209),
+            (AclOp::DeleteAccount, 210),
+            (AclOp::GlobalWhite, 211),
+            (AclOp::Read, 1),
+        ] {
+            assert_eq!(ServiceError::from(AclError::not_enabled(op)).code(), code);
+        }
+    }
 
     #[test]
     fn mapping_is_rocketmqs() {

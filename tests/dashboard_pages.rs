@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,25 +19,6 @@ use common::mqadmin::adm;
 use serde_json::json;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
-/// Run the install script (idempotent); its failure fails the test with the script's output.
-fn install_browser() {
-    let out = Command::new("bash")
-        .arg(format!("{ROOT}/scripts/install-browser.sh"))
-        .output()
-        .expect("run scripts/install-browser.sh");
-    assert!(
-        out.status.success(),
-        "scripts/install-browser.sh failed: the page tests need /usr/bin/chromium and \
-         playwright-core in target/browser\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        Path::new("/usr/bin/chromium").exists(),
-        "no /usr/bin/chromium after the install"
-    );
-}
 
 #[test]
 fn every_page_loads_clean_and_shows_live_data() {

@@ -100,7 +100,10 @@ fn features_we_lack_and_bad_values_are_errors_naming_the_key() {
         ("brokerRole=SLAVE", "'brokerId' = '0'"),
         ("haMasterAddress=nohost", "'haMasterAddress'"),
         ("brokerId=1", "'brokerId' = '1'"),
-        ("aclEnable=true", "'aclEnable' = 'true'"),
+        (
+            "enablePropertyFilter=true",
+            "'enablePropertyFilter' = 'true'",
+        ),
         ("namesrvAddr=localhost", "'namesrvAddr'"),
         ("brokerNmae=x", "did you mean 'brokerName'"),
     ];
@@ -113,7 +116,7 @@ fn features_we_lack_and_bad_values_are_errors_naming_the_key() {
     // The "off" value of a missing feature is fine.
     let (code, out, _) = run_to_exit(
         BROKER,
-        &["--set", "aclEnable=false", "--print-config"],
+        &["--set", "enablePropertyFilter=false", "--print-config"],
         LIMIT,
     );
     assert_eq!(code, Some(0));

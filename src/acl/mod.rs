@@ -1,5 +1,23 @@
-//! Access control: RocketMQ's ACL 1.0 ("plain ACL"). `sign` is what both ends compute.
+//! Access control: RocketMQ's ACL 1.0 ("plain ACL"), wire-compatible, plus the checks RocketMQ
+//! 4.x lacks (admin codes, locks, the name server). Plain structs, no actix:
+//! - `sign`: what clients and servers compute (HmacSHA1 over the sorted ext values and body);
+//! - `file`: `plain_acl.yml`; `rules`: its compiled form; `address`, `perm`: their parts;
+//! - `resource`: which resources a request needs; `validator`: the per-request check;
+//! - `state`: the rules in force for a process, hot reload, and the admin changes (codes 50-53).
 
+pub mod address;
+pub mod error;
+pub mod file;
+pub mod perm;
+pub mod resource;
+pub mod rules;
 pub mod sign;
+pub mod state;
+pub mod validator;
 
+pub use error::{AclError, AclOp};
+pub use file::{AclFile, AclFileError};
+pub use rules::Rules;
 pub use sign::Credentials;
+pub use state::AclState;
+pub use validator::Denied;

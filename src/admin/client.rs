@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
 use super::error::{AdminError, Result};
+use crate::acl::sign::Credentials;
 use crate::client::broker_api;
 use crate::client::net::{Inbound, Net};
 use crate::protocol::body::{
@@ -44,6 +45,16 @@ impl AdminClient {
 
     /// As [`AdminClient::new`] with `timeout` per request (and per connect).
     pub fn with_timeout(namesrv: &str, timeout: Duration) -> Result<AdminClient> {
+        Self::signed(namesrv, timeout, None)
+    }
+
+    /// As [`AdminClient::with_timeout`], signing every request with `credentials` when given
+    /// (an ACL account, as RocketMQ's tools sign with `conf/tools.yml`).
+    pub fn signed(
+        namesrv: &str,
+        timeout: Duration,
+        credentials: Option<Credentials>,
+    ) -> Result<AdminClient> {
         let list: Vec<String> = namesrv
             .split(';')
             .map(str::trim)
@@ -62,7 +73,7 @@ impl AdminClient {
         }
         let (tx, rx) = mpsc::channel(crate::client::net::INBOUND_QUEUE);
         Ok(AdminClient {
-            net: Net::new(namesrv, timeout, tx),
+            net: Net::new(namesrv, timeout, tx, credentials),
             namesrv: Arc::new(list),
             timeout,
             _inbound: Arc::new(rx),
@@ -79,6 +90,11 @@ impl AdminClient {
     /// The name-server addresses, in the order given.
     pub fn namesrv_addrs(&self) -> &[String] {
         &self.namesrv
+    }
+
+    /// The account requests are signed with, if any (for the producers admin commands start).
+    pub fn credentials(&self) -> Option<Credentials> {
+        self.net.credentials().cloned()
     }
 
     pub fn timeout(&self) -> Duration {

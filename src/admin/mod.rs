@@ -18,6 +18,7 @@
 //! Layering: uses `protocol`, `remoting` and the client library's connection set and per-queue
 //! calls (`client::net`, `client::broker_api`); never `actors`.
 
+pub mod acl;
 pub mod broker;
 pub mod client;
 pub mod commands;
@@ -29,6 +30,7 @@ pub mod offset;
 pub mod overview;
 pub mod relay;
 pub mod stats;
+pub mod tools_config;
 pub mod topic;
 pub mod track;
 

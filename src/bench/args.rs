@@ -2,9 +2,12 @@
 //! (topic, message size, thread count, tag / key / delay switches, batch size, consumer group,
 //! filter expression); everything also has a long descriptive name.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::acl::sign::Credentials;
 
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -61,6 +64,13 @@ pub struct CommonArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub tls: crate::tls::args::TlsArgs,
+    /// Sign every request as this ACL account (with --secret-key), to measure the broker with
+    /// `aclEnable=true`.
+    #[arg(long, requires = "secret_key")]
+    pub access_key: Option<String>,
+    /// Secret key of --access-key.
+    #[arg(long, requires = "access_key")]
+    pub secret_key: Option<String>,
 }
 
 impl CommonArgs {
@@ -80,6 +90,11 @@ impl CommonArgs {
     }
     pub fn count_limit(&self) -> Option<u64> {
         (self.count > 0).then_some(self.count)
+    }
+    /// The account requests are signed with, if one was given.
+    pub fn credentials(&self) -> Option<Arc<Credentials>> {
+        let (ak, sk) = (self.access_key.as_ref()?, self.secret_key.as_ref()?);
+        Some(Arc::new(Credentials::new(ak.clone(), sk.clone())))
     }
 }
 

@@ -14,6 +14,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::args::CommonArgs;
 use super::net::{self, Target};
+use crate::acl::sign::Credentials;
 use crate::remoting::client::RemotingClient;
 use crate::tls::TlsClient;
 
@@ -38,6 +39,7 @@ struct Dial {
     timeout: Duration,
     require_topic: bool,
     tls: Option<TlsClient>,
+    credentials: Option<Arc<Credentials>>,
 }
 
 impl Dial {
@@ -49,10 +51,17 @@ impl Dial {
             self.timeout,
             self.require_topic,
             self.tls.as_ref(),
+            self.credentials.clone(),
         )
         .await?;
-        let (n, timeout, tls) = (self.connections, self.timeout, self.tls.as_ref());
-        let clients = net::connect_all(&target.broker, n, timeout, tls).await?;
+        let clients = net::connect_all(
+            &target.broker,
+            self.connections,
+            self.timeout,
+            self.tls.as_ref(),
+            self.credentials.clone(),
+        )
+        .await?;
         Ok((target, clients))
     }
 }
@@ -83,6 +92,7 @@ impl Link {
             timeout: common.timeout(),
             require_topic,
             tls: common.tls.client().map_err(|e| e.to_string())?,
+            credentials: common.credentials(),
         };
         let (target, clients) = dial.connect().await?;
         Ok(Link {

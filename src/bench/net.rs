@@ -1,8 +1,10 @@
 //! Talking to the cluster before the run: route lookup through the name server, topic creation,
 //! queue offsets. Raw remoting requests over [`RemotingClient`], nothing from `crate::client`.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::acl::sign::Credentials;
 use crate::protocol::body::TopicRouteData;
 use crate::protocol::codes::{request_code, response_code};
 use crate::protocol::headers::{
@@ -71,7 +73,8 @@ async fn route_of(
 /// Resolve the broker for `topic`: `broker` if given, else the topic's route from the name
 /// server, else (topic not created yet) the broker serving the `TBW102` template topic; retried
 /// for up to `timeout` while neither is known. With `require_topic` the `TBW102` fallback is only
-/// used once `timeout` has passed without a route for the topic itself.
+/// used once `timeout` has passed without a route for the topic itself. Name-server requests
+/// are signed with `credentials` when given.
 pub async fn resolve(
     namesrv: &str,
     broker: Option<&str>,
@@ -79,6 +82,7 @@ pub async fn resolve(
     timeout: Duration,
     require_topic: bool,
     tls: Option<&TlsClient>,
+    credentials: Option<Arc<Credentials>>,
 ) -> Result<Target, String> {
     if let Some(b) = broker {
         return Ok(Target {
@@ -89,7 +93,8 @@ pub async fn resolve(
     }
     let ns = RemotingClient::connect_with(namesrv, timeout, None, tls)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .signed_with(credentials);
     // A broker that has just started may not have registered yet: ask again until `timeout`.
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
@@ -179,19 +184,21 @@ pub async fn max_offset(
         .map_err(|e| e.to_string())
 }
 
-/// Open `n` connections to `addr`.
+/// Open `n` connections to `addr`, signing with `credentials` when given.
 pub async fn connect_all(
     addr: &str,
     n: usize,
     timeout: Duration,
     tls: Option<&TlsClient>,
+    credentials: Option<Arc<Credentials>>,
 ) -> Result<Vec<RemotingClient>, String> {
     let mut out = Vec::with_capacity(n.max(1));
     for _ in 0..n.max(1) {
         out.push(
             RemotingClient::connect_with(addr, timeout, None, tls)
                 .await
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| e.to_string())?
+                .signed_with(credentials.clone()),
         );
     }
     Ok(out)

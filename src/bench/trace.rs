@@ -26,6 +26,7 @@ impl BenchTrace {
     pub fn start(args: &ProducerArgs) -> Result<BenchTrace, String> {
         let mut cfg = ClientConfig::new(&args.common.namesrv);
         cfg.instance_name = "mqbench-trace".into();
+        cfg.credentials = args.common.credentials().map(|c| (*c).clone());
         let inst = ClientInstance::get(&cfg).map_err(|e| format!("trace client: {e}"))?;
         let opts = DispatchOptions::new(TRACE_TOPIC);
         Ok(BenchTrace {

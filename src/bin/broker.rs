@@ -31,6 +31,7 @@ fn main() -> std::process::ExitCode {
     };
     let name = cfg.broker_name.clone();
     let (dashboard_cfg, tls_cfg) = (cfg.dashboard.clone(), cfg.tls.clone());
+    let acl_cfg = cfg.acl.clone();
     let result = actix_rt::System::new().block_on(async move {
         let broker = match actormq::actors::broker::start(cfg).await {
             Ok(b) => b,
@@ -51,7 +52,7 @@ fn main() -> std::process::ExitCode {
         let dashboard = match (&broker.namesrv, dashboard_cfg.dashboard_enable) {
             (Some(ns), true) => {
                 let addr = format!("127.0.0.1:{}", ns.local_addr.port());
-                match actormq::dashboard::start(&dashboard_cfg, &addr, &tls_cfg) {
+                match actormq::dashboard::start(&dashboard_cfg, &addr, &acl_cfg, &tls_cfg) {
                     Ok(d) => Some(d),
                     Err(e) => {
                         eprintln!("broker: {e}");

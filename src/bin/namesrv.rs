@@ -30,7 +30,12 @@ fn main() -> std::process::ExitCode {
         let _ = futures::poll!(&mut stop);
         let dashboard = if cfg.dashboard.dashboard_enable {
             let ns = format!("127.0.0.1:{}", handle.local_addr.port());
-            Some(actormq::dashboard::start(&cfg.dashboard, &ns, &cfg.tls)?)
+            Some(actormq::dashboard::start(
+                &cfg.dashboard,
+                &ns,
+                &cfg.acl,
+                &cfg.tls,
+            )?)
         } else {
             None
         };

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::acl::sign::Credentials;
 use crate::protocol::body::{ConsumeFromWhere, MessageModel};
 
 use super::allocate::AllocateStrategy;
@@ -26,6 +27,9 @@ pub struct ClientConfig {
     pub heartbeat_broker_interval: Duration,
     /// Connect to name servers and brokers with TLS (RocketMQ's `tls.enable`); `None`: plain.
     pub tls: Option<crate::tls::TlsClient>,
+    /// ACL account every request is signed with (RocketMQ's `AclClientRPCHook`); `None` sends
+    /// unsigned requests.
+    pub credentials: Option<Credentials>,
 }
 
 impl ClientConfig {
@@ -38,7 +42,14 @@ impl ClientConfig {
             poll_name_server_interval: Duration::from_secs(30),
             heartbeat_broker_interval: Duration::from_secs(30),
             tls: None,
+            credentials: None,
         }
+    }
+
+    /// Sign every request with `credentials` (an ACL account's access and secret key).
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
     }
 }
 

@@ -95,9 +95,16 @@ struct Parts {
 }
 
 impl ClientInstance {
-    /// The instance for `config` (same name servers and instance name), started on first use.
+    /// The instance for `config` (same name servers, instance name and access key), started on
+    /// first use. Different accounts never share an instance: its connections sign as one account.
     pub fn get(config: &ClientConfig) -> Result<ClientInstance> {
-        let key = format!("{}|{}", config.namesrv_addr, config.instance_name);
+        let account = config.credentials.as_ref().map(|c| c.access_key.as_str());
+        let key = format!(
+            "{}|{}|{}",
+            config.namesrv_addr,
+            config.instance_name,
+            account.unwrap_or("")
+        );
         let mut reg = registry().lock();
         if let Some(inner) = reg.get(&key).and_then(Weak::upgrade) {
             return Ok(ClientInstance { inner });
@@ -132,8 +139,13 @@ impl ClientInstance {
                 let sys = System::new();
                 sys.block_on(async move {
                     let (itx, mut irx) = mpsc::channel::<Inbound>(INBOUND_QUEUE);
-                    let net = Net::new(&cfg.namesrv_addr, cfg.request_timeout, itx)
-                        .with_tls(cfg.tls.clone());
+                    let net = Net::new(
+                        &cfg.namesrv_addr,
+                        cfg.request_timeout,
+                        itx,
+                        cfg.credentials.clone(),
+                    )
+                    .with_tls(cfg.tls.clone());
                     let heartbeat =
                         HeartbeatActor::new(cid, cfg.clone(), net.clone(), rts.clone()).start();
                     let actor = InstanceActor {

@@ -2,6 +2,7 @@
 //! with its own opaque -> reply table and per-request timeouts), created on first use and replaced
 //! when closed, and the name-server list with failover (the last one that answered is tried first).
 //! Requests the brokers send us arrive on one channel, paired with the connection to answer on.
+//! With credentials every connection signs what it sends (RocketMQ's ACL signature).
 //! All futures here run on the client runtime thread (see `instance.rs`).
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::error::{ClientError, Result};
+use crate::acl::sign::Credentials;
 use crate::protocol::RemotingCommand;
 use crate::remoting::client::RemotingClient;
 use crate::tls::TlsClient;
@@ -32,16 +34,20 @@ struct NetInner {
     inbound: mpsc::Sender<Inbound>,
     /// Connect with TLS (`ClientConfig::tls`).
     tls: Option<TlsClient>,
+    credentials: Option<Arc<Credentials>>,
 }
 
 /// Server-initiated requests buffered before new ones are dropped (they are notifications).
 pub const INBOUND_QUEUE: usize = 256;
 
 impl Net {
+    /// Connections to `namesrv_addr` (`;`-separated) and brokers; every request is signed with
+    /// `credentials` when given.
     pub fn new(
         namesrv_addr: &str,
         connect_timeout: Duration,
         inbound: mpsc::Sender<Inbound>,
+        credentials: Option<Credentials>,
     ) -> Self {
         let namesrv = namesrv_addr
             .split(';')
@@ -57,6 +63,7 @@ impl Net {
                 connect_timeout,
                 inbound,
                 tls: None,
+                credentials: credentials.map(Arc::new),
             }),
         }
     }
@@ -73,8 +80,14 @@ impl Net {
                 connect_timeout: i.connect_timeout,
                 inbound: i.inbound.clone(),
                 tls,
+                credentials: i.credentials.clone(),
             }),
         }
+    }
+
+    /// The account requests are signed with, if any.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.inner.credentials.as_deref()
     }
 
     /// The open connection to `addr`, connecting if needed.
@@ -87,8 +100,9 @@ impl Net {
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<RemotingCommand>();
         let tls = self.inner.tls.as_ref();
-        let c =
-            RemotingClient::connect_with(addr, self.inner.connect_timeout, Some(tx), tls).await?;
+        let c = RemotingClient::connect_with(addr, self.inner.connect_timeout, Some(tx), tls)
+            .await?
+            .signed_with(self.inner.credentials.clone());
         let fwd = self.inner.inbound.clone();
         let conn = c.clone();
         tokio::spawn(async move {

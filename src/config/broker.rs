@@ -140,6 +140,7 @@ pub struct BrokerConfig {
     pub metrics: MetricsConfig,
     #[serde(flatten)]
     pub tls: super::tls::TlsConfig,
+    pub acl: super::acl::AclConfig,
 }
 
 impl Default for BrokerConfig {
@@ -196,6 +197,7 @@ impl Default for BrokerConfig {
             store: StoreConfig::default(),
             metrics: MetricsConfig::default(),
             tls: Default::default(),
+            acl: Default::default(),
         }
     }
 }
@@ -297,7 +299,6 @@ impl BrokerConfig {
 
 impl ConfigKeys for BrokerConfig {
     const OFF_ONLY: &'static [(&'static str, &'static str, &'static str)] = &[
-        ("aclEnable", "false", "actormq has no ACL yet"),
         (
             "enablePropertyFilter",
             "false",
@@ -352,6 +353,7 @@ impl ConfigKeys for BrokerConfig {
         self.metrics.validate()?;
         self.dashboard.validate()?;
         self.tls.validate()?;
+        self.acl.validate()?;
         if self.dashboard.dashboard_enable && !self.standalone {
             return Err(ConfigError::BadValue {
                 key: "dashboardEnable".into(),

@@ -10,6 +10,7 @@
 pub mod properties;
 mod suggest;
 
+pub mod acl;
 pub mod broker;
 pub mod dashboard;
 pub mod metrics;
@@ -26,6 +27,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use thiserror::Error;
 
+pub use acl::AclConfig;
 pub use broker::{BrokerConfig, BrokerRole};
 pub use dashboard::DashboardConfig;
 pub use namesrv::NamesrvConfig;

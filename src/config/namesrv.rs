@@ -29,6 +29,7 @@ pub struct NamesrvConfig {
     pub dashboard: DashboardConfig,
     #[serde(flatten)]
     pub tls: super::tls::TlsConfig,
+    pub acl: super::acl::AclConfig,
 }
 
 impl Default for NamesrvConfig {
@@ -45,6 +46,7 @@ impl Default for NamesrvConfig {
                 .unwrap_or_default(),
             dashboard: DashboardConfig::default(),
             tls: Default::default(),
+            acl: Default::default(),
         }
     }
 }
@@ -71,6 +73,7 @@ impl ConfigKeys for NamesrvConfig {
         self.net.validate()?;
         self.dashboard.validate()?;
         self.tls.validate()?;
+        self.acl.validate()?;
         check_min(
             "scanNotActiveBrokerInterval",
             self.scan_not_active_broker_interval,

@@ -1,18 +1,25 @@
 //! Who may change things: admin actions (POST/DELETE under `/api/`) need the configured
 //! `dashboardAdminPassword`, sent as HTTP basic auth (any user name) or an `X-Admin-Password`
 //! header. With no password configured they are allowed only when the dashboard binds a loopback
-//! address (then only local users reach it). Reads are open.
+//! address (then only local users reach it). Reads are open. With ACL on (`aclEnable=true`)
+//! admin actions need a login instead and run as the logged-in ACL account (see `login`).
+
+use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::HttpRequest;
 
 use super::api::error::ApiError;
+use super::login::Sessions;
+use crate::admin::AdminClient;
 
 /// The admin-action rule of one dashboard.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct AdminGuard {
     pub password: Option<String>,
     pub loopback: bool,
+    /// Set when ACL is on: admin actions need a logged-in session.
+    pub sessions: Option<Arc<Sessions>>,
 }
 
 /// Decode the password of a `Basic base64(user:password)` header value.
@@ -48,6 +55,24 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 impl AdminGuard {
+    /// The admin client `req` may perform an admin action with: with ACL on, the logged-in
+    /// account's (401 without a live session); else `default` once [`AdminGuard::check`] passes.
+    pub fn authorize(
+        &self,
+        req: &HttpRequest,
+        default: &AdminClient,
+    ) -> Result<AdminClient, ApiError> {
+        match &self.sessions {
+            Some(sessions) => sessions.of(req).map(|(_, admin)| admin).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "ACL is on: log in with an ACL account (access key and secret key) first",
+                )
+            }),
+            None => self.check(req).map(|()| default.clone()),
+        }
+    }
+
     /// `Ok` when `req` may perform an admin action; else 401 (no or wrong password) or 403
     /// (no password configured on a non-loopback dashboard).
     pub fn check(&self, req: &HttpRequest) -> Result<(), ApiError> {
@@ -91,6 +116,7 @@ mod tests {
         let open = AdminGuard {
             password: None,
             loopback: true,
+            sessions: None,
         };
         assert!(open
             .check(&TestRequest::default().to_http_request())
@@ -98,6 +124,7 @@ mod tests {
         let public = AdminGuard {
             password: None,
             loopback: false,
+            sessions: None,
         };
         let e = public
             .check(&TestRequest::default().to_http_request())
@@ -106,6 +133,7 @@ mod tests {
         let locked = AdminGuard {
             password: Some("s3cret".into()),
             loopback: true,
+            sessions: None,
         };
         let none = TestRequest::default().to_http_request();
         assert_eq!(

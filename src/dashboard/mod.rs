@@ -4,12 +4,14 @@
 //! deploy. Every read and action goes through the [`crate::admin::AdminClient`] that `mqadmin`
 //! uses; the chart history is collected server-side ([`collector`]); pages are plain HTML and
 //! vanilla JS compiled into the binary ([`assets`]). Enabled by `dashboardEnable`
-//! ([`crate::config::DashboardConfig`]).
+//! ([`crate::config::DashboardConfig`]). With ACL on, admin actions run as an ACL account the
+//! user logs in with ([`login`]).
 
 pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod collector;
+pub mod login;
 pub mod server;
 
 pub use server::{start, Dashboard};

@@ -14,8 +14,9 @@ use actix_web::{web, App, HttpServer};
 
 use super::auth::AdminGuard;
 use super::collector::Collector;
-use crate::admin::AdminClient;
-use crate::config::{DashboardConfig, TlsConfig, TlsMode};
+use super::login::Sessions;
+use crate::admin::{AdminClient, DEFAULT_TIMEOUT};
+use crate::config::{AclConfig, DashboardConfig, TlsConfig, TlsMode};
 use crate::tls::TlsSides;
 
 /// What every handler shares.
@@ -56,15 +57,31 @@ fn tls_sides(tls: &TlsConfig) -> std::io::Result<TlsSides> {
 /// Worker threads of the HTTP server: requests are admin round trips, never CPU-heavy.
 const WORKERS: usize = 2;
 
-/// Start the dashboard of `cfg` reading the name servers `namesrv`. Must run inside an actix
-/// system (the binaries' `System::block_on`).
-pub fn start(cfg: &DashboardConfig, namesrv: &str, tls: &TlsConfig) -> std::io::Result<Dashboard> {
+/// Start the dashboard of `cfg` reading the name servers `namesrv`. Its own reads are signed
+/// with the process's ACL account (`acl.accessKey`) when one is configured; with
+/// `acl.aclEnable` admin actions need an ACL login. `tls` is the process's TLS config: HTTPS
+/// when its server side is on, and the admin clients connect as `tlsEnable` says. Must run
+/// inside an actix system (the binaries' `System::block_on`).
+pub fn start(
+    cfg: &DashboardConfig,
+    namesrv: &str,
+    acl: &AclConfig,
+    tls: &TlsConfig,
+) -> std::io::Result<Dashboard> {
     let TlsSides {
         server: server_tls,
         client: client_tls,
     } = tls_sides(tls)?;
+    let creds = acl.credentials().map(|c| (*c).clone());
+    if acl.acl_enable && creds.is_none() {
+        // Brokers answer the runtime and stats reads the pages show only to admin accounts.
+        tracing::warn!(
+            "aclEnable=true but no accessKey/secretKey: the dashboard's reads are unsigned and \
+             brokers will refuse most of them; configure an admin account for this process"
+        );
+    }
     let admin_client = || {
-        AdminClient::new(namesrv)
+        AdminClient::signed(namesrv, DEFAULT_TIMEOUT, creds.clone())
             .map(|a| a.with_tls(client_tls.clone()))
             .map_err(std::io::Error::other)
     };
@@ -72,12 +89,16 @@ pub fn start(cfg: &DashboardConfig, namesrv: &str, tls: &TlsConfig) -> std::io::
     let collector = Collector::new();
     // Its own connections: the collector runs on the binary's runtime, handlers on the workers'.
     collector.spawn(admin_client()?);
+    let sessions = acl
+        .acl_enable
+        .then(|| std::sync::Arc::new(Sessions::new(namesrv, DEFAULT_TIMEOUT, client_tls.clone())));
     let state = web::Data::new(AppState {
         admin,
         collector,
         guard: AdminGuard {
             password: Some(cfg.dashboard_admin_password.clone()).filter(|p| !p.is_empty()),
             loopback: cfg.is_loopback(),
+            sessions,
         },
     });
     let addr = format!(

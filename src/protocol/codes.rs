@@ -57,6 +57,8 @@ codes!(
     DELETE_ACL_CONFIG = 51,
     GET_BROKER_CLUSTER_ACL_INFO = 52,
     UPDATE_GLOBAL_WHITE_ADDRS_CONFIG = 53,
+    // RocketMQ 4.7-4.9.7 (removed in 4.9.8); we answer it with secrets masked.
+    GET_BROKER_CLUSTER_ACL_CONFIG = 54,
     PUT_KV_CONFIG = 100,
     GET_KV_CONFIG = 101,
     DELETE_KV_CONFIG = 102,

@@ -121,6 +121,11 @@ pub fn create_topic_on(b: &Standalone, topic: &str, queues: i32, brokers: usize)
         "create topic: {:?}",
         r.remark
     );
+    wait_route(b, topic, brokers);
+}
+
+/// Wait (≤ 15 s) until `b`'s name server routes `topic` on `brokers` brokers.
+pub fn wait_route(b: &Standalone, topic: &str, brokers: usize) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let q = GetRouteInfoRequestHeader {
@@ -194,23 +199,40 @@ pub async fn pull_topic(
     want: usize,
     limit: Duration,
 ) -> Vec<actormq::client::MessageExt> {
-    use actormq::client::PullConsumer;
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let config = consumer_config(b, &format!("check-{topic}-{n}"), &format!("checker-{n}"));
-    let pc = PullConsumer::start(config, &[topic]).await.unwrap();
-    let queues = pc.queues(topic).await.unwrap();
+    pull_all(config, topic, want, limit).await.unwrap()
+}
+
+/// As [`pull_topic`] with the consumer `config` (its group, its credentials); the first error
+/// ends the pull.
+pub async fn pull_all(
+    config: ConsumerConfig,
+    topic: &str,
+    want: usize,
+    limit: Duration,
+) -> Result<Vec<actormq::client::MessageExt>, actormq::client::ClientError> {
+    use actormq::client::PullConsumer;
+    let pc = PullConsumer::start(config, &[topic]).await?;
+    let queues = pc.queues(topic).await?;
     let start = Instant::now();
     let mut out = Vec::new();
     let mut next = vec![0i64; queues.len()];
     while out.len() < want && start.elapsed() < limit {
         for (i, q) in queues.iter().enumerate() {
-            let r = pc.pull(q, "*", next[i], 32, None).await.unwrap();
+            let r = match pc.pull(q, "*", next[i], 32, None).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = pc.shutdown().await;
+                    return Err(e);
+                }
+            };
             next[i] = r.next_begin_offset;
             out.extend(r.msgs);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    pc.shutdown().await.unwrap();
-    out
+    pc.shutdown().await?;
+    Ok(out)
 }

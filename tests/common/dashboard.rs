@@ -182,3 +182,25 @@ pub fn api_group_lag(addr: SocketAddr, group: &str) -> Option<i64> {
         .find(|g| g["group"] == group)
         .map(|g| g["lag"].as_i64().unwrap())
 }
+
+/// Run the install script (idempotent); its failure fails the test with the script's output.
+pub fn install_browser() {
+    let out = std::process::Command::new("bash")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/install-browser.sh"
+        ))
+        .output()
+        .expect("run scripts/install-browser.sh");
+    assert!(
+        out.status.success(),
+        "scripts/install-browser.sh failed: the page tests need /usr/bin/chromium and \
+         playwright-core in target/browser\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "no /usr/bin/chromium after the install"
+    );
+}

@@ -5,9 +5,12 @@
 //! (a standalone broker with short timers, topic creation that waits for the route, client
 //! configs), [`real_clients`] the third-party clients, [`ha`] master/slave deployments,
 //! [`mqadmin`] runs of the `mqadmin` binary, [`dashboard`] a broker with its dashboard and a small
-//! HTTP client. Every wait is bounded.
+//! HTTP client, [`acl`] ACL files, brokers and name servers with ACL on and signed requests,
+//! [`acl_broker`] the client tests' ACL standalone broker on [`acl`]. Every wait is bounded.
 #![allow(dead_code)]
 
+pub mod acl;
+pub mod acl_broker;
 pub mod client;
 pub mod dashboard;
 pub mod ha;

@@ -56,14 +56,21 @@ pub fn mqadmin(args: &[&str]) -> Run {
 
 /// Run `mqadmin args`, NAMESRV_ADDR = `env` if given (at most 60 s).
 pub fn run_env(args: &[&str], env: Option<&str>) -> Run {
+    let vars: Vec<(&str, &str)> = env.map(|ns| ("NAMESRV_ADDR", ns)).into_iter().collect();
+    run_with(args, &vars)
+}
+
+/// Run `mqadmin args` with the environment variables `vars` (at most 60 s). NAMESRV_ADDR and
+/// the ACL account variables (ROCKETMQ_HOME, MQADMIN_TOOLS_CONFIG) are unset unless given.
+pub fn run_with(args: &[&str], vars: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(MQADMIN);
     cmd.args(args)
         .env_remove("NAMESRV_ADDR")
+        .env_remove("ROCKETMQ_HOME")
+        .env_remove("MQADMIN_TOOLS_CONFIG")
+        .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if let Some(ns) = env {
-        cmd.env("NAMESRV_ADDR", ns);
-    }
     let mut child = cmd.spawn().expect("spawn mqadmin");
     let drain = |mut r: Box<dyn Read + Send>| {
         std::thread::spawn(move || {

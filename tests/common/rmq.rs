@@ -23,6 +23,11 @@ pub fn next_opaque() -> i32 {
 }
 
 pub fn create_topic(s: &mut TcpStream, topic: &str, queues: i32) -> RemotingCommand {
+    call(s, &create_topic_request(topic, queues))
+}
+
+/// UPDATE_AND_CREATE_TOPIC (17) for `topic` with `queues` read/write queues, as mqadmin sends it.
+pub fn create_topic_request(topic: &str, queues: i32) -> RemotingCommand {
     let mut c = RemotingCommand::request(17).with_opaque(next_opaque());
     for (k, v) in [
         ("topic", topic.to_string()),
@@ -36,7 +41,7 @@ pub fn create_topic(s: &mut TcpStream, topic: &str, queues: i32) -> RemotingComm
     ] {
         c.set_ext(k, v);
     }
-    call(s, &c)
+    c
 }
 
 /// The header of a single send as a Java producer fills it (queue `queue`, no properties, 4

@@ -80,6 +80,8 @@ pub struct BrokerCtx {
     /// TLS for the broker's own connections (`tlsEnable`): to name servers, a slave's to its
     /// master.
     pub tls_client: Option<crate::tls::TlsClient>,
+    /// The ACL rules in force (`aclEnable=true`); `None` = every request is let through.
+    pub acl: Option<Arc<crate::acl::AclState>>,
 }
 
 impl BrokerCtx {

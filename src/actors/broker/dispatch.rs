@@ -1,6 +1,7 @@
 //! The broker's dispatch table: request code -> handler file. Runs on the connection's arbiter.
 //! Counts requests in flight so a graceful shutdown can wait for them, and records each request's
-//! latency (`stats::rpc`, atomics).
+//! latency (`stats::rpc`, atomics). With `aclEnable=true` every request passes the ACL check
+//! (`handlers::acl::admit`, a lock-free rules load) before it is routed.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use futures::FutureExt;
 
 use super::context::BrokerCtx;
 use super::handlers::{
-    admin, broker_config, broker_stats, client, client_call, clone_offset, consume_queue,
+    acl, admin, broker_config, broker_stats, client, client_call, clone_offset, consume_queue,
     consumer_offset, delete_group, end_transaction, lock, producers, pull, query, queue_offset,
     reset_offset, runtime_info, send, send_back, sync, topic_consumers, HandlerResult,
 };
@@ -90,6 +91,11 @@ async fn route(
         code::GET_SYSTEM_TOPIC_LIST_FROM_BROKER => topic_consumers::system_topics(ctx, req),
         code::QUERY_CONSUME_QUEUE => consume_queue::handle(ctx, req),
         code::CLONE_GROUP_OFFSET => clone_offset::handle(ctx, req),
+        code::UPDATE_AND_CREATE_ACL_CONFIG => acl::update_account(ctx, req).await,
+        code::DELETE_ACL_CONFIG => acl::delete_account(ctx, req).await,
+        code::GET_BROKER_CLUSTER_ACL_INFO => acl::version_info(ctx, req),
+        code::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG => acl::update_global_white(ctx, req).await,
+        code::GET_BROKER_CLUSTER_ACL_CONFIG => acl::config(ctx, req),
         code::GET_CONSUMER_RUNNING_INFO | code::CONSUME_MESSAGE_DIRECTLY => {
             client_call::handle(ctx, req).await
         }
@@ -110,12 +116,20 @@ impl Dispatch for BrokerDispatch {
         let conn = conn.clone();
         async move {
             let _guard = guard;
-            let resp = route(&ctx, &req, &conn, received)
-                .await
-                .unwrap_or_else(|e| {
-                    tracing::debug!(code = req.code, error = %e, "request failed");
-                    e.into_response(&req)
-                });
+            let failed = |e: ServiceError| {
+                tracing::debug!(code = req.code, error = %e, "request failed");
+                e.into_response(&req)
+            };
+            let resp = match acl::admit(&ctx, &req, &conn) {
+                Ok(None) => route(&ctx, &req, &conn, received)
+                    .await
+                    .unwrap_or_else(failed),
+                Ok(Some(key)) => {
+                    let resp = route(&ctx, &req, &conn, received).await;
+                    acl::after(&ctx, &req, Some(&key), resp.unwrap_or_else(failed))
+                }
+                Err(e) => failed(e),
+            };
             let ms = received.elapsed().as_millis() as u64;
             ctx.stats
                 .rpc

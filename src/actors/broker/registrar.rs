@@ -40,6 +40,8 @@ pub struct Identity {
     pub ha_addr: String,
     pub broker_id: i64,
     pub compressed: bool,
+    /// Our account (`accessKey`/`secretKey`): registrations are signed with it.
+    pub credentials: Option<Arc<crate::acl::Credentials>>,
 }
 
 const RPC_TIMEOUT: Duration = Duration::from_secs(6);
@@ -138,12 +140,14 @@ impl Registrar {
         let req = self.register_request();
         let existing = self.clients.get(&addr).filter(|c| c.is_open()).cloned();
         let tls = self.tls.clone();
+        let creds = self.identity.credentials.clone();
         let fut = async move {
             let client = match existing {
                 Some(c) => c,
                 None => RemotingClient::connect_with(&addr, RPC_TIMEOUT, None, tls.as_ref())
                     .await
-                    .map_err(|e| e.to_string())?,
+                    .map_err(|e| e.to_string())?
+                    .signed_with(creds),
             };
             let resp = client
                 .call(req, RPC_TIMEOUT)

@@ -94,13 +94,18 @@ impl SlaveSyncActor {
             .filter(|c| c.is_open() && c.addr() == master);
         self.running = true;
         ctx.spawn(
-            fetch_all(master.clone(), reuse, self.ctx.tls_client.clone())
-                .into_actor(self)
-                .map(move |fetched, act, _| {
-                    act.running = false;
-                    act.client = fetched.client.clone();
-                    act.apply(&master, fetched);
-                }),
+            fetch_all(
+                master.clone(),
+                reuse,
+                self.ctx.tls_client.clone(),
+                self.ctx.cfg.acl.credentials(),
+            )
+            .into_actor(self)
+            .map(move |fetched, act, _| {
+                act.running = false;
+                act.client = fetched.client.clone();
+                act.apply(&master, fetched);
+            }),
         );
     }
 
@@ -201,10 +206,14 @@ async fn fetch_all(
     master: String,
     reuse: Option<RemotingClient>,
     tls: Option<crate::tls::TlsClient>,
+    creds: Option<Arc<crate::acl::Credentials>>,
 ) -> Fetched {
     let client = match reuse {
         Some(c) => Ok(c),
-        None => RemotingClient::connect_with(&master, RPC_TIMEOUT, None, tls.as_ref()).await,
+        // Signed with our account: the master's ACL lets only admin accounts read these tables.
+        None => RemotingClient::connect_with(&master, RPC_TIMEOUT, None, tls.as_ref())
+            .await
+            .map(|c| c.signed_with(creds)),
     };
     let client = match client {
         Ok(c) => c,

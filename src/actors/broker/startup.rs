@@ -117,6 +117,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         .await
         .map_err(|e| StartError::Config(format!("store open panicked: {e}")))??;
     let saved = load_metadata(&cfg)?;
+    let acl = crate::acl::AclState::from_config(&cfg.acl).map_err(StartError::Config)?;
 
     let namesrv = match (ns_cfg, ns_listener) {
         (Some(ns_cfg), Some(l)) => {
@@ -141,7 +142,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let persister = Persister::start(MetadataFiles::new(cfg.store.config_dir()));
     let delay_offsets = saved.delay_offsets.clone();
     let ctx = build_context(
-        (&cfg, overrides, tls.client.clone()),
+        (&cfg, overrides, tls.client.clone(), acl),
         store,
         saved,
         persister.clone(),
@@ -322,6 +323,7 @@ fn embedded_namesrv_config(cfg: &BrokerConfig) -> NamesrvConfig {
             .join("kvConfig.json")
             .display()
             .to_string(),
+        acl: cfg.acl.clone(),
         ..Default::default()
     }
 }
@@ -380,7 +382,12 @@ fn load_metadata(cfg: &BrokerConfig) -> Result<SavedState, StartError> {
 }
 
 fn build_context(
-    (cfg, overrides, tls_client): (&BrokerConfig, BTreeMap<String, String>, Option<TlsClient>),
+    (cfg, overrides, tls_client, acl): (
+        &BrokerConfig,
+        BTreeMap<String, String>,
+        Option<TlsClient>,
+        Option<Arc<crate::acl::AclState>>,
+    ),
     store: Arc<MessageStore>,
     saved: SavedState,
     persister: Persister,
@@ -425,6 +432,7 @@ fn build_context(
         ha: Arc::new(HaShared::default()),
         tls_client,
         cfg: cfg.clone(),
+        acl,
     });
     super::stats::spawn_sampler(&ctx);
     ctx
@@ -502,6 +510,7 @@ fn start_registrar(
             ),
             broker_id: cfg.broker_id,
             compressed: cfg.compressed_register,
+            credentials: cfg.acl.credentials(),
         },
         body,
         Duration::from_millis(cfg.register_name_server_period),

@@ -259,7 +259,8 @@ pub async fn start_on(
     }
     let actor = ns.start();
     let config = Arc::new(handlers::namesrv_config::ConfigState::load(cfg)?);
-    let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone(), config));
+    let acl = crate::acl::AclState::from_config(&cfg.acl).map_err(std::io::Error::other)?;
+    let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone(), config, acl));
     let opts = ServerOptions::from(&cfg.net).with_tls(tls);
     actix_rt::spawn(serve(listener, Vec::new(), dispatch, opts));
     Ok(NamesrvHandle { local_addr, actor })

@@ -8,18 +8,22 @@ use std::io::Write;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use super::client::AdminClient;
+use super::client::{AdminClient, DEFAULT_TIMEOUT};
 use super::error::{AdminError, Result};
+use super::tools_config::tools_credentials;
 
 mod broker_status;
 mod clone_group_offset;
+mod cluster_acl_config_version;
 mod cluster_list;
 mod consume_message;
 mod consumer_connection;
 mod consumer_progress;
+mod delete_acl_config;
 mod delete_sub_group;
 mod delete_topic;
 pub mod format;
+mod get_acl_config;
 mod get_broker_config;
 mod get_namesrv_config;
 mod print_msg;
@@ -37,7 +41,9 @@ mod topic_cluster_list;
 mod topic_list;
 mod topic_route;
 mod topic_status;
+mod update_acl_config;
 mod update_broker_config;
+mod update_global_white_addr;
 mod update_namesrv_config;
 mod update_sub_group;
 mod update_topic;
@@ -54,6 +60,10 @@ pub struct Cli {
     pub namesrv: Option<String>,
     #[command(flatten)]
     pub tls: crate::tls::args::TlsArgs,
+    /// The file with the ACL account to sign requests with (`accessKey`, `secretKey`); default:
+    /// env MQADMIN_TOOLS_CONFIG, else $ROCKETMQ_HOME/conf/tools.yml if present, else unsigned.
+    #[arg(long = "toolsConfig", global = true, value_name = "FILE")]
+    pub tools_config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -145,6 +155,34 @@ pub enum Command {
     GetNamesrvConfig(get_namesrv_config::Args),
     #[command(name = "updateNamesrvConfig", about = "Update configs of name server")]
     UpdateNamesrvConfig(update_namesrv_config::Args),
+    #[command(
+        name = "updateAclConfig",
+        alias = "updateAccessConfig",
+        about = "Update acl config yaml file in broker"
+    )]
+    UpdateAclConfig(update_acl_config::Args),
+    #[command(
+        name = "deleteAclConfig",
+        alias = "deleteAccessConfig",
+        about = "Delete Acl Config Account in broker"
+    )]
+    DeleteAclConfig(delete_acl_config::Args),
+    #[command(
+        name = "clusterAclConfigVersion",
+        about = "List all of acl config version information in cluster"
+    )]
+    ClusterAclConfigVersion(cluster_acl_config_version::Args),
+    #[command(
+        name = "updateGlobalWhiteAddr",
+        about = "Update global white address for acl Config File in broker"
+    )]
+    UpdateGlobalWhiteAddr(update_global_white_addr::Args),
+    #[command(
+        name = "getAclConfig",
+        alias = "getAccessConfigSubCommand",
+        about = "List all of acl config information in cluster"
+    )]
+    GetAclConfig(get_acl_config::Args),
 }
 
 /// What a command runs with: the admin client, the name-server list it was built from, and
@@ -208,6 +246,11 @@ impl Command {
             Command::AddWritePerm(a) => a.run(ctx, true).await,
             Command::GetNamesrvConfig(a) => a.run(ctx).await,
             Command::UpdateNamesrvConfig(a) => a.run(ctx).await,
+            Command::UpdateAclConfig(a) => a.run(ctx).await,
+            Command::DeleteAclConfig(a) => a.run(ctx).await,
+            Command::ClusterAclConfigVersion(a) => a.run(ctx).await,
+            Command::UpdateGlobalWhiteAddr(a) => a.run(ctx).await,
+            Command::GetAclConfig(a) => a.run(ctx).await,
         }
     }
 }
@@ -241,24 +284,28 @@ pub fn main_with(args: Vec<OsString>) -> i32 {
         .tls
         .client()
         .map_err(|e| AdminError::Invalid(e.to_string()));
-    let result = tls.and_then(|tls| Ok(AdminClient::new(&namesrv)?.with_tls(tls)));
-    let result = result.and_then(|admin| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| AdminError::Invalid(format!("cannot start the runtime: {e}")))?;
-        let mut ctx = Ctx {
-            admin,
-            namesrv,
-            out: std::io::stdout(),
-            closed: false,
-        };
-        let r = rt.block_on(command.run(&mut ctx));
-        let _ = ctx.out.flush();
-        rt.shutdown_timeout(std::time::Duration::from_millis(200));
-        r
-    });
+    let result = tls
+        .and_then(|tls| {
+            let creds = tools_credentials(cli.tools_config.as_deref())?;
+            Ok(AdminClient::signed(&namesrv, DEFAULT_TIMEOUT, creds)?.with_tls(tls))
+        })
+        .and_then(|admin| {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| AdminError::Invalid(format!("cannot start the runtime: {e}")))?;
+            let mut ctx = Ctx {
+                admin,
+                namesrv,
+                out: std::io::stdout(),
+                closed: false,
+            };
+            let r = rt.block_on(command.run(&mut ctx));
+            let _ = ctx.out.flush();
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            r
+        });
     match result {
         Ok(()) => 0,
         Err(e) => {

@@ -91,6 +91,7 @@ struct Resent {
 impl Args {
     async fn resend(&self, ctx: &mut Ctx) -> Result<()> {
         let mut config = ProducerConfig::new(&ctx.namesrv, RESEND_GROUP);
+        config.client.credentials = ctx.admin.credentials();
         config.client.instance_name = format!("mqadmin-resend-{}", std::process::id());
         config.client.request_timeout = ctx.admin.timeout();
         let producer = Producer::start(config).await?;

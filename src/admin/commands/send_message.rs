@@ -62,6 +62,7 @@ impl Args {
             msg = msg.with_keys(k.trim());
         }
         let mut config = ProducerConfig::new(&ctx.namesrv, PRODUCER_GROUP);
+        config.client.credentials = ctx.admin.credentials();
         config.client.instance_name = format!("mqadmin-{}", std::process::id());
         config.client.request_timeout = ctx.admin.timeout();
         config.enable_trace = self.trace.as_deref().is_some_and(java_bool);

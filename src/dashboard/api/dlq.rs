@@ -42,10 +42,10 @@ async fn resend_dlq(
     path: web::Path<String>,
     body: web::Json<ResendBody>,
 ) -> ApiResult {
-    state.guard.check(&req)?;
+    let admin = state.guard.authorize(&req, &state.admin)?;
     let mut b = body.into_inner();
     b.topic = Some(dlq_topic(b.group.trim()));
-    resend(&state.admin, &path, &b).await
+    resend(&admin, &path, &b).await
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

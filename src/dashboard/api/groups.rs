@@ -158,11 +158,10 @@ async fn reset(
     path: web::Path<String>,
     body: web::Json<ResetBody>,
 ) -> ApiResult {
-    state.guard.check(&req)?;
+    let admin = state.guard.authorize(&req, &state.admin)?;
     let b = body.into_inner();
     let ts = b.timestamp.unwrap_or(RESET_TO_MAX);
-    let r = state
-        .admin
+    let r = admin
         .reset_offset_by_time(b.topic.trim(), &path, ts, b.force)
         .await?;
     let offsets: Vec<serde_json::Value> = r
@@ -182,14 +181,11 @@ async fn delete(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> ApiResult {
-    state.guard.check(&req)?;
+    let admin = state.guard.authorize(&req, &state.admin)?;
     let group = path.into_inner();
-    let sets = broker_sets(&state.admin.cluster_info().await?);
+    let sets = broker_sets(&admin.cluster_info().await?);
     for (_, addr) in &sets {
-        state
-            .admin
-            .delete_subscription_group(addr, &group, true)
-            .await?;
+        admin.delete_subscription_group(addr, &group, true).await?;
     }
     let brokers: Vec<&str> = sets.iter().map(|(n, _)| n.as_str()).collect();
     Ok(ok(

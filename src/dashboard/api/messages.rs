@@ -151,8 +151,8 @@ async fn resend_handler(
     path: web::Path<String>,
     body: web::Json<ResendBody>,
 ) -> ApiResult {
-    state.guard.check(&req)?;
-    resend(&state.admin, &path, &body).await
+    let admin = state.guard.authorize(&req, &state.admin)?;
+    resend(&admin, &path, &body).await
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

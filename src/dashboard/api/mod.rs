@@ -1,6 +1,7 @@
 //! The JSON API under `/api/`: what the pages call and scripts may call. One file per resource;
 //! handlers are thin: parse the request, make the admin calls, shape the answer. Reads are open,
-//! admin actions (POST/DELETE) pass the [`super::auth::AdminGuard`] first.
+//! admin actions (POST/DELETE) pass the [`super::auth::AdminGuard`] first and run with the
+//! admin client it hands out (the logged-in ACL account's when ACL is on).
 
 pub mod cluster;
 pub mod dlq;
@@ -58,6 +59,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(messages::routes)
             .configure(dlq::routes)
             .configure(trace::routes)
+            .configure(crate::dashboard::login::routes)
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(error::ApiError::new(
                     actix_web::http::StatusCode::NOT_FOUND,

@@ -112,7 +112,7 @@ async fn create(
     req: HttpRequest,
     body: web::Json<CreateBody>,
 ) -> ApiResult {
-    state.guard.check(&req)?;
+    let admin = state.guard.authorize(&req, &state.admin)?;
     let b = body.into_inner();
     let topic = b.topic.trim();
     if topic.is_empty() {
@@ -128,10 +128,10 @@ async fn create(
     };
     let targets: Vec<(String, String)> = match b.cluster.as_deref().map(str::trim) {
         Some(c) if !c.is_empty() => {
-            let info = state.admin.cluster_info().await?;
+            let info = admin.cluster_info().await?;
             crate::admin::client::masters_of(&info, c)?
         }
-        _ => broker_sets(&state.admin.cluster_info().await?),
+        _ => broker_sets(&admin.cluster_info().await?),
     };
     if targets.is_empty() {
         return Err(ApiError::new(
@@ -140,7 +140,7 @@ async fn create(
         ));
     }
     for (_, addr) in &targets {
-        state.admin.create_topic(addr, &config).await?;
+        admin.create_topic(addr, &config).await?;
     }
     let brokers: Vec<&str> = targets.iter().map(|(n, _)| n.as_str()).collect();
     Ok(ok(
@@ -153,13 +153,13 @@ async fn delete(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> ApiResult {
-    state.guard.check(&req)?;
+    let admin = state.guard.authorize(&req, &state.admin)?;
     let topic = path.into_inner();
-    let route = state.admin.route_of(&topic).await?;
+    let route = admin.route_of(&topic).await?;
     for (_, addr) in route_brokers(&route) {
-        state.admin.delete_topic_in_broker(&addr, &topic).await?;
+        admin.delete_topic_in_broker(&addr, &topic).await?;
     }
-    state.admin.delete_topic_in_namesrv(&topic).await?;
+    admin.delete_topic_in_namesrv(&topic).await?;
     Ok(ok(&serde_json::json!({ "deleted": topic })))
 }
 
@@ -215,7 +215,7 @@ async fn send(
     path: web::Path<String>,
     body: web::Json<SendBody>,
 ) -> ApiResult {
-    state.guard.check(&req)?;
+    let admin = state.guard.authorize(&req, &state.admin)?;
     let b = body.into_inner();
     let mut msg = Message::new(path.as_str(), b.body.into_bytes());
     if let Some(t) = b.tags.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
@@ -224,9 +224,10 @@ async fn send(
     if let Some(k) = b.keys.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
         msg = msg.with_keys(k);
     }
-    let mut config = ProducerConfig::new(&state.admin.namesrv_addrs().join(";"), PRODUCER_GROUP);
+    let mut config = ProducerConfig::new(&admin.namesrv_addrs().join(";"), PRODUCER_GROUP);
     config.client.instance_name = format!("dashboard-{}", std::process::id());
-    config.client.request_timeout = state.admin.timeout();
+    config.client.request_timeout = admin.timeout();
+    config.client.credentials = admin.credentials();
     let producer = Producer::start(config)
         .await
         .map_err(crate::admin::AdminError::from)?;

@@ -5,6 +5,39 @@ const pw = document.getElementById("admin-password");
 pw.value = sessionStorage.getItem("adminPassword") || "";
 pw.addEventListener("change", () => sessionStorage.setItem("adminPassword", pw.value));
 
+// With ACL on, admin actions run as the ACL account logged in here (the session token is kept
+// for this tab only); the admin-password box is replaced by a login form.
+const aclToken = () => sessionStorage.getItem("aclSession") || "";
+async function aclLogin(form) {
+  const r = await api("/api/login", "POST", { accessKey: val(form, "accessKey"), secretKey: val(form, "secretKey") });
+  sessionStorage.setItem("aclSession", r.token);
+  await showLogin();
+  status("logged in as " + r.accessKey);
+}
+async function aclLogout() {
+  await api("/api/logout", "POST");
+  sessionStorage.removeItem("aclSession");
+  await showLogin();
+}
+async function showLogin() {
+  const s = await api("/api/session");
+  if (!s.aclEnable) return;
+  const box = document.querySelector("header .pw");
+  if (s.accessKey) {
+    box.replaceChildren("ACL account ", el("b", { id: "acl-account" }, s.accessKey), " ",
+      el("button", { type: "button", id: "acl-logout", onclick: () => guarded(aclLogout) }, "Log out"));
+    return;
+  }
+  sessionStorage.removeItem("aclSession");
+  const form = el("form", { id: "acl-login", class: "login" },
+    el("input", { name: "accessKey", placeholder: "access key", autocomplete: "username", "aria-label": "access key" }),
+    el("input", { name: "secretKey", type: "password", placeholder: "secret key", autocomplete: "current-password", "aria-label": "secret key" }),
+    el("button", { type: "submit" }, "Log in"));
+  form.addEventListener("submit", e => { e.preventDefault(); guarded(() => aclLogin(form)); });
+  box.replaceChildren(form);
+}
+guarded(showLogin);
+
 // Call the JSON API; a non-2xx answer throws an Error with the server's message and code.
 async function api(path, method, body) {
   const opts = { method: method || "GET", headers: {} };
@@ -13,6 +46,7 @@ async function api(path, method, body) {
     opts.body = JSON.stringify(body);
   }
   if (opts.method !== "GET" && pw.value) opts.headers["X-Admin-Password"] = pw.value;
+  if (aclToken()) opts.headers["X-Session"] = aclToken();
   const resp = await fetch(path, opts);
   const data = await resp.json().catch(() => ({ error: "answer is not JSON (HTTP " + resp.status + ")" }));
   if (!resp.ok) {

@@ -10,6 +10,7 @@
 use super::error::ProtocolError;
 use super::header::{parse_bool, ExtFields};
 
+pub mod acl;
 pub mod admin;
 pub mod client;
 pub mod namesrv;
@@ -20,6 +21,7 @@ pub mod send;
 pub mod stats;
 pub mod transaction;
 
+pub use acl::*;
 pub use admin::*;
 pub use client::*;
 pub use namesrv::*;

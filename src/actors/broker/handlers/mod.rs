@@ -2,6 +2,7 @@
 //! body, calls the plain logic (through `BrokerCtx` or an actor), and builds the reply; errors are
 //! returned as `ServiceError` and turned into responses in one place (`crate::error`).
 
+pub mod acl;
 pub mod admin;
 pub mod broker_config;
 pub mod broker_stats;

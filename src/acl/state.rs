@@ -1,0 +1,360 @@
+//! `AclState`: the rules in force for one server process, the file they come from, and the
+//! changes the ACL admin codes make.
+//!
+//! The per-request check loads the current `Rules` from an `ArcSwap` (no lock, no hop). A
+//! `acl-watch` thread (never an I/O arbiter) reads the file every 500 ms and swaps in new rules
+//! when its content changed; a broken file keeps the old rules and is logged at warn once per
+//! change. Admin updates (50, 51, 53) run under one mutex on a blocking thread: they change a
+//! copy of the file, compile it (so a bad update is refused and nothing changes), bump the data
+//! version, write the file atomically (temp, fsync, rename) and swap the rules.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use parking_lot::Mutex;
+
+use super::error::AclError;
+use super::file::AclFile;
+use super::perm;
+use super::resource::Need;
+use super::rules::{check_account, InvalidRules, Rules};
+use super::validator::{check_needs, validate, Denied, Passed};
+use crate::protocol::body::DataVersion;
+use crate::protocol::headers::PlainAccessConfig;
+use crate::protocol::RemotingCommand;
+
+/// How often the watcher looks at the file.
+pub const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The file as last read or written, and its content hash.
+struct Current {
+    file: AclFile,
+    hash: u64,
+}
+
+pub struct AclState {
+    path: PathBuf,
+    rules: ArcSwap<Rules>,
+    current: Mutex<Current>,
+}
+
+fn hash_of(bytes: &[u8]) -> u64 {
+    let mut h = DefaultHasher::new();
+    bytes.hash(&mut h);
+    h.finish()
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Parse and compile a file's content.
+fn compile(path: &Path, bytes: &[u8]) -> Result<(AclFile, Rules, u64), String> {
+    let text = String::from_utf8_lossy(bytes);
+    let file = AclFile::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let rules = Rules::build(&file).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((file, rules, hash_of(bytes)))
+}
+
+impl AclState {
+    /// Load `path` (start-up: a missing or invalid file is an error that names the file and the
+    /// fault).
+    pub fn load(path: &Path) -> Result<Arc<Self>, String> {
+        let (file, rules, hash) = compile(path, &read(path)?)?;
+        Ok(Arc::new(AclState {
+            path: path.to_path_buf(),
+            rules: ArcSwap::from_pointee(rules),
+            current: Mutex::new(Current { file, hash }),
+        }))
+    }
+
+    /// Load `path` and start its watcher thread (which ends when the state is dropped).
+    pub fn start(path: &Path) -> Result<Arc<Self>, String> {
+        let state = Self::load(path)?;
+        let weak = Arc::downgrade(&state);
+        std::thread::Builder::new()
+            .name("acl-watch".into())
+            .spawn(move || watch(weak))
+            .map_err(|e| format!("cannot start the acl-watch thread: {e}"))?;
+        Ok(state)
+    }
+
+    /// The state a process with `cfg` runs with: `None` when `aclEnable=false`, else the file
+    /// loaded and watched (an error names the file and what is wrong with it).
+    pub fn from_config(cfg: &crate::config::AclConfig) -> Result<Option<Arc<Self>>, String> {
+        if !cfg.acl_enable {
+            return Ok(None);
+        }
+        Self::start(Path::new(&cfg.plain_acl_file))
+            .map(Some)
+            .map_err(|e| format!("aclEnable=true but plainAclFile is not usable: {e}"))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The rules in force.
+    pub fn rules(&self) -> Arc<Rules> {
+        self.rules.load_full()
+    }
+
+    /// Check a request; `Ok` carries the account's access key (None when white-listed by address).
+    pub fn check(
+        &self,
+        req: &RemotingCommand,
+        peer: IpAddr,
+        admin_only: fn(i32) -> bool,
+    ) -> Result<Option<String>, Denied> {
+        let rules = self.rules.load();
+        match validate(&rules, req, peer, admin_only)? {
+            Passed::WhiteListed => Ok(None),
+            Passed::Account(a) => Ok(Some(a.access_key.clone())),
+        }
+    }
+
+    /// [`AclState::check`] for a connection's request, logging a refusal at warn (peer, code,
+    /// access key, why) and turning it into the error the client is answered with.
+    pub fn admit(
+        &self,
+        req: &RemotingCommand,
+        peer: std::net::SocketAddr,
+        admin_only: fn(i32) -> bool,
+    ) -> Result<Option<String>, AclError> {
+        self.check(req, peer.ip(), admin_only).map_err(|d| {
+            tracing::warn!(
+                peer = %peer,
+                code = req.code,
+                request = crate::protocol::codes::request_name(req.code).unwrap_or("?"),
+                access_key = d.access_key.as_deref().unwrap_or("-"),
+                "ACL refused the request: {}",
+                d.message
+            );
+            AclError::Denied(d)
+        })
+    }
+
+    /// Check more resources for an account that already passed (a message's topic known only
+    /// after it was read). An unknown account (deleted meanwhile) is refused.
+    pub fn check_more(&self, access_key: &str, needs: &[Need]) -> Result<(), Denied> {
+        let rules = self.rules.load();
+        match rules.accounts.get(access_key) {
+            Some(a) => check_needs(a, needs),
+            None => Err(Denied {
+                message: format!("No acl config for {access_key}"),
+                access_key: Some(access_key.to_string()),
+            }),
+        }
+    }
+
+    /// Re-read the file if its content changed. `Ok(true)` when new rules are in force.
+    pub fn reload_if_changed(&self) -> Result<bool, String> {
+        let bytes = read(&self.path)?;
+        let hash = hash_of(&bytes);
+        let mut cur = self.current.lock();
+        if hash == cur.hash {
+            return Ok(false);
+        }
+        // Remember the content either way, so a broken file is reported once.
+        cur.hash = hash;
+        let (file, rules, _) = compile(&self.path, &bytes)?;
+        self.rules.store(Arc::new(rules));
+        cur.file = file;
+        Ok(true)
+    }
+
+    /// UPDATE_AND_CREATE_ACL_CONFIG (50): create or replace an account. Unset fields of an
+    /// existing account keep their values, as RocketMQ merges them.
+    pub fn update_account(&self, update: PlainAccessConfig) -> Result<(), InvalidRules> {
+        let ak = update.access_key.clone().unwrap_or_default();
+        self.change(|file| {
+            let merged = match file.account(&ak) {
+                Some(old) => merge(old, update),
+                None => update,
+            };
+            check_account(&merged)?;
+            file.accounts
+                .retain(|a| a.access_key.as_deref() != Some(ak.as_str()));
+            file.accounts.push(merged);
+            Ok(())
+        })
+    }
+
+    /// DELETE_ACL_CONFIG (51).
+    pub fn delete_account(&self, access_key: &str) -> Result<(), InvalidRules> {
+        self.change(|file| {
+            if file.account(access_key).is_none() {
+                return Err(InvalidRules(format!("No acl config for {access_key}")));
+            }
+            file.accounts
+                .retain(|a| a.access_key.as_deref() != Some(access_key));
+            Ok(())
+        })
+    }
+
+    /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53).
+    pub fn update_global_white(&self, addrs: Vec<String>) -> Result<(), InvalidRules> {
+        self.change(|file| {
+            file.global_white_remote_addresses = addrs;
+            Ok(())
+        })
+    }
+
+    /// The file as in force (for GET_BROKER_CLUSTER_ACL_CONFIG; the caller masks secrets).
+    pub fn file(&self) -> AclFile {
+        self.current.lock().file.clone()
+    }
+
+    fn change(
+        &self,
+        edit: impl FnOnce(&mut AclFile) -> Result<(), InvalidRules>,
+    ) -> Result<(), InvalidRules> {
+        let mut cur = self.current.lock();
+        let mut file = cur.file.clone();
+        edit(&mut file)?;
+        let mut version: DataVersion = file.data_version;
+        version.next(crate::clock::now_ms());
+        file.data_version = version;
+        let rules = Rules::build(&file)?;
+        let text = file.render();
+        crate::storage::metadata::write_atomic(&self.path, &text)
+            .map_err(|e| InvalidRules(format!("cannot write {}: {e}", self.path.display())))?;
+        cur.hash = hash_of(text.as_bytes());
+        cur.file = file;
+        self.rules.store(Arc::new(rules));
+        Ok(())
+    }
+}
+
+/// `update` over `old`: fields the request leaves unset keep the old values.
+fn merge(old: &PlainAccessConfig, update: PlainAccessConfig) -> PlainAccessConfig {
+    PlainAccessConfig {
+        access_key: update.access_key,
+        secret_key: update.secret_key.or_else(|| old.secret_key.clone()),
+        white_remote_address: update
+            .white_remote_address
+            .or_else(|| old.white_remote_address.clone()),
+        admin: update.admin,
+        default_topic_perm: update
+            .default_topic_perm
+            .or_else(|| old.default_topic_perm.clone()),
+        default_group_perm: update
+            .default_group_perm
+            .or_else(|| old.default_group_perm.clone()),
+        topic_perms: if update.topic_perms.is_empty() {
+            old.topic_perms.clone()
+        } else {
+            update.topic_perms
+        },
+        group_perms: if update.group_perms.is_empty() {
+            old.group_perms.clone()
+        } else {
+            update.group_perms
+        },
+    }
+}
+
+fn watch(state: Weak<AclState>) {
+    loop {
+        std::thread::sleep(WATCH_INTERVAL);
+        let Some(s) = state.upgrade() else { return };
+        match s.reload_if_changed() {
+            Ok(true) => tracing::info!(file = %s.path.display(), "ACL rules reloaded"),
+            Ok(false) => {}
+            Err(why) => tracing::warn!("ACL file not reloaded, the previous rules stay: {why}"),
+        }
+    }
+}
+
+/// The broker's admin table, for [`AclState::check`].
+pub fn broker_admin(code: i32) -> bool {
+    perm::needs_admin(code)
+}
+
+/// The name server's admin table, for [`AclState::check`].
+pub fn namesrv_admin(code: i32) -> bool {
+    perm::namesrv_needs_admin(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str =
+        "accounts:\n  - accessKey: RocketMQ\n    secretKey: 12345678\n    defaultTopicPerm: PUB\n";
+
+    fn acct(ak: &str, sk: &str) -> PlainAccessConfig {
+        PlainAccessConfig {
+            access_key: Some(ak.into()),
+            secret_key: Some(sk.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reload_keeps_old_rules_on_a_broken_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain_acl.yml");
+        std::fs::write(&path, FILE).unwrap();
+        let s = AclState::load(&path).unwrap();
+        assert_eq!(s.reload_if_changed(), Ok(false));
+        std::fs::write(
+            &path,
+            format!("{FILE}  - accessKey: second1\n    secretKey: 7654321\n"),
+        )
+        .unwrap();
+        assert_eq!(s.reload_if_changed(), Ok(true));
+        assert!(s.rules().accounts.contains_key("second1"));
+        std::fs::write(&path, "accounts: [").unwrap();
+        assert!(s.reload_if_changed().unwrap_err().contains("plain_acl.yml"));
+        assert!(s.rules().accounts.contains_key("second1"));
+        // Reported once, not on every poll.
+        assert_eq!(s.reload_if_changed(), Ok(false));
+        std::fs::remove_file(&path).unwrap();
+        assert!(s.reload_if_changed().is_err());
+        assert!(s.rules().accounts.contains_key("RocketMQ"));
+        assert!(AclState::load(&path).err().unwrap().contains("cannot read"));
+    }
+
+    #[test]
+    fn admin_changes_persist_and_apply() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain_acl.yml");
+        std::fs::write(&path, FILE).unwrap();
+        let s = AclState::load(&path).unwrap();
+        s.update_account(acct("newuser1", "secret99")).unwrap();
+        assert!(s.rules().accounts.contains_key("newuser1"));
+        let on_disk = AclFile::load(&path).unwrap();
+        assert!(on_disk.account("newuser1").is_some());
+        assert_eq!(on_disk.data_version.counter, 1);
+        // Merge: the secret stays when an update leaves it out.
+        let mut upd = acct("newuser1", "");
+        upd.secret_key = None;
+        upd.topic_perms = vec!["T=SUB".into()];
+        s.update_account(upd).unwrap();
+        let a = AclFile::load(&path).unwrap();
+        assert_eq!(
+            a.account("newuser1").unwrap().secret_key.as_deref(),
+            Some("secret99")
+        );
+        assert!(s.update_account(acct("newuser1", "short")).is_err());
+        assert!(s.update_account(acct("x", "secret99")).is_err());
+        s.update_global_white(vec!["10.1.*".into()]).unwrap();
+        assert_eq!(
+            AclFile::load(&path).unwrap().global_white_remote_addresses,
+            ["10.1.*"]
+        );
+        assert!(s.update_global_white(vec!["10.x".into()]).is_err());
+        s.delete_account("newuser1").unwrap();
+        assert!(s.delete_account("newuser1").is_err());
+        assert!(!s.rules().accounts.contains_key("newuser1"));
+        assert_eq!(s.rules().version.counter, 4);
+        // Our own write is not seen as a change.
+        assert_eq!(s.reload_if_changed(), Ok(false));
+    }
+}
