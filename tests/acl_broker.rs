@@ -191,7 +191,14 @@ fn start_with_a_missing_or_broken_file_fails_clearly() {
         dir.path(),
         "accounts:\n  - accessKey: ab\n    secretKey: 12345678\n",
     );
-    for (file, why) in [(&missing, "cannot read"), (&broken, "accessKey=ab")] {
+    let valid = dir.path().join("valid.yml");
+    std::fs::write(&valid, ACL_FILE).unwrap();
+    for (file, why) in [
+        (&missing, "cannot read"),
+        (&broken, "accessKey=ab"),
+        // Valid, but a standalone broker without its own admin keys could not register.
+        (&valid, "accessKey/secretKey are not set"),
+    ] {
         let (code, _, err) = run_to_exit(
             BROKER,
             &[

@@ -114,6 +114,9 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         .map_err(|e| StartError::Config(format!("store open panicked: {e}")))??;
     let saved = load_metadata(&cfg)?;
     let acl = crate::acl::AclState::from_config(&cfg.acl).map_err(StartError::Config)?;
+    if let Some(a) = acl.as_ref().filter(|_| cfg.standalone) {
+        a.check_own_account(&cfg.acl).map_err(StartError::Config)?;
+    }
 
     let namesrv = match (ns_cfg, ns_listener) {
         (Some(ns_cfg), Some(l)) => {
