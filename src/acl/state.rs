@@ -162,6 +162,16 @@ impl AclState {
         })
     }
 
+    /// Whether `access_key`/`secret_key` name an account of the rules: `Some(admin)` if so (a
+    /// login check, e.g. the dashboard's; compares the secret in constant time).
+    pub fn authenticate(&self, access_key: &str, secret_key: &str) -> Option<bool> {
+        let rules = self.rules.load();
+        let a = rules.accounts.get(access_key)?;
+        let (x, y) = (a.secret_key.as_bytes(), secret_key.as_bytes());
+        let same = x.len() == y.len() && x.iter().zip(y).fold(0u8, |d, (p, q)| d | (p ^ q)) == 0;
+        same.then_some(a.admin)
+    }
+
     /// Check more resources for an account that already passed (a message's topic known only
     /// after it was read). An unknown account (deleted meanwhile) is refused.
     pub fn check_more(&self, access_key: &str, needs: &[Need]) -> Result<(), Denied> {
@@ -362,6 +372,10 @@ mod tests {
         assert!(s
             .check_own_account(&cfg("brokerKey1", "brokerSecret1"))
             .is_ok());
+        assert_eq!(s.authenticate("brokerKey1", "brokerSecret1"), Some(true));
+        assert_eq!(s.authenticate("RocketMQ", "12345678"), Some(false));
+        assert_eq!(s.authenticate("RocketMQ", "12345679"), None);
+        assert_eq!(s.authenticate("nobody11", "12345678"), None);
         for (ak, sk, why) in [
             ("", "", "not set"),
             ("nobody11", "brokerSecret1", "not an account"),
