@@ -167,6 +167,13 @@ fn acl_admin_codes_change_the_file_and_apply() {
         r.ext("version")
     );
     assert!(r.ext("brokerAddr").is_some() && r.ext("clusterName").is_some());
+    // The broker's own secret is masked in its config (GET_BROKER_CONFIG, admin only).
+    let r = call_as(&mut s, request(26, &[]), ADMIN);
+    let props = String::from_utf8_lossy(&r.body).to_string();
+    assert!(
+        props.contains("secretKey=******") && !props.contains(ADMIN.1),
+        "{props}"
+    );
     let r = call_as(&mut s, request(54, &[]), ADMIN);
     let body = String::from_utf8_lossy(&r.body).to_string();
     assert!(
