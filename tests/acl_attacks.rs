@@ -274,6 +274,16 @@ fn a_signed_non_admin_account_is_refused_admin_and_other_parties_state() {
         &call_as(&mut s, lock_cmd("evil@1", "OtherG"), APP),
         "group:OtherG",
     );
+    // Sending another topic's message back into one's own group's retry topic would reveal it.
+    let back = [
+        ("offset", phys.to_string()),
+        ("group", "AclG".into()),
+        ("delayLevel", "0".into()),
+        ("originMsgId", "x".into()),
+        ("originTopic", "AclT".into()),
+    ];
+    let back: Vec<(&str, &str)> = back.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_denied(&call_as(&mut s, request(36, &back), APP), "topic:SecretT");
     // The message's topic is known once it is read: still refused, nothing revealed.
     let r = call_as(&mut s, request(33, &[("offset", &phys.to_string())]), APP);
     assert_denied(&r, "topic:SecretT");

@@ -167,6 +167,13 @@ fn acl_admin_codes_change_the_file_and_apply() {
         r.ext("version")
     );
     assert!(r.ext("brokerAddr").is_some() && r.ext("clusterName").is_some());
+    // The broker's own secret is masked in its config (GET_BROKER_CONFIG, admin only).
+    let r = call_as(&mut s, request(26, &[]), ADMIN);
+    let props = String::from_utf8_lossy(&r.body).to_string();
+    assert!(
+        props.contains("secretKey=******") && !props.contains(ADMIN.1),
+        "{props}"
+    );
     let r = call_as(&mut s, request(54, &[]), ADMIN);
     let body = String::from_utf8_lossy(&r.body).to_string();
     assert!(
@@ -191,7 +198,14 @@ fn start_with_a_missing_or_broken_file_fails_clearly() {
         dir.path(),
         "accounts:\n  - accessKey: ab\n    secretKey: 12345678\n",
     );
-    for (file, why) in [(&missing, "cannot read"), (&broken, "accessKey=ab")] {
+    let valid = dir.path().join("valid.yml");
+    std::fs::write(&valid, ACL_FILE).unwrap();
+    for (file, why) in [
+        (&missing, "cannot read"),
+        (&broken, "accessKey=ab"),
+        // Valid, but a standalone broker without its own admin keys could not register.
+        (&valid, "accessKey/secretKey are not set"),
+    ] {
         let (code, _, err) = run_to_exit(
             BROKER,
             &[

@@ -95,6 +95,29 @@ impl AclState {
             .map_err(|e| format!("aclEnable=true but plainAclFile is not usable: {e}"))
     }
 
+    /// A standalone broker registers with its own (ACL'd) name server: its `accessKey` must be
+    /// an admin account of the file, with the file's secret, or nothing could find it.
+    pub fn check_own_account(&self, cfg: &crate::config::AclConfig) -> Result<(), String> {
+        let rules = self.rules.load();
+        let why = match rules.accounts.get(&cfg.access_key) {
+            _ if cfg.access_key.is_empty() => "accessKey/secretKey are not set".to_string(),
+            None => format!("accessKey={} is not an account of the file", cfg.access_key),
+            Some(a) if !a.admin => format!("accessKey={} is not admin: true", cfg.access_key),
+            Some(a) if a.secret_key != cfg.secret_key => {
+                format!(
+                    "secretKey is not the file's secret of accessKey={}",
+                    cfg.access_key
+                )
+            }
+            Some(_) => return Ok(()),
+        };
+        Err(format!(
+            "aclEnable=true on a standalone broker: it registers with its own name server signed \
+             with accessKey/secretKey, which must be an admin account of plainAclFile {}: {why}",
+            self.path.display()
+        ))
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -137,6 +160,16 @@ impl AclState {
             );
             AclError::Denied(d)
         })
+    }
+
+    /// Whether `access_key`/`secret_key` name an account of the rules: `Some(admin)` if so (a
+    /// login check, e.g. the dashboard's; compares the secret in constant time).
+    pub fn authenticate(&self, access_key: &str, secret_key: &str) -> Option<bool> {
+        let rules = self.rules.load();
+        let a = rules.accounts.get(access_key)?;
+        let (x, y) = (a.secret_key.as_bytes(), secret_key.as_bytes());
+        let same = x.len() == y.len() && x.iter().zip(y).fold(0u8, |d, (p, q)| d | (p ^ q)) == 0;
+        same.then_some(a.admin)
     }
 
     /// Check more resources for an account that already passed (a message's topic known only
@@ -319,6 +352,39 @@ mod tests {
         assert!(s.reload_if_changed().is_err());
         assert!(s.rules().accounts.contains_key("RocketMQ"));
         assert!(AclState::load(&path).err().unwrap().contains("cannot read"));
+    }
+
+    #[test]
+    fn own_account_must_be_an_admin_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain_acl.yml");
+        let text = format!(
+            "{FILE}  - accessKey: brokerKey1\n    secretKey: brokerSecret1\n    admin: true\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let s = AclState::load(&path).unwrap();
+        let cfg = |ak: &str, sk: &str| crate::config::AclConfig {
+            acl_enable: true,
+            access_key: ak.into(),
+            secret_key: sk.into(),
+            ..Default::default()
+        };
+        assert!(s
+            .check_own_account(&cfg("brokerKey1", "brokerSecret1"))
+            .is_ok());
+        assert_eq!(s.authenticate("brokerKey1", "brokerSecret1"), Some(true));
+        assert_eq!(s.authenticate("RocketMQ", "12345678"), Some(false));
+        assert_eq!(s.authenticate("RocketMQ", "12345679"), None);
+        assert_eq!(s.authenticate("nobody11", "12345678"), None);
+        for (ak, sk, why) in [
+            ("", "", "not set"),
+            ("nobody11", "brokerSecret1", "not an account"),
+            ("RocketMQ", "12345678", "not admin"),
+            ("brokerKey1", "otherSecret", "secretKey is not"),
+        ] {
+            let e = s.check_own_account(&cfg(ak, sk)).unwrap_err();
+            assert!(e.contains(why) && !e.contains("brokerSecret1"), "{e}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The broker's dispatch table: request code -> handler file. Runs on the connection's arbiter.
 //! Counts requests in flight so a graceful shutdown can wait for them, and records each request's
 //! latency (`stats::rpc`, atomics). With `aclEnable=true` every request passes the ACL check
-//! (`handlers::acl::admit`, a lock-free rules load) before it is routed.
+//! (`handlers::acl::admit`, a lock-free rules load) before it is routed; the few checks that
+//! need the store run around the handler (`acl::before`, `acl::after`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -124,10 +125,13 @@ impl Dispatch for BrokerDispatch {
                 Ok(None) => route(&ctx, &req, &conn, received)
                     .await
                     .unwrap_or_else(failed),
-                Ok(Some(key)) => {
-                    let resp = route(&ctx, &req, &conn, received).await;
-                    acl::after(&ctx, &req, Some(&key), resp.unwrap_or_else(failed))
-                }
+                Ok(Some(key)) => match acl::before(&ctx, &req, &key) {
+                    Ok(()) => {
+                        let resp = route(&ctx, &req, &conn, received).await;
+                        acl::after(&ctx, &req, Some(&key), resp.unwrap_or_else(failed))
+                    }
+                    Err(e) => failed(e),
+                },
                 Err(e) => failed(e),
             };
             let ms = received.elapsed().as_millis() as u64;

@@ -1,6 +1,8 @@
 //! `Registrar`: keeps this broker registered with every configured name server.
 //!
-//! - Owns: one `RemotingClient` per name server, and the registration header fields.
+//! - Owns: one `RemotingClient` per name server, and the registration header fields. With
+//!   `accessKey`/`secretKey` set, every request is signed (a name server with ACL on refuses
+//!   unsigned registrations; its refusal is logged here with its remark).
 //! - Learns: each REGISTER_BROKER answer's `masterAddr` / `haServerAddr` (filled by the name
 //!   server for a slave once its master registered) go to `HaShared::master`, as
 //!   `logic::slave_sync::SlaveSync::learn` decides; a change is logged at INFO. Replication and

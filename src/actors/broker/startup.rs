@@ -117,7 +117,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         .await
         .map_err(|e| StartError::Config(format!("store open panicked: {e}")))??;
     let saved = load_metadata(&cfg)?;
-    let acl = crate::acl::AclState::from_config(&cfg.acl).map_err(StartError::Config)?;
+    let acl = start_acl(&cfg)?;
 
     let namesrv = match (ns_cfg, ns_listener) {
         (Some(ns_cfg), Some(l)) => {
@@ -307,6 +307,16 @@ fn start_replication(
         ReplicationActor::new(store, ha, settings, role).with_tls(tls)
     });
     arbiter
+}
+
+/// The ACL rules (`aclEnable=true`), loaded and watched; a standalone broker's own keys must be
+/// an admin account, since it registers with its own name server.
+fn start_acl(cfg: &BrokerConfig) -> Result<Option<Arc<crate::acl::AclState>>, StartError> {
+    let acl = crate::acl::AclState::from_config(&cfg.acl).map_err(StartError::Config)?;
+    if let Some(a) = acl.as_ref().filter(|_| cfg.standalone) {
+        a.check_own_account(&cfg.acl).map_err(StartError::Config)?;
+    }
+    Ok(acl)
 }
 
 /// The standalone broker's name server: its connection limits are the broker's, its KV config

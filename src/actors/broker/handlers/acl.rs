@@ -1,5 +1,6 @@
-//! ACL on the broker: the gate `dispatch` runs before routing (and after, for VIEW_MESSAGE_BY_ID,
-//! whose topic is known only once the message is read), and the ACL admin codes as RocketMQ's
+//! ACL on the broker: the gate `dispatch` runs before routing (plus the message's own topic for
+//! CONSUMER_SEND_MSG_BACK before, and for VIEW_MESSAGE_BY_ID after: known only from the store),
+//! and the ACL admin codes as RocketMQ's
 //! `AdminBrokerProcessor`: UPDATE_AND_CREATE_ACL_CONFIG (50), DELETE_ACL_CONFIG (51),
 //! GET_BROKER_CLUSTER_ACL_INFO (52), UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53) and
 //! GET_BROKER_CLUSTER_ACL_CONFIG (54, secrets masked). Changes write `plainAclFile` on a blocking
@@ -35,6 +36,36 @@ pub fn admit(
         None => Ok(None),
         Some(acl) => Ok(acl.admit(req, conn.peer, broker_admin)?),
     }
+}
+
+/// The checks that need the store, before routing: a CONSUMER_SEND_MSG_BACK copies the message
+/// at `offset` into the group's retry topic, where the group's consumers read it, so the account
+/// must be allowed to SUB the message's own topic (RocketMQ checks the group only, which lets a
+/// consumer of one topic read any other topic's messages through its retry topic).
+pub fn before(
+    ctx: &BrokerCtx,
+    req: &RemotingCommand,
+    access_key: &str,
+) -> Result<(), ServiceError> {
+    let Some(acl) = &ctx.acl else { return Ok(()) };
+    if req.code != code::CONSUMER_SEND_MSG_BACK {
+        return Ok(());
+    }
+    let offset = req.ext("offset").and_then(|o| o.trim().parse::<i64>().ok());
+    // No message there: the handler gives its own answer.
+    let Some(msg) = offset.and_then(|o| ctx.store.lookup_message(o)) else {
+        return Ok(());
+    };
+    acl.check_more(access_key, &[(msg.topic, SUB)])
+        .map_err(|d| {
+            tracing::warn!(
+                code = req.code,
+                access_key,
+                "ACL refused the send-back: {}",
+                d.message
+            );
+            AclError::Denied(d).into()
+        })
 }
 
 /// The check after routing: a VIEW_MESSAGE_BY_ID answer is replaced by a denial when the
