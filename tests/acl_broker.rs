@@ -174,6 +174,23 @@ fn acl_admin_codes_change_the_file_and_apply() {
         props.contains("secretKey=******") && !props.contains(ADMIN.1),
         "{props}"
     );
+    // Not even an admin account may turn ACL off or swap the broker's keys remotely.
+    for change in [
+        "aclEnable=false",
+        "plainAclFile=/tmp/other.yml",
+        "secretKey=x",
+    ] {
+        let r = call_as(
+            &mut s,
+            request(25, &[]).with_body(change.as_bytes().to_vec()),
+            ADMIN,
+        );
+        assert_eq!(r.code, 16, "{change}: {:?}", r.remark);
+        assert_eq!(
+            r.remark.as_deref(),
+            Some("Can not update config in black list.")
+        );
+    }
     let r = call_as(&mut s, request(54, &[]), ADMIN);
     let body = String::from_utf8_lossy(&r.body).to_string();
     assert!(

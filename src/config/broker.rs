@@ -140,6 +140,7 @@ pub struct BrokerConfig {
     pub metrics: MetricsConfig,
     #[serde(flatten)]
     pub tls: super::tls::TlsConfig,
+    #[serde(flatten)]
     pub acl: super::acl::AclConfig,
 }
 

@@ -34,6 +34,25 @@ pub use namesrv::NamesrvConfig;
 pub use net::NetConfig;
 pub use tls::{ClientAuth, TlsConfig, TlsMode};
 
+/// Keys no run-time update (UPDATE_BROKER_CONFIG 25, UPDATE_NAMESRV_CONFIG 318) may change: a
+/// remote request must not be able to turn TLS or ACL off, or point them at other files or
+/// accounts, even for the next start.
+pub const SECURITY_KEYS: &[&str] = &[
+    "tlsMode",
+    "tlsServerCertPath",
+    "tlsServerKeyPath",
+    "tlsServerNeedClientAuth",
+    "tlsServerTrustCertPath",
+    "tlsEnable",
+    "tlsClientTrustCertPath",
+    "tlsClientCertPath",
+    "tlsClientKeyPath",
+    "aclEnable",
+    "plainAclFile",
+    "accessKey",
+    "secretKey",
+];
+
 /// Prefix of the environment variables that set config keys.
 pub const ENV_PREFIX: &str = "ACTORMQ_";
 

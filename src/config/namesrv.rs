@@ -29,6 +29,7 @@ pub struct NamesrvConfig {
     pub dashboard: DashboardConfig,
     #[serde(flatten)]
     pub tls: super::tls::TlsConfig,
+    #[serde(flatten)]
     pub acl: super::acl::AclConfig,
 }
 

@@ -21,21 +21,16 @@ use crate::protocol::codes::response_code;
 use crate::protocol::RemotingCommand;
 
 /// Keys UPDATE_NAMESRV_CONFIG refuses (RocketMQ's `configBlackList` default).
-pub const BLACK_LIST: &[&str] = &[
-    "configBlackList",
-    "configStorePath",
-    "kvConfigPath",
-    // TLS: a remote request must not be able to turn it off or point it at other files.
-    "tlsMode",
-    "tlsServerCertPath",
-    "tlsServerKeyPath",
-    "tlsServerNeedClientAuth",
-    "tlsServerTrustCertPath",
-    "tlsEnable",
-    "tlsClientTrustCertPath",
-    "tlsClientCertPath",
-    "tlsClientKeyPath",
-];
+pub const BLACK_LIST: &[&str] = &["configBlackList", "configStorePath", "kvConfigPath"];
+
+/// [`BLACK_LIST`] and the security keys ([`crate::config::SECURITY_KEYS`]).
+fn black_list() -> Vec<&'static str> {
+    BLACK_LIST
+        .iter()
+        .chain(crate::config::SECURITY_KEYS)
+        .copied()
+        .collect()
+}
 
 /// The saved changes, beside the KV config file.
 pub const OVERRIDE_FILE: &str = "namesrv.properties";
@@ -82,7 +77,7 @@ pub async fn update(state: &ConfigState, req: &RemotingCommand) -> HandlerResult
     let _one_at_a_time = UPDATES.lock().await;
     let mut candidate = state.runtime.lock().clone();
     let updated = candidate
-        .update(&pairs, BLACK_LIST, now_ms())
+        .update(&pairs, &black_list(), now_ms())
         .map_err(AdminError::Config)?;
     let remark = match &state.file {
         Some(file) => {
