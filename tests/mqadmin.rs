@@ -222,23 +222,13 @@ fn broker_and_namesrv_commands() {
         nsconf.starts_with(&format!("============{ns}============")),
         "{nsconf}"
     );
-    let key = nsconf
+    // One `key  =  value` line per key; rewrite a plain (not black-listed) key with its value.
+    let line = nsconf
         .lines()
-        .nth(1)
-        .unwrap()
-        .split('=')
-        .next()
-        .unwrap()
-        .trim()
-        .to_string();
-    let value = nsconf
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split("=  ")
-        .nth(1)
-        .unwrap()
-        .to_string();
+        .find(|l| l.starts_with("scanNotActiveBrokerInterval"))
+        .unwrap_or_else(|| panic!("{nsconf}"));
+    let key = line.split('=').next().unwrap().trim().to_string();
+    let value = line.split("=  ").nth(1).unwrap().to_string();
     let out = adm(ns, "updateNamesrvConfig", &["-k", &key, "-v", &value]).ok();
     assert!(
         out.starts_with("update name server config success!"),

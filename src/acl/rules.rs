@@ -137,11 +137,7 @@ mod tests {
     use super::*;
 
     fn acct(ak: &str, sk: &str) -> PlainAccessConfig {
-        PlainAccessConfig {
-            access_key: Some(ak.into()),
-            secret_key: Some(sk.into()),
-            ..Default::default()
-        }
+        PlainAccessConfig::with_keys(ak, sk)
     }
 
     #[test]

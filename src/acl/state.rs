@@ -322,11 +322,7 @@ mod tests {
         "accounts:\n  - accessKey: RocketMQ\n    secretKey: 12345678\n    defaultTopicPerm: PUB\n";
 
     fn acct(ak: &str, sk: &str) -> PlainAccessConfig {
-        PlainAccessConfig {
-            access_key: Some(ak.into()),
-            secret_key: Some(sk.into()),
-            ..Default::default()
-        }
+        PlainAccessConfig::with_keys(ak, sk)
     }
 
     #[test]

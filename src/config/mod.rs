@@ -53,6 +53,11 @@ pub const SECURITY_KEYS: &[&str] = &[
     "secretKey",
 ];
 
+/// A server's update black list with [`SECURITY_KEYS`] added.
+pub fn with_security_keys(black_list: &[&'static str]) -> Vec<&'static str> {
+    black_list.iter().chain(SECURITY_KEYS).copied().collect()
+}
+
 /// Prefix of the environment variables that set config keys.
 pub const ENV_PREFIX: &str = "ACTORMQ_";
 

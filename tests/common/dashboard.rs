@@ -52,7 +52,7 @@ pub fn start_dashboard(extra: &[&str]) -> DashBroker {
             broker = Some(listening_addr(&line));
         }
     }
-    DashBroker {
+    let d = DashBroker {
         b: Standalone {
             child,
             namesrv: namesrv.expect("namesrv line before the dashboard line"),
@@ -60,7 +60,15 @@ pub fn start_dashboard(extra: &[&str]) -> DashBroker {
             dir,
         },
         dashboard: dashboard.unwrap(),
-    }
+    };
+    // The ready lines come before the broker's first registration: wait for the dashboard to
+    // see the broker, so a test's first admin action has a broker to act on.
+    let registered = super::wait_until(Duration::from_secs(20), || {
+        let c = get(d.dashboard, "/api/cluster");
+        c.status == 200 && c.body.contains("brokerName")
+    });
+    assert!(registered, "the broker never showed in /api/cluster");
+    d
 }
 
 /// One HTTP answer.

@@ -142,7 +142,12 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     let persister = Persister::start(MetadataFiles::new(cfg.store.config_dir()));
     let delay_offsets = saved.delay_offsets.clone();
     let ctx = build_context(
-        (&cfg, overrides, tls.client.clone(), acl),
+        Settings {
+            cfg: &cfg,
+            overrides,
+            tls_client: tls.client.clone(),
+            acl,
+        },
         store,
         saved,
         persister.clone(),
@@ -391,13 +396,22 @@ fn load_metadata(cfg: &BrokerConfig) -> Result<SavedState, StartError> {
     })
 }
 
+/// The parts of the context that come from the config rather than from the store.
+struct Settings<'a> {
+    cfg: &'a BrokerConfig,
+    /// Saved UPDATE_BROKER_CONFIG changes.
+    overrides: BTreeMap<String, String>,
+    tls_client: Option<TlsClient>,
+    acl: Option<Arc<crate::acl::AclState>>,
+}
+
 fn build_context(
-    (cfg, overrides, tls_client, acl): (
-        &BrokerConfig,
-        BTreeMap<String, String>,
-        Option<TlsClient>,
-        Option<Arc<crate::acl::AclState>>,
-    ),
+    Settings {
+        cfg,
+        overrides,
+        tls_client,
+        acl,
+    }: Settings<'_>,
     store: Arc<MessageStore>,
     saved: SavedState,
     persister: Persister,

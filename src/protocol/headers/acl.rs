@@ -68,6 +68,17 @@ pub struct PlainAccessConfig {
     pub group_perms: Vec<String>,
 }
 
+impl PlainAccessConfig {
+    /// An account with only its keys set (everything else as the file's defaults).
+    pub fn with_keys(access_key: &str, secret_key: &str) -> Self {
+        PlainAccessConfig {
+            access_key: Some(access_key.into()),
+            secret_key: Some(secret_key.into()),
+            ..Default::default()
+        }
+    }
+}
+
 /// GET_BROKER_CLUSTER_ACL_CONFIG (54) response body (`GetBrokerClusterAclConfigResponseBody`,
 /// RocketMQ 4.7-4.9.7). Secret keys are masked by the broker (RocketMQ removed 54 in 4.9.8
 /// because it revealed them).

@@ -32,15 +32,6 @@ pub const BLACK_LIST: &[&str] = &[
     "storePathRootDir",
 ];
 
-/// [`BLACK_LIST`] and the security keys ([`crate::config::SECURITY_KEYS`]).
-fn black_list() -> Vec<&'static str> {
-    BLACK_LIST
-        .iter()
-        .chain(crate::config::SECURITY_KEYS)
-        .copied()
-        .collect()
-}
-
 /// The file the accepted changes are kept in, under the store's config directory.
 pub const OVERRIDE_FILE: &str = "broker.properties";
 
@@ -71,7 +62,11 @@ pub async fn update(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     // Checked and saved first; applied only once on disk, so memory and file never disagree.
     let mut candidate = ctx.runtime_config.lock().clone();
     let updated = candidate
-        .update(&pairs, &black_list(), now_ms())
+        .update(
+            &pairs,
+            &crate::config::with_security_keys(BLACK_LIST),
+            now_ms(),
+        )
         .map_err(AdminError::Config)?;
     save(ctx, &updated).await?;
     *ctx.runtime_config.lock() = candidate.clone();

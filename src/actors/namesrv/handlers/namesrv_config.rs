@@ -23,15 +23,6 @@ use crate::protocol::RemotingCommand;
 /// Keys UPDATE_NAMESRV_CONFIG refuses (RocketMQ's `configBlackList` default).
 pub const BLACK_LIST: &[&str] = &["configBlackList", "configStorePath", "kvConfigPath"];
 
-/// [`BLACK_LIST`] and the security keys ([`crate::config::SECURITY_KEYS`]).
-fn black_list() -> Vec<&'static str> {
-    BLACK_LIST
-        .iter()
-        .chain(crate::config::SECURITY_KEYS)
-        .copied()
-        .collect()
-}
-
 /// The saved changes, beside the KV config file.
 pub const OVERRIDE_FILE: &str = "namesrv.properties";
 
@@ -77,7 +68,11 @@ pub async fn update(state: &ConfigState, req: &RemotingCommand) -> HandlerResult
     let _one_at_a_time = UPDATES.lock().await;
     let mut candidate = state.runtime.lock().clone();
     let updated = candidate
-        .update(&pairs, &black_list(), now_ms())
+        .update(
+            &pairs,
+            &crate::config::with_security_keys(BLACK_LIST),
+            now_ms(),
+        )
         .map_err(AdminError::Config)?;
     let remark = match &state.file {
         Some(file) => {
