@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Issue 14's cost of ACL and TLS (docs/performance.md): scripts/perf-security.sh [runs]
+# Release build first: cargo build --release --bin mqbench --bin broker (or BIN=<dir> of both)
+# Three fresh standalone release brokers on free ports with temporary stores: plain, ACL on
+# (aclEnable=true, every request signed by mqbench with --access-key/--secret-key and checked by
+# the broker), and TLS enforcing (a CA and a server certificate made here with openssl; mqbench
+# --tls-ca). Each is warmed with a discarded WARM-second P1 run, then RUNS rounds (default 5)
+# alternate SECS-second P1 runs (mqbench producer -t P1 -w 64 --mode sync --broker ADDR) between
+# them. Prints every run, the medians, and the costs 1 - acl/plain and 1 - tls/plain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib-bench.sh
+RUNS=${1:-5}
+SECS=${SECS:-5}
+WARM=${WARM:-10}
+BIN=${BIN:-target/release}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/perf-security.XXXX")
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+AK=benchAdmin1 SK=benchSecret1
+cat >"$WORK/acl.yml" <<YML
+accounts:
+  - accessKey: $AK
+    secretKey: $SK
+    admin: true
+YML
+T=$WORK/tls
+mkdir -p "$T"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=bench CA" -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$T/server.key" -out "$T/server.csr" 2>/dev/null
+openssl x509 -req -in "$T/server.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial -days 2 -copy_extensions copy -out "$T/server.pem" 2>/dev/null
+
+# start NAME SETTINGS...: a standalone broker with extra --set SETTINGS; sets ADDR.
+start() {
+  local name=$1 sets=()
+  shift
+  for s in "$@"; do sets+=(--set "$s"); done
+  "$BIN/broker" --set standalone=true --set listenAddr=127.0.0.1 --set listenPort=0 \
+    --set namesrvListenPort=0 --set haListenPort=0 --set "storePathRootDir=$WORK/$name" \
+    --set logLevel=warn "${sets[@]}" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  PIDS+=($!)
+  wait_ready "$WORK/$name.out" "$WORK/$name.err"
+}
+start plain; PLAIN=$ADDR
+start acl aclEnable=true "plainAclFile=$WORK/acl.yml" "accessKey=$AK" "secretKey=$SK"; ACL=$ADDR
+start tls tlsMode=enforcing "tlsServerCertPath=$T/server.pem" "tlsServerKeyPath=$T/server.key" \
+  tlsEnable=true "tlsClientTrustCertPath=$T/ca.pem"; TLS=$ADDR
+
+# bench NAME ARGS...: one P1 run against broker NAME, with the options its security needs.
+bench() {
+  local name=$1 addr opts=()
+  shift
+  case $name in
+    plain) addr=$PLAIN ;;
+    acl) addr=$ACL opts=(--access-key "$AK" --secret-key "$SK") ;;
+    tls) addr=$TLS opts=(--tls-ca "$T/ca.pem") ;;
+  esac
+  "$BIN/mqbench" producer --broker "$addr" -t P1 -w 64 --mode sync --json "${opts[@]}" "$@" 2>"$WORK/last.err" | tail -1
+}
+
+for n in plain acl tls; do bench $n --duration "$WARM" --timeout-ms 30000 >/dev/null; done
+for i in $(seq 1 "$RUNS"); do
+  for n in plain acl tls; do
+    r=$(bench $n --duration "$SECS")
+    echo "$r" >>"$WORK/$n.jsonl"
+    echo "run $i $n $(echo "$r" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("tps", round(d["tps"]), "p99_us", d["rt_us"]["p99_us"], "failed", d["failed"])')"
+  done
+done
+for n in plain acl tls; do
+  echo "$n median tps $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["tps"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
+  echo "$n median p99_us $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["rt_us"]["p99_us"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
+done
+python3 - "$WORK" <<'PY'
+import json, statistics as s, sys
+m = {n: s.median(json.loads(l)["tps"] for l in open(f"{sys.argv[1]}/{n}.jsonl")) for n in ("plain", "acl", "tls")}
+print(f"ACL cost {100 * (1 - m['acl'] / m['plain']):.1f} % of P1 (goal <= 10 %); TLS cost {100 * (1 - m['tls'] / m['plain']):.1f} %")
+PY
