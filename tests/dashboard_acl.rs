@@ -6,11 +6,13 @@
 
 mod common;
 
+use std::time::Duration;
+
 use serde_json::{json, Value};
 
 use common::acl::{acl_sets, write_acl};
 use common::acl_broker::{acl_file_text, ADMIN, USER};
-use common::dashboard::{get, post, request, start_dashboard, Answer, DashBroker};
+use common::dashboard::{get, post, request, start_dashboard, wait_for, Answer, DashBroker};
 
 fn start_acl_dashboard() -> (DashBroker, tempfile::TempDir) {
     let conf = tempfile::tempdir().unwrap();
@@ -76,11 +78,14 @@ fn admin_actions_need_a_login_and_run_as_that_account() {
     .ok();
     assert_eq!(s["accessKey"], ADMIN.0);
     create_topic(&d, "AdminTopic", Some(&admin)).ok();
-    let topics = get(d.dashboard, "/api/topics").ok().to_string();
-    assert!(
-        topics.contains("AdminTopic") && !topics.contains("UserTopic"),
-        "{topics}"
-    );
+    // The list comes from the name server, which learns the topic at the broker's next
+    // registration: wait for it.
+    let topics = wait_for(Duration::from_secs(15), || {
+        let t = get(d.dashboard, "/api/topics").ok().to_string();
+        t.contains("AdminTopic").then_some(t)
+    })
+    .expect("AdminTopic never listed");
+    assert!(!topics.contains("UserTopic"), "{topics}");
 
     let a = request(
         d.dashboard,
