@@ -257,8 +257,7 @@ fn openssl_sees(certs: &Certs, addr: SocketAddr) {
         .output()
         .is_err()
     {
-        println!("openssl not installed: the s_client check is skipped (the rustls one ran)");
-        return;
+        panic!("openssl is needed for this check (and for the README's certificate commands): apt-get install -y openssl");
     }
     let mut child = std::process::Command::new("openssl")
         .args(["s_client", "-connect", &addr.to_string(), "-CAfile"])

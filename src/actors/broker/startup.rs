@@ -130,14 +130,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         _ => None,
     };
 
-    let io_threads = if cfg.io_threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    } else {
-        cfg.io_threads
-    };
-    let arbiters: Vec<Arbiter> = (0..io_threads).map(|_| Arbiter::new()).collect();
+    let arbiters: Vec<Arbiter> = (0..io_thread_count(&cfg)).map(|_| Arbiter::new()).collect();
     let handles: Vec<_> = arbiters.iter().map(|a| a.handle()).collect();
     let persister = Persister::start(MetadataFiles::new(cfg.store.config_dir()));
     let delay_offsets = saved.delay_offsets.clone();
@@ -193,6 +186,17 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         schedule,
         arbiters,
     })
+}
+
+/// `ioThreads`, or one I/O arbiter per core when 0.
+fn io_thread_count(cfg: &BrokerConfig) -> usize {
+    if cfg.io_threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        cfg.io_threads
+    }
 }
 
 async fn bind(host: &str, port: u16) -> Result<TcpListener, StartError> {
