@@ -20,3 +20,19 @@ wait_ready() {
 
 # median: the median of the numbers on stdin, then the numbers.
 median() { python3 -c "import sys,statistics as s; v=[float(x) for x in sys.stdin.read().split()]; print(s.median(v), v)"; }
+
+# run_line JSON: "tps N p50_us N p99_us N sent N failed N" of one `mqbench --json` summary.
+run_line() {
+  echo "$1" | python3 -c 'import sys,json; d=json.load(sys.stdin); r=d["rt_us"]; print("tps", round(d["tps"]), "p50_us", r["p50_us"], "p99_us", r["p99_us"], "sent", d["sent"], "failed", d["failed"])'
+}
+
+# print_medians DIR NAME...: the median TPS and p99 of the runs kept in DIR/NAME.jsonl (one
+# `mqbench --json` summary per line), for each NAME.
+print_medians() {
+  local dir=$1 n
+  shift
+  for n in "$@"; do
+    echo "$n median tps $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["tps"]) for l in open(sys.argv[1])))' "$dir/$n.jsonl" | median)"
+    echo "$n median p99_us $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["rt_us"]["p99_us"]) for l in open(sys.argv[1])))' "$dir/$n.jsonl" | median)"
+  done
+}

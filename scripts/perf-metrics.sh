@@ -52,13 +52,11 @@ for i in $(seq 1 "$RUNS"); do
     r=$(bench "${x#*:}" --duration "$SECS")
     [ -n "$SCRAPER" ] && kill "$SCRAPER" 2>/dev/null && wait "$SCRAPER" 2>/dev/null || true
     echo "$r" >>"$WORK/$name.jsonl"
-    echo "run $i $name $(echo "$r" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("tps", round(d["tps"]), "p99_us", d["rt_us"]["p99_us"], "failed", d["failed"])')"
+    echo "run $i $name $(run_line "$r")"
   done
 done
 echo "scrapes answered: $(wc -l <"$WORK/scrapes" 2>/dev/null || echo 0)"
-for n in off prom; do
-  echo "$n median tps $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["tps"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
-done
+print_medians "$WORK" off prom
 python3 - "$WORK" <<'PY'
 import json, statistics as s, sys
 m = {n: s.median(json.loads(l)["tps"] for l in open(f"{sys.argv[1]}/{n}.jsonl")) for n in ("off", "prom")}

@@ -65,13 +65,10 @@ for i in $(seq 1 "$RUNS"); do
   for n in plain acl tls; do
     r=$(bench $n --duration "$SECS")
     echo "$r" >>"$WORK/$n.jsonl"
-    echo "run $i $n $(echo "$r" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("tps", round(d["tps"]), "p99_us", d["rt_us"]["p99_us"], "failed", d["failed"])')"
+    echo "run $i $n $(run_line "$r")"
   done
 done
-for n in plain acl tls; do
-  echo "$n median tps $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["tps"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
-  echo "$n median p99_us $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["rt_us"]["p99_us"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
-done
+print_medians "$WORK" plain acl tls
 python3 - "$WORK" <<'PY'
 import json, statistics as s, sys
 m = {n: s.median(json.loads(l)["tps"] for l in open(f"{sys.argv[1]}/{n}.jsonl")) for n in ("plain", "acl", "tls")}

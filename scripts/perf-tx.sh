@@ -37,13 +37,10 @@ for i in $(seq 1 "$RUNS"); do
     r=$(bench ${x#*:} --duration "$SECS")
     echo "$r" >>"$WORK/$name.jsonl"
     extra=$(grep -hE "^(transaction|trace):" "$WORK/last.err" || true)
-    echo "run $i $name $(echo "$r" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("tps", round(d["tps"]), "p50_us", d["rt_us"]["p50_us"], "p99_us", d["rt_us"]["p99_us"], "sent", d["sent"], "failed", d["failed"])') $extra"
+    echo "run $i $name $(run_line "$r") $extra"
   done
 done
-for n in p1 tx trace; do
-  echo "$n median tps $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["tps"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
-  echo "$n median p99_us $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["rt_us"]["p99_us"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
-done
+print_medians "$WORK" p1 tx trace
 python3 - "$WORK" <<'PY'
 import json, statistics as s, sys
 m = {n: s.median(json.loads(l)["tps"] for l in open(f"{sys.argv[1]}/{n}.jsonl")) for n in ("p1", "tx", "trace")}
