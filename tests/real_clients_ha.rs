@@ -19,21 +19,16 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actormq::protocol::body::TopicRouteData;
 use common::ha::{runtime_info, start_master, start_namesrv, start_slave};
-use common::real_clients::real_clients_dir;
+use common::real_clients::{start_consumer, Client};
 use common::rmq::{create_topic, request, send};
-use common::{call, connect, line_channel, wait_until, Server};
+use common::{call, connect, wait_until, Server};
 
 const QUEUES: i32 = 4;
 const WAIT: Duration = Duration::from_secs(20);
-/// A client gives up after this long (seconds); the test waits a little longer for its summary.
-const CLIENT_LIMIT: u64 = 120;
 
 /// A name server, a SYNC_MASTER and its slave, with `topic` on both brokers.
 struct Deployment {
@@ -123,144 +118,13 @@ impl Deployment {
     }
 }
 
-/// A running client script: its stdout lines (progress and summary) and stderr lines.
-struct ClientRun {
-    child: Child,
-    out: Receiver<String>,
-    err: Receiver<String>,
-    _home: tempfile::TempDir,
-}
-
-#[derive(Clone, Copy)]
-enum Client {
-    PythonCpp,
-    NodeAliOns,
-}
-
-fn script(name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients")).join(name)
-}
-
-fn start_client(client: Client, ns: SocketAddr, topic: &str, count: usize) -> ClientRun {
-    let dir = real_clients_dir();
-    let args = [
-        ns.to_string(),
-        topic.to_string(),
-        count.to_string(),
-        format!("CG_ha_{topic}"),
-        CLIENT_LIMIT.to_string(),
-    ];
-    let mut cmd = match client {
-        Client::PythonCpp => {
-            let mut c = Command::new(dir.join("venv/bin/python"));
-            c.arg(script("ha_consumer.py"));
-            c
-        }
-        Client::NodeAliOns => {
-            // Run from the install dir so `require('ali-ons')` finds it.
-            let copy = dir.join("node/ha_consumer.js");
-            std::fs::copy(script("ha_consumer.js"), &copy).unwrap();
-            let mut c = Command::new("node");
-            c.current_dir(dir.join("node")).arg(copy);
-            c
-        }
-    };
-    let home = tempfile::tempdir().unwrap();
-    let mut child = cmd
-        .args(&args)
-        .env("HOME", home.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the client");
-    let out = line_channel(child.stdout.take().unwrap());
-    let err = line_channel(child.stderr.take().unwrap());
-    ClientRun {
-        child,
-        out,
-        err,
-        _home: home,
-    }
-}
-
-impl ClientRun {
-    /// Wait (at most `limit`) until the client has received `n` distinct messages.
-    fn wait_progress(&mut self, n: usize, limit: Duration) {
-        let start = Instant::now();
-        while let Some(left) = limit.checked_sub(start.elapsed()) {
-            let Ok(line) = self.out.recv_timeout(left) else {
-                break;
-            };
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-            if v["progress"].as_u64().is_some_and(|p| p as usize >= n) {
-                return;
-            }
-        }
-        panic!(
-            "the client did not receive {n} messages within {limit:?}: {}",
-            self.errors()
-        );
-    }
-
-    fn errors(&self) -> String {
-        let lines: Vec<String> = self.err.try_iter().collect();
-        lines.join("\n")
-    }
-
-    /// The client's summary once it exits (it must exit 0: every message arrived).
-    fn finish(mut self) -> serde_json::Value {
-        let limit = Duration::from_secs(CLIENT_LIMIT + 30);
-        let start = Instant::now();
-        let mut summary = serde_json::Value::Null;
-        while let Some(left) = limit.checked_sub(start.elapsed()) {
-            match self.out.recv_timeout(left) {
-                Ok(line) => {
-                    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-                    if v.get("progress").is_none() {
-                        summary = v;
-                    }
-                }
-                Err(_) => break, // stdout closed: the client exited
-            }
-        }
-        let status = wait_exit(&mut self.child, Duration::from_secs(10));
-        eprintln!("client summary: {summary}");
-        assert!(
-            status == Some(0) && summary["missing_count"] == 0,
-            "client exit {status:?}, summary {summary}\nstderr:\n{}",
-            self.errors()
-        );
-        summary
-    }
-}
-
-fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s.code();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    None
-}
-
-impl Drop for ClientRun {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The master is gone before the consumer starts: it reads everything from the slave.
 fn master_gone_before_start(client: Client, topic: &str) {
     const N: usize = 200;
     let mut d = deploy(topic);
     d.produce(topic, 0, N);
     d.kill_master(topic);
-    let run = start_client(client, d.ns.addr, topic, N);
+    let run = start_consumer(client, &d.ns.addr.to_string(), topic, N);
     run.finish();
     assert!(d.slave_served() >= N as u64, "served {}", d.slave_served());
 }
@@ -271,7 +135,7 @@ fn master_dies_mid_stream(client: Client, topic: &str) {
     const SECOND: usize = 300;
     let mut d = deploy(topic);
     d.produce(topic, 0, FIRST);
-    let mut run = start_client(client, d.ns.addr, topic, FIRST + SECOND);
+    let mut run = start_consumer(client, &d.ns.addr.to_string(), topic, FIRST + SECOND);
     run.wait_progress(FIRST, Duration::from_secs(60));
     assert_eq!(d.slave_served(), 0, "the first batch came from the master");
     common::freeze(run.child.id());

@@ -7,9 +7,12 @@
 //! command to run by hand in its message: there is no silent skip.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use super::line_channel;
 
 const INSTALL_LIMIT: Duration = Duration::from_secs(600);
 
@@ -97,4 +100,141 @@ pub fn run_client(mut cmd: Command, limit: Duration) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_str(&line).expect("JSON summary")
+}
+
+/// A consumer script gives up after this long (seconds); the test waits a little longer for its
+/// summary.
+const CLIENT_LIMIT: u64 = 120;
+
+/// A running client script: its stdout lines (progress and summary) and stderr lines.
+pub struct ClientRun {
+    pub child: Child,
+    out: Receiver<String>,
+    err: Receiver<String>,
+    _home: tempfile::TempDir,
+}
+
+#[derive(Clone, Copy)]
+pub enum Client {
+    PythonCpp,
+    NodeAliOns,
+}
+
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients")).join(name)
+}
+
+/// Start the HA consumer script (`tests/clients/ha_consumer.*`) of `client` against the name
+/// server list `ns`, waiting for keys `key-0` .. `key-(count-1)` of `topic`.
+pub fn start_consumer(client: Client, ns: &str, topic: &str, count: usize) -> ClientRun {
+    let dir = real_clients_dir();
+    let args = [
+        ns.to_string(),
+        topic.to_string(),
+        count.to_string(),
+        format!("CG_ha_{topic}"),
+        CLIENT_LIMIT.to_string(),
+    ];
+    let mut cmd = match client {
+        Client::PythonCpp => {
+            let mut c = Command::new(dir.join("venv/bin/python"));
+            c.arg(script("ha_consumer.py"));
+            c
+        }
+        Client::NodeAliOns => {
+            // Run from the install dir so `require('ali-ons')` finds it.
+            let copy = dir.join("node/ha_consumer.js");
+            std::fs::copy(script("ha_consumer.js"), &copy).unwrap();
+            let mut c = Command::new("node");
+            c.current_dir(dir.join("node")).arg(copy);
+            c
+        }
+    };
+    let home = tempfile::tempdir().unwrap();
+    let mut child = cmd
+        .args(&args)
+        .env("HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the client");
+    let out = line_channel(child.stdout.take().unwrap());
+    let err = line_channel(child.stderr.take().unwrap());
+    ClientRun {
+        child,
+        out,
+        err,
+        _home: home,
+    }
+}
+
+impl ClientRun {
+    /// Wait (at most `limit`) until the client has received `n` distinct messages.
+    pub fn wait_progress(&mut self, n: usize, limit: Duration) {
+        let start = Instant::now();
+        while let Some(left) = limit.checked_sub(start.elapsed()) {
+            let Ok(line) = self.out.recv_timeout(left) else {
+                break;
+            };
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["progress"].as_u64().is_some_and(|p| p as usize >= n) {
+                return;
+            }
+        }
+        panic!(
+            "the client did not receive {n} messages within {limit:?}: {}",
+            self.errors()
+        );
+    }
+
+    pub fn errors(&self) -> String {
+        let lines: Vec<String> = self.err.try_iter().collect();
+        lines.join("\n")
+    }
+
+    /// The client's summary once it exits (it must exit 0: every message arrived).
+    pub fn finish(mut self) -> serde_json::Value {
+        let limit = Duration::from_secs(CLIENT_LIMIT + 30);
+        let start = Instant::now();
+        let mut summary = serde_json::Value::Null;
+        while let Some(left) = limit.checked_sub(start.elapsed()) {
+            match self.out.recv_timeout(left) {
+                Ok(line) => {
+                    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+                    if v.get("progress").is_none() {
+                        summary = v;
+                    }
+                }
+                Err(_) => break, // stdout closed: the client exited
+            }
+        }
+        let status = wait_exit(&mut self.child, Duration::from_secs(10));
+        eprintln!("client summary: {summary}");
+        assert!(
+            status == Some(0) && summary["missing_count"] == 0,
+            "client exit {status:?}, summary {summary}\nstderr:\n{}",
+            self.errors()
+        );
+        summary
+    }
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s.code();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+impl Drop for ClientRun {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -94,6 +94,18 @@ pub fn send(
     keys: &str,
     extra: &[(&str, &str)],
 ) -> RemotingCommand {
+    call(s, &send_request(topic, queue, body, tags, keys, extra))
+}
+
+/// The SEND_MESSAGE_V2 request [`send`] sends.
+pub fn send_request(
+    topic: &str,
+    queue: i32,
+    body: &[u8],
+    tags: &str,
+    keys: &str,
+    extra: &[(&str, &str)],
+) -> RemotingCommand {
     let mut props = Properties::new();
     if !tags.is_empty() {
         props.insert("TAGS", tags);
@@ -110,10 +122,9 @@ pub fn send(
         ..send_header(topic, queue)
     };
     let v2: SendMessageRequestHeaderV2 = h.into();
-    let c = RemotingCommand::request_with(310, &v2)
+    RemotingCommand::request_with(310, &v2)
         .with_opaque(next_opaque())
-        .with_body(body.to_vec());
-    call(s, &c)
+        .with_body(body.to_vec())
 }
 
 /// PULL_MESSAGE with the subscription flag (and suspend when `suspend_ms > 0`).
