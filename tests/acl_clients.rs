@@ -352,3 +352,41 @@ fn mqbench_signs_with_access_and_secret_key() {
     assert_eq!(p["sent"], 0, "{p}");
     assert!(p["errors"].to_string().contains("code 1"), "{p}");
 }
+
+#[test]
+fn mqclient_consume_signs_with_access_and_secret_key() {
+    let a = setup();
+    let p = mqbench(&a, "producer", Some(USER));
+    assert_eq!(p["sent"].as_u64(), Some(100), "{p}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mqclient-consume"))
+        .args(["--namesrv", &a.b.namesrv_addr(), "--group", "CliAclGroup"])
+        .args([
+            "--topic",
+            ACL_TOPIC,
+            "--from-first",
+            "--fast",
+            "--secs",
+            "60",
+        ])
+        .args(["--access-key", USER.0, "--secret-key", USER.1])
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn mqclient-consume");
+    let lines = common::line_channel(child.stdout.take().unwrap());
+    let mut got = 0;
+    let start = std::time::Instant::now();
+    while got < 100 {
+        let left = Duration::from_secs(40).checked_sub(start.elapsed());
+        let Some(line) = left.and_then(|l| lines.recv_timeout(l).ok()) else {
+            break;
+        };
+        got += usize::from(line.starts_with("MSG "));
+    }
+    drop(child.stdin.take()); // closing stdin stops it cleanly
+    let status = child.wait().unwrap();
+    assert_eq!(got, 100, "messages received with the USER account");
+    assert!(status.success(), "{status:?}");
+}

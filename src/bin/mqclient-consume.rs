@@ -8,7 +8,9 @@
 //! DONE                                   (after a clean shutdown)
 //! ```
 //! It shuts down cleanly when stdin closes or `--secs` pass, whichever is first. `--fast` shortens
-//! the client timers (rebalance, heartbeat, route refresh 1 s) for tests.
+//! the client timers (rebalance, heartbeat, route refresh 1 s) for tests. `--access-key` and
+//! `--secret-key` sign its requests (a broker with ACL on); `--tls` (with `--tls-ca` or
+//! `--tls-insecure`) connects over TLS.
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -46,6 +48,15 @@ struct Cli {
     /// Stop after this many seconds.
     #[arg(long, default_value_t = 600)]
     secs: u64,
+    /// Sign every request as this ACL account (with --secret-key), for a broker with
+    /// `aclEnable=true`.
+    #[arg(long, requires = "secret_key")]
+    access_key: Option<String>,
+    /// Secret key of --access-key.
+    #[arg(long, requires = "access_key")]
+    secret_key: Option<String>,
+    #[command(flatten)]
+    tls: actormq::tls::args::TlsArgs,
 }
 
 fn out(line: String) {
@@ -55,9 +66,13 @@ fn out(line: String) {
 }
 
 /// The consumer the flags describe (`--fast`: short timers, for tests).
-fn consumer_config(cli: &Cli) -> ConsumerConfig {
+fn consumer_config(cli: &Cli) -> std::result::Result<ConsumerConfig, String> {
     let mut cfg = ConsumerConfig::new(&cli.namesrv, &cli.group);
     cfg.client.instance_name = cli.instance.clone();
+    if let (Some(ak), Some(sk)) = (&cli.access_key, &cli.secret_key) {
+        cfg.client.credentials = Some(actormq::acl::sign::Credentials::new(ak.clone(), sk.clone()));
+    }
+    cfg.client.tls = cli.tls.client().map_err(|e| e.to_string())?;
     if cli.broadcast {
         cfg.message_model = MessageModel::Broadcasting;
     }
@@ -74,14 +89,20 @@ fn consumer_config(cli: &Cli) -> ConsumerConfig {
         cfg.long_poll_suspend = Duration::from_secs(2);
         cfg.pull_error_delay = Duration::from_millis(300);
     }
-    cfg
+    Ok(cfg)
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging("info");
-    let cfg = consumer_config(&cli);
+    let cfg = match consumer_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mqclient-consume: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let print = |msgs: &[MessageExt], _: &MessageQueue| {
         for m in msgs {
             out(format!(

@@ -1,5 +1,5 @@
-//! The TLS options of the command-line tools (mqadmin, mqbench): one definition, so both spell
-//! them the same way.
+//! The TLS options of the command-line tools (mqadmin, mqbench, mqclient-consume): one definition,
+//! so all of them spell them the same way.
 
 use std::path::PathBuf;
 
