@@ -3,11 +3,13 @@
 //! - `sign`: what clients and servers compute (HmacSHA1 over the sorted ext values and body);
 //! - `file`: `plain_acl.yml`; `rules`: its compiled form; `address`, `perm`: their parts;
 //! - `resource`: which resources a request needs; `validator`: the per-request check;
-//! - `state`: the rules in force for a process, hot reload, and the admin changes (codes 50-53).
+//! - `state`: the rules in force for a process, hot reload, and the admin changes (codes 50-53);
+//! - `log_limit`: at most ten refusal log lines a second.
 
 pub mod address;
 pub mod error;
 pub mod file;
+pub mod log_limit;
 pub mod perm;
 pub mod resource;
 pub mod rules;

@@ -41,6 +41,7 @@ pub struct AclState {
     path: PathBuf,
     rules: ArcSwap<Rules>,
     current: Mutex<Current>,
+    refusal_log: super::log_limit::RefusalLogLimit,
 }
 
 fn hash_of(bytes: &[u8]) -> u64 {
@@ -70,6 +71,7 @@ impl AclState {
             path: path.to_path_buf(),
             rules: ArcSwap::from_pointee(rules),
             current: Mutex::new(Current { file, hash }),
+            refusal_log: Default::default(),
         }))
     }
 
@@ -142,7 +144,8 @@ impl AclState {
     }
 
     /// [`AclState::check`] for a connection's request, logging a refusal at warn (peer, code,
-    /// access key, why) and turning it into the error the client is answered with.
+    /// access key, why; at most `log_limit::PER_SECOND` a second, see there) and turning it into
+    /// the error the client is answered with.
     pub fn admit(
         &self,
         req: &RemotingCommand,
@@ -150,14 +153,17 @@ impl AclState {
         admin_only: fn(i32) -> bool,
     ) -> Result<Option<String>, AclError> {
         self.check(req, peer.ip(), admin_only).map_err(|d| {
-            tracing::warn!(
-                peer = %peer,
-                code = req.code,
-                request = crate::protocol::codes::request_name(req.code).unwrap_or("?"),
-                access_key = d.access_key.as_deref().unwrap_or("-"),
-                "ACL refused the request: {}",
-                d.message
-            );
+            if let Some(unlogged) = self.refusal_log.admit(crate::clock::now_ms()) {
+                tracing::warn!(
+                    peer = %peer,
+                    code = req.code,
+                    request = crate::protocol::codes::request_name(req.code).unwrap_or("?"),
+                    access_key = d.access_key.as_deref().unwrap_or("-"),
+                    unlogged_before = unlogged,
+                    "ACL refused the request: {}",
+                    d.message
+                );
+            }
             AclError::Denied(d)
         })
     }
