@@ -8,18 +8,25 @@ mod common;
 
 use std::time::Duration;
 
-use actormq::protocol::codes::response_code as rc;
-use actormq::protocol::headers::ElectMasterResponseHeader;
+use std::sync::atomic::Ordering;
+
+use actormq::protocol::body::controller::BrokerReplicasInfo;
+use actormq::protocol::codes::{request_code as code, response_code as rc};
+use actormq::protocol::headers::{
+    CleanControllerBrokerDataRequestHeader, ElectMasterResponseHeader,
+};
+use actormq::protocol::RemotingCommand;
 use common::controller::*;
 use common::{run_to_exit, wait_until};
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-/// Three fake brokers of set `b` joined and heartbeating; broker 1 elected master.
-fn broker_set(g: &Group) -> Vec<FakeBroker> {
+/// Three fake brokers of set `b` (heartbeat timeout `timeout_ms`) joined and heartbeating;
+/// broker 1 elected master.
+fn broker_set(g: &Group, timeout_ms: i64) -> Vec<FakeBroker> {
     let leader = g.wait_leader(LIMIT);
     let brokers: Vec<FakeBroker> = (0..3)
-        .map(|_| FakeBroker::start("c", "b", g.addrs()))
+        .map(|_| FakeBroker::start_with("c", "b", g.addrs(), timeout_ms))
         .collect();
     for (i, b) in brokers.iter().enumerate() {
         let id = join(leader, "c", "b", &b.addr);
@@ -57,7 +64,7 @@ fn widen(g: &Group, master: i64, master_epoch: i32) {
 fn fail_master(g: &Group, brokers: &[FakeBroker], master: i64, epoch: i32) -> i64 {
     brokers[master as usize - 1]
         .beating
-        .store(false, std::sync::atomic::Ordering::Relaxed);
+        .store(false, Ordering::Relaxed);
     let (h, set, waited) = wait_replica(g, "b", LIMIT, |h| h.master_epoch == Some(epoch + 1));
     let new = h.master_broker_id.expect("a new master");
     assert_ne!(new, master);
@@ -81,7 +88,7 @@ fn fail_master(g: &Group, brokers: &[FakeBroker], master: i64, epoch: i32) -> i6
     );
     brokers[master as usize - 1]
         .beating
-        .store(true, std::sync::atomic::Ordering::Relaxed);
+        .store(true, Ordering::Relaxed);
     new
 }
 
@@ -102,7 +109,7 @@ fn controllers_elect_fence_and_survive_failures() {
         r.remark
     );
 
-    let brokers = broker_set(&g);
+    let brokers = broker_set(&g, 1500);
     widen(&g, 1, 1);
     // Stale epochs are fenced.
     let r = alter(leader, "b", 1, 1, &[1, 2], 1);
@@ -170,16 +177,77 @@ fn name_servers_host_the_controllers() {
     let mut g = Group::start(Host::Namesrv, 3, &[]);
     let leader = g.wait_leader(LIMIT);
     // The name server's own codes still work on the same port.
-    let r = ctl_call(leader, actormq::protocol::RemotingCommand::request(106));
+    let r = ctl_call(leader, RemotingCommand::request(106));
     assert_eq!(r.code, rc::SUCCESS);
-    let brokers = broker_set(&g);
+    // Heartbeat timeouts of 10 s: only the closed connection can explain a quick election.
+    let brokers = broker_set(&g, 10_000);
     widen(&g, 1, 1);
+    admin_codes(&g);
     let leader_idx = (0..3).find(|i| g.addr(*i) == leader).unwrap();
     g.kill(leader_idx);
     for b in &brokers {
         *b.controllers.lock().unwrap() = g.addrs();
     }
-    fail_master(&g, &brokers, 1, 1);
+    g.wait_leader(LIMIT);
+    brokers[0].connected.store(false, Ordering::Relaxed);
+    let (h, _, waited) = wait_replica(&g, "b", LIMIT, |h| h.master_epoch == Some(2));
+    assert!(
+        waited < Duration::from_secs(8),
+        "election took {waited:?}: the closed connection was not taken as the master's end"
+    );
+    assert!(matches!(h.master_broker_id, Some(2) | Some(3)), "{h:?}");
+}
+
+/// GET/UPDATE_CONTROLLER_CONFIG, GET_SYNC_STATE_DATA and CLEAN_BROKER_DATA on the leader.
+fn admin_codes(g: &Group) {
+    let leader = g.wait_leader(LIMIT);
+    let get = || {
+        let r = ctl_call(
+            leader,
+            RemotingCommand::request(code::GET_CONTROLLER_CONFIG),
+        );
+        assert_eq!(r.code, rc::SUCCESS);
+        String::from_utf8(r.body.to_vec()).unwrap()
+    };
+    assert!(
+        get().contains("enableElectUncleanMaster=false"),
+        "{}",
+        get()
+    );
+    let update = |body: &str| {
+        let req = RemotingCommand::request(code::UPDATE_CONTROLLER_CONFIG)
+            .with_body(body.as_bytes().to_vec());
+        ctl_call(leader, req)
+    };
+    let r = update("controllerDLegerPeers=n0-x:1\n");
+    assert_eq!(r.code, rc::CONTROLLER_INVALID_REQUEST);
+    assert!(r.remark.unwrap().contains("controllerDLegerPeers"));
+    assert_eq!(update("enableElectUncleanMaster=true\n").code, rc::SUCCESS);
+    assert!(get().contains("enableElectUncleanMaster=true"));
+    assert_eq!(update("enableElectUncleanMaster=false\n").code, rc::SUCCESS);
+
+    let req = RemotingCommand::request(code::CONTROLLER_GET_SYNC_STATE_DATA)
+        .with_body(br#"["b","nope"]"#.to_vec());
+    let r = ctl_call(leader, req);
+    assert_eq!(r.code, rc::SUCCESS);
+    let info = BrokerReplicasInfo::decode(&r.body).unwrap();
+    let b = &info.replicas_info_table["b"];
+    assert_eq!((b.master_broker_id, b.in_sync_replicas.len()), (Some(1), 3));
+    assert!(b.in_sync_replicas.iter().all(|r| r.alive == Some(true)));
+    assert!(!info.replicas_info_table.contains_key("nope"));
+
+    let clean = CleanControllerBrokerDataRequestHeader {
+        broker_name: "b".into(),
+        broker_controller_ids_to_clean: Some("2".into()),
+        ..Default::default()
+    };
+    let r = ctl_call(leader, request(code::CLEAN_BROKER_DATA, &clean));
+    assert_eq!(
+        r.code,
+        rc::CONTROLLER_INVALID_CLEAN_BROKER_METADATA,
+        "{:?}",
+        r.remark
+    );
 }
 
 #[test]

@@ -139,7 +139,8 @@ impl Default for ControllerServerConfig {
             listen_addr: "0.0.0.0".into(),
             listen_port: 9878,
             scan_not_active_broker_interval: 5_000,
-            log_level: "info".into(),
+            // openraft logs every vote at info.
+            log_level: "info,openraft=warn".into(),
             net: NetConfig::default(),
             controller: ControllerConfig::default(),
         }

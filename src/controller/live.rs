@@ -3,7 +3,7 @@
 //! what elections rank by (electionPriority, epoch, maxOffset). The leader's scan uses it to find
 //! sets whose master went silent; a closed connection removes its brokers at once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::protocol::headers::BrokerHeartbeatRequestHeader;
 
@@ -36,6 +36,8 @@ pub trait Liveness {
 #[derive(Debug, Default)]
 pub struct LiveTable {
     brokers: HashMap<(String, i64), BrokerLive>,
+    /// Brokers this node saw go away (timeout or closed connection) and not come back.
+    gone: HashSet<(String, i64)>,
     now_ms: i64,
 }
 
@@ -62,7 +64,9 @@ impl LiveTable {
             priority: h.election_priority.unwrap_or(i32::MAX),
             conn_id,
         };
-        self.brokers.insert((h.broker_name.clone(), id), entry);
+        let key = (h.broker_name.clone(), id);
+        self.gone.remove(&key);
+        self.brokers.insert(key, entry);
     }
 
     /// The view at time `now_ms` (a broker is alive while its timeout has not passed).
@@ -85,6 +89,7 @@ impl LiveTable {
             .collect();
         for k in &dead {
             self.brokers.remove(k);
+            self.gone.insert(k.clone());
         }
         dead
     }
@@ -99,8 +104,14 @@ impl LiveTable {
             .collect();
         for k in &gone {
             self.brokers.remove(k);
+            self.gone.insert(k.clone());
         }
         gone
+    }
+
+    /// Whether this node saw the broker go away (rather than never hearing from it).
+    pub fn seen_gone(&self, broker_name: &str, id: i64) -> bool {
+        self.gone.contains(&(broker_name.to_string(), id))
     }
 
     /// The largest heartbeat timeout among the live brokers of a set (None: none is live).
@@ -160,7 +171,12 @@ mod tests {
         assert!(t.rank("b", 2) < t.rank("b", 1), "higher epoch wins");
         assert_eq!(t.max_timeout("b"), Some(3000));
         assert_eq!(t.expire(1500), vec![("b".to_string(), 1)]);
+        assert!(t.seen_gone("b", 1));
         assert_eq!(t.connection_closed(8), vec![("b".to_string(), 2)]);
+        assert!(t.seen_gone("b", 2));
+        t.heartbeat(&hb("b", "a:2", 3000, 2, 5), 2, 9, 2000);
+        assert!(!t.seen_gone("b", 2));
+        t.connection_closed(9);
         assert_eq!(t.max_timeout("b"), None);
     }
 }

@@ -131,9 +131,34 @@ impl LogFile {
         self.write(vec![Record::Truncate(from)])
     }
 
-    /// Drop entries up to `upto`, durably.
+    /// Drop entries up to `upto`, durably, then rewrite the file without them (temp + fsync +
+    /// rename), so the file does not grow forever (openraft purges after each snapshot).
     pub fn purge(&mut self, upto: LogId) -> std::io::Result<()> {
-        self.write(vec![Record::Purge(upto)])
+        self.write(vec![Record::Purge(upto)])?;
+        self.compact()
+    }
+
+    fn compact(&mut self) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        if let Some(p) = self.last_purged {
+            buf.extend(encode(&Record::Purge(p))?);
+        }
+        for e in self.entries.values() {
+            buf.extend(encode(&Record::Entry(e.clone()))?);
+        }
+        let tmp = self.path.with_extension("log.tmp");
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&buf)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &self.path)?;
+        if let Some(dir) = self.path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        self.file = OpenOptions::new().read(true).write(true).open(&self.path)?;
+        self.file.seek(SeekFrom::End(0))?;
+        Ok(())
     }
 }
 
@@ -178,5 +203,17 @@ mod tests {
         log.append(vec![entry(4, "c")]).unwrap();
         drop(log);
         assert_eq!(LogFile::open(dir.path()).unwrap().entries.len(), 3);
+        // A purge compacts the file; appends after it still land.
+        let size = |d: &Path| std::fs::metadata(d.join("raft.log")).unwrap().len();
+        let before = size(dir.path());
+        let mut log = LogFile::open(dir.path()).unwrap();
+        log.purge(LogId::new(CommittedLeaderId::new(1, 0), 3))
+            .unwrap();
+        log.append(vec![entry(5, "d")]).unwrap();
+        drop(log);
+        assert!(size(dir.path()) < before);
+        let log = LogFile::open(dir.path()).unwrap();
+        assert_eq!(log.entries.keys().copied().collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(log.last_purged.map(|l| l.index), Some(3));
     }
 }

@@ -76,6 +76,29 @@ fn spawn_runtime() -> std::io::Result<tokio::runtime::Handle> {
     Ok(handle)
 }
 
+/// Log each change of the group's leader as seen by this node (openraft's own logs are verbose).
+async fn log_leader_changes(raft: Raft, peers: Vec<Peer>, me: NodeId) {
+    let mut metrics = raft.metrics();
+    let mut last = None;
+    loop {
+        let leader = metrics.borrow().current_leader;
+        if leader != last {
+            let name = leader
+                .and_then(|l| peers.get(l as usize))
+                .map(|p| p.id.as_str());
+            tracing::info!(
+                leader = name.unwrap_or("none"),
+                is_self = leader == Some(me),
+                "controller leader changed"
+            );
+            last = leader;
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 impl Controller {
     /// Start the controller: open its store, bind its Raft port, join the group (initializing it
     /// on a first start), start the leader's scan every `scan_ms`. `request_port` is the port
@@ -104,6 +127,11 @@ impl Controller {
             .map_err(std::io::Error::other)??;
         let scan = ctl.clone();
         rt.spawn(async move { scan.scan_loop(Duration::from_millis(scan_ms.max(1))).await });
+        rt.spawn(log_leader_changes(
+            ctl.raft.clone(),
+            peers.clone(),
+            me as NodeId,
+        ));
         tracing::info!(
             id = %peers[me].id, raft = %peers[me].addr, request = %request_addr,
             store = %cfg.controller_store_path, "controller started"

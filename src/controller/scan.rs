@@ -1,8 +1,9 @@
 //! The liveness scan (RocketMQ 5 `scanNotActiveBroker`): every `scanNotActiveBrokerInterval`,
 //! drop brokers whose heartbeats stopped; on the leader, elect a new master for every set whose
-//! master is gone while another member lives. Right after this node starts, a missing master is
-//! not yet taken as dead: only once the node has been up longer than the set's heartbeat
-//! timeout could it have heard the master.
+//! master is gone while another member lives. A master this node saw go away (timeout or closed
+//! connection) is dead at once; one it never heard from is taken as dead only once the node has
+//! been up longer than the set's heartbeat timeout (right after a start it may just not have
+//! heard it yet).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,7 +36,11 @@ impl Controller {
             let live = live.at(now_ms());
             plan::needs_reelect(s, live)
                 .into_iter()
-                .filter(|name| live.max_timeout(name).is_some_and(|t| uptime > t))
+                .filter(|name| {
+                    let master = s.set(name).and_then(|set| set.master).unwrap_or(-1);
+                    live.seen_gone(name, master)
+                        || live.max_timeout(name).is_some_and(|t| uptime > t)
+                })
                 .collect::<Vec<_>>()
         });
         let Ok(due) = due.await else {

@@ -245,13 +245,26 @@ pub struct FakeBroker {
     pub addr: String,
     pub id: Arc<Mutex<i64>>,
     pub beating: Arc<AtomicBool>,
+    /// Cleared: the broker closes its controller connections and stays silent (a dead process).
+    pub connected: Arc<AtomicBool>,
     pub controllers: Arc<Mutex<Vec<SocketAddr>>>,
     pub notified: Arc<Mutex<Vec<NotifyBrokerRoleChangedRequestHeader>>>,
     stop: Arc<AtomicBool>,
 }
 
 impl FakeBroker {
+    /// A fake broker with a heartbeat timeout of 1.5 s.
     pub fn start(cluster: &str, broker: &str, controllers: Vec<SocketAddr>) -> FakeBroker {
+        Self::start_with(cluster, broker, controllers, 1500)
+    }
+
+    /// A fake broker announcing `timeout_ms` as its heartbeat timeout.
+    pub fn start_with(
+        cluster: &str,
+        broker: &str,
+        controllers: Vec<SocketAddr>,
+        timeout_ms: i64,
+    ) -> FakeBroker {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let notified = Arc::new(Mutex::new(Vec::new()));
@@ -266,21 +279,18 @@ impl FakeBroker {
             addr,
             id: Arc::new(Mutex::new(-1)),
             beating: Arc::new(AtomicBool::new(true)),
+            connected: Arc::new(AtomicBool::new(true)),
             controllers: Arc::new(Mutex::new(controllers)),
             notified,
             stop: Arc::new(AtomicBool::new(false)),
         };
-        let (id, beating, ctls, stop) = (
-            b.id.clone(),
-            b.beating.clone(),
-            b.controllers.clone(),
-            b.stop.clone(),
-        );
+        let (id, ctls, stop) = (b.id.clone(), b.controllers.clone(), b.stop.clone());
+        let beating = (b.beating.clone(), b.connected.clone());
         let h = BrokerHeartbeatRequestHeader {
             cluster_name: cluster.into(),
             broker_addr: b.addr.clone(),
             broker_name: broker.into(),
-            heartbeat_timeout_mills: Some(1500),
+            heartbeat_timeout_mills: Some(timeout_ms),
             ..Default::default()
         };
         std::thread::spawn(move || heartbeat_loop(h, id, beating, ctls, stop));
@@ -297,7 +307,7 @@ impl Drop for FakeBroker {
 fn heartbeat_loop(
     mut h: BrokerHeartbeatRequestHeader,
     id: Arc<Mutex<i64>>,
-    beating: Arc<AtomicBool>,
+    (beating, connected): (Arc<AtomicBool>, Arc<AtomicBool>),
     ctls: Arc<Mutex<Vec<SocketAddr>>>,
     stop: Arc<AtomicBool>,
 ) {
@@ -306,7 +316,9 @@ fn heartbeat_loop(
     let mut conns: std::collections::HashMap<SocketAddr, TcpStream> = Default::default();
     while !stop.load(Ordering::Relaxed) {
         let my_id = *id.lock().unwrap();
-        if beating.load(Ordering::Relaxed) && my_id > 0 {
+        if !connected.load(Ordering::Relaxed) {
+            conns.clear();
+        } else if beating.load(Ordering::Relaxed) && my_id > 0 {
             h.broker_id = Some(my_id);
             h.max_offset = Some(1000 + my_id);
             h.epoch = Some(1);
