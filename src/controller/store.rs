@@ -306,3 +306,91 @@ impl RaftStorage<TypeConfig> for FileStore {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openraft::storage::Adaptor;
+    use openraft::testing::{StoreBuilder, Suite};
+
+    /// A fresh store in its own temp dir (kept alive as the suite's guard).
+    struct Fresh;
+
+    impl
+        StoreBuilder<
+            TypeConfig,
+            Adaptor<TypeConfig, FileStore>,
+            Adaptor<TypeConfig, FileStore>,
+            tempfile::TempDir,
+        > for Fresh
+    {
+        async fn build(
+            &self,
+        ) -> Result<
+            (
+                tempfile::TempDir,
+                Adaptor<TypeConfig, FileStore>,
+                Adaptor<TypeConfig, FileStore>,
+            ),
+            StorageError,
+        > {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let (store, _) = FileStore::open(dir.path()).expect("open store");
+            let (log, sm) = Adaptor::new(store);
+            Ok((dir, log, sm))
+        }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
+    /// A snapshot built on one store installs on another and both reload it after a restart.
+    #[test]
+    fn snapshot_survives_restart_and_installs_elsewhere() {
+        use crate::controller::state::Command;
+        use openraft::{CommittedLeaderId, Entry as E};
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        rt().block_on(async {
+            let (mut store, machine) = FileStore::open(a.path()).unwrap();
+            let cmd = Command::ApplyBrokerId {
+                cluster_name: "c".into(),
+                broker_name: "b".into(),
+                broker_id: 1,
+                address: "x:1".into(),
+                check_code: "x:1;1".into(),
+            };
+            let e = E {
+                log_id: LogId::new(CommittedLeaderId::new(1, 0), 1),
+                payload: EntryPayload::Normal(cmd),
+            };
+            store.append_to_log(vec![e.clone()]).await.unwrap();
+            let out = store.apply_to_state_machine(&[e]).await.unwrap();
+            assert!(out[0].is_ok());
+            let snap = store.build_snapshot().await.unwrap();
+            assert_eq!(snap.meta.last_log_id.map(|l| l.index), Some(1));
+            assert!(machine.read().state.set("b").is_some());
+
+            let (mut other, other_machine) = FileStore::open(b.path()).unwrap();
+            other
+                .install_snapshot(&snap.meta, snap.snapshot)
+                .await
+                .unwrap();
+            assert_eq!(other_machine.read().state, machine.read().state);
+        });
+        for dir in [a.path(), b.path()] {
+            let (_, m) = FileStore::open(dir).unwrap();
+            let m = m.read();
+            assert_eq!(m.last_applied.map(|l| l.index), Some(1));
+            assert_eq!(m.state.set("b").unwrap().address(1), Some("x:1"));
+        }
+    }
+
+    /// openraft's own storage conformance suite against the file store.
+    #[test]
+    fn passes_openraft_storage_suite() {
+        Suite::test_all(Fresh).unwrap();
+    }
+}
