@@ -39,8 +39,9 @@ pub struct Controller {
     pub(super) live: Mutex<LiveTable>,
     rt: tokio::runtime::Handle,
     request_addr: Arc<str>,
-    /// (leader node, its request address), learned by asking the leader.
-    leader_addr: Mutex<Option<(NodeId, String)>>,
+    /// ((leader node, term), its request address), learned by asking the leader. Keyed by term
+    /// too: a restarted node may come back on another request port, and leads only in a new term.
+    leader_addr: Mutex<Option<((NodeId, u64), String)>>,
     pub(super) started_ms: i64,
     /// The switches UPDATE_CONTROLLER_CONFIG may change at run time.
     pub flags: Flags,
@@ -223,12 +224,16 @@ impl Controller {
 
     /// The request address of the current leader (asked from it over the Raft port, cached).
     pub async fn leader_request_addr(self: &Arc<Self>) -> Option<String> {
-        let leader = self.leader_id()?;
+        let (leader, term) = {
+            let m = self.raft.metrics();
+            let m = m.borrow();
+            (m.current_leader?, m.current_term)
+        };
         if leader == self.node_id {
             return Some(self.request_addr.to_string());
         }
-        if let Some((id, addr)) = self.leader_addr.lock().clone() {
-            if id == leader {
+        if let Some((key, addr)) = self.leader_addr.lock().clone() {
+            if key == (leader, term) {
                 return Some(addr);
             }
         }
@@ -244,7 +249,7 @@ impl Controller {
         let Ok(RpcReply::Info(addr)) = reply else {
             return None;
         };
-        *self.leader_addr.lock() = Some((leader, addr.clone()));
+        *self.leader_addr.lock() = Some(((leader, term), addr.clone()));
         Some(addr)
     }
 
