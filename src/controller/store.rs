@@ -1,7 +1,7 @@
 //! openraft storage of one controller, under `controllerStorePath`: the log ([`LogFile`],
 //! `raft.log`), the vote (`vote.json`), the committed log id (`committed.json`) and the last
 //! snapshot (`snapshot.json`: meta + the serialized [`ControllerState`]); small files replaced by
-//! temp + fsync + rename. The applied state lives in [`Machine`], shared with the request
+//! temp + fsync + rename (no backup fallback: an older vote must never come back). The applied state lives in [`Machine`], shared with the request
 //! handlers, which read it on the leader. A restart reloads the snapshot into the machine and
 //! openraft re-applies the log after it.
 //!
@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use super::logfile::LogFile;
 use super::state::{Applied, ControllerState};
 use super::types::{Entry, LogId, NodeId, StorageError, TypeConfig, Vote};
-use crate::storage::metadata::{read_with_fallback, write_atomic};
 
 type Membership = StoredMembership<NodeId, openraft::BasicNode>;
 type Meta = SnapshotMeta<NodeId, openraft::BasicNode>;
@@ -56,12 +55,38 @@ fn save_json<T: Serialize>(
     subject: ErrorSubject<NodeId>,
 ) -> Result<(), StorageError> {
     let text = serde_json::to_string(v).map_err(|e| io(subject.clone(), ErrorVerb::Write, e))?;
-    write_atomic(path, &text).map_err(|e| io(subject, ErrorVerb::Write, e))
+    replace_file(path, text.as_bytes()).map_err(|e| io(subject, ErrorVerb::Write, e))
 }
 
+/// Replace `path` with `content`: temp + fsync + rename + directory fsync, so the file is the old
+/// or the new version, never absent. Not `storage::metadata::write_atomic`, whose `.bak` fallback
+/// could bring back an older vote or snapshot after a crash, which Raft must never do.
+fn replace_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("json.tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(content)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Read `path` (`None` when absent); a damaged file is an error, never skipped.
 fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> std::io::Result<Option<T>> {
-    read_with_fallback(path, |s| serde_json::from_str(s).map_err(|e| e.to_string()))
-        .map_err(|e| std::io::Error::other(e.to_string()))
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        )),
+    }
 }
 
 /// The controller's Raft storage (log + vote + state machine + snapshot).
