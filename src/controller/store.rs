@@ -1,0 +1,421 @@
+//! openraft storage of one controller, under `controllerStorePath`: the log ([`LogFile`],
+//! `raft.log`), the vote (`vote.json`), the committed log id (`committed.json`) and the last
+//! snapshot (`snapshot.json`: meta + the serialized [`ControllerState`]); small files replaced by
+//! temp + fsync + rename (no backup fallback: an older vote must never come back). The applied state lives in [`Machine`], shared with the request
+//! handlers, which read it on the leader. A restart reloads the snapshot into the machine and
+//! openraft re-applies the log after it.
+//!
+//! Runs on the controller's own tokio runtime (openraft's core task), so the synchronous file I/O
+//! here never blocks an actix arbiter.
+
+use std::io::Cursor;
+use std::ops::RangeBounds;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use openraft::storage::{LogState, RaftLogReader, RaftSnapshotBuilder, RaftStorage, Snapshot};
+use openraft::{
+    EntryPayload, ErrorSubject, ErrorVerb, SnapshotMeta, StorageIOError, StoredMembership,
+};
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+
+use super::logfile::LogFile;
+use super::state::{Applied, ControllerState};
+use super::types::{Entry, LogId, NodeId, StorageError, TypeConfig, Vote};
+
+type Membership = StoredMembership<NodeId, openraft::BasicNode>;
+type Meta = SnapshotMeta<NodeId, openraft::BasicNode>;
+
+/// The applied state machine.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Machine {
+    pub last_applied: Option<LogId>,
+    pub membership: Membership,
+    pub state: ControllerState,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSnapshot {
+    meta: Meta,
+    state: ControllerState,
+}
+
+fn io(subject: ErrorSubject<NodeId>, verb: ErrorVerb, e: impl std::fmt::Display) -> StorageError {
+    StorageError::IO {
+        source: StorageIOError::new(subject, verb, openraft::AnyError::error(e.to_string())),
+    }
+}
+
+// openraft's storage traits fix the error type; this helper just returns it.
+#[allow(clippy::result_large_err)]
+fn save_json<T: Serialize>(
+    path: &Path,
+    v: &T,
+    subject: ErrorSubject<NodeId>,
+) -> Result<(), StorageError> {
+    let text = serde_json::to_string(v).map_err(|e| io(subject.clone(), ErrorVerb::Write, e))?;
+    replace_file(path, text.as_bytes()).map_err(|e| io(subject, ErrorVerb::Write, e))
+}
+
+/// Replace `path` with `content`: temp + fsync + rename + directory fsync, so the file is the old
+/// or the new version, never absent. Not `storage::metadata::write_atomic`, whose `.bak` fallback
+/// could bring back an older vote or snapshot after a crash, which Raft must never do.
+fn replace_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("json.tmp");
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(content)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Read `path` (`None` when absent); a damaged file is an error, never skipped.
+fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> std::io::Result<Option<T>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(std::io::Error::new(
+            e.kind(),
+            format!("{}: {e}", path.display()),
+        )),
+    }
+}
+
+/// The controller's Raft storage (log + vote + state machine + snapshot).
+pub struct FileStore {
+    dir: PathBuf,
+    log: Arc<Mutex<LogFile>>,
+    vote: Option<Vote>,
+    machine: Arc<RwLock<Machine>>,
+    snapshot: Option<StoredSnapshot>,
+}
+
+/// Reads log entries for replication (shares the log with the store).
+#[derive(Clone)]
+pub struct LogReader {
+    log: Arc<Mutex<LogFile>>,
+}
+
+impl FileStore {
+    /// Open the store in `dir`, loading everything a previous run left there.
+    pub fn open(dir: &Path) -> std::io::Result<(FileStore, Arc<RwLock<Machine>>)> {
+        let log = LogFile::open(dir)?;
+        let vote = load_json(&dir.join("vote.json"))?;
+        let snapshot: Option<StoredSnapshot> = load_json(&dir.join("snapshot.json"))?;
+        let mut machine = Machine::default();
+        if let Some(s) = &snapshot {
+            machine = Machine {
+                last_applied: s.meta.last_log_id,
+                membership: s.meta.last_membership.clone(),
+                state: s.state.clone(),
+            };
+        }
+        let machine = Arc::new(RwLock::new(machine));
+        let store = FileStore {
+            dir: dir.to_path_buf(),
+            log: Arc::new(Mutex::new(log)),
+            vote,
+            machine: machine.clone(),
+            snapshot,
+        };
+        Ok((store, machine))
+    }
+
+    fn io_log(e: std::io::Error) -> StorageError {
+        io(ErrorSubject::Logs, ErrorVerb::Write, e)
+    }
+}
+
+fn read_range<RB: RangeBounds<u64>>(log: &Mutex<LogFile>, range: RB) -> Vec<Entry> {
+    log.lock()
+        .entries
+        .range(range)
+        .map(|(_, e)| e.clone())
+        .collect()
+}
+
+impl RaftLogReader<TypeConfig> for LogReader {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + std::fmt::Debug + Send>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry>, StorageError> {
+        Ok(read_range(&self.log, range))
+    }
+}
+
+impl RaftLogReader<TypeConfig> for FileStore {
+    async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + std::fmt::Debug + Send>(
+        &mut self,
+        range: RB,
+    ) -> Result<Vec<Entry>, StorageError> {
+        Ok(read_range(&self.log, range))
+    }
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for FileStore {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let m = self.machine.read().clone();
+        let meta = Meta {
+            last_log_id: m.last_applied,
+            last_membership: m.membership.clone(),
+            snapshot_id: format!(
+                "{}-{}",
+                m.last_applied.map_or(0, |l| l.leader_id.term),
+                m.last_applied.map_or(0, |l| l.index)
+            ),
+        };
+        let stored = StoredSnapshot {
+            meta: meta.clone(),
+            state: m.state,
+        };
+        save_json(
+            &self.dir.join("snapshot.json"),
+            &stored,
+            ErrorSubject::Snapshot(None),
+        )?;
+        let data = serde_json::to_vec(&stored.state)
+            .map_err(|e| io(ErrorSubject::Snapshot(None), ErrorVerb::Write, e))?;
+        self.snapshot = Some(stored);
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        })
+    }
+}
+
+impl RaftStorage<TypeConfig> for FileStore {
+    type LogReader = LogReader;
+    type SnapshotBuilder = FileStore;
+
+    async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
+        save_json(&self.dir.join("vote.json"), vote, ErrorSubject::Vote)?;
+        self.vote = Some(*vote);
+        Ok(())
+    }
+
+    async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
+        Ok(self.vote)
+    }
+
+    async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
+        save_json(
+            &self.dir.join("committed.json"),
+            &committed,
+            ErrorSubject::Store,
+        )
+    }
+
+    async fn read_committed(&mut self) -> Result<Option<LogId>, StorageError> {
+        load_json::<Option<LogId>>(&self.dir.join("committed.json"))
+            .map(Option::flatten)
+            .map_err(|e| io(ErrorSubject::Store, ErrorVerb::Read, e))
+    }
+
+    async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
+        let log = self.log.lock();
+        let last = log.entries.values().next_back().map(|e| e.log_id);
+        Ok(LogState {
+            last_purged_log_id: log.last_purged,
+            last_log_id: last.or(log.last_purged),
+        })
+    }
+
+    async fn get_log_reader(&mut self) -> LogReader {
+        LogReader {
+            log: self.log.clone(),
+        }
+    }
+
+    async fn append_to_log<I>(&mut self, entries: I) -> Result<(), StorageError>
+    where
+        I: IntoIterator<Item = Entry> + Send,
+    {
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        self.log.lock().append(entries).map_err(Self::io_log)
+    }
+
+    async fn delete_conflict_logs_since(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        self.log.lock().truncate(log_id.index).map_err(Self::io_log)
+    }
+
+    async fn purge_logs_upto(&mut self, log_id: LogId) -> Result<(), StorageError> {
+        self.log.lock().purge(log_id).map_err(Self::io_log)
+    }
+
+    async fn last_applied_state(&mut self) -> Result<(Option<LogId>, Membership), StorageError> {
+        let m = self.machine.read();
+        Ok((m.last_applied, m.membership.clone()))
+    }
+
+    async fn apply_to_state_machine(
+        &mut self,
+        entries: &[Entry],
+    ) -> Result<Vec<Applied>, StorageError> {
+        let mut m = self.machine.write();
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            m.last_applied = Some(e.log_id);
+            match &e.payload {
+                EntryPayload::Blank => out.push(Ok(None)),
+                EntryPayload::Normal(cmd) => {
+                    let r = m.state.apply(cmd);
+                    tracing::debug!(index = e.log_id.index, ?cmd, ok = r.is_ok(), "applied");
+                    out.push(r);
+                }
+                EntryPayload::Membership(mem) => {
+                    m.membership = StoredMembership::new(Some(e.log_id), mem.clone());
+                    out.push(Ok(None));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> FileStore {
+        FileStore {
+            dir: self.dir.clone(),
+            log: self.log.clone(),
+            vote: self.vote,
+            machine: self.machine.clone(),
+            snapshot: None,
+        }
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &Meta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
+        let subject = ErrorSubject::Snapshot(Some(meta.signature()));
+        let state: ControllerState = serde_json::from_slice(snapshot.get_ref())
+            .map_err(|e| io(subject.clone(), ErrorVerb::Read, e))?;
+        let stored = StoredSnapshot {
+            meta: meta.clone(),
+            state: state.clone(),
+        };
+        save_json(&self.dir.join("snapshot.json"), &stored, subject)?;
+        *self.machine.write() = Machine {
+            last_applied: meta.last_log_id,
+            membership: meta.last_membership.clone(),
+            state,
+        };
+        self.snapshot = Some(stored);
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
+        if self.snapshot.is_none() {
+            self.snapshot = load_json(&self.dir.join("snapshot.json"))
+                .map_err(|e| io(ErrorSubject::Snapshot(None), ErrorVerb::Read, e))?;
+        }
+        let Some(s) = &self.snapshot else {
+            return Ok(None);
+        };
+        let data = serde_json::to_vec(&s.state)
+            .map_err(|e| io(ErrorSubject::Snapshot(None), ErrorVerb::Read, e))?;
+        Ok(Some(Snapshot {
+            meta: s.meta.clone(),
+            snapshot: Box::new(Cursor::new(data)),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openraft::storage::Adaptor;
+    use openraft::testing::{StoreBuilder, Suite};
+
+    /// A fresh store in its own temp dir (kept alive as the suite's guard).
+    struct Fresh;
+
+    impl
+        StoreBuilder<
+            TypeConfig,
+            Adaptor<TypeConfig, FileStore>,
+            Adaptor<TypeConfig, FileStore>,
+            tempfile::TempDir,
+        > for Fresh
+    {
+        async fn build(
+            &self,
+        ) -> Result<
+            (
+                tempfile::TempDir,
+                Adaptor<TypeConfig, FileStore>,
+                Adaptor<TypeConfig, FileStore>,
+            ),
+            StorageError,
+        > {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let (store, _) = FileStore::open(dir.path()).expect("open store");
+            let (log, sm) = Adaptor::new(store);
+            Ok((dir, log, sm))
+        }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
+    /// A snapshot built on one store installs on another and both reload it after a restart.
+    #[test]
+    fn snapshot_survives_restart_and_installs_elsewhere() {
+        use crate::controller::state::Command;
+        use openraft::{CommittedLeaderId, Entry as E};
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        rt().block_on(async {
+            let (mut store, machine) = FileStore::open(a.path()).unwrap();
+            let cmd = Command::ApplyBrokerId {
+                cluster_name: "c".into(),
+                broker_name: "b".into(),
+                broker_id: 1,
+                address: "x:1".into(),
+                check_code: "x:1;1".into(),
+            };
+            let e = E {
+                log_id: LogId::new(CommittedLeaderId::new(1, 0), 1),
+                payload: EntryPayload::Normal(cmd),
+            };
+            store.append_to_log(vec![e.clone()]).await.unwrap();
+            let out = store.apply_to_state_machine(&[e]).await.unwrap();
+            assert!(out[0].is_ok());
+            let snap = store.build_snapshot().await.unwrap();
+            assert_eq!(snap.meta.last_log_id.map(|l| l.index), Some(1));
+            assert!(machine.read().state.set("b").is_some());
+
+            let (mut other, other_machine) = FileStore::open(b.path()).unwrap();
+            other
+                .install_snapshot(&snap.meta, snap.snapshot)
+                .await
+                .unwrap();
+            assert_eq!(other_machine.read().state, machine.read().state);
+        });
+        for dir in [a.path(), b.path()] {
+            let (_, m) = FileStore::open(dir).unwrap();
+            let m = m.read();
+            assert_eq!(m.last_applied.map(|l| l.index), Some(1));
+            assert_eq!(m.state.set("b").unwrap().address(1), Some("x:1"));
+        }
+    }
+
+    /// openraft's own storage conformance suite against the file store.
+    #[test]
+    fn passes_openraft_storage_suite() {
+        Suite::test_all(Fresh).unwrap();
+    }
+}
