@@ -179,6 +179,17 @@ fn name_servers_host_the_controllers() {
     // The name server's own codes still work on the same port.
     let r = ctl_call(leader, RemotingCommand::request(106));
     assert_eq!(r.code, rc::SUCCESS);
+    // Nor may a remote UPDATE_NAMESRV_CONFIG change the Raft membership, even for the next start.
+    for kv in [
+        "controllerDLegerPeers=n0-10.0.0.9:9878",
+        "controllerStorePath=/tmp/x",
+    ] {
+        let r = ctl_call(
+            leader,
+            RemotingCommand::request(318).with_body(kv.as_bytes().to_vec()),
+        );
+        assert_eq!(r.code, rc::NO_PERMISSION, "{kv}: {:?}", r.remark);
+    }
     // Heartbeat timeouts of 10 s: only the closed connection can explain a quick election.
     let brokers = broker_set(&g, 10_000);
     widen(&g, 1, 1);

@@ -20,8 +20,19 @@ use crate::protocol::body::admin::parse_properties;
 use crate::protocol::codes::response_code;
 use crate::protocol::RemotingCommand;
 
-/// Keys UPDATE_NAMESRV_CONFIG refuses (RocketMQ's `configBlackList` default).
-pub const BLACK_LIST: &[&str] = &["configBlackList", "configStorePath", "kvConfigPath"];
+/// Keys UPDATE_NAMESRV_CONFIG refuses: RocketMQ's `configBlackList` default and, beyond it, the
+/// hosted controller's identity and Raft membership, which a remote request must not change even
+/// for the next start (new peers would hand the group to others).
+pub const BLACK_LIST: &[&str] = &[
+    "configBlackList",
+    "configStorePath",
+    "kvConfigPath",
+    "enableControllerInNamesrv",
+    "controllerDLegerGroup",
+    "controllerDLegerPeers",
+    "controllerDLegerSelfId",
+    "controllerStorePath",
+];
 
 /// The saved changes, beside the KV config file.
 pub const OVERRIDE_FILE: &str = "namesrv.properties";
