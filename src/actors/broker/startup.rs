@@ -24,7 +24,7 @@ use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
-use super::context::{BrokerCtx, HaShared};
+use super::context::{BrokerCtx, HaShared, RoleCell};
 use super::dispatch::BrokerDispatch;
 use super::handlers::broker_config::OVERRIDE_FILE;
 use super::heartbeat::HeartbeatActor;
@@ -152,7 +152,7 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     prepare_known_topics(&ctx);
     // A slave delivers no delayed message (its CommitLog is written by replication only) and
     // takes its metadata from its master.
-    let slave = cfg.broker_role == BrokerRole::Slave;
+    let slave = ctx.role.is_slave();
     let schedule =
         ScheduleActor::new(ctx.store.clone(), delay, delay_offsets, persister, !slave).start();
     let _ = ctx.schedule.set(schedule.clone());
@@ -439,6 +439,7 @@ fn build_context(
         store.add_arrival_listener(Arc::new(move |a| q.on_arrivals(a)));
     }
     let ctx = Arc::new(BrokerCtx {
+        role: Arc::new(RoleCell::new(cfg.broker_role, cfg.broker_id)),
         store,
         topics: RwLock::new(saved.topics),
         groups,
@@ -536,13 +537,13 @@ fn start_registrar(
                 cfg.ha_host(),
                 ha_addr.map_or(local_addr.port().wrapping_add(1), |a| a.port())
             ),
-            broker_id: cfg.broker_id,
             compressed: cfg.compressed_register,
             credentials: cfg.acl.credentials(),
         },
         body,
         Duration::from_millis(cfg.register_name_server_period),
         ctx.ha.clone(),
+        ctx.role.clone(),
     )
     .with_tls(ctx.tls_client.clone())
     .start();
