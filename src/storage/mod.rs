@@ -25,6 +25,7 @@ pub mod commit_log;
 pub mod config;
 pub mod consume_queue;
 pub mod dispatcher;
+pub mod epoch;
 pub mod error;
 pub mod file_queue;
 pub mod flush;
