@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod broker;
+pub mod controller;
 pub mod fastjson;
 pub mod heartbeat;
 pub mod register;

@@ -1,0 +1,192 @@
+//! Controller-mode bodies (RocketMQ 5, RIP-44): the SyncStateSet a master proposes and the
+//! controller answers, the election result, the admin view of replicas, and the epoch cache that
+//! replicas exchange. JSON as RocketMQ's fastjson writes it (getter names, sorted properties);
+//! decoding goes through [`normalize_keys`] because Java writes `Map<Long, _>` keys bare.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::fastjson::normalize_keys;
+use crate::protocol::ProtocolError;
+
+fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ProtocolError> {
+    let text = normalize_keys(body)?;
+    serde_json::from_str(&text).map_err(|e| ProtocolError::MalformedBody(format!("{what}: {e}")))
+}
+
+macro_rules! controller_body {
+    ($($name:ident),*) => {$(
+        impl $name {
+            /// Decode the JSON body (fastjson's bare map keys accepted).
+            pub fn decode(body: &[u8]) -> Result<Self, ProtocolError> {
+                decode(stringify!($name), body)
+            }
+            /// Encode as JSON with sorted properties.
+            pub fn encode(&self) -> Vec<u8> {
+                serde_json::to_vec(self).expect("serializable")
+            }
+        }
+    )*};
+}
+
+/// `SyncStateSet`: the broker ids in sync with the master, and the epoch of that set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SyncStateSet {
+    pub sync_state_set: BTreeSet<i64>,
+    pub sync_state_set_epoch: i32,
+}
+
+/// `BrokerMemberGroup`: the addresses of a broker set by broker id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BrokerMemberGroup {
+    pub broker_addrs: BTreeMap<i64, String>,
+    pub broker_name: String,
+    pub cluster: String,
+}
+
+/// `ElectMasterResponseBody`: the set's members and its SyncStateSet after an election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ElectMasterResponseBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker_member_group: Option<BrokerMemberGroup>,
+    pub sync_state_set: BTreeSet<i64>,
+}
+
+/// `BrokerReplicasInfo.ReplicaIdentity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ReplicaIdentity {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alive: Option<bool>,
+    pub broker_address: String,
+    pub broker_id: i64,
+    pub broker_name: String,
+}
+
+/// `BrokerReplicasInfo.ReplicasInfo`: one set's master and replicas, split by SyncStateSet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ReplicasInfo {
+    pub in_sync_replicas: Vec<ReplicaIdentity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_broker_id: Option<i64>,
+    pub master_epoch: i32,
+    pub not_in_sync_replicas: Vec<ReplicaIdentity>,
+    pub sync_state_set_epoch: i32,
+}
+
+/// `BrokerReplicasInfo`, the CONTROLLER_GET_SYNC_STATE_DATA (1006) answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BrokerReplicasInfo {
+    pub replicas_info_table: BTreeMap<String, ReplicasInfo>,
+}
+
+fn end_of_log() -> i64 {
+    i64::MAX
+}
+
+/// `EpochEntry`: from `startOffset` on, the log was written under master epoch `epoch`;
+/// `endOffset` is `Long.MAX_VALUE` for the open (last) epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochEntry {
+    #[serde(default = "end_of_log")]
+    pub end_offset: i64,
+    pub epoch: i32,
+    pub start_offset: i64,
+}
+
+/// `EpochEntryCache`, the GET_BROKER_EPOCH_CACHE (1007) answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EpochEntryCache {
+    pub broker_id: i64,
+    pub broker_name: String,
+    pub cluster_name: String,
+    pub epoch_list: Vec<EpochEntry>,
+    pub max_offset: i64,
+}
+
+controller_body!(
+    SyncStateSet,
+    BrokerMemberGroup,
+    ElectMasterResponseBody,
+    BrokerReplicasInfo,
+    EpochEntryCache
+);
+
+/// The CONTROLLER_GET_SYNC_STATE_DATA request body: a JSON list of broker names.
+pub fn decode_broker_names(body: &[u8]) -> Result<Vec<String>, ProtocolError> {
+    decode("broker name list", body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_state_set_matches_java_json() {
+        let s = SyncStateSet {
+            sync_state_set: [2, 1].into_iter().collect(),
+            sync_state_set_epoch: 3,
+        };
+        let text = String::from_utf8(s.encode()).unwrap();
+        assert_eq!(text, r#"{"syncStateSet":[1,2],"syncStateSetEpoch":3}"#);
+        assert_eq!(SyncStateSet::decode(text.as_bytes()).unwrap(), s);
+        assert!(SyncStateSet::decode(b"{\"syncStateSet\":\"x\"}").is_err());
+    }
+
+    #[test]
+    fn member_group_accepts_bare_long_keys() {
+        let java = br#"{"brokerMemberGroup":{"brokerAddrs":{1:"a:1",2:"b:2"},"brokerName":"b","cluster":"c"},"syncStateSet":[1]}"#;
+        let body = ElectMasterResponseBody::decode(java).unwrap();
+        let group = body.broker_member_group.clone().unwrap();
+        assert_eq!(group.broker_addrs.get(&2).map(String::as_str), Some("b:2"));
+        assert_eq!(
+            ElectMasterResponseBody::decode(&body.encode()).unwrap(),
+            body
+        );
+    }
+
+    #[test]
+    fn epoch_cache_round_trips_and_defaults_end_offset() {
+        let java = br#"{"brokerId":1,"brokerName":"b","clusterName":"c","epochList":[{"epoch":1,"startOffset":0}],"maxOffset":9}"#;
+        let cache = EpochEntryCache::decode(java).unwrap();
+        assert_eq!(cache.epoch_list[0].end_offset, i64::MAX);
+        assert_eq!(EpochEntryCache::decode(&cache.encode()).unwrap(), cache);
+    }
+
+    #[test]
+    fn replicas_info_and_name_list() {
+        let mut info = BrokerReplicasInfo::default();
+        info.replicas_info_table.insert(
+            "b".into(),
+            ReplicasInfo {
+                master_broker_id: Some(1),
+                master_address: Some("a:1".into()),
+                master_epoch: 2,
+                sync_state_set_epoch: 3,
+                in_sync_replicas: vec![ReplicaIdentity {
+                    alive: Some(true),
+                    broker_address: "a:1".into(),
+                    broker_id: 1,
+                    broker_name: "b".into(),
+                }],
+                not_in_sync_replicas: vec![],
+            },
+        );
+        assert_eq!(BrokerReplicasInfo::decode(&info.encode()).unwrap(), info);
+        assert_eq!(
+            decode_broker_names(br#"["a","b"]"#).unwrap(),
+            vec!["a", "b"]
+        );
+    }
+}
