@@ -20,36 +20,34 @@ use std::path::{Path, PathBuf};
 use super::error::StoreError;
 use super::metadata::write_atomic;
 
-/// One epoch as stored: the master of `epoch` started writing at `start_offset`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EpochEntry {
-    pub epoch: i32,
-    pub start_offset: u64,
+/// One epoch: the master of `epoch` wrote from `start_offset` on. The wire type of
+/// GET_BROKER_EPOCH_CACHE is also the stored one: the file keeps `epoch` and `start_offset`, and
+/// `end_offset` is derived ([`spans_of`]); entries held in an [`EpochFile`] carry `i64::MAX`.
+pub use crate::protocol::body::controller::{EpochEntry, EpochEntryCache};
+
+/// An entry for `epoch` starting at `start` (end open).
+pub fn entry(epoch: i32, start: u64) -> EpochEntry {
+    EpochEntry {
+        epoch,
+        start_offset: start as i64,
+        end_offset: i64::MAX,
+    }
 }
 
-/// An epoch with the end of the data a broker holds for it: `[start, end)`. `end <= start` means
-/// the broker holds nothing of it (`end < start`: its store ends before the epoch begins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EpochSpan {
-    pub epoch: i32,
-    pub start: u64,
-    pub end: u64,
-}
-
-/// Spans of `entries` for a store ending at `max`: each ends where the next starts, the last at
-/// `max`; `ends` (if given, one per entry) can only shorten them (a peer's reported end offsets).
-pub fn spans_of(entries: &[EpochEntry], ends: Option<&[u64]>, max: u64) -> Vec<EpochSpan> {
+/// `entries` with their end offsets for a store ending at `max`: each ends where the next starts,
+/// the last at `max`, and a reported `end_offset` (a peer's list) can only shorten it. An end at
+/// or below the start means the store holds nothing of that epoch (below: it ends before the
+/// epoch begins).
+pub fn spans_of(entries: &[EpochEntry], max: u64) -> Vec<EpochEntry> {
+    let max = max as i64;
     entries
         .iter()
         .enumerate()
         .map(|(i, e)| {
             let next = entries.get(i + 1).map_or(max, |n| n.start_offset);
-            let reported = ends.and_then(|v| v.get(i).copied()).unwrap_or(u64::MAX);
-            let end = next.min(max).min(reported);
-            EpochSpan {
-                epoch: e.epoch,
-                start: e.start_offset,
-                end,
+            EpochEntry {
+                end_offset: next.min(max).min(e.end_offset),
+                ..*e
             }
         })
         .collect()
@@ -62,20 +60,20 @@ pub fn spans_of(entries: &[EpochEntry], ends: Option<&[u64]>, max: u64) -> Vec<E
 ///
 /// `None` when the histories share no epoch (also for a slave without any epoch): the slave cannot
 /// prove any of its data matches the master's and must start empty.
-pub fn slave_truncation_point(
-    local: &[EpochSpan],
-    local_max: u64,
-    master: &[EpochSpan],
-) -> Option<u64> {
+///
+/// Both lists must carry their end offsets ([`spans_of`]); the result is never above either
+/// list's last end.
+pub fn slave_truncation_point(local: &[EpochEntry], master: &[EpochEntry]) -> Option<u64> {
+    let local_max = local.last().map_or(0, |l| l.end_offset);
     local
         .iter()
         .rev()
-        .filter(|l| l.start <= local_max)
+        .filter(|l| l.start_offset <= local_max)
         .find_map(|l| {
             master
                 .iter()
-                .find(|m| m.epoch == l.epoch && m.start == l.start)
-                .map(|m| l.end.min(local_max).min(m.end))
+                .find(|m| m.epoch == l.epoch && m.start_offset == l.start_offset)
+                .map(|m| l.end_offset.min(m.end_offset).max(0) as u64)
         })
 }
 
@@ -87,8 +85,8 @@ pub enum EpochError {
     #[error("epoch {epoch} would start at {start}, before the last epoch's start {last_start}")]
     StartsEarlier {
         epoch: i32,
-        start: u64,
-        last_start: u64,
+        start: i64,
+        last_start: i64,
     },
 }
 
@@ -145,6 +143,7 @@ impl EpochFile {
 
     /// Append and persist.
     pub fn append(&mut self, e: EpochEntry) -> Result<(), StoreError> {
+        let e = entry(e.epoch, e.start_offset.max(0) as u64);
         self.check_append(e)
             .map_err(|err| StoreError::Epoch(err.to_string()))?;
         self.entries.push(e);
@@ -154,6 +153,7 @@ impl EpochFile {
     /// Drop the entries starting at or after `offset` (their data is gone), then append `tail`
     /// (each checked as by [`Self::append`]), and persist once. Nothing changes on a refusal.
     pub fn replace_from(&mut self, offset: u64, tail: &[EpochEntry]) -> Result<(), StoreError> {
+        let offset = offset as i64;
         let keep = self
             .entries
             .iter()
@@ -164,9 +164,10 @@ impl EpochFile {
             entries: self.entries[..keep].to_vec(),
         };
         for e in tail {
-            next.check_append(*e)
+            let e = entry(e.epoch, e.start_offset.max(0) as u64);
+            next.check_append(e)
                 .map_err(|err| StoreError::Epoch(err.to_string()))?;
-            next.entries.push(*e);
+            next.entries.push(e);
         }
         if next.entries != self.entries {
             next.persist()?;
@@ -178,6 +179,7 @@ impl EpochFile {
     /// Drop the entries starting after `offset` (entries adopted from a master whose data never
     /// arrived) and persist if anything changed.
     pub fn truncate_after(&mut self, offset: u64) -> Result<(), StoreError> {
+        let offset = offset as i64;
         let keep = self
             .entries
             .iter()
@@ -196,8 +198,8 @@ impl EpochFile {
     }
 
     /// The spans of this history for a CommitLog ending at `max`.
-    pub fn spans(&self, max: u64) -> Vec<EpochSpan> {
-        spans_of(&self.entries, None, max)
+    pub fn spans(&self, max: u64) -> Vec<EpochEntry> {
+        spans_of(&self.entries, max)
     }
 
     fn persist(&self) -> Result<(), StoreError> {
@@ -237,16 +239,14 @@ fn parse(text: &str) -> Result<Vec<EpochEntry>, String> {
         let (e, s) = l
             .split_once('-')
             .ok_or_else(|| format!("line '{l}' is not epoch-startOffset"))?;
-        let e = EpochEntry {
-            epoch: e
-                .trim()
+        let e = entry(
+            e.trim()
                 .parse()
                 .map_err(|_| format!("bad epoch in '{l}'"))?,
-            start_offset: s
-                .trim()
+            s.trim()
                 .parse()
                 .map_err(|_| format!("bad offset in '{l}'"))?,
-        };
+        );
         if let Some(p) = entries.last() {
             if e.epoch <= p.epoch || e.start_offset < p.start_offset {
                 return Err(format!(
