@@ -250,7 +250,10 @@ impl Replicas {
             }
         }
         let confirm = self.confirm_offset(master_max, slaves);
-        for s in slaves.iter().filter(|s| s.connected && s.broker_id != self.self_id) {
+        for s in slaves
+            .iter()
+            .filter(|s| s.connected && s.broker_id != self.self_id)
+        {
             if !self.set.contains(&s.broker_id) && s.ack >= confirm {
                 next.insert(s.broker_id);
             }

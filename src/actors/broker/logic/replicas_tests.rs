@@ -40,10 +40,7 @@ fn newer_epochs_switch_roles_and_older_ones_are_ignored() {
     assert_eq!(r.master_addr(), Some("10.0.0.1:10911"));
     // The same answer again (heartbeat of the periodic replica info), or a late notification of
     // an older epoch: nothing to do.
-    assert_eq!(
-        r.on_master_info(&info(Some(1), 1, None), 0),
-        Decision::Keep
-    );
+    assert_eq!(r.on_master_info(&info(Some(1), 1, None), 0), Decision::Keep);
     assert_eq!(
         r.on_master_info(&info(Some(2), 3, Some((&[2], 4))), 10),
         Decision::BecomeMaster { epoch: 3 }
@@ -60,7 +57,11 @@ fn newer_epochs_switch_roles_and_older_ones_are_ignored() {
     // A newer epoch naming another master demotes it.
     assert!(matches!(
         r.on_master_info(&info(Some(3), 4, None), 0),
-        Decision::BecomeSlave { master_id: 3, epoch: 4, .. }
+        Decision::BecomeSlave {
+            master_id: 3,
+            epoch: 4,
+            ..
+        }
     ));
     assert!(!r.is_master());
 }
@@ -72,7 +73,11 @@ fn an_answer_without_a_master_asks_for_an_election_even_after_a_master_was_known
     let mut no_addr = info(Some(2), 2, None);
     no_addr.master_addr = Some(String::new());
     assert_eq!(r.on_master_info(&no_addr, 0), Decision::Elect);
-    assert_eq!(r.master_epoch(), 1, "nothing recorded from an answer without a master");
+    assert_eq!(
+        r.master_epoch(),
+        1,
+        "nothing recorded from an answer without a master"
+    );
 }
 
 #[test]
@@ -80,7 +85,10 @@ fn same_epoch_takes_only_a_newer_sync_state_set() {
     let mut r = Replicas::new(1);
     r.on_master_info(&info(Some(1), 1, Some((&[1], 1))), 0);
     r.on_master_info(&info(Some(1), 1, Some((&[1, 2], 2))), 0);
-    assert_eq!((r.sync_state_set(), r.sync_state_set_epoch()), (&set(&[1, 2]), 2));
+    assert_eq!(
+        (r.sync_state_set(), r.sync_state_set_epoch()),
+        (&set(&[1, 2]), 2)
+    );
     r.on_master_info(&info(Some(1), 1, Some((&[1], 1))), 0);
     assert_eq!(r.sync_state_set(), &set(&[1, 2]), "an older set is ignored");
 }
@@ -97,7 +105,10 @@ fn a_member_not_caught_up_for_too_long_leaves_the_set() {
     );
     assert_eq!(r.check_set(10_000, 15_000, 500, &slaves), None);
     // A member never seen since this broker became master gets the time it became master.
-    assert_eq!(r.check_set(16_001, 15_000, 500, &slaves[..1]), Some(set(&[1, 2])));
+    assert_eq!(
+        r.check_set(16_001, 15_000, 500, &slaves[..1]),
+        Some(set(&[1, 2]))
+    );
     assert_eq!(r.check_set(16_000, 15_000, 500, &slaves[..1]), None);
 }
 
@@ -110,7 +121,11 @@ fn a_connected_slave_joins_once_it_reaches_the_confirm_offset() {
     assert_eq!(r.check_set(1, 15_000, 1_000, &[slave(2, 900, 0)]), None);
     let mut gone = slave(2, 1_000, 0);
     gone.connected = false;
-    assert_eq!(r.check_set(1, 15_000, 1_000, &[gone]), None, "not connected");
+    assert_eq!(
+        r.check_set(1, 15_000, 1_000, &[gone]),
+        None,
+        "not connected"
+    );
     assert_eq!(
         r.check_set(1, 15_000, 1_000, &[slave(2, 1_000, 1)]),
         Some(set(&[1, 2]))
@@ -122,7 +137,10 @@ fn a_connected_slave_joins_once_it_reaches_the_confirm_offset() {
     assert_eq!(r.confirm_offset(1_000, &slaves), 800);
     assert_eq!(r.check_set(2, 15_000, 1_000, &slaves), None);
     let slaves = [slave(2, 800, 1), slave(3, 800, 1)];
-    assert_eq!(r.check_set(2, 15_000, 1_000, &slaves), Some(set(&[1, 2, 3])));
+    assert_eq!(
+        r.check_set(2, 15_000, 1_000, &slaves),
+        Some(set(&[1, 2, 3]))
+    );
 }
 
 #[test]
@@ -138,10 +156,17 @@ fn while_a_change_is_with_the_controller_sends_wait_for_both_sets() {
         "one proposal at a time"
     );
     r.altered(2);
-    assert_eq!((r.required_acks(), r.sync_state_set_epoch()), (set(&[3]), 2));
+    assert_eq!(
+        (r.required_acks(), r.sync_state_set_epoch()),
+        (set(&[3]), 2)
+    );
     r.begin_alter(set(&[1]));
     r.alter_failed();
-    assert_eq!(r.required_acks(), set(&[3]), "a failed proposal changes nothing");
+    assert_eq!(
+        r.required_acks(),
+        set(&[3]),
+        "a failed proposal changes nothing"
+    );
     // A slave checks nothing.
     let mut s = Replicas::new(2);
     s.on_master_info(&info(Some(1), 1, None), 0);
@@ -156,7 +181,10 @@ fn the_identity_file_round_trips_and_refuses_another_set() {
         broker_id: 3,
     };
     assert_eq!(id.encode(), "DefaultCluster#broker-a#3");
-    assert_eq!(BrokerIdentity::decode("DefaultCluster#broker-a#3\n"), Ok(id.clone()));
+    assert_eq!(
+        BrokerIdentity::decode("DefaultCluster#broker-a#3\n"),
+        Ok(id.clone())
+    );
     assert!(id.check("DefaultCluster", "broker-a").is_ok());
     let e = id.check("DefaultCluster", "broker-b").unwrap_err();
     assert!(e.contains("broker-a") && e.contains(IDENTITY_FILE), "{e}");
