@@ -131,6 +131,10 @@ pub struct BrokerCtx {
     pub subscriptions: Arc<SharedSubscriptions>,
     pub queues: QueueRegistry,
     pub registrar: OnceLock<Addr<Registrar>>,
+    /// Controller mode: the controller link (NOTIFY_BROKER_ROLE_CHANGED goes there).
+    pub replicas: OnceLock<Addr<super::replicas::ReplicasActor>>,
+    /// This broker's HA address (`brokerIP2` or `brokerIP1`, and the HA port), as registered.
+    pub ha_server_addr: String,
     /// The delay-offset owner (GET_ALL_DELAY_OFFSET asks it); set once it is started.
     pub schedule: OnceLock<Addr<ScheduleActor>>,
     /// Counters for GET_BROKER_RUNTIME_INFO, VIEW_BROKER_STATS_DATA and `/metrics`.

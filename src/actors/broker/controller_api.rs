@@ -74,7 +74,12 @@ impl ControllerApi {
     }
 
     async fn client(&self, addr: &str) -> Result<RemotingClient, CallError> {
-        let open = self.clients.lock().get(addr).filter(|c| c.is_open()).cloned();
+        let open = self
+            .clients
+            .lock()
+            .get(addr)
+            .filter(|c| c.is_open())
+            .cloned();
         if let Some(c) = open {
             return Ok(c);
         }
@@ -89,7 +94,11 @@ impl ControllerApi {
     }
 
     /// Send `req` to `addr`; anything but SUCCESS is an error.
-    pub async fn call(&self, addr: &str, req: RemotingCommand) -> Result<RemotingCommand, CallError> {
+    pub async fn call(
+        &self,
+        addr: &str,
+        req: RemotingCommand,
+    ) -> Result<RemotingCommand, CallError> {
         let c = self.client(addr).await?;
         let resp = c.call(req, RPC_TIMEOUT).await.map_err(|e| {
             self.clients.lock().remove(addr);
@@ -191,10 +200,13 @@ impl ControllerApi {
             },
         );
         let c = self.client(leader).await?;
-        let resp = c.call(req, RPC_TIMEOUT).await.map_err(|e| CallError::Unreachable {
-            addr: leader.into(),
-            reason: e.to_string(),
-        })?;
+        let resp = c
+            .call(req, RPC_TIMEOUT)
+            .await
+            .map_err(|e| CallError::Unreachable {
+                addr: leader.into(),
+                reason: e.to_string(),
+            })?;
         if resp.code != response_code::SUCCESS
             && resp.code != response_code::CONTROLLER_MASTER_STILL_EXIST
         {

@@ -15,7 +15,8 @@ use super::context::BrokerCtx;
 use super::handlers::{
     acl, admin, broker_config, broker_stats, client, client_call, clone_offset, consume_queue,
     consumer_offset, delete_group, end_transaction, lock, producers, pull, query, queue_offset,
-    reset_offset, runtime_info, send, send_back, sync, topic_consumers, HandlerResult,
+    reset_offset, role_changed, runtime_info, send, send_back, sync, topic_consumers,
+    HandlerResult,
 };
 use super::heartbeat::ConnectionGone;
 use crate::actors::net::{ConnInfo, Dispatch};
@@ -97,6 +98,7 @@ async fn route(
         code::GET_BROKER_CLUSTER_ACL_INFO => acl::version_info(ctx, req),
         code::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG => acl::update_global_white(ctx, req).await,
         code::GET_BROKER_CLUSTER_ACL_CONFIG => acl::config(ctx, req),
+        code::NOTIFY_BROKER_ROLE_CHANGED => role_changed::handle(ctx, req),
         code::GET_CONSUMER_RUNNING_INFO | code::CONSUME_MESSAGE_DIRECTLY => {
             client_call::handle(ctx, req).await
         }

@@ -63,6 +63,8 @@ pub struct Registrar {
     role: Arc<RoleCell>,
     /// `tlsEnable`: connect to the name servers with TLS.
     tls: Option<crate::tls::TlsClient>,
+    /// Take the master from the answers (not in controller mode: the controller names it).
+    learn: bool,
 }
 
 impl Registrar {
@@ -85,6 +87,7 @@ impl Registrar {
             ha,
             role,
             tls: None,
+            learn: true,
         }
     }
 
@@ -94,8 +97,17 @@ impl Registrar {
         self
     }
 
+    /// Whether the answers' master is taken (`false` in controller mode).
+    pub fn learning_master(mut self, learn: bool) -> Self {
+        self.learn = learn;
+        self
+    }
+
     /// A name server's answer named our master (or none): keep what changed.
     fn learn_master(&self, namesrv: &str, answer: RegisterBrokerResponseHeader) {
+        if !self.learn {
+            return;
+        }
         let answer = MasterAddrs {
             broker_addr: answer.master_addr,
             ha_addr: answer.ha_server_addr,

@@ -24,7 +24,8 @@ use parking_lot::{Mutex, RwLock};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
-use super::context::{BrokerCtx, HaShared, RoleCell};
+use super::context::{BrokerCtx, HaShared};
+use super::controller_mode::ReplicationHandle;
 use super::dispatch::BrokerDispatch;
 use super::handlers::broker_config::OVERRIDE_FILE;
 use super::heartbeat::HeartbeatActor;
@@ -65,7 +66,7 @@ pub struct BrokerHandle {
     pub fast_addr: Option<SocketAddr>,
     fast_accept: Option<tokio::task::JoinHandle<()>>,
     pub ctx: Arc<BrokerCtx>,
-    replication: Arbiter,
+    replication: ReplicationHandle,
     accept: tokio::task::JoinHandle<()>,
     inflight: Arc<AtomicUsize>,
     schedule: Addr<ScheduleActor>,
@@ -140,6 +141,11 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
             overrides,
             tls_client: tls.client.clone(),
             acl,
+            ha_server_addr: format!(
+                "{}:{}",
+                cfg.ha_host(),
+                ha_addr.map_or(local_addr.port().wrapping_add(1), |a| a.port())
+            ),
         },
         store,
         saved,
@@ -152,19 +158,28 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     prepare_known_topics(&ctx);
     // A slave delivers no delayed message (its CommitLog is written by replication only) and
     // takes its metadata from its master.
-    let slave = ctx.role.is_slave();
-    let schedule =
-        ScheduleActor::new(ctx.store.clone(), delay, delay_offsets, persister, !slave).start();
+    // In controller mode the role changes at run time: every role's actors run and look at the
+    // role cell.
+    let switching = cfg.controller.enable_controller_mode;
+    let slave = ctx.role.is_slave() && !switching;
+    let schedule = ScheduleActor::new(ctx.store.clone(), delay, delay_offsets, persister, !slave)
+        .following(switching.then(|| ctx.role.clone()))
+        .start();
     let _ = ctx.schedule.set(schedule.clone());
-    if slave {
+    if ctx.role.is_slave() {
         SlaveSyncActor::new(ctx.clone(), schedule.clone()).start();
-    } else {
+    }
+    if !slave {
         // Transaction check-back runs on the master only (as RocketMQ).
         TransactionActor::new(ctx.clone()).start();
     }
     spawn_offset_flusher(&ctx, &cfg);
-    start_registrar(&ctx, &cfg, local_addr, ha_addr);
-    let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l), tls.clone());
+    start_registrar(&ctx, &cfg);
+    let ha_listener = ha.map(|(l, _)| l);
+    let replication = match (switching, ha_listener) {
+        (true, Some(l)) => super::controller_mode::start(&ctx, l, tls.clone()),
+        (_, l) => ReplicationHandle::Fixed(start_replication(&ctx, &cfg, l, tls.clone())),
+    };
 
     let inflight = Arc::new(AtomicUsize::new(0));
     let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
@@ -281,9 +296,10 @@ async fn bind_fast(
     Ok(Some(l))
 }
 
-/// A master binds its HA listener (`haListenPort`); a slave has none.
+/// A master binds its HA listener (`haListenPort`); a slave has none. A controller-mode broker
+/// may become master at any time, so it binds one whatever its start role.
 fn bind_ha(cfg: &BrokerConfig) -> Result<Option<(std::net::TcpListener, SocketAddr)>, StartError> {
-    if cfg.broker_role == BrokerRole::Slave {
+    if cfg.broker_role == BrokerRole::Slave && !cfg.controller.enable_controller_mode {
         return Ok(None);
     }
     let port = cfg.ha_bind_port();
@@ -407,6 +423,8 @@ struct Settings<'a> {
     overrides: BTreeMap<String, String>,
     tls_client: Option<TlsClient>,
     acl: Option<Arc<crate::acl::AclState>>,
+    /// This broker's HA address as registered.
+    ha_server_addr: String,
 }
 
 fn build_context(
@@ -415,6 +433,7 @@ fn build_context(
         overrides,
         tls_client,
         acl,
+        ha_server_addr,
     }: Settings<'_>,
     store: Arc<MessageStore>,
     saved: SavedState,
@@ -439,7 +458,7 @@ fn build_context(
         store.add_arrival_listener(Arc::new(move |a| q.on_arrivals(a)));
     }
     let ctx = Arc::new(BrokerCtx {
-        role: Arc::new(RoleCell::new(cfg.broker_role, cfg.broker_id)),
+        role: Arc::new(super::controller_mode::initial_role(cfg)),
         store,
         topics: RwLock::new(saved.topics),
         groups,
@@ -453,6 +472,8 @@ fn build_context(
         subscriptions,
         queues,
         registrar: OnceLock::new(),
+        replicas: OnceLock::new(),
+        ha_server_addr: ha_server_addr.to_string(),
         schedule: OnceLock::new(),
         stats: BrokerStats::default(),
         started_ms: now_ms(),
@@ -495,12 +516,7 @@ fn spawn_offset_flusher(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig) {
     });
 }
 
-fn start_registrar(
-    ctx: &Arc<BrokerCtx>,
-    cfg: &BrokerConfig,
-    local_addr: SocketAddr,
-    ha_addr: Option<SocketAddr>,
-) {
+fn start_registrar(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig) {
     let namesrvs = cfg.namesrv_addrs();
     if namesrvs.is_empty() {
         warn!(
@@ -512,6 +528,9 @@ fn start_registrar(
     let body_ctx = ctx.clone();
     let body: BodySource = Arc::new(move || {
         let mut wrapper = body_ctx.topics.read().wrapper();
+        // RocketMQ 5: the master epoch, so name servers keep the newest master (0 outside
+        // controller mode, and then not written).
+        wrapper.data_version.state_version = body_ctx.role.master_epoch() as i64;
         // A broker that is not read-write registers its permission as every topic's (RocketMQ).
         let perm = body_ctx.broker_perm.load(Ordering::Relaxed) as i32;
         if !(crate::protocol::body::perm::readable(perm)
@@ -532,11 +551,7 @@ fn start_registrar(
             cluster: cfg.broker_cluster_name.clone(),
             broker_name: cfg.broker_name.clone(),
             broker_addr: ctx.broker_addr.clone(),
-            ha_addr: format!(
-                "{}:{}",
-                cfg.ha_host(),
-                ha_addr.map_or(local_addr.port().wrapping_add(1), |a| a.port())
-            ),
+            ha_addr: ctx.ha_server_addr.clone(),
             compressed: cfg.compressed_register,
             credentials: cfg.acl.credentials(),
         },
@@ -546,6 +561,8 @@ fn start_registrar(
         ctx.role.clone(),
     )
     .with_tls(ctx.tls_client.clone())
+    // In controller mode the master comes from the controller, not from these answers.
+    .learning_master(!cfg.controller.enable_controller_mode)
     .start();
     let _ = ctx.registrar.set(registrar);
 }

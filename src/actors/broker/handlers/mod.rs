@@ -19,6 +19,7 @@ pub mod pull;
 pub mod query;
 pub mod queue_offset;
 pub mod reset_offset;
+pub mod role_changed;
 pub mod runtime_info;
 pub mod send;
 pub mod send_back;

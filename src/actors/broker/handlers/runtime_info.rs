@@ -50,6 +50,12 @@ fn broker_keys(ctx: &BrokerCtx, t: &mut Table) {
     put(t, "msgGetTotalYesterdayMorning", yesterday.get);
     put(t, "brokerName", &ctx.cfg.broker_name);
     put(t, "brokerRole", ctx.role.role());
+    if ctx.cfg.controller.enable_controller_mode {
+        // How a new slave finds this broker's HA port (controller mode; see `replicas.rs`).
+        put(t, "haServerAddr", &ctx.ha_server_addr);
+        put(t, "masterEpoch", ctx.role.master_epoch());
+        put(t, "brokerId", ctx.role.broker_id());
+    }
     put(
         t,
         "flushDiskType",
