@@ -38,11 +38,9 @@ use super::logic::topics::{TopicTable, TopicTableConfig};
 use super::persist::Persister;
 use super::queue::QueueRegistry;
 use super::registrar::{BodySource, Identity, Registrar, UnregisterAll};
-use super::replication::{self, HaRole, HaSettings, ReplicationActor};
+use super::replication;
 use super::schedule::{PersistDelayOffsets, ScheduleActor};
-use super::slave_sync::SlaveSyncActor;
 use super::stats::BrokerStats;
-use super::transaction::TransactionActor;
 use crate::actors::namesrv::{self, NamesrvHandle};
 use crate::actors::net::{serve, ServerOptions};
 use crate::clock::now_ms;
@@ -156,30 +154,16 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     );
     ctx.topics_changed();
     prepare_known_topics(&ctx);
-    // A slave delivers no delayed message (its CommitLog is written by replication only) and
-    // takes its metadata from its master.
-    // In controller mode the role changes at run time: every role's actors run and look at the
-    // role cell.
-    let switching = cfg.controller.enable_controller_mode;
-    let slave = ctx.role.is_slave() && !switching;
-    let schedule = ScheduleActor::new(ctx.store.clone(), delay, delay_offsets, persister, !slave)
-        .following(switching.then(|| ctx.role.clone()))
-        .start();
-    let _ = ctx.schedule.set(schedule.clone());
-    if ctx.role.is_slave() {
-        SlaveSyncActor::new(ctx.clone(), schedule.clone()).start();
-    }
-    if !slave {
-        // Transaction check-back runs on the master only (as RocketMQ).
-        TransactionActor::new(ctx.clone()).start();
-    }
+    let (schedule, replication) = super::controller_mode::start_role_actors(
+        &ctx,
+        delay,
+        delay_offsets,
+        persister,
+        ha.map(|(l, _)| l),
+        tls.clone(),
+    );
     spawn_offset_flusher(&ctx, &cfg);
     start_registrar(&ctx, &cfg);
-    let ha_listener = ha.map(|(l, _)| l);
-    let replication = match (switching, ha_listener) {
-        (true, Some(l)) => super::controller_mode::start(&ctx, l, tls.clone()),
-        (_, l) => ReplicationHandle::Fixed(start_replication(&ctx, &cfg, l, tls.clone())),
-    };
 
     let inflight = Arc::new(AtomicUsize::new(0));
     let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
@@ -309,29 +293,6 @@ fn bind_ha(cfg: &BrokerConfig) -> Result<Option<(std::net::TcpListener, SocketAd
             addr: format!("{}:{port} (haListenPort)", cfg.listen_addr),
             source,
         })
-}
-
-/// Replication runs on its own arbiter (see `replication.rs`).
-fn start_replication(
-    ctx: &Arc<BrokerCtx>,
-    cfg: &BrokerConfig,
-    listener: Option<std::net::TcpListener>,
-    tls: TlsSides,
-) -> Arbiter {
-    let arbiter = Arbiter::new();
-    let role = match listener {
-        Some(l) => HaRole::Master(l),
-        None => HaRole::Slave(Some(cfg.ha_master_address.clone()).filter(|a| !a.is_empty())),
-    };
-    let (store, settings, ha) = (
-        ctx.store.clone(),
-        HaSettings::from_config(cfg),
-        ctx.ha.clone(),
-    );
-    ReplicationActor::start_in_arbiter(&arbiter.handle(), move |_| {
-        ReplicationActor::new(store, ha, settings, role).with_tls(tls)
-    });
-    arbiter
 }
 
 /// The ACL rules (`aclEnable=true`), loaded and watched; a standalone broker's own keys must be
