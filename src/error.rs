@@ -131,6 +131,9 @@ pub enum ServiceError {
     /// answers an exception from the ACL hook) or a failed ACL admin request (209/210/211).
     #[error("{0}")]
     Acl(#[from] crate::acl::AclError),
+    /// A controller-mode refusal (RocketMQ 5's CONTROLLER_* codes 2000-2016).
+    #[error("{0}")]
+    Controller(#[from] crate::controller::ControllerError),
 }
 
 /// Which request looked a message up by its commit-log offset (the remarks differ, as in Java).
@@ -179,6 +182,7 @@ impl ServiceError {
             }
             ServiceError::Admin(_) => rc::SYSTEM_ERROR,
             ServiceError::Acl(e) => acl_code(e),
+            ServiceError::Controller(e) => controller_code(e),
             ServiceError::Topic(e) => topic_code(e),
             ServiceError::Send(e) => send_code(e),
             ServiceError::NotSupported(_) => rc::REQUEST_CODE_NOT_SUPPORTED,
@@ -243,6 +247,28 @@ fn topic_code(e: &TopicError) -> i32 {
         | TopicError::SystemTopic(_)
         | TopicError::ConflictsWithCluster(_)
         | TopicError::QueueIdIllegal { .. } => rc::SYSTEM_ERROR,
+    }
+}
+
+/// RocketMQ 5's codes for controller refusals (exhaustive: a new refusal must choose).
+fn controller_code(e: &crate::controller::ControllerError) -> i32 {
+    use crate::controller::ControllerError as C;
+    match e {
+        C::FencedMasterEpoch(_) => rc::CONTROLLER_FENCED_MASTER_EPOCH,
+        C::FencedSyncStateSetEpoch(_) => rc::CONTROLLER_FENCED_SYNC_STATE_SET_EPOCH,
+        C::InvalidMaster(_) => rc::CONTROLLER_INVALID_MASTER,
+        C::InvalidReplicas(_) => rc::CONTROLLER_INVALID_REPLICAS,
+        C::MasterNotAvailable(_) => rc::CONTROLLER_MASTER_NOT_AVAILABLE,
+        C::InvalidRequest(_) => rc::CONTROLLER_INVALID_REQUEST,
+        C::BrokerNotAlive(_) => rc::CONTROLLER_BROKER_NOT_ALIVE,
+        C::NotLeader { .. } => rc::CONTROLLER_NOT_LEADER,
+        C::MetadataNotExist(_) => rc::CONTROLLER_BROKER_METADATA_NOT_EXIST,
+        C::InvalidCleanBrokerMetadata(_) => rc::CONTROLLER_INVALID_CLEAN_BROKER_METADATA,
+        C::NeedToBeRegistered(_) => rc::CONTROLLER_BROKER_NEED_TO_BE_REGISTERED,
+        C::ElectMasterFailed(_) => rc::CONTROLLER_ELECT_MASTER_FAILED,
+        C::AlterSyncStateSetFailed(_) => rc::CONTROLLER_ALTER_SYNC_STATE_SET_FAILED,
+        C::BrokerIdInvalid(_) => rc::CONTROLLER_BROKER_ID_INVALID,
+        C::Consensus(_) => rc::SYSTEM_ERROR,
     }
 }
 

@@ -3,6 +3,7 @@
 //! Layers, dependencies pointing down only:
 //!
 //! - `bin` (the binaries) -> `actors` (name server and broker: actix shells over plain logic),
+//!   `controller` (controller mode's Raft group; hosted by the name server or its own binary),
 //!   `client` (the Rust client library), `admin` (mqadmin's and the dashboard's admin client, over
 //!   `client`'s connections), `dashboard` (the web dashboard the name server serves, over `admin`),
 //!   `bench` (mqbench's parts);
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod controller;
 pub mod dashboard;
 pub mod error;
 pub mod protocol;

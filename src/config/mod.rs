@@ -13,6 +13,7 @@ mod suggest;
 pub mod acl;
 pub mod broker;
 pub mod broker_controller;
+pub mod controller;
 pub mod dashboard;
 pub mod metrics;
 pub mod namesrv;
@@ -30,6 +31,7 @@ use thiserror::Error;
 
 pub use acl::AclConfig;
 pub use broker::{BrokerConfig, BrokerRole};
+pub use controller::{ControllerConfig, ControllerServerConfig};
 pub use dashboard::DashboardConfig;
 pub use namesrv::NamesrvConfig;
 pub use net::NetConfig;

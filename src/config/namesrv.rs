@@ -31,6 +31,10 @@ pub struct NamesrvConfig {
     pub tls: super::tls::TlsConfig,
     #[serde(flatten)]
     pub acl: super::acl::AclConfig,
+    /// Host a controller of controller mode (RocketMQ 5) on this name server's port.
+    pub enable_controller_in_namesrv: bool,
+    #[serde(flatten)]
+    pub controller: super::controller::ControllerConfig,
 }
 
 impl Default for NamesrvConfig {
@@ -48,6 +52,8 @@ impl Default for NamesrvConfig {
             dashboard: DashboardConfig::default(),
             tls: Default::default(),
             acl: Default::default(),
+            enable_controller_in_namesrv: false,
+            controller: Default::default(),
         }
     }
 }
@@ -75,6 +81,9 @@ impl ConfigKeys for NamesrvConfig {
         self.dashboard.validate()?;
         self.tls.validate()?;
         self.acl.validate()?;
+        if self.enable_controller_in_namesrv {
+            self.controller.validate()?;
+        }
         check_min(
             "scanNotActiveBrokerInterval",
             self.scan_not_active_broker_interval,

@@ -6,12 +6,14 @@
 //! configs), [`real_clients`] the third-party clients, [`ha`] master/slave deployments,
 //! [`mqadmin`] runs of the `mqadmin` binary, [`dashboard`] a broker with its dashboard and a small
 //! HTTP client, [`acl`] ACL files, brokers and name servers with ACL on and signed requests,
-//! [`acl_broker`] the client tests' ACL standalone broker on [`acl`]. Every wait is bounded.
+//! [`acl_broker`] the client tests' ACL standalone broker on [`acl`], [`controller`] controller
+//! groups and raw controller-mode requests. Every wait is bounded.
 #![allow(dead_code)]
 
 pub mod acl;
 pub mod acl_broker;
 pub mod client;
+pub mod controller;
 pub mod dashboard;
 pub mod ha;
 pub mod mqadmin;

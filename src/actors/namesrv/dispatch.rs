@@ -17,6 +17,9 @@ use crate::acl::state::namesrv_admin;
 use crate::acl::AclState;
 use crate::actors::net::{ConnInfo, Dispatch};
 use crate::actors::reply::HandlerResult;
+use crate::controller::dispatch::dispatch_controller;
+use crate::controller::handlers::is_controller_code;
+use crate::controller::Controller;
 use crate::error::ServiceError;
 use crate::protocol::codes::request_code as code;
 use crate::protocol::RemotingCommand;
@@ -25,11 +28,24 @@ pub struct NamesrvDispatch {
     ns: Addr<NameServer>,
     config: Arc<ConfigState>,
     acl: Option<Arc<AclState>>,
+    /// The hosted controller (`enableControllerInNamesrv=true`): it answers the controller codes.
+    controller: Option<Arc<Controller>>,
 }
 
 impl NamesrvDispatch {
     pub fn new(ns: Addr<NameServer>, config: Arc<ConfigState>, acl: Option<Arc<AclState>>) -> Self {
-        NamesrvDispatch { ns, config, acl }
+        NamesrvDispatch {
+            ns,
+            config,
+            acl,
+            controller: None,
+        }
+    }
+
+    /// Route the controller codes to `controller`.
+    pub fn with_controller(mut self, controller: Option<Arc<Controller>>) -> Self {
+        self.controller = controller;
+        self
     }
 
     /// The ACL check: only the admin codes are checked, everything else is open.
@@ -50,6 +66,11 @@ impl Dispatch for NamesrvDispatch {
         req: RemotingCommand,
         conn: &ConnInfo,
     ) -> LocalBoxFuture<'static, Option<RemotingCommand>> {
+        if let Some(ctl) = &self.controller {
+            if is_controller_code(req.code) {
+                return dispatch_controller(ctl, req, conn.id);
+            }
+        }
         let ns = self.ns.clone();
         let config = self.config.clone();
         let conn_id = conn.id;
@@ -99,6 +120,9 @@ impl Dispatch for NamesrvDispatch {
     }
 
     fn connection_closed(&self, conn: &ConnInfo) {
+        if let Some(ctl) = &self.controller {
+            crate::controller::dispatch::connection_closed(ctl, conn.id);
+        }
         self.ns.do_send(ConnectionClosed(conn.id));
     }
 }

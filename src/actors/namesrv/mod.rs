@@ -8,7 +8,9 @@
 //! - Runs on: the arbiter that started it (the system arbiter in the binaries). Its work per
 //!   message is a map update, so one actor serves every connection.
 //!
-//! Name servers never talk to each other: brokers register with each of them.
+//! Name servers never talk to each other: brokers register with each of them. (With
+//! `enableControllerInNamesrv=true` each also hosts a controller of controller mode, and those
+//! controllers form a Raft group of their own: `crate::controller`.)
 
 pub mod dispatch;
 pub mod handlers;
@@ -260,7 +262,20 @@ pub async fn start_on(
     let actor = ns.start();
     let config = Arc::new(handlers::namesrv_config::ConfigState::load(cfg)?);
     let acl = crate::acl::AclState::from_config(&cfg.acl).map_err(std::io::Error::other)?;
-    let dispatch = Arc::new(dispatch::NamesrvDispatch::new(actor.clone(), config, acl));
+    let controller = match cfg.enable_controller_in_namesrv {
+        true => Some(
+            crate::controller::Controller::start(
+                &cfg.controller,
+                local_addr.port(),
+                cfg.scan_not_active_broker_interval,
+            )
+            .await?,
+        ),
+        false => None,
+    };
+    let dispatch = Arc::new(
+        dispatch::NamesrvDispatch::new(actor.clone(), config, acl).with_controller(controller),
+    );
     let opts = ServerOptions::from(&cfg.net).with_tls(tls);
     actix_rt::spawn(serve(listener, Vec::new(), dispatch, opts));
     Ok(NamesrvHandle { local_addr, actor })
