@@ -103,6 +103,14 @@ fn role(addr: SocketAddr) -> (String, String) {
     (info["brokerRole"].clone(), info["brokerId"].clone())
 }
 
+/// The broker's log lines about roles and replication (for failure messages).
+fn log_of(b: &Server) -> Vec<String> {
+    common::stderr_so_far(b, Duration::from_millis(100))
+        .into_iter()
+        .filter(|l| ["HA", "SyncStateSet", "role", "master", "slave", "controller"].iter().any(|k| l.contains(k)))
+        .collect()
+}
+
 fn saved_id(dir: &Path) -> i64 {
     let text = std::fs::read_to_string(dir.join("brokerIdentity")).unwrap();
     text.trim().rsplit('#').next().unwrap().parse().unwrap()
@@ -149,7 +157,11 @@ fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced()
         set = wait_replica(&group, SET, WAIT, |_| true).1;
         set.sync_state_set.len() == 3
     });
-    assert!(full, "SyncStateSet never grew to 3: {set:?}, ids {ids:?}");
+    assert!(
+        full,
+        "SyncStateSet never grew to 3: {set:?}, ids {ids:?}; logs {:#?}",
+        brokers.iter().flatten().map(log_of).collect::<Vec<_>>()
+    );
     send_ok(master, "b", 40);
     let end = max_offset(master);
     for (i, a) in &all {
