@@ -77,7 +77,10 @@ fn wait_master(nss: &[SocketAddr], candidates: &[(usize, SocketAddr)]) -> (usize
         found.is_some()
     });
     let routes: Vec<_> = nss.iter().map(|ns| route(*ns)).collect();
-    assert!(ok, "no master among {candidates:?} within {WAIT:?}; routes {routes:?}");
+    assert!(
+        ok,
+        "no master among {candidates:?} within {WAIT:?}; routes {routes:?}"
+    );
     (found.unwrap(), started.elapsed())
 }
 
@@ -88,7 +91,15 @@ fn send_ok(addr: SocketAddr, tag: &str, n: usize) -> usize {
         let body = format!("{tag}-{i}-{}", "y".repeat(200));
         let mut last = None;
         let ok = wait_until(Duration::from_secs(10), || {
-            let r = send(&mut s, TOPIC, (i % QUEUES as usize) as i32, body.as_bytes(), "T", "", &[]);
+            let r = send(
+                &mut s,
+                TOPIC,
+                (i % QUEUES as usize) as i32,
+                body.as_bytes(),
+                "T",
+                "",
+                &[],
+            );
             let done = r.code == 0;
             last = Some((r.code, r.remark));
             done
@@ -107,7 +118,18 @@ fn role(addr: SocketAddr) -> (String, String) {
 fn log_of(b: &Server) -> Vec<String> {
     common::stderr_so_far(b, Duration::from_millis(100))
         .into_iter()
-        .filter(|l| ["HA", "SyncStateSet", "role", "master", "slave", "controller"].iter().any(|k| l.contains(k)))
+        .filter(|l| {
+            [
+                "HA",
+                "SyncStateSet",
+                "role",
+                "master",
+                "slave",
+                "controller",
+            ]
+            .iter()
+            .any(|k| l.contains(k))
+        })
         .collect()
 }
 
@@ -121,7 +143,11 @@ fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced()
     let group = Group::start(Host::Namesrv, 3, &[]);
     group.wait_leader(WAIT);
     let nss = group.addrs();
-    let controllers = nss.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(";");
+    let controllers = nss
+        .iter()
+        .map(|a| a.to_string())
+        .collect::<Vec<_>>()
+        .join(";");
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut brokers: Vec<Option<Server>> = dirs
         .iter()
@@ -144,7 +170,11 @@ fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced()
     );
     for (i, a) in &all {
         if *i != m {
-            assert!(wait_until(WAIT, || role(*a).0 == "SLAVE"), "broker {i}: {:?}", role(*a));
+            assert!(
+                wait_until(WAIT, || role(*a).0 == "SLAVE"),
+                "broker {i}: {:?}",
+                role(*a)
+            );
         }
     }
 
@@ -177,7 +207,8 @@ fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced()
     let mut dead = brokers[m].take().unwrap();
     let _ = dead.child.kill();
     let _ = dead.child.wait();
-    let survivors: Vec<(usize, SocketAddr)> = all.iter().copied().filter(|(i, _)| *i != m).collect();
+    let survivors: Vec<(usize, SocketAddr)> =
+        all.iter().copied().filter(|(i, _)| *i != m).collect();
     let (n, took) = wait_master(&nss, &survivors);
     eprintln!("failover: broker {n} is master {took:?} after the kill");
     let new_master = addrs[n];

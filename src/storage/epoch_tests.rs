@@ -181,3 +181,13 @@ fn a_damaged_file_is_an_error_naming_it() {
         assert!(err.contains("epochFileCheckpoint"), "{bad:?}: {err}");
     }
 }
+
+#[test]
+fn a_java_masters_cache_compares_like_ours() {
+    let java = br#"{"brokerId":0,"brokerName":"b","clusterName":"c","epochList":[{"endOffset":100,"epoch":1,"startOffset":0},{"endOffset":9223372036854775807,"epoch":2,"startOffset":100}],"maxOffset":250}"#;
+    let c = EpochEntryCache::decode(java).unwrap();
+    let theirs = spans_of(&c.epoch_list, c.max_offset as u64);
+    assert_eq!(theirs[1].end_offset, 250);
+    let local = spans_of(&[e(1, 0), e(2, 100)], 400);
+    assert_eq!(slave_truncation_point(&local, &theirs), Some(250));
+}

@@ -75,6 +75,10 @@ impl MessageStore {
     /// adopted whole; the slave then reports offset 0 and the master streams from the start of
     /// its last CommitLog file, as for a new slave (RocketMQ 5 does the same). Returns the new
     /// CommitLog end, where replication resumes.
+    ///
+    /// The caller must take `master` from the master after it opened the epoch the controller
+    /// announced (its last entry's epoch is that master epoch); an older list would make this
+    /// slave's history claim the previous epoch runs on over the new master's data.
     pub fn prepare_as_slave(&self, master: &EpochEntryCache) -> Result<u64, StoreError> {
         let mut st = self.put_lock.lock();
         if self.shut.load(Ordering::Acquire) {

@@ -14,8 +14,8 @@ use futures::FutureExt;
 use super::context::BrokerCtx;
 use super::handlers::{
     acl, admin, broker_config, broker_stats, client, client_call, clone_offset, consume_queue,
-    consumer_offset, delete_group, end_transaction, lock, producers, pull, query, queue_offset,
-    reset_offset, role_changed, runtime_info, send, send_back, sync, topic_consumers,
+    consumer_offset, delete_group, end_transaction, epoch_cache, lock, producers, pull, query,
+    queue_offset, reset_offset, role_changed, runtime_info, send, send_back, sync, topic_consumers,
     HandlerResult,
 };
 use super::heartbeat::ConnectionGone;
@@ -74,6 +74,7 @@ async fn route(
         code::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => admin::create_group(ctx, req),
         code::GET_ALL_TOPIC_CONFIG => admin::all_topic_config(ctx, req),
         code::GET_BROKER_RUNTIME_INFO => runtime_info::handle(ctx, req).await,
+        code::GET_BROKER_EPOCH_CACHE => epoch_cache::handle(ctx, req),
         code::GET_TOPIC_STATS_INFO => admin::topic_stats(ctx, req),
         code::GET_CONSUMER_CONNECTION_LIST => admin::consumer_connections(ctx, req).await,
         code::GET_CONSUME_STATS => admin::consume_stats(ctx, req).await,

@@ -13,6 +13,7 @@ pub mod consume_queue;
 pub mod consumer_offset;
 pub mod delete_group;
 pub mod end_transaction;
+pub mod epoch_cache;
 pub mod lock;
 pub mod producers;
 pub mod pull;
