@@ -133,8 +133,11 @@ fn log_of(b: &Server) -> Vec<String> {
         .collect()
 }
 
+/// The broker id saved in the store (`brokerIdentity`: `cluster#brokerName#id`).
 fn saved_id(dir: &Path) -> i64 {
-    let text = std::fs::read_to_string(dir.join("brokerIdentity")).unwrap();
+    let path = dir.join("brokerIdentity");
+    assert!(wait_until(WAIT, || path.exists()), "no {path:?}");
+    let text = std::fs::read_to_string(path).unwrap();
     text.trim().rsplit('#').next().unwrap().parse().unwrap()
 }
 
@@ -168,10 +171,12 @@ fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced()
         "{:?}",
         role(master)
     );
+    let ids: Vec<i64> = dirs.iter().map(|d| saved_id(d.path())).collect();
     for (i, a) in &all {
         if *i != m {
+            let slave = ("SLAVE".to_string(), ids[*i].to_string());
             assert!(
-                wait_until(WAIT, || role(*a).0 == "SLAVE"),
+                wait_until(WAIT, || role(*a) == slave),
                 "broker {i}: {:?}",
                 role(*a)
             );
@@ -181,7 +186,6 @@ fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced()
     // Sends are acknowledged (by the master alone at first); the slaves catch up and join the
     // SyncStateSet; from then on a SEND_OK means all three have the message.
     send_ok(master, "a", 40);
-    let ids: Vec<i64> = dirs.iter().map(|d| saved_id(d.path())).collect();
     let mut set = Default::default();
     let full = wait_until(WAIT, || {
         set = wait_replica(&group, SET, WAIT, |_| true).1;
@@ -224,11 +228,28 @@ fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced()
         role(back),
         ids[m]
     );
-    let end = max_offset(new_master);
+    // It catches up and the new master takes it back into the SyncStateSet; then a SEND_OK
+    // again means all three have the message.
+    let full = wait_until(WAIT, || {
+        set = wait_replica(&group, SET, WAIT, |_| true).1;
+        set.sync_state_set.len() == 3
+    });
     assert!(
-        wait_until(WAIT, || max_offset(back) == end),
-        "restarted broker at {} != master's {end}",
-        max_offset(back)
+        full,
+        "SyncStateSet after the rejoin: {set:?}; logs {:#?}",
+        [&restarted, brokers[n].as_ref().unwrap()].map(log_of)
     );
+    send_ok(new_master, "d", 20);
+    let end = max_offset(new_master);
+    for a in [back, new_master]
+        .into_iter()
+        .chain(survivors.iter().map(|(_, a)| *a))
+    {
+        assert!(
+            wait_until(WAIT, || max_offset(a) == end),
+            "{a} at {} != master's {end}",
+            max_offset(a)
+        );
+    }
     brokers[m] = Some(restarted);
 }

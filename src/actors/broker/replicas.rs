@@ -58,6 +58,8 @@ pub struct ReplicasActor {
     switching: bool,
     queued: Option<Decision>,
     polling: bool,
+    /// Controllers with a heartbeat in flight.
+    beating: Arc<parking_lot::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl ReplicasActor {
@@ -75,6 +77,7 @@ impl ReplicasActor {
             switching: false,
             queued: None,
             polling: false,
+            beating: Arc::default(),
         }
     }
 
@@ -265,8 +268,16 @@ impl ReplicasActor {
             election_priority: Some(self.settings.broker_election_priority),
         };
         for addr in self.controllers.all() {
+            // One heartbeat in flight per controller (a frozen one must not pile them up).
+            if !self.beating.lock().insert(addr.clone()) {
+                continue;
+            }
             let (api, addr, h) = (self.api.clone(), addr.clone(), h.clone());
-            actix_rt::spawn(async move { api.heartbeat(&addr, h).await });
+            let beating = self.beating.clone();
+            actix_rt::spawn(async move {
+                api.heartbeat(&addr, h).await;
+                beating.lock().remove(&addr);
+            });
         }
     }
 
