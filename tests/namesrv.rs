@@ -29,6 +29,7 @@ fn register_cmd(
         filter_server_list: vec![],
         topic_config_serialize_wrapper: TopicConfigSerializeWrapper {
             data_version: DataVersion {
+                state_version: 0,
                 counter: version,
                 timestamp: 1,
             },

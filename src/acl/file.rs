@@ -274,6 +274,7 @@ accounts:
         assert!(f.account("rocketmq2").unwrap().admin);
         let mut g = f.clone();
         g.data_version = DataVersion {
+            state_version: 0,
             counter: 3,
             timestamp: 99,
         };

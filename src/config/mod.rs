@@ -12,6 +12,7 @@ mod suggest;
 
 pub mod acl;
 pub mod broker;
+pub mod broker_controller;
 pub mod controller;
 pub mod dashboard;
 pub mod metrics;

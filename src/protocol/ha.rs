@@ -5,6 +5,9 @@
 //!   offset). The master only cares about the newest complete one ([`latest_report`]).
 //! * Master → slave: transfers `phyOffset:i64 bodySize:i32` followed by `bodySize` raw CommitLog
 //!   bytes starting at `phyOffset`; a transfer with an empty body is a heartbeat.
+//! * Controller mode only (actormq's own): before its first report a slave sends a handshake
+//!   `marker:i64(-1) brokerId:i64 masterEpoch:i32`, so the master knows which SyncStateSet member
+//!   each connection is and refuses a slave that expects another master term ([`Handshake`]).
 //!
 //! Same shape as the remoting codec (`frame/mod.rs`): a `check_*` function only answers "is one
 //! whole unit buffered, and how long is it?", a `parse_*` function decodes exactly one unit (the
@@ -37,6 +40,49 @@ pub enum HaError {
     /// `parse_*` got a slice that is not exactly one unit.
     #[error("expected a {expected}-byte unit, got {got} bytes")]
     WrongLength { expected: usize, got: usize },
+    /// A controller-mode master got something else than a handshake first.
+    #[error("expected a controller-mode handshake (marker -1), got {0}")]
+    NoHandshake(i64),
+}
+
+/// Length of the controller-mode handshake.
+pub const HANDSHAKE_LEN: usize = 20;
+/// First word of a handshake: never a report (offsets are not negative).
+const HANDSHAKE_MARKER: i64 = -1;
+
+/// A controller-mode slave's first words: who it is and which master term it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handshake {
+    pub broker_id: i64,
+    pub master_epoch: i32,
+}
+
+impl Handshake {
+    pub fn encode(&self, dst: &mut BytesMut) {
+        dst.put_i64(HANDSHAKE_MARKER);
+        dst.put_i64(self.broker_id);
+        dst.put_i32(self.master_epoch);
+    }
+
+    /// Decode exactly one handshake.
+    pub fn parse(unit: &[u8]) -> Result<Self, HaError> {
+        if unit.len() != HANDSHAKE_LEN {
+            return Err(HaError::WrongLength {
+                expected: HANDSHAKE_LEN,
+                got: unit.len(),
+            });
+        }
+        let marker = be_i64(unit);
+        if marker != HANDSHAKE_MARKER {
+            return Err(HaError::NoHandshake(marker));
+        }
+        let mut e = [0u8; 4];
+        e.copy_from_slice(&unit[16..20]);
+        Ok(Handshake {
+            broker_id: be_i64(&unit[8..]),
+            master_epoch: i32::from_be_bytes(e),
+        })
+    }
 }
 
 /// One master → slave transfer: `body` is the CommitLog content at `phy_offset`.
@@ -315,5 +361,22 @@ mod tests {
             prop_assert_eq!(parse_report(&b[..8]).unwrap(), offs[0]);
             prop_assert_eq!(latest_report(&b).unwrap(), Some((*offs.last().unwrap(), b.len())));
         }
+    }
+
+    #[test]
+    fn handshake_round_trips_and_a_report_is_not_one() {
+        let h = Handshake {
+            broker_id: 3,
+            master_epoch: 7,
+        };
+        let mut b = BytesMut::new();
+        h.encode(&mut b);
+        assert_eq!(b.len(), HANDSHAKE_LEN);
+        assert_eq!(Handshake::parse(&b), Ok(h));
+        let mut r = BytesMut::new();
+        encode_report(5, &mut r).unwrap();
+        r.extend_from_slice(&[0; 12]);
+        assert_eq!(Handshake::parse(&r), Err(HaError::NoHandshake(5)));
+        assert!(Handshake::parse(&b[..8]).is_err());
     }
 }

@@ -89,6 +89,9 @@ pub struct StoreConfig {
     /// Pre-touch (warm) each new mapped file before it is used, so appends never take first-touch
     /// page faults (RocketMQ's `warmMapedFileEnable`, on here by default).
     pub warm_mapped_file_enable: bool,
+    /// `storePathEpochFile`: the epoch history (controller mode); empty means
+    /// `<storePathRootDir>/epochFileCheckpoint`.
+    pub store_path_epoch_file: String,
 }
 
 impl Default for StoreConfig {
@@ -127,6 +130,7 @@ impl Default for StoreConfig {
             message_delay_level: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
                 .to_string(),
             warm_mapped_file_enable: true,
+            store_path_epoch_file: String::new(),
         }
     }
 }
@@ -153,6 +157,13 @@ impl StoreConfig {
     }
     pub fn abort_path(&self) -> PathBuf {
         self.store_path_root_dir.join("abort")
+    }
+    /// `storePathEpochFile`, defaulting under the root.
+    pub fn epoch_file_path(&self) -> PathBuf {
+        match self.store_path_epoch_file.as_str() {
+            "" => self.store_path_root_dir.join("epochFileCheckpoint"),
+            p => PathBuf::from(p),
+        }
     }
     pub fn config_dir(&self) -> PathBuf {
         self.store_path_root_dir.join("config")

@@ -179,6 +179,16 @@ impl Dispatcher {
         self.position.load(Ordering::Acquire)
     }
 
+    /// Hold off dispatch rounds (runtime truncation, `truncate.rs`); see [`Self::rewind`].
+    pub(crate) fn pause(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.round_lock.lock()
+    }
+
+    /// Under [`Self::pause`]: the CommitLog now ends at `end`; resume there if past it.
+    pub(crate) fn rewind(&self, end: u64) {
+        self.position.fetch_min(end, Ordering::AcqRel);
+    }
+
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = self.wake_tx.try_send(());

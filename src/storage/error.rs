@@ -55,6 +55,15 @@ pub enum StoreError {
     /// `storePathRootDir` (or a directory inside it) exists and is not a directory.
     #[error("data dir {} is not a directory", .0.display())]
     NotADirectory(PathBuf),
+    /// An epoch-file change that would break the history's order (controller mode).
+    #[error("epoch file: {0}")]
+    Epoch(String),
+    /// A runtime truncation point that is not where a record (or an end-of-file blank) starts.
+    #[error("cannot truncate the CommitLog at {offset}: not a record boundary ({reason})")]
+    NotARecordBoundary { offset: u64, reason: String },
+    /// A runtime truncation point outside the CommitLog's `[min, max]`.
+    #[error("cannot truncate the CommitLog at {offset}: it holds [{min}, {max}]")]
+    TruncateOutOfRange { offset: u64, min: u64, max: u64 },
     /// A metadata JSON file and its `.bak` are both unreadable.
     #[error("metadata file {path} unreadable: {reason}")]
     Metadata { path: PathBuf, reason: String },

@@ -164,6 +164,8 @@ pub struct Flusher {
     flushed_timestamp: AtomicI64,
     /// Store timestamp of the newest appended record (written by the put path).
     last_timestamp: Arc<AtomicI64>,
+    /// Held by every CommitLog flush; runtime truncation holds it too ([`Self::pause`]).
+    gate: Mutex<()>,
     /// Number of syncs done (tests and bench check group commit).
     pub syncs: AtomicU64,
     /// Total time spent in syncs, in nanoseconds.
@@ -190,6 +192,7 @@ impl Flusher {
             flushed_offset: AtomicU64::new(start),
             flushed_timestamp: AtomicI64::new(last_timestamp.load(Ordering::Acquire)),
             last_timestamp,
+            gate: Mutex::new(()),
             syncs: AtomicU64::new(0),
             sync_nanos: AtomicU64::new(0),
         })
@@ -233,6 +236,7 @@ impl Flusher {
 
     /// Flush everything now (shutdown, explicit `flush()`).
     pub fn flush_all(&self) -> Result<u64, StoreError> {
+        let _one = self.gate.lock();
         let ts = self.last_timestamp.load(Ordering::Acquire);
         let end = self.cl.max_offset();
         let t = Instant::now();
@@ -243,6 +247,26 @@ impl Flusher {
         self.flushed_offset.fetch_max(end, Ordering::AcqRel);
         self.flushed_timestamp.fetch_max(ts, Ordering::AcqRel);
         Ok(end)
+    }
+
+    /// Keep flushes out while the CommitLog is truncated at run time (`truncate.rs`): a flush
+    /// racing with it would publish a flushed position past the new end.
+    pub(crate) fn pause(&self) -> parking_lot::MutexGuard<'_, ()> {
+        self.gate.lock()
+    }
+
+    /// After a truncation to `end` (everything below it flushed, the caller holds
+    /// [`Self::pause`]): the durable offset is `end`, and waiters for bytes past it fail, since
+    /// those bytes are gone.
+    pub(crate) fn rewind(&self, end: u64) {
+        self.flushed_offset.store(end, Ordering::Release);
+        let mut r = self.requests.lock();
+        let (gone, keep): (Vec<_>, Vec<_>) = r.drain(..).partition(|(e, _)| *e > end);
+        *r = keep;
+        drop(r);
+        for (_, w) in gone {
+            w.complete(Err(format!("the CommitLog was truncated to {end}")));
+        }
     }
 
     pub fn stop(&self) {

@@ -344,6 +344,10 @@ impl IndexService {
                 break;
             }
         }
+        // After a runtime truncation a stale entry can name the offset a re-indexed record
+        // has again: answer each offset once.
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|p| seen.insert(*p));
         out
     }
 

@@ -15,6 +15,8 @@
 //! * `replica` — replication's store side: where a new slave starts, and a slave's append of the
 //!   master's raw CommitLog bytes (consume queues written as for a local append).
 //! * `retention` — expiry, disk pressure and the hard watermark; `metadata` — the JSON files.
+//! * `epoch` — the epoch history (controller mode) and where a slave must truncate; `truncate` —
+//!   cutting the running store back to an offset; `role` — becoming master or slave of an epoch.
 //!
 //! Threads (all named `store-*`): allocate, flush, flush-cq (consume queues, index, checkpoint),
 //! dispatch, retention. An append crosses none of them unless it waits for a SYNC_FLUSH ack.
@@ -25,6 +27,7 @@ pub mod commit_log;
 pub mod config;
 pub mod consume_queue;
 pub mod dispatcher;
+pub mod epoch;
 pub mod error;
 pub mod file_queue;
 pub mod flush;
@@ -35,10 +38,12 @@ mod read;
 pub mod recovery;
 pub mod replica;
 pub mod retention;
+mod role;
 pub mod runtime_stats;
 pub mod store;
 pub mod tail;
 pub mod topic_files;
+mod truncate;
 pub mod types;
 
 pub use config::{FlushDiskType, StoreConfig};

@@ -22,6 +22,7 @@ use super::commit_log::CommitLog;
 use super::config::{FlushDiskType, StoreConfig};
 use super::consume_queue::{ConsumeQueue, CqUnit};
 use super::dispatcher::{Arrival, ArrivalListener, Dispatcher};
+use super::epoch::EpochFile;
 use super::error::{IoContext, StoreError};
 use super::flush::Flusher;
 use super::index_file::IndexService;
@@ -60,6 +61,10 @@ pub struct MessageStore {
     pub(crate) allocator: Arc<Allocator>,
     pub(crate) topic_files: TopicFiles,
     pub(crate) disk: Arc<DiskGuard>,
+    /// The epoch history (`epoch.rs`, `role.rs`); taken after the put lock, never before it.
+    pub(crate) epochs: Mutex<EpochFile>,
+    /// Held by every consume-queue/index flush and checkpoint write, and by runtime truncation.
+    pub(crate) logics_gate: Mutex<()>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     stop: Arc<AtomicBool>,
     pub(crate) shut: AtomicBool,
@@ -95,11 +100,12 @@ impl MessageStore {
             ))
         });
         let recovered = Checkpoint::open(&cfg.checkpoint_path()).and_then(|ck| {
+            let epochs = EpochFile::load(&cfg.epoch_file_path())?;
             let rec = recovery::recover(&cfg, &cl, index.as_deref(), &ck, &allocator)?;
             std::fs::write(cfg.abort_path(), b"").at(&cfg.abort_path())?;
-            Ok((Arc::new(ck), rec))
+            Ok((Arc::new(ck), rec, epochs))
         });
-        let (checkpoint, rec) = match recovered {
+        let (checkpoint, rec, epochs) = match recovered {
             Ok(r) => r,
             Err(e) => {
                 allocator.stop();
@@ -119,6 +125,8 @@ impl MessageStore {
         let store = Arc::new_cyclic(|weak| MessageStore {
             topic_files: TopicFiles::start(weak.clone(), deleted),
             disk: Arc::new(DiskGuard::new(&cfg)),
+            epochs: Mutex::new(epochs),
+            logics_gate: Mutex::new(()),
             cfg,
             cl,
             cqs: Arc::new(RwLock::new(rec.queues)),
@@ -184,7 +192,8 @@ impl MessageStore {
     /// `force`) and the index, then write the checkpoint. As in RocketMQ, the checkpoint's logics
     /// timestamp only advances on a full (forced) flush, because a partial one leaves some queues
     /// behind it.
-    fn flush_logics(&self, force: bool) -> Result<(), StoreError> {
+    pub(crate) fn flush_logics(&self, force: bool) -> Result<(), StoreError> {
+        let _one = self.logics_gate.lock();
         let now_ts = self.last_ts.load(Ordering::Acquire);
         // Every record stored at or before `now_ts` ends at or before `max_off`.
         let max_off = self.cl.max_offset();

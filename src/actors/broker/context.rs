@@ -9,7 +9,7 @@
 //! Metadata changes are handed to the `Persister` thread, so no handler does file I/O.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicI64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use actix::Addr;
@@ -28,7 +28,7 @@ use super::queue::QueueRegistry;
 use super::registrar::{RegisterNow, Registrar};
 use super::schedule::ScheduleActor;
 use super::stats::BrokerStats;
-use crate::config::BrokerConfig;
+use crate::config::{BrokerConfig, BrokerRole};
 use crate::protocol::body::perm;
 use crate::storage::MessageStore;
 
@@ -49,8 +49,72 @@ pub struct MasterAddrs {
     pub ha_addr: Option<String>,
 }
 
+/// The broker's role at run time: its `brokerRole`, `brokerId` and (controller mode) the master
+/// epoch it knows. Fixed by the config outside controller mode; in controller mode the
+/// `ReplicasActor` changes it when the controller names a new master. Read on the send and pull
+/// paths, so plain atomics (no lock): a reader may see a role a switch is replacing, which is
+/// why a switch to slave sets the role first and only then stops replication.
+pub struct RoleCell {
+    role: AtomicU8,
+    broker_id: AtomicI64,
+    master_epoch: AtomicI32,
+}
+
+impl RoleCell {
+    pub fn new(role: BrokerRole, broker_id: i64) -> Self {
+        RoleCell {
+            role: AtomicU8::new(Self::code(role)),
+            broker_id: AtomicI64::new(broker_id),
+            master_epoch: AtomicI32::new(0),
+        }
+    }
+
+    fn code(role: BrokerRole) -> u8 {
+        match role {
+            BrokerRole::AsyncMaster => 0,
+            BrokerRole::SyncMaster => 1,
+            BrokerRole::Slave => 2,
+        }
+    }
+
+    pub fn role(&self) -> BrokerRole {
+        match self.role.load(Ordering::Acquire) {
+            0 => BrokerRole::AsyncMaster,
+            1 => BrokerRole::SyncMaster,
+            _ => BrokerRole::Slave,
+        }
+    }
+
+    pub fn is_slave(&self) -> bool {
+        self.role() == BrokerRole::Slave
+    }
+
+    /// `brokerId` as the name servers are told it: 0 on a master.
+    pub fn broker_id(&self) -> i64 {
+        self.broker_id.load(Ordering::Acquire)
+    }
+
+    /// The master epoch this broker knows (0 outside controller mode).
+    pub fn master_epoch(&self) -> i32 {
+        self.master_epoch.load(Ordering::Acquire)
+    }
+
+    /// Take `role` with `broker_id` (the id before the role, so a reader that sees the new role
+    /// sees its id).
+    pub fn set(&self, role: BrokerRole, broker_id: i64) {
+        self.broker_id.store(broker_id, Ordering::Release);
+        self.role.store(Self::code(role), Ordering::Release);
+    }
+
+    pub fn set_master_epoch(&self, epoch: i32) {
+        self.master_epoch.store(epoch, Ordering::Release);
+    }
+}
+
 pub struct BrokerCtx {
     pub cfg: BrokerConfig,
+    /// Role, broker id and master epoch at run time: read these here, never from `cfg`.
+    pub role: Arc<RoleCell>,
     pub store: Arc<MessageStore>,
     pub topics: RwLock<TopicTable>,
     pub groups: Arc<RwLock<SubscriptionGroupTable>>,
@@ -67,6 +131,10 @@ pub struct BrokerCtx {
     pub subscriptions: Arc<SharedSubscriptions>,
     pub queues: QueueRegistry,
     pub registrar: OnceLock<Addr<Registrar>>,
+    /// Controller mode: the controller link (NOTIFY_BROKER_ROLE_CHANGED goes there).
+    pub replicas: OnceLock<Addr<super::replicas::ReplicasActor>>,
+    /// This broker's HA address (`brokerIP2` or `brokerIP1`, and the HA port), as registered.
+    pub ha_server_addr: String,
     /// The delay-offset owner (GET_ALL_DELAY_OFFSET asks it); set once it is started.
     pub schedule: OnceLock<Addr<ScheduleActor>>,
     /// Counters for GET_BROKER_RUNTIME_INFO, VIEW_BROKER_STATS_DATA and `/metrics`.

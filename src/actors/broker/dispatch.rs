@@ -14,8 +14,9 @@ use futures::FutureExt;
 use super::context::BrokerCtx;
 use super::handlers::{
     acl, admin, broker_config, broker_stats, client, client_call, clone_offset, consume_queue,
-    consumer_offset, delete_group, end_transaction, lock, producers, pull, query, queue_offset,
-    reset_offset, runtime_info, send, send_back, sync, topic_consumers, HandlerResult,
+    consumer_offset, delete_group, end_transaction, epoch_cache, lock, producers, pull, query,
+    queue_offset, reset_offset, role_changed, runtime_info, send, send_back, sync, topic_consumers,
+    HandlerResult,
 };
 use super::heartbeat::ConnectionGone;
 use crate::actors::net::{ConnInfo, Dispatch};
@@ -73,6 +74,7 @@ async fn route(
         code::UPDATE_AND_CREATE_SUBSCRIPTIONGROUP => admin::create_group(ctx, req),
         code::GET_ALL_TOPIC_CONFIG => admin::all_topic_config(ctx, req),
         code::GET_BROKER_RUNTIME_INFO => runtime_info::handle(ctx, req).await,
+        code::GET_BROKER_EPOCH_CACHE => epoch_cache::handle(ctx, req),
         code::GET_TOPIC_STATS_INFO => admin::topic_stats(ctx, req),
         code::GET_CONSUMER_CONNECTION_LIST => admin::consumer_connections(ctx, req).await,
         code::GET_CONSUME_STATS => admin::consume_stats(ctx, req).await,
@@ -97,6 +99,7 @@ async fn route(
         code::GET_BROKER_CLUSTER_ACL_INFO => acl::version_info(ctx, req),
         code::UPDATE_GLOBAL_WHITE_ADDRS_CONFIG => acl::update_global_white(ctx, req).await,
         code::GET_BROKER_CLUSTER_ACL_CONFIG => acl::config(ctx, req),
+        code::NOTIFY_BROKER_ROLE_CHANGED => role_changed::handle(ctx, req),
         code::GET_CONSUMER_RUNNING_INFO | code::CONSUME_MESSAGE_DIRECTLY => {
             client_call::handle(ctx, req).await
         }

@@ -8,6 +8,8 @@
 //! dispatch, allocation, retention) and the metadata `Persister` do all other blocking I/O.
 
 pub mod context;
+pub mod controller_api;
+pub mod controller_mode;
 pub mod dispatch;
 pub mod handlers;
 pub mod heartbeat;
@@ -16,6 +18,7 @@ pub mod metrics;
 pub mod persist;
 pub mod queue;
 pub mod registrar;
+pub mod replicas;
 pub mod replication;
 pub mod schedule;
 pub mod slave_sync;

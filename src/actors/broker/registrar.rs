@@ -20,7 +20,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use tracing::{debug, info, warn};
 
-use super::context::{HaShared, MasterAddrs};
+use super::context::{HaShared, MasterAddrs, RoleCell};
 use super::logic::slave_sync::SlaveSync;
 use crate::protocol::body::RegisterBrokerBody;
 use crate::protocol::codes::{request_code, response_code};
@@ -40,7 +40,6 @@ pub struct Identity {
     pub broker_name: String,
     pub broker_addr: String,
     pub ha_addr: String,
-    pub broker_id: i64,
     pub compressed: bool,
     /// Our account (`accessKey`/`secretKey`): registrations are signed with it.
     pub credentials: Option<Arc<crate::acl::Credentials>>,
@@ -60,8 +59,12 @@ pub struct Registrar {
     body: BodySource,
     period: Duration,
     ha: Arc<HaShared>,
+    /// Our broker id (read at every registration: it changes with the role in controller mode).
+    role: Arc<RoleCell>,
     /// `tlsEnable`: connect to the name servers with TLS.
     tls: Option<crate::tls::TlsClient>,
+    /// Take the master from the answers (not in controller mode: the controller names it).
+    learn: bool,
 }
 
 impl Registrar {
@@ -71,6 +74,7 @@ impl Registrar {
         body: BodySource,
         period: Duration,
         ha: Arc<HaShared>,
+        role: Arc<RoleCell>,
     ) -> Self {
         Registrar {
             namesrvs,
@@ -81,7 +85,9 @@ impl Registrar {
             body,
             period,
             ha,
+            role,
             tls: None,
+            learn: true,
         }
     }
 
@@ -91,8 +97,17 @@ impl Registrar {
         self
     }
 
+    /// Whether the answers' master is taken (`false` in controller mode).
+    pub fn learning_master(mut self, learn: bool) -> Self {
+        self.learn = learn;
+        self
+    }
+
     /// A name server's answer named our master (or none): keep what changed.
     fn learn_master(&self, namesrv: &str, answer: RegisterBrokerResponseHeader) {
+        if !self.learn {
+            return;
+        }
         let answer = MasterAddrs {
             broker_addr: answer.master_addr,
             ha_addr: answer.ha_server_addr,
@@ -124,7 +139,7 @@ impl Registrar {
                 broker_addr: id.broker_addr.clone(),
                 cluster_name: id.cluster.clone(),
                 ha_server_addr: id.ha_addr.clone(),
-                broker_id: id.broker_id,
+                broker_id: self.role.broker_id(),
                 compressed: Some(id.compressed),
                 body_crc32: Some((crc32fast::hash(&bytes) & 0x7FFF_FFFF) as i32),
             },
@@ -236,6 +251,7 @@ impl Handler<UnregisterAll> for Registrar {
     type Result = ResponseFuture<()>;
     fn handle(&mut self, _: UnregisterAll, _ctx: &mut Self::Context) -> Self::Result {
         let id = self.identity.clone();
+        let broker_id = self.role.broker_id();
         let clients: Vec<RemotingClient> = self.clients.values().cloned().collect();
         Box::pin(async move {
             let calls = clients.into_iter().map(|c| {
@@ -245,7 +261,7 @@ impl Handler<UnregisterAll> for Registrar {
                         broker_name: id.broker_name.clone(),
                         broker_addr: id.broker_addr.clone(),
                         cluster_name: id.cluster.clone(),
-                        broker_id: id.broker_id,
+                        broker_id,
                     },
                 );
                 async move {

@@ -19,7 +19,13 @@
 //! - TLS: a master with `tlsMode` permissive or enforcing accepts slaves as the remoting ports
 //!   do (first byte, then the handshake, on the slave's task); a slave with `tlsEnable`
 //!   connects with TLS. The transfer path is the same buffered write either way (no sendfile).
-//! - Handles: no messages; it is started once by `startup` and stopped with its arbiter.
+//! - Controller mode: a slave opens with a handshake naming its broker id and the master epoch
+//!   it follows; the master refuses one expecting another term (or any, while not master) and
+//!   tracks acks per broker id (the SyncStateSet). The role changes at run time: [`Replication`]
+//!   keeps the HA listener bound for the broker's life and runs one side at a time, each on a
+//!   fresh arbiter; stopping the arbiter closes that side's connections.
+//! - Handles: no messages; started by `startup` (or by [`Replication`]) and stopped with its
+//!   arbiter.
 //! - Runs on: its own arbiter (never the I/O arbiters), so streaming and the slave's blocking
 //!   `append_replicated` calls (file writes, file creation) never hold up client connections.
 
@@ -33,7 +39,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{info, warn};
 
-use super::context::HaShared;
+use parking_lot::Mutex;
+
+use super::context::{HaShared, RoleCell};
 use super::logic::ha_session::{MasterSession, MasterStep, SessionError, SlaveSession};
 use super::logic::replica_acks::ReplicaAcks;
 use crate::config::BrokerConfig;
@@ -84,6 +92,8 @@ pub struct ReplicationActor {
     role: Option<HaRole>,
     /// The master's server side (`tlsMode`), the slave's client side (`tlsEnable`).
     tls: TlsSides,
+    /// Controller mode: the role cell (broker id and master epoch for the handshake).
+    ident: Option<Arc<RoleCell>>,
 }
 
 impl ReplicationActor {
@@ -99,7 +109,14 @@ impl ReplicationActor {
             settings,
             role: Some(role),
             tls: TlsSides::default(),
+            ident: None,
         }
+    }
+
+    /// Controller mode: handshake with broker ids and master epochs from `role`.
+    pub fn identified_by(mut self, role: Option<Arc<RoleCell>>) -> Self {
+        self.ident = role;
+        self
     }
 
     /// Replicate over TLS as `tls` says.
@@ -114,10 +131,11 @@ impl Actor for ReplicationActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         let (store, ha, s) = (self.store.clone(), self.ha.clone(), self.settings);
+        let ident = self.ident.clone();
         match self.role.take() {
             Some(HaRole::Master(l)) => {
                 let tls = self.tls.server.clone();
-                ctx.spawn(accept_slaves(l, store, ha, s, tls).into_actor(self));
+                ctx.spawn(accept_slaves(l, store, ha, s, tls, ident).into_actor(self));
                 // As RocketMQ: the first line 10 s after start, then every 60 s.
                 ctx.run_later(LAG_LOG_FIRST, |act, ctx| {
                     log_lag(&act.store, &act.ha.acks);
@@ -126,7 +144,7 @@ impl Actor for ReplicationActor {
             }
             Some(HaRole::Slave(fixed)) => {
                 let tls = self.tls.client.clone();
-                ctx.spawn(follow_master(fixed, store, ha, s, tls).into_actor(self));
+                ctx.spawn(follow_master(fixed, store, ha, s, tls, ident).into_actor(self));
             }
             None => {}
         }
@@ -153,6 +171,7 @@ async fn accept_slaves(
     ha: Arc<HaShared>,
     s: HaSettings,
     tls: Option<Arc<ServerTls>>,
+    ident: Option<Arc<RoleCell>>,
 ) {
     let listener = match TcpListener::from_std(l) {
         Ok(l) => l,
@@ -165,16 +184,20 @@ async fn accept_slaves(
         match listener.accept().await {
             Ok((sock, peer)) => {
                 let (store, ha, tls) = (store.clone(), ha.clone(), tls.clone());
+                let ident = ident.clone();
                 let _ = sock.set_nodelay(true);
                 actix_rt::spawn(async move {
+                    let (store, ha, ident) = (&store, &ha, ident.as_deref());
                     let Some(tls) = tls else {
-                        return slave_session(sock, peer, &store, &ha, s).await;
+                        return slave_session(sock, peer, store, ha, s, ident).await;
                     };
                     match tls.accept(sock).await {
                         Ok(Accepted::Plain(sock)) => {
-                            slave_session(sock, peer, &store, &ha, s).await
+                            slave_session(sock, peer, store, ha, s, ident).await
                         }
-                        Ok(Accepted::Tls(sock)) => slave_session(*sock, peer, &store, &ha, s).await,
+                        Ok(Accepted::Tls(sock)) => {
+                            slave_session(*sock, peer, store, ha, s, ident).await
+                        }
                         Err(e) => info!(slave = %peer, error = %e, "HA TLS handshake failed"),
                     }
                 });
@@ -189,22 +212,81 @@ async fn accept_slaves(
 
 /// One connected slave, from its connect to its disconnect (logged and counted).
 async fn slave_session<S: AsyncRead + AsyncWrite + Unpin>(
-    sock: S,
+    mut sock: S,
     peer: SocketAddr,
     store: &MessageStore,
     ha: &HaShared,
     s: HaSettings,
+    ident: Option<&RoleCell>,
 ) {
-    info!(slave = %peer, "HA slave connected");
-    ha.acks.slave_connected();
-    let why = serve_slave(sock, store, &ha.acks, s).await;
-    ha.acks.slave_disconnected();
+    let id = match ident {
+        None => None,
+        Some(role) => match read_handshake(&mut sock, role, s).await {
+            Ok(id) => Some(id),
+            Err(why) => return info!(slave = %peer, reason = %why, "HA slave refused"),
+        },
+    };
+    info!(slave = %peer, broker_id = ?id, "HA slave connected");
+    // Counted out on every exit, also when the arbiter stops under it (role switch).
+    let _counted = Connected::new(&ha.acks, id);
+    let why = serve_slave(sock, store, &ha.acks, s, id).await;
     match why {
         SessionError::ReportBeyondEnd { .. } => {
             warn!(slave = %peer, reason = %why, "HA slave disconnected")
         }
         _ => info!(slave = %peer, reason = %why, "HA slave disconnected"),
     }
+}
+
+/// A slave counted as connected while this lives.
+struct Connected<'a> {
+    acks: &'a ReplicaAcks,
+    id: Option<i64>,
+}
+
+impl<'a> Connected<'a> {
+    fn new(acks: &'a ReplicaAcks, id: Option<i64>) -> Self {
+        match id {
+            Some(id) => acks.identified_connected(id),
+            None => acks.slave_connected(),
+        }
+        Connected { acks, id }
+    }
+}
+
+impl Drop for Connected<'_> {
+    fn drop(&mut self) {
+        match self.id {
+            Some(id) => self.acks.identified_disconnected(id),
+            None => self.acks.slave_disconnected(),
+        }
+    }
+}
+
+/// Controller mode: the slave's handshake; refused unless this broker is master of the epoch
+/// the slave follows. Returns the slave's broker id.
+async fn read_handshake<S: AsyncRead + Unpin>(
+    sock: &mut S,
+    role: &RoleCell,
+    s: HaSettings,
+) -> Result<i64, String> {
+    let mut b = [0u8; ha::HANDSHAKE_LEN];
+    match tokio::time::timeout(s.housekeeping, sock.read_exact(&mut b)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => return Err("no handshake".into()),
+    }
+    let h = ha::Handshake::parse(&b).map_err(|e| e.to_string())?;
+    if role.is_slave() || h.master_epoch != role.master_epoch() {
+        return Err(format!(
+            "slave {} follows master epoch {}; this broker is {} at epoch {}",
+            h.broker_id,
+            h.master_epoch,
+            role.role(),
+            role.master_epoch()
+        ));
+    }
+    Ok(h.broker_id)
 }
 
 fn io_err(e: std::io::Error) -> SessionError {
@@ -217,6 +299,7 @@ async fn serve_slave<S: AsyncRead + AsyncWrite + Unpin>(
     store: &MessageStore,
     acks: &ReplicaAcks,
     s: HaSettings,
+    id: Option<i64>,
 ) -> SessionError {
     let mut sess = MasterSession::new(Instant::now(), s.heartbeat, s.housekeeping);
     let mut buf = BytesMut::with_capacity(64);
@@ -246,7 +329,9 @@ async fn serve_slave<S: AsyncRead + AsyncWrite + Unpin>(
                     let end = store.commit_log_max_offset().max(0) as u64;
                     let start = store.replication_start_for_empty_slave();
                     match sess.on_reports(&mut buf, Instant::now(), end, start) {
-                        Ok(Some(acked)) => acks.on_ack(acked),
+                        Ok(Some(acked)) => {
+                            acks.on_ack_from(id, acked, crate::clock::now_ms(), acked >= end)
+                        }
                         Ok(None) => {}
                         Err(e) => return e,
                     }
@@ -310,6 +395,7 @@ async fn follow_master(
     ha: Arc<HaShared>,
     s: HaSettings,
     tls: Option<TlsClient>,
+    ident: Option<Arc<RoleCell>>,
 ) {
     loop {
         let learned = || ha.master.read().ha_addr.clone();
@@ -324,9 +410,13 @@ async fn follow_master(
             Ok(sock) => {
                 info!(master = %master, tls = tls.is_some(), "connected to the HA master");
                 let since = Instant::now();
+                let hello = ident.as_deref().map(|r| ha::Handshake {
+                    broker_id: r.broker_id(),
+                    master_epoch: r.master_epoch(),
+                });
                 let why = match sock {
-                    Dialled::Plain(sock) => replicate_from(sock, &store, s).await,
-                    Dialled::Tls(sock) => replicate_from(*sock, &store, s).await,
+                    Dialled::Plain(sock) => replicate_from(sock, &store, s, hello).await,
+                    Dialled::Tls(sock) => replicate_from(*sock, &store, s, hello).await,
                 };
                 warn!(master = %master, reason = %why, "HA connection to the master closed");
                 // As RocketMQ's HAClient: reconnect at once after a close, wait only after a
@@ -373,8 +463,16 @@ async fn replicate_from<S: AsyncRead + AsyncWrite + Unpin>(
     mut sock: S,
     store: &MessageStore,
     s: HaSettings,
+    hello: Option<ha::Handshake>,
 ) -> SessionError {
     let mut sess = SlaveSession::new(Instant::now(), s.batch, s.heartbeat, s.housekeeping);
+    if let Some(h) = hello {
+        let mut b = BytesMut::with_capacity(ha::HANDSHAKE_LEN);
+        h.encode(&mut b);
+        if let Err(e) = sock.write_all(&b).await {
+            return io_err(e);
+        }
+    }
     if let Err(e) = report(&mut sock, store).await {
         return e;
     }
@@ -426,4 +524,72 @@ pub fn bind_master(host: &str, port: u16) -> std::io::Result<(std::net::TcpListe
     l.set_nonblocking(true)?;
     let addr = l.local_addr()?;
     Ok((l, addr))
+}
+
+/// Controller mode's replication: the HA listener bound once for the broker's life, and the
+/// side (master or slave) running now, each on its own arbiter. Shared by `startup` (start,
+/// stop at shutdown) and the `ReplicasActor` (role switches).
+pub struct Replication {
+    listener: std::net::TcpListener,
+    store: Arc<MessageStore>,
+    ha: Arc<HaShared>,
+    role: Arc<RoleCell>,
+    settings: HaSettings,
+    tls: TlsSides,
+    running: Mutex<Option<Arbiter>>,
+}
+
+impl Replication {
+    pub fn new(
+        listener: std::net::TcpListener,
+        store: Arc<MessageStore>,
+        ha: Arc<HaShared>,
+        role: Arc<RoleCell>,
+        settings: HaSettings,
+        tls: TlsSides,
+    ) -> Self {
+        Replication {
+            listener,
+            store,
+            ha,
+            role,
+            settings,
+            tls,
+            running: Mutex::new(None),
+        }
+    }
+
+    /// Stop the side running now: its arbiter stops, which drops its connections (a master's
+    /// slaves see the close; a slave's master too). A master's ack bookkeeping is reset.
+    pub fn stop(&self) {
+        if let Some(a) = self.running.lock().take() {
+            a.stop();
+        }
+        self.ha.acks.reset();
+    }
+
+    /// Run the master side on the kept listener (a clone of its socket).
+    pub fn start_master(&self) -> std::io::Result<()> {
+        let l = self.listener.try_clone()?;
+        self.start(HaRole::Master(l));
+        Ok(())
+    }
+
+    /// Run the slave side, following the master HA address in `HaShared::master`.
+    pub fn start_slave(&self) {
+        self.start(HaRole::Slave(None));
+    }
+
+    fn start(&self, role: HaRole) {
+        self.stop();
+        let arbiter = Arbiter::new();
+        let (store, ha, s) = (self.store.clone(), self.ha.clone(), self.settings);
+        let (tls, ident) = (self.tls.clone(), Some(self.role.clone()));
+        ReplicationActor::start_in_arbiter(&arbiter.handle(), move |_| {
+            ReplicationActor::new(store, ha, s, role)
+                .with_tls(tls)
+                .identified_by(ident)
+        });
+        *self.running.lock() = Some(arbiter);
+    }
 }

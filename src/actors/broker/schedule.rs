@@ -42,6 +42,8 @@ pub struct ScheduleActor {
     persister: Persister,
     /// False on a slave: no delivery, no periodic save.
     deliver: bool,
+    /// Controller mode: deliver only while this says master.
+    role: Option<Arc<crate::actors::broker::context::RoleCell>>,
 }
 
 impl ScheduleActor {
@@ -59,7 +61,17 @@ impl ScheduleActor {
             pending: Vec::new(),
             persister,
             deliver,
+            role: None,
         }
+    }
+
+    /// Controller mode: deliver only while `role` is a master role.
+    pub fn following(
+        mut self,
+        role: Option<Arc<crate::actors::broker::context::RoleCell>>,
+    ) -> Self {
+        self.role = role;
+        self
     }
 
     fn snapshot(&self) -> DelayOffsetFile {
@@ -129,6 +141,9 @@ impl Actor for ScheduleActor {
             return;
         }
         ctx.run_interval(Duration::from_millis(100), |act, _| {
+            if act.role.as_ref().is_some_and(|r| r.is_slave()) {
+                return;
+            }
             let now = now_ms();
             for level in 1..=act.delay.max_level() {
                 let n = act.deliver_level(level, now);

@@ -10,7 +10,8 @@
 //!   handed to the `Persister` (topics also re-register and get their queues prepared); the delay
 //!   offsets go to the `ScheduleActor` (`ReplaceDelayOffsets`), which owns them. One round at a
 //!   time; each of the four succeeds or fails on its own; failures are logged at WARN.
-//! - Handles: no messages; started by `startup` on a SLAVE only, it runs until the system stops.
+//! - Handles: no messages; started by `startup` on a SLAVE only (in controller mode on every
+//!   broker, syncing only while the role is SLAVE), it runs until the system stops.
 //! - Runs on: the broker's control arbiter. Network calls are spawned futures; applying a round
 //!   is in-memory work (file writes are the `Persister`'s).
 
@@ -81,7 +82,8 @@ impl SlaveSyncActor {
     }
 
     fn round(&mut self, ctx: &mut Context<Self>) {
-        if self.running {
+        // Controller mode: this broker may be master for a while.
+        if self.running || !self.ctx.role.is_slave() {
             return;
         }
         let Some(master) = self.plan.master_to_sync(&self.ctx.ha.master.read()) else {

@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 use tracing::{info, warn};
 
 use super::context::{BrokerCtx, HaShared};
+use super::controller_mode::ReplicationHandle;
 use super::dispatch::BrokerDispatch;
 use super::handlers::broker_config::OVERRIDE_FILE;
 use super::heartbeat::HeartbeatActor;
@@ -37,11 +38,9 @@ use super::logic::topics::{TopicTable, TopicTableConfig};
 use super::persist::Persister;
 use super::queue::QueueRegistry;
 use super::registrar::{BodySource, Identity, Registrar, UnregisterAll};
-use super::replication::{self, HaRole, HaSettings, ReplicationActor};
+use super::replication;
 use super::schedule::{PersistDelayOffsets, ScheduleActor};
-use super::slave_sync::SlaveSyncActor;
 use super::stats::BrokerStats;
-use super::transaction::TransactionActor;
 use crate::actors::namesrv::{self, NamesrvHandle};
 use crate::actors::net::{serve, ServerOptions};
 use crate::clock::now_ms;
@@ -65,7 +64,7 @@ pub struct BrokerHandle {
     pub fast_addr: Option<SocketAddr>,
     fast_accept: Option<tokio::task::JoinHandle<()>>,
     pub ctx: Arc<BrokerCtx>,
-    replication: Arbiter,
+    replication: ReplicationHandle,
     accept: tokio::task::JoinHandle<()>,
     inflight: Arc<AtomicUsize>,
     schedule: Addr<ScheduleActor>,
@@ -140,6 +139,11 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
             overrides,
             tls_client: tls.client.clone(),
             acl,
+            ha_server_addr: format!(
+                "{}:{}",
+                cfg.ha_host(),
+                ha_addr.map_or(local_addr.port().wrapping_add(1), |a| a.port())
+            ),
         },
         store,
         saved,
@@ -150,21 +154,16 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
     );
     ctx.topics_changed();
     prepare_known_topics(&ctx);
-    // A slave delivers no delayed message (its CommitLog is written by replication only) and
-    // takes its metadata from its master.
-    let slave = cfg.broker_role == BrokerRole::Slave;
-    let schedule =
-        ScheduleActor::new(ctx.store.clone(), delay, delay_offsets, persister, !slave).start();
-    let _ = ctx.schedule.set(schedule.clone());
-    if slave {
-        SlaveSyncActor::new(ctx.clone(), schedule.clone()).start();
-    } else {
-        // Transaction check-back runs on the master only (as RocketMQ).
-        TransactionActor::new(ctx.clone()).start();
-    }
+    let (schedule, replication) = super::controller_mode::start_role_actors(
+        &ctx,
+        delay,
+        delay_offsets,
+        persister,
+        ha.map(|(l, _)| l),
+        tls.clone(),
+    );
     spawn_offset_flusher(&ctx, &cfg);
-    start_registrar(&ctx, &cfg, local_addr, ha_addr);
-    let replication = start_replication(&ctx, &cfg, ha.map(|(l, _)| l), tls.clone());
+    start_registrar(&ctx, &cfg);
 
     let inflight = Arc::new(AtomicUsize::new(0));
     let dispatch = Arc::new(BrokerDispatch::new(ctx.clone(), inflight.clone()));
@@ -281,9 +280,10 @@ async fn bind_fast(
     Ok(Some(l))
 }
 
-/// A master binds its HA listener (`haListenPort`); a slave has none.
+/// A master binds its HA listener (`haListenPort`); a slave has none. A controller-mode broker
+/// may become master at any time, so it binds one whatever its start role.
 fn bind_ha(cfg: &BrokerConfig) -> Result<Option<(std::net::TcpListener, SocketAddr)>, StartError> {
-    if cfg.broker_role == BrokerRole::Slave {
+    if cfg.broker_role == BrokerRole::Slave && !cfg.controller.enable_controller_mode {
         return Ok(None);
     }
     let port = cfg.ha_bind_port();
@@ -293,29 +293,6 @@ fn bind_ha(cfg: &BrokerConfig) -> Result<Option<(std::net::TcpListener, SocketAd
             addr: format!("{}:{port} (haListenPort)", cfg.listen_addr),
             source,
         })
-}
-
-/// Replication runs on its own arbiter (see `replication.rs`).
-fn start_replication(
-    ctx: &Arc<BrokerCtx>,
-    cfg: &BrokerConfig,
-    listener: Option<std::net::TcpListener>,
-    tls: TlsSides,
-) -> Arbiter {
-    let arbiter = Arbiter::new();
-    let role = match listener {
-        Some(l) => HaRole::Master(l),
-        None => HaRole::Slave(Some(cfg.ha_master_address.clone()).filter(|a| !a.is_empty())),
-    };
-    let (store, settings, ha) = (
-        ctx.store.clone(),
-        HaSettings::from_config(cfg),
-        ctx.ha.clone(),
-    );
-    ReplicationActor::start_in_arbiter(&arbiter.handle(), move |_| {
-        ReplicationActor::new(store, ha, settings, role).with_tls(tls)
-    });
-    arbiter
 }
 
 /// The ACL rules (`aclEnable=true`), loaded and watched; a standalone broker's own keys must be
@@ -407,6 +384,8 @@ struct Settings<'a> {
     overrides: BTreeMap<String, String>,
     tls_client: Option<TlsClient>,
     acl: Option<Arc<crate::acl::AclState>>,
+    /// This broker's HA address as registered.
+    ha_server_addr: String,
 }
 
 fn build_context(
@@ -415,6 +394,7 @@ fn build_context(
         overrides,
         tls_client,
         acl,
+        ha_server_addr,
     }: Settings<'_>,
     store: Arc<MessageStore>,
     saved: SavedState,
@@ -439,6 +419,7 @@ fn build_context(
         store.add_arrival_listener(Arc::new(move |a| q.on_arrivals(a)));
     }
     let ctx = Arc::new(BrokerCtx {
+        role: Arc::new(super::controller_mode::initial_role(cfg)),
         store,
         topics: RwLock::new(saved.topics),
         groups,
@@ -452,6 +433,8 @@ fn build_context(
         subscriptions,
         queues,
         registrar: OnceLock::new(),
+        replicas: OnceLock::new(),
+        ha_server_addr: ha_server_addr.to_string(),
         schedule: OnceLock::new(),
         stats: BrokerStats::default(),
         started_ms: now_ms(),
@@ -494,12 +477,7 @@ fn spawn_offset_flusher(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig) {
     });
 }
 
-fn start_registrar(
-    ctx: &Arc<BrokerCtx>,
-    cfg: &BrokerConfig,
-    local_addr: SocketAddr,
-    ha_addr: Option<SocketAddr>,
-) {
+fn start_registrar(ctx: &Arc<BrokerCtx>, cfg: &BrokerConfig) {
     let namesrvs = cfg.namesrv_addrs();
     if namesrvs.is_empty() {
         warn!(
@@ -511,6 +489,9 @@ fn start_registrar(
     let body_ctx = ctx.clone();
     let body: BodySource = Arc::new(move || {
         let mut wrapper = body_ctx.topics.read().wrapper();
+        // RocketMQ 5: the master epoch, so name servers keep the newest master (0 outside
+        // controller mode, and then not written).
+        wrapper.data_version.state_version = body_ctx.role.master_epoch() as i64;
         // A broker that is not read-write registers its permission as every topic's (RocketMQ).
         let perm = body_ctx.broker_perm.load(Ordering::Relaxed) as i32;
         if !(crate::protocol::body::perm::readable(perm)
@@ -531,20 +512,18 @@ fn start_registrar(
             cluster: cfg.broker_cluster_name.clone(),
             broker_name: cfg.broker_name.clone(),
             broker_addr: ctx.broker_addr.clone(),
-            ha_addr: format!(
-                "{}:{}",
-                cfg.ha_host(),
-                ha_addr.map_or(local_addr.port().wrapping_add(1), |a| a.port())
-            ),
-            broker_id: cfg.broker_id,
+            ha_addr: ctx.ha_server_addr.clone(),
             compressed: cfg.compressed_register,
             credentials: cfg.acl.credentials(),
         },
         body,
         Duration::from_millis(cfg.register_name_server_period),
         ctx.ha.clone(),
+        ctx.role.clone(),
     )
     .with_tls(ctx.tls_client.clone())
+    // In controller mode the master comes from the controller, not from these answers.
+    .learning_master(!cfg.controller.enable_controller_mode)
     .start();
     let _ = ctx.registrar.set(registrar);
 }

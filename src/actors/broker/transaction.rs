@@ -229,6 +229,10 @@ impl Actor for TransactionActor {
             "transaction check-back started"
         );
         ctx.run_interval(self.interval, |act, ctx| {
+            // Check-back is the master's (a controller-mode broker may be a slave for a while).
+            if act.ctx.role.is_slave() {
+                return;
+            }
             let start = now_ms();
             if act.pass(start) {
                 ctx.notify(MorePass(start));

@@ -88,6 +88,34 @@ impl RouteTable {
         // The same address under another id (a slave promoted, a master demoted): drop the old id.
         data.broker_addrs
             .retain(|id, addr| *addr != r.broker_addr || *id == r.broker_id);
+        // RocketMQ 5: another address holding this id with a newer stateVersion (master epoch)
+        // keeps it; a fenced old master cannot take the master's id back.
+        let state_version = |t: &Option<TopicConfigSerializeWrapper>| {
+            t.as_ref().map_or(0, |w| w.data_version.state_version)
+        };
+        if let Some(holder) = data
+            .broker_addrs
+            .get(&r.broker_id)
+            .filter(|a| **a != r.broker_addr)
+        {
+            let held = self.live.get(holder).map(|l| l.data_version.state_version);
+            if held.is_some_and(|v| v > state_version(&r.topics)) {
+                tracing::warn!(
+                    broker = %r.broker_name,
+                    id = r.broker_id,
+                    holder = %holder,
+                    held = ?held,
+                    addr = %r.broker_addr,
+                    state_version = state_version(&r.topics),
+                    "registration refused: the id is held by a broker with a newer stateVersion"
+                );
+                self.live.remove(&r.broker_addr);
+                return RegisterResult {
+                    new_broker,
+                    ..Default::default()
+                };
+            }
+        }
         let first = data
             .broker_addrs
             .insert(r.broker_id, r.broker_addr.clone())
@@ -450,16 +478,45 @@ mod tests {
     }
 
     #[test]
+    fn an_older_state_version_cannot_take_the_master_id_back() {
+        let mut t = RouteTable::new();
+        let with_state = |addr: &str, id: i64, state: i64| {
+            let mut r = reg("a", addr, id, 1, &[("T", 4)], 1);
+            r.topics.as_mut().unwrap().data_version.state_version = state;
+            r
+        };
+        t.register(with_state("m:1", 0, 1), 0);
+        t.register(with_state("s:1", 2, 1), 0);
+        // s:1 is elected (epoch 2) and re-registers as id 0: it replaces m:1 there and drops id 2.
+        t.register(with_state("s:1", 0, 2), 0);
+        let addrs = |t: &RouteTable| t.route("T").unwrap().broker_datas[0].broker_addrs.clone();
+        assert_eq!(addrs(&t), BTreeMap::from([(0, "s:1".to_string())]));
+        // The old master, fenced (epoch 1), registers as id 0 again: refused.
+        let r = t.register(with_state("m:1", 0, 1), 0);
+        assert_eq!(r.master_addr, None);
+        assert_eq!(addrs(&t), BTreeMap::from([(0, "s:1".to_string())]));
+        // As a slave under its own id it is taken, and told its master.
+        let r = t.register(with_state("m:1", 1, 2), 0);
+        assert_eq!(r.master_addr.as_deref(), Some("s:1"));
+        assert_eq!(addrs(&t).len(), 2);
+        // A newer epoch takes id 0 over.
+        t.register(with_state("m:1", 0, 3), 0);
+        assert_eq!(addrs(&t), BTreeMap::from([(0, "m:1".to_string())]));
+    }
+
+    #[test]
     fn data_version_query_refreshes_liveness() {
         let mut t = RouteTable::new();
         t.register(reg("a", "m:1", 0, 5, &[("T", 4)], 1), 0);
         let v = DataVersion {
+            state_version: 0,
             counter: 5,
             timestamp: 0,
         };
         assert_eq!(t.query_data_version("m:1", &v, 100_000), (false, Some(v)));
         assert!(t.scan_not_active(200_000, 120_000).is_empty());
         let v6 = DataVersion {
+            state_version: 0,
             counter: 6,
             timestamp: 0,
         };

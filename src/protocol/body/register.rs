@@ -173,6 +173,7 @@ mod tests {
             filter_server_list: vec![],
             topic_config_serialize_wrapper: TopicConfigSerializeWrapper {
                 data_version: DataVersion {
+                    state_version: 0,
                     counter: 12,
                     timestamp: 1_700_000_000_000,
                 },

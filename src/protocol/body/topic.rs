@@ -28,7 +28,15 @@ pub mod perm {
 #[serde(rename_all = "camelCase", default)]
 pub struct DataVersion {
     pub counter: i64,
+    /// RocketMQ 5: a controller-mode broker's master epoch (the name server keeps the master
+    /// with the newest); written only when set, so 4.x JSON stays as it was.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub state_version: i64,
     pub timestamp: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 impl DataVersion {

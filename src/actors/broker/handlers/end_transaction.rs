@@ -17,7 +17,6 @@ use crate::actors::broker::logic::transaction::{
 };
 use crate::actors::net::ConnInfo;
 use crate::clock::now_ms;
-use crate::config::BrokerRole;
 use crate::error::ServiceError;
 use crate::protocol::body::perm;
 use crate::protocol::headers::EndTransactionRequestHeader;
@@ -26,7 +25,7 @@ use crate::protocol::RemotingCommand;
 use crate::storage::MessageOrigin;
 
 pub fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand, conn: &ConnInfo) -> HandlerResult {
-    if ctx.cfg.broker_role == BrokerRole::Slave {
+    if ctx.role.is_slave() {
         return Err(ServiceError::SlaveCannotEndTransaction(
             ctx.cfg.broker_name.clone(),
         ));

@@ -50,7 +50,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     check_topic_queue(ctx, &h)?;
     let filter = subscription_filter(ctx, &h, consume_broadcast_enable)?;
 
-    if pull_sys_flag::has_commit_offset(h.sys_flag) && ctx.cfg.broker_id == 0 {
+    if pull_sys_flag::has_commit_offset(h.sys_flag) && ctx.role.broker_id() == 0 {
         ctx.offsets
             .lock()
             .commit(&h.consumer_group, &h.topic, h.queue_id, h.commit_offset)?;
@@ -241,7 +241,7 @@ fn read(
             max_offset: result.max_offset,
             scan_end_offset: result.next_begin_offset,
         },
-        ctx.cfg.broker_id == 0,
+        ctx.role.broker_id() == 0,
     );
     answer.suggest_which_broker_id = suggest_which_broker_id(
         ctx.cfg.slave_read_enable,

@@ -16,7 +16,6 @@ use crate::actors::broker::logic::topics::SCHEDULE_TOPIC;
 use crate::actors::broker::schedule::GetDelayOffsets;
 use crate::actors::broker::stats::tps::Rate;
 use crate::clock::now_ms;
-use crate::config::BrokerRole;
 use crate::protocol::body::fastjson::normalize_keys;
 use crate::protocol::body::KvTable;
 use crate::protocol::RemotingCommand;
@@ -50,7 +49,13 @@ fn broker_keys(ctx: &BrokerCtx, t: &mut Table) {
     put(t, "msgPutTotalYesterdayMorning", yesterday.put);
     put(t, "msgGetTotalYesterdayMorning", yesterday.get);
     put(t, "brokerName", &ctx.cfg.broker_name);
-    put(t, "brokerRole", ctx.cfg.broker_role);
+    put(t, "brokerRole", ctx.role.role());
+    if ctx.cfg.controller.enable_controller_mode {
+        // How a new slave finds this broker's HA port (controller mode; see `replicas.rs`).
+        put(t, "haServerAddr", &ctx.ha_server_addr);
+        put(t, "masterEpoch", ctx.role.master_epoch());
+        put(t, "brokerId", ctx.role.broker_id());
+    }
     put(
         t,
         "flushDiskType",
@@ -210,7 +215,7 @@ fn delay_offsets(text: &str) -> Vec<(i64, i64)> {
 /// address it follows (`haMasterAddress`, else the one the name server answered; empty while
 /// unknown); its own progress is its `commitLogMaxOffset`.
 fn ha_keys(ctx: &BrokerCtx, t: &mut Table) {
-    if ctx.cfg.broker_role == BrokerRole::Slave {
+    if ctx.role.is_slave() {
         let learned = || ctx.ha.master.read().ha_addr.clone();
         let master = Some(ctx.cfg.ha_master_address.clone())
             .filter(|a| !a.is_empty())

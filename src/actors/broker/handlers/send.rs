@@ -48,7 +48,7 @@ pub async fn handle(
             "[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: {waited}ms"
         )));
     }
-    if ctx.cfg.broker_role == BrokerRole::Slave {
+    if ctx.role.is_slave() {
         return Err(ServiceError::SlaveRefusesWrites(
             ctx.cfg.broker_name.clone(),
         ));
@@ -70,7 +70,7 @@ pub async fn handle(
     )?;
     // SYNC_MASTER: the replica wait starts now, beside the flush (as RocketMQ's combined
     // futures); a flush timeout is reported before a replica failure.
-    let replica = (wait && ctx.cfg.broker_role == BrokerRole::SyncMaster).then(|| {
+    let replica = (wait && ctx.role.role() == BrokerRole::SyncMaster).then(|| {
         let end = (put.phys_offset + put.wrote_bytes) as u64;
         ctx.ha.acks.wait_for(end, ctx.cfg.ha_slave_fallbehind_max)
     });

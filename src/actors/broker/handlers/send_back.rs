@@ -4,7 +4,6 @@
 //! properties are `logic::retry` (`plan_send_back`, `SendBackPlan::store_plan`); this handler
 //! looks up the message and the group, creates the target topic and appends.
 
-use crate::config::BrokerRole;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -36,7 +35,7 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     if created {
         ctx.groups_changed();
     }
-    if ctx.cfg.broker_role == BrokerRole::Slave {
+    if ctx.role.is_slave() {
         return Err(ServiceError::SlaveRefusesWrites(
             ctx.cfg.broker_name.clone(),
         ));

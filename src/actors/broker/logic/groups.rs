@@ -57,6 +57,7 @@ impl SubscriptionGroupTable {
                 .map(|g| (g.to_string(), SubscriptionGroupConfig::new(g)))
                 .collect(),
             data_version: DataVersion {
+                state_version: 0,
                 counter: 0,
                 timestamp: now_ms,
             },
@@ -172,6 +173,7 @@ mod tests {
         assert_eq!(
             t.data_version(),
             DataVersion {
+                state_version: 0,
                 counter: 1,
                 timestamp: 10
             }
@@ -201,6 +203,7 @@ mod tests {
         assert_eq!(
             t.data_version(),
             DataVersion {
+                state_version: 0,
                 counter: 3,
                 timestamp: 9
             }

@@ -15,6 +15,7 @@ pub mod offsets;
 pub mod pull_hold;
 pub mod pull_result;
 pub mod replica_acks;
+pub mod replicas;
 pub mod reset_offset;
 pub mod retry;
 pub mod schedule_plan;

@@ -71,6 +71,7 @@ fn a_master_topic_breaking_the_rules_is_left_out() {
     let s = SlaveSync::new("me:1");
     let mut w = topic_table(5).wrapper();
     w.data_version = DataVersion {
+        state_version: 0,
         counter: 9,
         timestamp: 9,
     };

@@ -313,6 +313,7 @@ impl TopicTable {
             cfg,
             system,
             data_version: DataVersion {
+                state_version: 0,
                 counter: 0,
                 timestamp: now_ms,
             },

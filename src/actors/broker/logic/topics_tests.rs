@@ -32,6 +32,7 @@ fn builtins_match_java() {
     assert_eq!(
         t.data_version(),
         DataVersion {
+            state_version: 0,
             counter: 0,
             timestamp: 1000
         }
@@ -148,6 +149,7 @@ fn update_delete_bump_the_version() {
     assert_eq!(
         t.data_version(),
         DataVersion {
+            state_version: 0,
             counter: 1,
             timestamp: 2000
         }
@@ -166,6 +168,7 @@ fn update_delete_bump_the_version() {
     assert_eq!(
         t.data_version(),
         DataVersion {
+            state_version: 0,
             counter: 3,
             timestamp: 4000
         }
@@ -304,6 +307,7 @@ fn wrapper_and_load() {
     assert_eq!(
         fresh.data_version(),
         DataVersion {
+            state_version: 0,
             counter: 1,
             timestamp: 2000
         }

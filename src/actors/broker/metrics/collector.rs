@@ -17,7 +17,6 @@ use crate::actors::broker::handlers::runtime_info::ha_lag_bytes;
 use crate::actors::broker::logic::retry::retry_group;
 use crate::actors::broker::stats::entries::{is_system_group, MESSAGE_TYPES};
 use crate::actors::broker::stats::histogram::Histogram;
-use crate::config::BrokerRole;
 use crate::protocol::body::ConsumerConnection;
 
 type Labels = Vec<(&'static str, String)>;
@@ -346,7 +345,7 @@ impl Scrape {
             "CommitLog bytes not yet dispatched to the consume queues.",
             &row(store.dispatch_behind_bytes()),
         )?;
-        if ctx.cfg.broker_role != BrokerRole::Slave {
+        if !ctx.role.is_slave() {
             let slaves = ctx.ha.acks.slaves();
             let lag = if slaves > 0 { ha_lag_bytes(ctx) } else { 0 };
             gauges(
