@@ -18,11 +18,13 @@
 //! - `127.0.0.1:9876` in an argument becomes the name server of the standalone broker started by
 //!   the Quick start's first command, and every command runs with `NAMESRV_ADDR` set to it (the
 //!   examples, like RocketMQ's clients, use it when no address is given);
-//! - a command starting `namesrv` gets `--set listenPort=0 --set kvConfigPath=<tmp>`;
+//! - a command starting `namesrv` gets `--set listenPort=0 --set kvConfigPath=<tmp>`, plus
+//!   `--set controllerStorePath=<tmp>` when it hosts a controller (its Raft port stays as written);
 //! - a command starting `broker` gets `--set listenPort=0 --set storePathRootDir=<tmp>
 //!   --set metricsPromExporterPort=0`, plus
 //!   `--set namesrvListenPort=0` when its config is standalone, else `--set namesrvAddr=<the name
-//!   server most recently started by a command of the same block>`;
+//!   server most recently started by a command of the same block>`, and in controller mode
+//!   `--set controllerAddr=<every name server of the block>`;
 //! - every command runs with `HOME` set to a temp dir (the broadcast example keeps offsets there).
 //!
 //! What "runs clean" means: a server prints its ready lines (`namesrv listening on`, `broker NAME
@@ -201,10 +203,10 @@ fn start_server(run: &mut Run, c: &Cmd, name: &str, args: &[String]) {
     let mut args = run.substitute(args);
     let dir = run.fresh_dir();
     let is_broker = name == "broker";
-    let (standalone, broker_name) = if is_broker {
+    let (standalone, broker_name, controller_mode) = if is_broker {
         broker_identity(&args)
     } else {
-        (false, String::new())
+        (false, String::new(), false)
     };
     if is_broker {
         args.extend(sets(&[
@@ -223,11 +225,23 @@ fn start_server(run: &mut Run, c: &Cmd, name: &str, args: &[String]) {
                 run.block_servers[i].addr
             )]));
         }
+        if controller_mode {
+            let all: Vec<String> = run
+                .block_servers
+                .iter()
+                .map(|s| s.addr.to_string())
+                .collect();
+            args.extend(sets(&[format!("controllerAddr={}", all.join(";"))]));
+        }
     } else {
         args.extend(sets(&[
             "listenPort=0".into(),
             format!("kvConfigPath={}", dir.join("kvConfig.json").display()),
         ]));
+        if print_config("namesrv", &args)["enableControllerInNamesrv"] == true {
+            let store = dir.join("controller");
+            args.extend(sets(&[format!("controllerStorePath={}", store.display())]));
+        }
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let server = common::start(bin_path(name).to_str().unwrap(), &refs);
@@ -268,21 +282,31 @@ fn sets(kv: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Whether `broker ARGS` is standalone, and its name, from its `--print-config`.
-fn broker_identity(args: &[String]) -> (bool, String) {
+/// `NAME ARGS --print-config`, parsed.
+fn print_config(name: &str, args: &[String]) -> serde_json::Value {
     let mut all = args.to_vec();
     all.push("--print-config".into());
     let refs: Vec<&str> = all.iter().map(String::as_str).collect();
-    let (code, out, err) =
-        common::run_to_exit(env!("CARGO_BIN_EXE_broker"), &refs, Duration::from_secs(20));
-    assert_eq!(code, Some(0), "broker {args:?} --print-config: {err}");
-    let v: serde_json::Value = serde_json::from_str(&out).expect("config JSON");
+    let (code, out, err) = common::run_to_exit(
+        bin_path(name).to_str().unwrap(),
+        &refs,
+        Duration::from_secs(20),
+    );
+    assert_eq!(code, Some(0), "{name} {args:?} --print-config: {err}");
+    serde_json::from_str(&out).expect("config JSON")
+}
+
+/// Whether `broker ARGS` is standalone, its name, and whether it runs in controller mode (its
+/// controllers are then the name servers of its block), from its `--print-config`.
+fn broker_identity(args: &[String]) -> (bool, String, bool) {
+    let v = print_config("broker", args);
     (
         v["standalone"].as_bool().expect("standalone key"),
         v["brokerName"]
             .as_str()
             .expect("brokerName key")
             .to_string(),
+        v["enableControllerMode"] == true,
     )
 }
 

@@ -7,7 +7,8 @@
 //! [`mqadmin`] runs of the `mqadmin` binary, [`dashboard`] a broker with its dashboard and a small
 //! HTTP client, [`acl`] ACL files, brokers and name servers with ACL on and signed requests,
 //! [`acl_broker`] the client tests' ACL standalone broker on [`acl`], [`controller`] controller
-//! groups and raw controller-mode requests. Every wait is bounded.
+//! groups and raw controller-mode requests, [`failover`] a broker set in controller mode with its
+//! controllers, load and history checker. Every wait is bounded.
 #![allow(dead_code)]
 
 pub mod acl;
@@ -15,6 +16,7 @@ pub mod acl_broker;
 pub mod client;
 pub mod controller;
 pub mod dashboard;
+pub mod failover;
 pub mod ha;
 pub mod mqadmin;
 pub mod real_clients;
