@@ -320,3 +320,29 @@ fn a_frozen_master_is_fenced_and_rejoins_as_a_slave_without_a_restart() {
     send_ok(new_master, "c", 20);
     wait_converged(new_master, &d.addrs);
 }
+
+#[test]
+fn with_all_ack_a_dead_member_holds_sends_until_it_leaves_the_sync_state_set() {
+    let mut d = up();
+    let master = d.addrs[d.m];
+    let slaves: Vec<usize> = (0..3).filter(|i| *i != d.m).collect();
+    let mut s = connect(master);
+    let send_one = |s: &mut std::net::TcpStream| send(s, TOPIC, 1, b"x", "T", "", &[]).code;
+
+    // One member dies: the set shrinks to the other two (after haMaxTimeSlaveNotCatchup) and
+    // sends are acknowledged again.
+    drop(d.brokers[slaves[0]].take());
+    wait_set(&d, 2);
+    assert!(wait_until(WAIT, || send_one(&mut s) == 0));
+
+    // The last other member dies: no member of the set is connected, so a send is answered
+    // SLAVE_NOT_AVAILABLE (11) at once, stored but not acknowledged; once the set is the master
+    // alone, sends are acknowledged by it.
+    drop(d.brokers[slaves[1]].take());
+    assert!(
+        wait_until(Duration::from_secs(3), || send_one(&mut s) == 11),
+        "no SLAVE_NOT_AVAILABLE while the set's only other member is gone"
+    );
+    wait_set(&d, 1);
+    assert_eq!(send_one(&mut s), 0);
+}
