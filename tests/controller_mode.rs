@@ -141,8 +141,24 @@ fn saved_id(dir: &Path) -> i64 {
     text.trim().rsplit('#').next().unwrap().parse().unwrap()
 }
 
-#[test]
-fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced() {
+/// A running set: the controller group, its name servers, 3 brokers with their stores.
+struct Deployment {
+    group: Group,
+    nss: Vec<SocketAddr>,
+    controllers: String,
+    dirs: Vec<tempfile::TempDir>,
+    brokers: Vec<Option<Server>>,
+    addrs: Vec<SocketAddr>,
+    all: Vec<(usize, SocketAddr)>,
+    /// Broker ids as saved in each store.
+    ids: Vec<i64>,
+    /// The first master's index.
+    m: usize,
+}
+
+/// Start everything; wait for a master, slaves under their ids, and a SyncStateSet of all 3
+/// (sends acknowledged by the master alone at first, then by the set).
+fn up() -> Deployment {
     let group = Group::start(Host::Namesrv, 3, &[]);
     group.wait_leader(WAIT);
     let nss = group.addrs();
@@ -152,7 +168,7 @@ fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced()
         .collect::<Vec<_>>()
         .join(";");
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut brokers: Vec<Option<Server>> = dirs
+    let brokers: Vec<Option<Server>> = dirs
         .iter()
         .map(|d| Some(start_broker(d.path(), &controllers)))
         .collect();
@@ -186,70 +202,147 @@ fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced()
     // Sends are acknowledged (by the master alone at first); the slaves catch up and join the
     // SyncStateSet; from then on a SEND_OK means all three have the message.
     send_ok(master, "a", 40);
+    let d = Deployment {
+        group,
+        nss,
+        controllers,
+        dirs,
+        brokers,
+        addrs,
+        all,
+        ids,
+        m,
+    };
+    wait_set(&d, 3);
+    d
+}
+
+/// Wait until the controller's SyncStateSet has `n` members.
+fn wait_set(d: &Deployment, n: usize) {
     let mut set = Default::default();
-    let full = wait_until(WAIT, || {
-        set = wait_replica(&group, SET, WAIT, |_| true).1;
-        set.sync_state_set.len() == 3
+    let ok = wait_until(WAIT, || {
+        set = wait_replica(&d.group, SET, WAIT, |_| true).1;
+        set.sync_state_set.len() == n
     });
     assert!(
-        full,
-        "SyncStateSet never grew to 3: {set:?}, ids {ids:?}; logs {:#?}",
-        brokers.iter().flatten().map(log_of).collect::<Vec<_>>()
+        ok,
+        "SyncStateSet never had {n} members: {set:?}, ids {:?}; logs {:#?}",
+        d.ids,
+        d.brokers.iter().flatten().map(log_of).collect::<Vec<_>>()
     );
-    send_ok(master, "b", 40);
+}
+
+/// Wait until every broker in `addrs` has the CommitLog end of `master`.
+fn wait_converged(master: SocketAddr, addrs: &[SocketAddr]) {
     let end = max_offset(master);
-    for (i, a) in &all {
+    for a in addrs {
         assert!(
             wait_until(WAIT, || max_offset(*a) == end),
-            "broker {i} at {} != master's {end}",
+            "{a} at {} != master's {end}",
             max_offset(*a)
         );
     }
+}
+
+#[test]
+fn controller_elects_a_master_slaves_replicate_and_a_killed_master_is_replaced() {
+    let mut d = up();
+    let (m, master, nss) = (d.m, d.addrs[d.m], d.nss.clone());
+    send_ok(master, "b", 40);
+    wait_converged(master, &d.addrs);
+    let end = max_offset(master);
 
     // SIGKILL the master: a survivor becomes master in the route, has every acknowledged byte,
     // and takes sends.
-    let mut dead = brokers[m].take().unwrap();
+    let mut dead = d.brokers[m].take().unwrap();
     let _ = dead.child.kill();
     let _ = dead.child.wait();
     let survivors: Vec<(usize, SocketAddr)> =
-        all.iter().copied().filter(|(i, _)| *i != m).collect();
+        d.all.iter().copied().filter(|(i, _)| *i != m).collect();
     let (n, took) = wait_master(&nss, &survivors);
     eprintln!("failover: broker {n} is master {took:?} after the kill");
-    let new_master = addrs[n];
+    let new_master = d.addrs[n];
     assert!(max_offset(new_master) >= end, "acknowledged data lost");
     send_ok(new_master, "c", 20);
 
     // The killed broker restarts on its store: a slave again, under its saved id, caught up.
-    let restarted = start_broker(dirs[m].path(), &controllers);
+    let restarted = start_broker(d.dirs[m].path(), &d.controllers);
     let back = restarted.addr;
     assert!(
-        wait_until(WAIT, || role(back) == ("SLAVE".into(), ids[m].to_string())),
+        wait_until(WAIT, || role(back)
+            == ("SLAVE".into(), d.ids[m].to_string())),
         "restarted broker: {:?}, saved id {}",
         role(back),
-        ids[m]
+        d.ids[m]
     );
     // It catches up and the new master takes it back into the SyncStateSet; then a SEND_OK
     // again means all three have the message.
-    let full = wait_until(WAIT, || {
-        set = wait_replica(&group, SET, WAIT, |_| true).1;
-        set.sync_state_set.len() == 3
-    });
-    assert!(
-        full,
-        "SyncStateSet after the rejoin: {set:?}; logs {:#?}",
-        [&restarted, brokers[n].as_ref().unwrap()].map(log_of)
-    );
+    d.brokers[m] = Some(restarted);
+    wait_set(&d, 3);
     send_ok(new_master, "d", 20);
-    let end = max_offset(new_master);
-    for a in [back, new_master]
-        .into_iter()
-        .chain(survivors.iter().map(|(_, a)| *a))
-    {
-        assert!(
-            wait_until(WAIT, || max_offset(a) == end),
-            "{a} at {} != master's {end}",
-            max_offset(a)
-        );
-    }
-    brokers[m] = Some(restarted);
+    let everyone: Vec<SocketAddr> = d.brokers.iter().flatten().map(|b| b.addr).collect();
+    wait_converged(new_master, &everyone);
+}
+
+#[test]
+fn a_frozen_master_is_fenced_and_rejoins_as_a_slave_without_a_restart() {
+    let d = up();
+    let (m, master) = (d.m, d.addrs[d.m]);
+    send_ok(master, "a", 20);
+    wait_converged(master, &d.addrs);
+    let end = max_offset(master);
+
+    // SIGSTOP the master past the heartbeat timeout: another broker is elected.
+    let pid = d.brokers[m].as_ref().unwrap().child.id();
+    common::freeze(pid);
+    let others: Vec<(usize, SocketAddr)> = d.all.iter().copied().filter(|(i, _)| *i != m).collect();
+    let (n, took) = wait_master(&d.nss, &others);
+    eprintln!("frozen master replaced by broker {n} after {took:?}");
+    let new_master = d.addrs[n];
+    assert!(max_offset(new_master) >= end, "acknowledged data lost");
+    send_ok(new_master, "b", 20);
+
+    // SIGCONT: the old master learns the newer epoch, turns slave in the same process (its
+    // HA master side closed, its store cut to the new master's history), refuses sends, and
+    // follows the new master back into the SyncStateSet.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGCONT) }, 0);
+    let slave = ("SLAVE".to_string(), d.ids[m].to_string());
+    assert!(
+        wait_until(WAIT, || role(master) == slave),
+        "thawed master: {:?}; log {:#?}",
+        role(master),
+        log_of(d.brokers[m].as_ref().unwrap())
+    );
+    let mut s = connect(master);
+    let r = send(&mut s, TOPIC, 0, b"refused", "T", "", &[]);
+    assert_ne!(r.code, 0, "a fenced master took a send");
+    wait_set(&d, 3);
+    send_ok(new_master, "c", 20);
+    wait_converged(new_master, &d.addrs);
+}
+
+#[test]
+fn with_all_ack_a_dead_member_holds_sends_until_it_leaves_the_sync_state_set() {
+    let mut d = up();
+    let master = d.addrs[d.m];
+    let slaves: Vec<usize> = (0..3).filter(|i| *i != d.m).collect();
+    let mut s = connect(master);
+    let send_one = |s: &mut std::net::TcpStream| send(s, TOPIC, 1, b"x", "T", "", &[]).code;
+
+    // One member dies: the set shrinks to the other two (after haMaxTimeSlaveNotCatchup) and
+    // sends are acknowledged again.
+    drop(d.brokers[slaves[0]].take());
+    wait_set(&d, 2);
+    assert!(wait_until(WAIT, || send_one(&mut s) == 0));
+
+    // The last other member dies: no member of the set is connected, so a send is answered
+    // SLAVE_NOT_AVAILABLE (11) at once, stored but not acknowledged; once the set is the master
+    // alone, sends are acknowledged by it.
+    drop(d.brokers[slaves[1]].take());
+    assert!(
+        wait_until(Duration::from_secs(3), || send_one(&mut s) == 11),
+        "no SLAVE_NOT_AVAILABLE while the set's only other member is gone"
+    );
+    wait_set(&d, 1);
+    assert_eq!(send_one(&mut s), 0);
 }

@@ -276,57 +276,6 @@ impl BrokerConfig {
         Ok(())
     }
 
-    /// Controller mode: the controller assigns ids and roles, so the config may say
-    /// `brokerId = -1` and `brokerRole = SLAVE` (RocketMQ 5's quick-start files) or leave both out
-    /// (the defaults ASYNC_MASTER / 0 cannot be told from "left out"); anything else is a mistake.
-    fn check_controller_mode(&self) -> Result<(), ConfigError> {
-        let bad = |key: &str, value: String, reason: &str| ConfigError::BadValue {
-            key: key.into(),
-            value,
-            reason: reason.into(),
-        };
-        if self.broker_role == BrokerRole::SyncMaster {
-            return Err(bad(
-                "brokerRole",
-                self.broker_role.to_string(),
-                "with enableControllerMode = true the controller decides the role: set \
-                 brokerRole = SLAVE or leave it out",
-            ));
-        }
-        if self.broker_id > 0 || self.broker_id < -1 {
-            return Err(bad(
-                "brokerId",
-                self.broker_id.to_string(),
-                "with enableControllerMode = true the controller assigns broker ids: set \
-                 brokerId = -1 or leave it out",
-            ));
-        }
-        if !self.ha_master_address.is_empty() {
-            return Err(bad(
-                "haMasterAddress",
-                self.ha_master_address.clone(),
-                "with enableControllerMode = true the master is the one the controller names",
-            ));
-        }
-        if self.standalone {
-            return Err(bad(
-                "standalone",
-                "true".into(),
-                "a standalone broker has no controller group: turn enableControllerMode off",
-            ));
-        }
-        for addr in self
-            .controller
-            .controller_addrs()
-            .into_iter()
-            .chain(self.namesrv_addrs())
-        {
-            check_host_port(&addr)
-                .map_err(|reason| bad("controllerAddr/namesrvAddr", addr.clone(), &reason))?;
-        }
-        Ok(())
-    }
-
     /// The port the HA listener binds (`haListenPort`; -1 means `listenPort` + 1, as RocketMQ's
     /// 10912 beside 10911, and a free port when `listenPort` is 0).
     pub fn ha_bind_port(&self) -> u16 {
@@ -490,7 +439,7 @@ impl ConfigKeys for BrokerConfig {
 }
 
 /// `host:port` with a port in 1..=65535.
-fn check_host_port(addr: &str) -> Result<(), String> {
+pub(super) fn check_host_port(addr: &str) -> Result<(), String> {
     let (host, port) = addr
         .rsplit_once(':')
         .ok_or_else(|| format!("'{addr}' has no port: write host:port, e.g. {addr}:9876"))?;
@@ -639,47 +588,6 @@ mod tests {
         assert_eq!(port(&["listenPort=0"]), 0, "a free port for a free port");
         assert_eq!(port(&["haListenPort=0"]), 0);
         assert_eq!(port(&["listenPort=20000", "haListenPort=7"]), 7);
-    }
-
-    #[test]
-    fn controller_mode_takes_its_role_from_the_controller() {
-        let load_sets = |sets: &[&str]| {
-            load::<BrokerConfig>(&Sources {
-                sets: sets.iter().map(|s| s.to_string()).collect(),
-                ..Default::default()
-            })
-        };
-        let on = [
-            "enableControllerMode=true",
-            "controllerAddr=127.0.0.1:9878;127.0.0.1:9879",
-        ];
-        for extra in [
-            &[][..],
-            &["brokerId=-1", "brokerRole=SLAVE"][..],
-            &["brokerRole=SLAVE"][..],
-            &["brokerId=-1"][..],
-        ] {
-            let sets: Vec<&str> = on.iter().chain(extra).copied().collect();
-            let (c, _) = load_sets(&sets).unwrap_or_else(|e| panic!("{sets:?}: {e}"));
-            assert_eq!(c.controller.controller_addrs().len(), 2);
-        }
-        for (extra, key) in [
-            (&["brokerRole=SYNC_MASTER"][..], "'brokerRole'"),
-            (&["brokerId=2"][..], "'brokerId'"),
-            (&["haMasterAddress=h:1"][..], "'haMasterAddress'"),
-            (&["controllerAddr="][..], "'controllerAddr'"),
-            (&["controllerAddr=nohost"][..], "nohost"),
-            (
-                &["brokerHeartbeatInterval=0"][..],
-                "brokerHeartbeatInterval",
-            ),
-        ] {
-            let sets: Vec<&str> = on.iter().chain(extra).copied().collect();
-            let e = load_sets(&sets).unwrap_err().to_string();
-            assert!(e.contains(key), "{sets:?}: {e}");
-        }
-        // Without controller mode brokerId -1 stays wrong.
-        assert!(load_sets(&["brokerId=-1"]).is_err());
     }
 
     #[test]

@@ -35,8 +35,15 @@ impl ReplicasActor {
         let replication = self.replication.clone();
         let fut = match d.clone() {
             Decision::BecomeMaster { epoch } => {
-                let sync = self.settings.all_ack_in_sync_state_set;
-                Box::pin(to_master(bctx, replication, epoch, sync)) as futures::future::BoxFuture<_>
+                // With allAckInSyncStateSet: the replicas the first send as master waits for.
+                let required = (self.settings.all_ack_in_sync_state_set).then(|| {
+                    self.state
+                        .as_ref()
+                        .map(|s| s.required_acks())
+                        .unwrap_or_default()
+                });
+                Box::pin(to_master(bctx, replication, epoch, required))
+                    as futures::future::BoxFuture<_>
             }
             Decision::BecomeSlave {
                 master_addr, epoch, ..
@@ -85,8 +92,9 @@ async fn to_master(
     ctx: Arc<BrokerCtx>,
     replication: Arc<Replication>,
     epoch: i32,
-    sync: bool,
+    required: Option<std::collections::BTreeSet<i64>>,
 ) -> Result<(), String> {
+    let sync = required.is_some();
     let was_master = !ctx.role.is_slave();
     if !was_master {
         replication.stop();
@@ -97,7 +105,7 @@ async fn to_master(
     ctx.role.set_master_epoch(epoch);
     if sync {
         // Before the role: the first send as master already waits for the set.
-        ctx.ha.acks.set_required(Some(Default::default()));
+        ctx.ha.acks.set_required(required);
     }
     let role = if sync {
         BrokerRole::SyncMaster
