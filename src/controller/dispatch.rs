@@ -48,8 +48,12 @@ pub fn dispatch_controller(
 
 /// The liveness side of a closed connection.
 pub fn connection_closed(ctl: &Controller, conn_id: u64) {
-    for (name, id) in ctl.live.lock().connection_closed(conn_id) {
+    let gone = ctl.live.lock().connection_closed(conn_id);
+    for (name, id) in &gone {
         tracing::info!(broker = %name, id, "broker inactive: its connection closed");
+    }
+    if !gone.is_empty() {
+        ctl.scan_now.notify_one();
     }
 }
 

@@ -45,6 +45,9 @@ pub struct Controller {
     pub(super) started_ms: i64,
     /// The switches UPDATE_CONTROLLER_CONFIG may change at run time.
     pub flags: Flags,
+    /// Runs the liveness scan now (a broker's connection closed: its set may need a new
+    /// master before the next tick).
+    pub(super) scan_now: tokio::sync::Notify,
 }
 
 /// Run-time switches (start from the config).
@@ -195,6 +198,7 @@ impl Controller {
                 notify: AtomicBool::new(cfg.notify_broker_role_changed),
             },
             cfg,
+            scan_now: tokio::sync::Notify::new(),
         }))
     }
 

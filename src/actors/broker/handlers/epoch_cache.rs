@@ -16,8 +16,10 @@ use crate::protocol::RemotingCommand;
 
 pub fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let cfg = &ctx.cfg;
-    let cache = ctx
-        .store
-        .epoch_cache(&cfg.broker_cluster_name, &cfg.broker_name, cfg.broker_id);
+    let cache = ctx.store.epoch_cache(
+        &cfg.broker_cluster_name,
+        &cfg.broker_name,
+        ctx.role.broker_id(),
+    );
     Ok(ok(req).with_body(cache.encode()))
 }
