@@ -84,14 +84,7 @@ pub async fn start(
 ) -> std::io::Result<ControllerHandle> {
     crate::config::ConfigKeys::validate(cfg)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
-    let listener = tokio::net::TcpListener::bind((cfg.listen_addr.as_str(), cfg.listen_port))
-        .await
-        .map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("cannot bind {}:{}: {e}", cfg.listen_addr, cfg.listen_port),
-            )
-        })?;
+    let listener = crate::actors::net::bind(&cfg.listen_addr, cfg.listen_port).await?;
     let local_addr = listener.local_addr()?;
     let controller = Controller::start(
         &cfg.controller,

@@ -225,14 +225,7 @@ pub async fn start(cfg: &NamesrvConfig) -> std::io::Result<NamesrvHandle> {
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     // Changes saved by UPDATE_NAMESRV_CONFIG apply before the listener is bound.
     let cfg = &handlers::namesrv_config::ConfigState::load(cfg)?.effective();
-    let listener = TcpListener::bind((cfg.listen_addr.as_str(), cfg.listen_port))
-        .await
-        .map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("cannot bind {}:{}: {e}", cfg.listen_addr, cfg.listen_port),
-            )
-        })?;
+    let listener = crate::actors::net::bind(&cfg.listen_addr, cfg.listen_port).await?;
     start_on(listener, cfg).await
 }
 

@@ -17,6 +17,14 @@ use crate::protocol::RemotingCommand;
 pub use connection::{Call, CallError, Close, Connection, Outbound};
 pub use server::{serve, ServerOptions};
 
+/// Bind a server's request port; a failure names the address and port (the name server and the
+/// `controller` binary start this way).
+pub async fn bind(addr: &str, port: u16) -> std::io::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind((addr, port))
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot bind {addr}:{port}: {e}")))
+}
+
 /// What a request handler knows about the connection it came from.
 #[derive(Clone, Debug)]
 pub struct ConnInfo {
