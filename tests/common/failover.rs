@@ -23,7 +23,7 @@ use actormq::protocol::{frame, RemotingCommand};
 use bytes::{Bytes, BytesMut};
 
 use super::controller::free_port;
-use super::rmq::{create_topic, pull_all, request, send_request};
+use super::rmq::{create_topic, pull, request, send_request};
 use super::{connect, set_args, start, wait_until, Server, BROKER, NAMESRV};
 
 pub const BROKER_NAME: &str = "broker-a";
@@ -402,16 +402,33 @@ pub type QueueCopy = BTreeMap<i64, (String, i64)>;
 
 /// Every message of every queue of `topic` on the broker at `addr` (pulled; slaves serve pulls).
 pub fn read_replica(addr: SocketAddr, topic: &str) -> Vec<QueueCopy> {
+    read_replica_from(addr, topic, &[0; QUEUES as usize])
+}
+
+/// The messages of each queue of `topic` from queue offset `from[queue]` on. Pulls until a
+/// queue has nothing more (no cap on the count: a long fault loop stores millions), within
+/// `READ_LIMIT` in all.
+pub fn read_replica_from(addr: SocketAddr, topic: &str, from: &[i64]) -> Vec<QueueCopy> {
+    const READ_LIMIT: Duration = Duration::from_secs(600);
+    let start = Instant::now();
     let mut s = connect(addr);
     (0..QUEUES)
         .map(|q| {
-            pull_all(&mut s, "CG_history", topic, q, "*")
-                .into_iter()
-                .map(|m| {
+            let mut copy = QueueCopy::new();
+            let mut offset = from[q as usize];
+            while start.elapsed() < READ_LIMIT {
+                let (r, msgs) = pull(&mut s, "CG_history", topic, q, offset, "*", 0);
+                for m in msgs {
                     let body = String::from_utf8_lossy(&m.body).into_owned();
-                    (m.queue_offset, (body, m.commit_log_offset))
-                })
-                .collect()
+                    copy.insert(m.queue_offset, (body, m.commit_log_offset));
+                }
+                let next = r.ext("nextBeginOffset").and_then(|v| v.parse().ok());
+                match next {
+                    Some(n) if r.code == 0 && n > offset => offset = n,
+                    _ => break,
+                }
+            }
+            copy
         })
         .collect()
 }
@@ -457,16 +474,26 @@ pub fn check_history(acked: &[Acked], replicas: &[(SocketAddr, Vec<QueueCopy>)])
     problems
 }
 
-/// Wait (at most `limit`) until every running broker holds as many messages per queue as the
-/// master (the restarted ones have caught up), then read them all.
+/// Wait (at most `limit`) until every running broker's queues end where the master's do (the
+/// restarted ones have caught up), then read them all.
 pub fn settled_replicas(
     set: &ReplicaSet,
     topic: &str,
     limit: Duration,
 ) -> Vec<(SocketAddr, Vec<QueueCopy>)> {
     let master = set.wait_master(topic, None, limit);
-    let sizes = |addr: SocketAddr| -> Vec<usize> {
-        read_replica(addr, topic).iter().map(|c| c.len()).collect()
+    // Each queue's end (GET_MAX_OFFSET, 30): cheap to ask again and again, unlike reading.
+    let sizes = |addr: SocketAddr| -> Vec<i64> {
+        let Some(mut s) = try_connect(addr) else {
+            return Vec::new();
+        };
+        (0..QUEUES)
+            .filter_map(|q| {
+                let q = q.to_string();
+                let r = try_call(&mut s, &request(30, &[("topic", topic), ("queueId", &q)]))?;
+                r.ext("offset").and_then(|v| v.parse().ok())
+            })
+            .collect()
     };
     let want = sizes(set.brokers[master].addr);
     let start = Instant::now();
@@ -478,7 +505,7 @@ pub fn settled_replicas(
         });
         assert!(
             ok,
-            "{} holds {got:?} messages per queue, master {want:?}",
+            "{} queues end at {got:?}, the master's at {want:?}",
             b.addr
         );
     }
