@@ -101,16 +101,19 @@ pub fn put_opt<V: ToString>(ext: &mut ExtFields, key: &str, value: &Option<V>) {
     }
 }
 
+/// Ext fields from (key, value) pairs: the unit tests' way to write a header's fields.
+#[cfg(test)]
+pub(crate) fn ext_of(pairs: &[(&str, &str)]) -> ExtFields {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    use super::ext_of as ext;
     use super::*;
-
-    fn ext(pairs: &[(&str, &str)]) -> ExtFields {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn missing_required_field_names_it() {

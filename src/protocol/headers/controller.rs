@@ -182,12 +182,7 @@ mod tests {
     use crate::protocol::header::{CommandHeader, ExtFields};
     use crate::protocol::ProtocolError;
 
-    fn ext(pairs: &[(&str, &str)]) -> ExtFields {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::protocol::header::ext_of as ext;
 
     fn round_trip<H: CommandHeader + PartialEq + std::fmt::Debug>(h: &H) {
         let mut out = ExtFields::new();

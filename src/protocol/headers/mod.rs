@@ -168,12 +168,7 @@ mod tests {
         }
     }
 
-    fn ext(pairs: &[(&str, &str)]) -> ExtFields {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::protocol::header::ext_of as ext;
 
     #[test]
     fn reads_writes_and_names_missing_keys() {

@@ -152,12 +152,7 @@ mod tests {
     use crate::protocol::error::ProtocolError;
     use crate::protocol::header::{CommandHeader, ExtFields};
 
-    fn ext(pairs: &[(&str, &str)]) -> ExtFields {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::protocol::header::ext_of as ext;
 
     #[test]
     fn register_broker_from_java_ext() {

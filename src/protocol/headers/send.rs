@@ -180,12 +180,7 @@ impl CommandHeader for SendMessageResponseHeader {
 mod tests {
     use super::*;
 
-    fn ext(pairs: &[(&str, &str)]) -> ExtFields {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::protocol::header::ext_of as ext;
 
     fn cpp_v2() -> ExtFields {
         // As decoded from the C++ client's JSON: numbers already turned into their text.
