@@ -5,9 +5,19 @@
 //! master each consumer must still receive every one of them, from the slave:
 //! - the master dies before the consumer starts: the route lists only the slave;
 //! - the master dies while the consumer runs: the consumer has read the first batch from the
-//!   master, is frozen (SIGSTOP) while a second batch is sent and the master is killed, then
+//!   master, is frozen (SIGSTOP) while a second batch is sent and the master is lost, then
 //!   resumes (SIGCONT) and must read the rest from the slave. The slave's served-message count
 //!   shows it really did.
+//!
+//! How the master is lost mid-stream differs per client. ali-ons gets `kill -9`. The C++ 1.x
+//! client retries a pull whose address refuses connections at once, in a tight loop on two
+//! threads, and every try takes the lock its route refresh also needs: its refresh can lose
+//! that race for minutes (CI saw a 120 s stall; its log shows the refresh failing to get a
+//! connection to the name server while the pulls spin). That is the client's bug, not the
+//! broker's, and what this test checks is that the slave serves the rest of the stream. So for
+//! the C++ client the master *hangs* instead (SIGSTOP: the host is up, the broker answers
+//! nothing): the name server expires it, and the client's pending pulls time out (30 s), by
+//! when its route refresh has found the slave.
 //!
 //! Both clients find the slave the way the Java client does: with broker id 0 gone from the
 //! route, `findBrokerAddressInSubscribe` falls back to any other id of the broker name. They
@@ -22,7 +32,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use actormq::protocol::body::TopicRouteData;
-use common::ha::{runtime_info, start_master, start_namesrv, start_slave};
+use common::ha::{runtime_info, start_master, start_namesrv_with, start_slave};
 use common::real_clients::{start_consumer, Client};
 use common::rmq::{create_topic, request, send};
 use common::{call, connect, wait_until, Server};
@@ -36,6 +46,15 @@ struct Deployment {
     master: Option<Server>,
     slave: Server,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+/// How the master is lost in the middle of the stream.
+#[derive(Clone, Copy)]
+enum Outage {
+    /// `kill -9`: its connections close, the name server drops it at once.
+    Killed,
+    /// SIGSTOP: its connections stay open and unanswered; the name server expires it.
+    Hung,
 }
 
 /// The broker ids the name server lists for `topic`.
@@ -53,7 +72,12 @@ fn route_ids(ns: SocketAddr, topic: &str) -> Vec<i64> {
 
 fn deploy(topic: &str) -> Deployment {
     let (mdir, sdir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let ns = start_namesrv();
+    // A hung master must leave the route within seconds (the default expiry is 120 s); the
+    // brokers register every second (common::ha).
+    let ns = start_namesrv_with(&[
+        "scanNotActiveBrokerInterval=500",
+        "brokerChannelExpiredTime=4000",
+    ]);
     let (master, ha) = start_master(mdir.path(), ns.addr, &["brokerRole=SYNC_MASTER"]);
     let slave = start_slave(sdir.path(), ns.addr, Some(ha), &[]);
     for addr in [master.addr, slave.addr] {
@@ -98,11 +122,17 @@ impl Deployment {
         }
     }
 
-    /// kill -9 the master and wait until the name server routes `topic` to the slave alone.
-    fn kill_master(&mut self, topic: &str) {
-        let mut master = self.master.take().expect("master alive");
-        master.child.kill().unwrap();
-        master.child.wait().unwrap();
+    /// Lose the master (`how`) and wait until the name server routes `topic` to the slave alone.
+    /// A hung master stays frozen until the deployment is dropped (which kills it).
+    fn lose_master(&mut self, topic: &str, how: Outage) {
+        match how {
+            Outage::Killed => {
+                let mut master = self.master.take().expect("master alive");
+                master.child.kill().unwrap();
+                master.child.wait().unwrap();
+            }
+            Outage::Hung => common::freeze(self.master.as_ref().expect("master").child.id()),
+        }
         assert!(
             wait_until(WAIT, || route_ids(self.ns.addr, topic) == [1]),
             "route after the kill: {:?}",
@@ -123,14 +153,14 @@ fn master_gone_before_start(client: Client, topic: &str) {
     const N: usize = 200;
     let mut d = deploy(topic);
     d.produce(topic, 0, N);
-    d.kill_master(topic);
+    d.lose_master(topic, Outage::Killed);
     let run = start_consumer(client, &d.ns.addr.to_string(), topic, N);
     run.finish();
     assert!(d.slave_served() >= N as u64, "served {}", d.slave_served());
 }
 
 /// The master dies while the consumer runs: the rest comes from the slave.
-fn master_dies_mid_stream(client: Client, topic: &str) {
+fn master_dies_mid_stream(client: Client, topic: &str, how: Outage) {
     const FIRST: usize = 100;
     const SECOND: usize = 300;
     let mut d = deploy(topic);
@@ -140,7 +170,7 @@ fn master_dies_mid_stream(client: Client, topic: &str) {
     assert_eq!(d.slave_served(), 0, "the first batch came from the master");
     common::freeze(run.child.id());
     d.produce(topic, FIRST, FIRST + SECOND);
-    d.kill_master(topic);
+    d.lose_master(topic, how);
     // SAFETY: signalling our own child.
     assert_eq!(
         unsafe { libc::kill(run.child.id() as i32, libc::SIGCONT) },
@@ -163,7 +193,7 @@ fn python_cpp_push_consumer_reads_the_slave_when_the_master_died_before_it_start
 
 #[test]
 fn python_cpp_push_consumer_fails_over_to_the_slave_when_the_master_dies() {
-    master_dies_mid_stream(Client::PythonCpp, "HaPyDuring");
+    master_dies_mid_stream(Client::PythonCpp, "HaPyDuring", Outage::Hung);
 }
 
 #[test]
@@ -173,5 +203,5 @@ fn node_ali_ons_consumer_reads_the_slave_when_the_master_died_before_it_started(
 
 #[test]
 fn node_ali_ons_consumer_fails_over_to_the_slave_when_the_master_dies() {
-    master_dies_mid_stream(Client::NodeAliOns, "HaNodeDuring");
+    master_dies_mid_stream(Client::NodeAliOns, "HaNodeDuring", Outage::Killed);
 }

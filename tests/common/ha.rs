@@ -9,7 +9,14 @@ use super::{listening_addr, set_args, start, Server, BROKER, NAMESRV};
 
 /// A name server on a free port (no KV file).
 pub fn start_namesrv() -> Server {
-    let args = set_args(&["listenPort=0", "listenAddr=127.0.0.1", "kvConfigPath="]);
+    start_namesrv_with(&[])
+}
+
+/// A name server with `extra` settings (`key=value`) on top of the defaults above.
+pub fn start_namesrv_with(extra: &[&str]) -> Server {
+    let mut sets = vec!["listenPort=0", "listenAddr=127.0.0.1", "kvConfigPath="];
+    sets.extend_from_slice(extra);
+    let args = set_args(&sets);
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     start(NAMESRV, &refs)
 }

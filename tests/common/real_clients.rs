@@ -111,7 +111,7 @@ pub struct ClientRun {
     pub child: Child,
     out: Receiver<String>,
     err: Receiver<String>,
-    _home: tempfile::TempDir,
+    home: tempfile::TempDir,
 }
 
 #[derive(Clone, Copy)]
@@ -164,7 +164,7 @@ pub fn start_consumer(client: Client, ns: &str, topic: &str, count: usize) -> Cl
         child,
         out,
         err,
-        _home: home,
+        home,
     }
 }
 
@@ -210,13 +210,48 @@ impl ClientRun {
         }
         let status = wait_exit(&mut self.child, Duration::from_secs(10));
         eprintln!("client summary: {summary}");
+        // SHOW_CLIENT_LOGS=N prints the last N lines of the client's own logs even on success.
+        if let Some(n) = std::env::var("SHOW_CLIENT_LOGS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            eprintln!("client logs:\n{}", log_tails(self.home.path(), n));
+        }
         assert!(
             status == Some(0) && summary["missing_count"] == 0,
-            "client exit {status:?}, summary {summary}\nstderr:\n{}",
-            self.errors()
+            "client exit {status:?}, summary {summary}\nstderr:\n{}\nclient logs:\n{}",
+            self.errors(),
+            log_tails(self.home.path(), 60)
         );
         summary
     }
+}
+
+/// The last `lines` lines of every log file the client wrote under its `HOME` (the C++ client
+/// logs to `~/logs/rocketmq-cpp/`), so a failure shows what the client saw.
+fn log_tails(home: &Path, lines: usize) -> String {
+    let mut out = String::new();
+    let mut dirs = vec![home.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(text) = std::fs::read(&path) {
+                let text = String::from_utf8_lossy(&text);
+                let all: Vec<&str> = text.lines().collect();
+                let tail = &all[all.len().saturating_sub(lines)..];
+                out.push_str(&format!(
+                    "--- {} ---\n{}\n",
+                    path.display(),
+                    tail.join("\n")
+                ));
+            }
+        }
+    }
+    out
 }
 
 fn wait_exit(child: &mut Child, limit: Duration) -> Option<i32> {
