@@ -102,6 +102,7 @@ impl CommitLog {
         let buf = unsafe { f.slice_mut(pos, size) };
         write(buf, phys)?;
         f.set_wrote(pos + size as u64);
+        self.files.warm_ahead(&f, pos + size as u64);
         Ok(phys)
     }
 

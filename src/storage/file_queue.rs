@@ -135,13 +135,24 @@ impl MappedFileQueue {
         self.warm.store(warm, Ordering::Relaxed);
     }
 
+    /// The writer of `f` has reached `end` (file-relative): keep the pages ahead of it warm (see
+    /// [`MappedFile::want_warm_to`]); a no-op unless warming is on.
+    pub fn warm_ahead(&self, f: &Arc<MappedFile>, end: u64) {
+        if let Some(a) = &self.allocator {
+            if self.warm.load(Ordering::Relaxed) && f.want_warm_to(end) {
+                a.warm_ahead(f);
+            }
+        }
+    }
+
     /// Ask the allocator to prepare the file after the last one (the first file when the queue
     /// is empty, so a fresh store's first append does not wait for it either).
     pub fn prefetch_next(&self) {
         if let Some(a) = &self.allocator {
             // The first file of an empty queue is created but not warmed: an idle store should
-            // not hold a gigabyte of populated pages (RSS); files after it are warmed while the
-            // previous one is being written.
+            // not hold populated pages it may never write (RSS); it is warmed ahead of its
+            // writer once appends start (`warm_ahead`). Files after it get their first window
+            // warmed while the previous one is being written.
             let (next, warm) = match self.last() {
                 Some(last) => (last.end(), self.warm.load(Ordering::Relaxed)),
                 None => (0, false),
