@@ -303,8 +303,19 @@ mod tests {
         let r = b.answer(&fb.request(16, 8, true)).unwrap();
         let h: SendMessageResponseHeader = r.header().unwrap();
         assert_eq!(h.queue_offset, 10);
+        // SEND_MESSAGE (10): the same send with the V1 header keys.
+        let v2 = f.request(3, 1, false);
+        let v1: crate::protocol::headers::SendMessageRequestHeader = v2
+            .header::<crate::protocol::headers::SendMessageRequestHeaderV2>()
+            .unwrap()
+            .into();
+        let r = b
+            .answer(&RemotingCommand::request_with(rq::SEND_MESSAGE, &v1).with_body(v2.body))
+            .unwrap();
+        let h: SendMessageResponseHeader = r.header().unwrap();
+        assert_eq!((r.code, h.queue_id, h.queue_offset), (0, 1, 1));
         assert_eq!(b.offsets.next("T", 0), 18);
-        assert_eq!(b.offsets.next("T", 1), 1);
+        assert_eq!(b.offsets.next("T", 1), 2);
         assert_eq!(b.offsets.next("other", 0), 0);
     }
 
