@@ -1,15 +1,16 @@
 # Shared by the benchmark scripts (sourced, not run).
 
-# wait_ready OUT ERR [ha]: wait (at most 60 s) for a broker's ready line in OUT (with `ha`, also
-# for its HA line), then set ADDR (the broker), NS (its embedded name server, if any) and HA (its
-# HA listener, if printed). Prints ERR and exits when the broker never got ready.
+# wait_ready OUT ERR [ha]: wait (at most 60 s) for a broker's ready line in OUT (`broker NAME
+# listening on ADDR`, or `null-broker listening on ADDR` from `mqbench null-broker`; with `ha`,
+# also for its HA line), then set ADDR (the broker), NS (its embedded name server, if any) and HA
+# (its HA listener, if printed). Prints ERR and exits when the broker never got ready.
 wait_ready() {
   local out=$1 err=$2 want_ha=${3:-}
   for _ in $(seq 1 1200); do
-    grep -q "^broker .* listening on" "$out" 2>/dev/null && break
+    grep -Eq "^(broker .*|null-broker) listening on" "$out" 2>/dev/null && break
     sleep 0.05
   done
-  ADDR=$(awk '/^broker .* listening on/ {print $5}' "$out")
+  ADDR=$(awk '/^(broker .*|null-broker) listening on/ {print $NF}' "$out")
   NS=$(awk '/^namesrv listening on/ {print $4}' "$out")
   if [ -n "$want_ha" ]; then
     for _ in $(seq 1 100); do grep -q "^ha listening on" "$out" && break; sleep 0.05; done

@@ -26,6 +26,24 @@ pub enum Mode {
     Producer(ProducerArgs),
     /// Pull messages and report consume TPS and born->consume / store->consume latency.
     Consumer(ConsumerArgs),
+    /// Answer sends and pulls without storing anything: the baseline each figure is divided by.
+    NullBroker(NullBrokerArgs),
+}
+
+/// `mqbench null-broker`: a RocketMQ remoting endpoint that answers sends with SEND_OK and pulls
+/// with pre-encoded messages (see [`crate::bench::null_broker`]).
+#[derive(Args, Debug, Clone)]
+pub struct NullBrokerArgs {
+    /// Address to listen on (port 0: any free port; the bound address is printed as
+    /// `null-broker listening on HOST:PORT`).
+    #[arg(long, default_value = "127.0.0.1:10911")]
+    pub listen: String,
+    /// Body size in bytes of the messages a pull returns.
+    #[arg(short = 's', long = "size", default_value_t = 1024)]
+    pub size: usize,
+    /// Runtime worker threads.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
 }
 
 /// Options shared by both modes.
@@ -375,5 +393,33 @@ mod tests {
             panic!()
         };
         assert_eq!((c.filter.as_str(), c.from), ("*", StartFrom::Last));
+    }
+
+    #[test]
+    fn null_broker_options() {
+        let Mode::NullBroker(n) = parse(&["null-broker"]).mode else {
+            panic!("not null-broker")
+        };
+        assert_eq!(
+            (n.listen.as_str(), n.size, n.threads),
+            ("127.0.0.1:10911", 1024, 1)
+        );
+        let Mode::NullBroker(n) = parse(&[
+            "null-broker",
+            "--listen",
+            "127.0.0.1:0",
+            "-s",
+            "100",
+            "--threads",
+            "2",
+        ])
+        .mode
+        else {
+            panic!("not null-broker")
+        };
+        assert_eq!(
+            (n.listen.as_str(), n.size, n.threads),
+            ("127.0.0.1:0", 100, 2)
+        );
     }
 }

@@ -14,6 +14,8 @@
 //! - [`producer`], [`consumer`]: the two modes.
 //! - [`trace`]: `--trace`, a Pub trace record per acknowledged send (client library dispatcher).
 //! - [`transaction`]: `--transaction`, half messages each committed by END_TRANSACTION.
+//! - [`null_broker`], [`null_server`]: `mqbench null-broker`, a broker that answers without
+//!   storing, so each figure can be given as a ratio to it measured in the same run.
 
 pub mod args;
 pub mod consumer;
@@ -21,6 +23,8 @@ pub mod failures;
 pub mod link;
 pub mod load;
 pub mod net;
+pub mod null_broker;
+pub mod null_server;
 pub mod producer;
 pub mod report;
 pub mod stats;

@@ -1,19 +1,16 @@
-//! `mqbench producer|consumer [options]`: benchmark an actormq (or any RocketMQ 4.x) broker.
-//! Prints a progress line per second (with the reasons of any failures and connection events) and
-//! a summary (HDR percentiles in readable units; microseconds in the JSON); `--json`
+//! `mqbench producer|consumer|null-broker [options]`: benchmark an actormq (or any RocketMQ 4.x)
+//! broker. Prints a progress line per second (with the reasons of any failures and connection
+//! events) and a summary (HDR percentiles in readable units; microseconds in the JSON); `--json`
 //! prints the summary as one JSON object on stdout and the progress lines on stderr.
+//! `null-broker` serves instead: it prints `null-broker listening on HOST:PORT` and answers sends
+//! and pulls without storing anything, until killed.
 
 use actormq::bench::args::{Cli, Mode};
-use actormq::bench::{consumer, producer};
+use actormq::bench::{consumer, null_server, producer};
 use clap::Parser;
 
-fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let (threads, json) = match &cli.mode {
-        Mode::Producer(p) => (p.common.threads, p.common.json),
-        Mode::Consumer(c) => (c.common.threads, c.common.json),
-    };
-    let rt = if threads <= 1 {
+fn runtime(threads: usize) -> tokio::runtime::Runtime {
+    if threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -23,7 +20,17 @@ fn main() -> std::process::ExitCode {
             .enable_all()
             .build()
     }
-    .expect("tokio runtime");
+    .expect("tokio runtime")
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let (threads, json) = match &cli.mode {
+        Mode::Producer(p) => (p.common.threads, p.common.json),
+        Mode::Consumer(c) => (c.common.threads, c.common.json),
+        Mode::NullBroker(n) => (n.threads, false),
+    };
+    let rt = runtime(threads);
     let progress = move |line: String| {
         if json {
             eprintln!("{line}");
@@ -47,6 +54,9 @@ fn main() -> std::process::ExitCode {
                     s.text()
                 }
             }),
+            Mode::NullBroker(n) => null_server::run(n, |line| actormq::cli::announce(&line))
+                .await
+                .map(|()| String::new()),
         }
     });
     match result {
