@@ -460,7 +460,7 @@ mod tests {
         let t0 = 1_700_000_000_000;
         for i in 0..12i64 {
             let key = if i % 2 == 0 { "even" } else { "odd" };
-            svc.put("T", &[key, "all"], i * 100, t0 + i * 1000).unwrap();
+            svc.put("T", [key, "all"], i * 100, t0 + i * 1000).unwrap();
         }
         assert!(svc.files.read().len() >= 4);
         let mut all = svc.query("T", "all", 100, 0, i64::MAX);
@@ -472,7 +472,7 @@ mod tests {
         assert_eq!(svc.query("T", "all", 3, 0, i64::MAX).len(), 3);
         assert!(svc.query("U", "all", 10, 0, i64::MAX).is_empty());
         // Re-putting an already indexed offset is a no-op (idempotent re-dispatch).
-        svc.put("T", &["all"], 500, t0).unwrap();
+        svc.put("T", ["all"], 500, t0).unwrap();
         assert_eq!(svc.query("T", "all", 100, 0, i64::MAX).len(), 12);
         svc.flush().unwrap();
         let again = IndexService::new(dir.path().to_path_buf(), 4, 6);
