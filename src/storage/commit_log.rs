@@ -24,11 +24,12 @@ pub struct CommitLog {
     file_size: u64,
 }
 
-/// What sits at a CommitLog position.
+/// What sits at a CommitLog position; `R` is how a record is handed out (a zero-copy `Bytes` from
+/// [`CommitLog::slot`], or a borrowed slice from [`CommitLog::slot_in`], which allocates nothing).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Slot {
+pub enum Slot<R = Bytes> {
     /// A record (not validated beyond its magic and size).
-    Record(Bytes),
+    Record(R),
     /// End-of-file blank: continue at the next file's start.
     Blank { next: u64 },
     /// Nothing (yet) at this position.
@@ -132,11 +133,24 @@ impl CommitLog {
         let Some(f) = self.files.find(phys) else {
             return Slot::End;
         };
+        match Self::slot_in(&f, phys) {
+            Slot::Record(r) => match f.slice(phys - f.start(), r.len()) {
+                Some(b) => Slot::Record(b),
+                None => Slot::End,
+            },
+            Slot::Blank { next } => Slot::Blank { next },
+            Slot::End => Slot::End,
+            Slot::Bad(e) => Slot::Bad(e),
+        }
+    }
+
+    /// What sits at `phys` inside `f` (a file of this log holding `phys`), borrowed from it.
+    pub fn slot_in(f: &MappedFile, phys: u64) -> Slot<&[u8]> {
         let pos = phys - f.start();
-        let Some(head) = f.slice(pos, 8) else {
+        let Some(head) = f.published(pos, 8) else {
             return Slot::End;
         };
-        let size = peek_total_size(&head).unwrap_or(0);
+        let size = peek_total_size(head).unwrap_or(0);
         let magic = u32::from_be_bytes(head[4..8].try_into().unwrap());
         if size == 0 && magic == 0 {
             return Slot::End;
@@ -150,7 +164,7 @@ impl CommitLog {
         if size < 8 || pos + size as u64 > f.size() {
             return Slot::Bad(format!("bad size {size} at {phys}"));
         }
-        match f.slice(pos, size as usize) {
+        match f.published(pos, size as usize) {
             Some(b) => Slot::Record(b),
             None => Slot::End,
         }

@@ -19,6 +19,8 @@ use parking_lot::RwLock;
 
 use super::commit_log::{CommitLog, Slot};
 use super::index_file::IndexService;
+use super::mapped_file::MappedFile;
+use crate::protocol::message::properties::DispatchProps;
 use crate::protocol::message::{pos, properties, sys_flag, tags_code};
 
 /// "Queue (topic, queue_id) now ends at `max_offset`"; `tags_code` is that of its newest unit.
@@ -108,21 +110,58 @@ impl<'a> RecordView<'a> {
         t != sys_flag::TRANSACTION_PREPARED_TYPE && t != sys_flag::TRANSACTION_ROLLBACK_TYPE
     }
 
+    /// TAGS, KEYS and UNIQ_KEY, read in one pass over the properties.
+    pub fn props(&self) -> DispatchProps<'a> {
+        properties::dispatch_props(self.properties)
+    }
+
     /// Keys to index: UNIQ_KEY and each KEYS token (rolled-back transactions are not indexed).
-    pub fn index_keys(&self) -> Vec<&'a str> {
-        if sys_flag::transaction_value(self.sys_flag) == sys_flag::TRANSACTION_ROLLBACK_TYPE {
-            return Vec::new();
+    pub fn index_keys(&self) -> impl Iterator<Item = &'a str> {
+        self.index_keys_of(self.props())
+    }
+
+    /// [`Self::index_keys`] from properties already read with [`Self::props`].
+    pub fn index_keys_of(&self, p: DispatchProps<'a>) -> impl Iterator<Item = &'a str> {
+        let rolled_back =
+            sys_flag::transaction_value(self.sys_flag) == sys_flag::TRANSACTION_ROLLBACK_TYPE;
+        if rolled_back {
+            DispatchProps::default()
+        } else {
+            p
         }
-        let mut keys = Vec::new();
-        if let Some(u) = properties::find(self.properties, properties::UNIQ_KEY) {
-            if !u.is_empty() {
-                keys.push(u);
-            }
+        .index_keys()
+    }
+}
+
+/// The queues that grew in one round, newest offset each. Looked up by the record's borrowed
+/// topic, so only a topic or queue seen for the first time in the round allocates.
+#[derive(Default)]
+struct Arrivals {
+    list: Vec<Arrival>,
+    /// topic -> queue id -> index in `list`.
+    by_queue: HashMap<String, HashMap<i32, usize>>,
+}
+
+impl Arrivals {
+    fn note(&mut self, r: &RecordView<'_>, tags: Option<&str>) {
+        let tags_code = tags_code(tags);
+        let max_offset = r.queue_offset + 1;
+        if let Some(&i) = self.by_queue.get(r.topic).and_then(|q| q.get(&r.queue_id)) {
+            let a = &mut self.list[i];
+            (a.max_offset, a.tags_code) = (max_offset, tags_code);
+            return;
         }
-        if let Some(k) = properties::find(self.properties, properties::KEYS) {
-            keys.extend(k.split(properties::KEY_SEPARATOR).filter(|t| !t.is_empty()));
-        }
-        keys
+        let queues = match self.by_queue.get_mut(r.topic) {
+            Some(q) => q,
+            None => self.by_queue.entry(r.topic.to_string()).or_default(),
+        };
+        queues.insert(r.queue_id, self.list.len());
+        self.list.push(Arrival {
+            topic: r.topic.to_string(),
+            queue_id: r.queue_id,
+            max_offset,
+            tags_code,
+        });
     }
 }
 
@@ -217,33 +256,31 @@ impl Dispatcher {
         let end = self.cl.max_offset();
         let mut n = 0;
         let notify = !self.listeners.read().is_empty();
-        let mut arrivals: HashMap<(String, i32), Arrival> = HashMap::new();
+        let mut arrivals = Arrivals::default();
+        let mut file: Option<Arc<MappedFile>> = None;
         while pos < end {
-            match self.cl.slot(pos) {
+            if !file
+                .as_ref()
+                .is_some_and(|f| f.start() <= pos && pos < f.end())
+            {
+                file = self.cl.files().find(pos);
+            }
+            let Some(f) = &file else { break };
+            match CommitLog::slot_in(f, pos) {
                 Slot::Record(b) => {
-                    let Some(r) = RecordView::parse(&b) else {
+                    let Some(r) = RecordView::parse(b) else {
                         tracing::error!("dispatcher: undecodable record at {pos}");
                         break;
                     };
+                    let p = r.props();
                     if let Some(ix) = &self.index {
-                        if let Err(e) =
-                            ix.put(r.topic, &r.index_keys(), r.phys_offset, r.store_timestamp)
-                        {
+                        let keys = r.index_keys_of(p);
+                        if let Err(e) = ix.put(r.topic, keys, r.phys_offset, r.store_timestamp) {
                             tracing::error!("index put failed at {pos}: {e}");
                         }
                     }
                     if notify && r.is_dispatched() {
-                        let tc = match properties::find(r.properties, properties::TAGS) {
-                            t @ Some(_) => tags_code(t),
-                            None => 0,
-                        };
-                        let a = Arrival {
-                            topic: r.topic.to_string(),
-                            queue_id: r.queue_id,
-                            max_offset: r.queue_offset + 1,
-                            tags_code: tc,
-                        };
-                        arrivals.insert((a.topic.clone(), a.queue_id), a);
+                        arrivals.note(&r, p.tags);
                     }
                     pos += r.size as u64;
                     n += 1;
@@ -257,10 +294,9 @@ impl Dispatcher {
             }
         }
         self.position.store(pos, Ordering::Release);
-        if !arrivals.is_empty() {
-            let list: Vec<Arrival> = arrivals.into_values().collect();
+        if !arrivals.list.is_empty() {
             for l in self.listeners.read().iter() {
-                l(&list);
+                l(&arrivals.list);
             }
         }
         n
@@ -304,7 +340,7 @@ mod tests {
             assert_eq!((r.queue_id, r.queue_offset, r.store_timestamp), (5, 9, 777));
             assert_eq!((r.topic, r.body), ("TopicA", &b"body!"[..]));
             assert_eq!(r.body_crc, body_crc(b"body!"));
-            assert_eq!(r.index_keys(), vec!["U1", "a", "b"]);
+            assert_eq!(r.index_keys().collect::<Vec<_>>(), vec!["U1", "a", "b"]);
             assert!(r.is_dispatched());
             assert!(RecordView::parse(&b[..b.len() - 1]).is_none());
         }
@@ -312,7 +348,7 @@ mod tests {
         let r = RecordView::parse(&rollback).unwrap();
         assert!(!r.is_dispatched());
         assert!(
-            r.index_keys().is_empty(),
+            r.index_keys().next().is_none(),
             "rolled-back messages are not indexed"
         );
         let prepared = record("", sys_flag::TRANSACTION_PREPARED_TYPE, false);

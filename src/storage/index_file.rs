@@ -36,6 +36,16 @@ pub fn key_hash(key: &str) -> i32 {
     java_string_hash(key).checked_abs().unwrap_or(0)
 }
 
+/// [`key_hash`] of `topic#key`, the string RocketMQ indexes, without building it: Java's hash
+/// `h = 31*h + unit` runs over the UTF-16 units of the parts in turn, as over the concatenation.
+pub fn topic_key_hash(topic: &str, key: &str) -> i32 {
+    let h = [topic, "#", key].iter().fold(0i32, |h, part| {
+        part.encode_utf16()
+            .fold(h, |h, u| h.wrapping_mul(31).wrapping_add(u as i32))
+    });
+    h.checked_abs().unwrap_or(0)
+}
+
 /// yyyyMMddHHmmssSSS of a unix-millisecond time, UTC.
 pub fn time_file_name(ms: i64) -> String {
     let t = crate::clock::Utc::from_ms(ms);
@@ -118,12 +128,16 @@ impl IndexFile {
 
     /// Add `key` for the record at `phy` stored at `ts`. Returns false when the file is full.
     pub fn put(&self, key: &str, phy: i64, ts: i64) -> bool {
+        self.put_hash(key_hash(key), phy, ts)
+    }
+
+    /// [`Self::put`] of a key whose [`key_hash`] is `hash`.
+    pub fn put_hash(&self, hash: i32, phy: i64, ts: i64) -> bool {
         let mut m = self.map.lock();
         let mut count = Self::rd_i32(&m, 36).max(1);
         if count as u32 >= self.max_index {
             return false;
         }
-        let hash = key_hash(key);
         let slot_at = HEADER + (hash as u32 % self.slots) as usize * 4;
         let mut prev = Self::rd_i32(&m, slot_at);
         if prev <= 0 || prev >= count {
@@ -166,10 +180,14 @@ impl IndexFile {
 
     /// Physical offsets of entries for `key` stored within `[begin, end]` ms, newest first.
     pub fn query(&self, key: &str, max: usize, begin: i64, end: i64, out: &mut Vec<i64>) {
+        self.query_hash(key_hash(key), max, begin, end, out)
+    }
+
+    /// [`Self::query`] of a key whose [`key_hash`] is `hash`.
+    pub fn query_hash(&self, hash: i32, max: usize, begin: i64, end: i64, out: &mut Vec<i64>) {
         let m = self.map.lock();
         let count = Self::rd_i32(&m, 36).max(1);
         let base_ts = Self::rd_i64(&m, 0);
-        let hash = key_hash(key);
         let slot_at = HEADER + (hash as u32 % self.slots) as usize * 4;
         let mut idx = Self::rd_i32(&m, slot_at);
         let mut steps = 0;
@@ -273,30 +291,42 @@ impl IndexService {
             .unwrap_or(-1)
     }
 
-    /// Index one record's keys (dispatcher thread).
-    pub fn put(&self, topic: &str, keys: &[&str], phy: i64, ts: i64) -> Result<(), StoreError> {
+    /// Index one record's keys as `topic#key` (dispatcher thread). Allocates nothing unless a
+    /// new file is started.
+    pub fn put<K: AsRef<str>>(
+        &self,
+        topic: &str,
+        keys: impl IntoIterator<Item = K>,
+        phy: i64,
+        ts: i64,
+    ) -> Result<(), StoreError> {
         if phy <= self.indexed_until() {
             return Ok(());
         }
-        if keys.is_empty() {
-            self.writable(ts)?.touch(phy, ts);
-            return Ok(());
-        }
-        let mut used: Vec<Arc<IndexFile>> = Vec::new();
+        // Only the last file is written and files are only added after it, so the files this
+        // record's keys went to are the last ones from the first of them on.
+        let mut first: Option<Arc<IndexFile>> = None;
         for k in keys {
-            let key = format!("{topic}#{k}");
+            let hash = topic_key_hash(topic, k.as_ref());
             loop {
                 let f = self.writable(ts)?;
-                if f.put(&key, phy, ts) {
-                    if !used.iter().any(|u| Arc::ptr_eq(u, &f)) {
-                        used.push(f);
-                    }
+                if f.put_hash(hash, phy, ts) {
+                    first.get_or_insert(f);
                     break;
                 }
             }
         }
+        let Some(first) = first else {
+            self.writable(ts)?.touch(phy, ts);
+            return Ok(());
+        };
         // Oldest first, so the newest file (which decides where re-indexing resumes) is last.
-        for f in used {
+        let files = self.files.read();
+        let from = files
+            .iter()
+            .rposition(|f| Arc::ptr_eq(f, &first))
+            .unwrap_or(0);
+        for f in &files[from..] {
             f.touch(phy, ts);
         }
         Ok(())
@@ -332,14 +362,14 @@ impl IndexService {
 
     /// Candidates for `topic#key` stored in `[begin, end]`, newest file first, up to `max`.
     pub fn query(&self, topic: &str, key: &str, max: usize, begin: i64, end: i64) -> Vec<i64> {
-        let key = format!("{topic}#{key}");
+        let hash = topic_key_hash(topic, key);
         let mut out = Vec::new();
         for f in self.files.read().iter().rev() {
             let h = f.header();
             if h.index_count <= 1 || h.end_timestamp < begin - 999 || h.begin_timestamp > end {
                 continue;
             }
-            f.query(&key, max, begin, end, &mut out);
+            f.query_hash(hash, max, begin, end, &mut out);
             if out.len() >= max {
                 break;
             }
@@ -404,13 +434,33 @@ mod tests {
     }
 
     #[test]
+    fn topic_key_hash_is_key_hash_of_the_joined_string() {
+        let cases = [
+            ("TopicTest", "OrderID188"),
+            ("", ""),
+            ("T", ""),
+            ("", "k"),
+            ("Tópico", "clé-ü"),
+            ("主题", "键"),
+            ("astral\u{1F600}", "\u{1F680}key\u{10FFFF}"),
+        ];
+        for (topic, key) in cases {
+            assert_eq!(
+                topic_key_hash(topic, key),
+                key_hash(&format!("{topic}#{key}")),
+                "{topic}#{key}"
+            );
+        }
+    }
+
+    #[test]
     fn chain_walk_time_range_and_rollover() {
         let dir = tempfile::tempdir().unwrap();
         let svc = IndexService::new(dir.path().to_path_buf(), 4, 6); // 5 entries per file
         let t0 = 1_700_000_000_000;
         for i in 0..12i64 {
             let key = if i % 2 == 0 { "even" } else { "odd" };
-            svc.put("T", &[key, "all"], i * 100, t0 + i * 1000).unwrap();
+            svc.put("T", [key, "all"], i * 100, t0 + i * 1000).unwrap();
         }
         assert!(svc.files.read().len() >= 4);
         let mut all = svc.query("T", "all", 100, 0, i64::MAX);
@@ -422,7 +472,7 @@ mod tests {
         assert_eq!(svc.query("T", "all", 3, 0, i64::MAX).len(), 3);
         assert!(svc.query("U", "all", 10, 0, i64::MAX).is_empty());
         // Re-putting an already indexed offset is a no-op (idempotent re-dispatch).
-        svc.put("T", &["all"], 500, t0).unwrap();
+        svc.put("T", ["all"], 500, t0).unwrap();
         assert_eq!(svc.query("T", "all", 100, 0, i64::MAX).len(), 12);
         svc.flush().unwrap();
         let again = IndexService::new(dir.path().to_path_buf(), 4, 6);

@@ -258,7 +258,7 @@ impl MessageStore {
             let Some(r) = RecordView::parse(&b) else {
                 continue;
             };
-            if r.topic == topic && r.index_keys().contains(&key) {
+            if r.topic == topic && r.index_keys().any(|k| k == key) {
                 out.push(b);
                 if out.len() >= max {
                     break;

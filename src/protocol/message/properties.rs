@@ -162,6 +162,49 @@ pub fn find<'a>(s: &'a str, name: &str) -> Option<&'a str> {
     found
 }
 
+/// The properties the store's dispatcher reads from every record, borrowed from the string.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatchProps<'a> {
+    pub tags: Option<&'a str>,
+    pub keys: Option<&'a str>,
+    pub uniq_key: Option<&'a str>,
+}
+
+impl<'a> DispatchProps<'a> {
+    /// The keys to index, without allocating: a non-empty `UNIQ_KEY`, then each non-empty
+    /// space-separated `KEYS` token.
+    pub fn index_keys(&self) -> impl Iterator<Item = &'a str> {
+        let keys = self.keys.unwrap_or_default().split(KEY_SEPARATOR);
+        self.uniq_key
+            .into_iter()
+            .chain(keys)
+            .filter(|k| !k.is_empty())
+    }
+}
+
+/// `TAGS`, `KEYS` and `UNIQ_KEY` in one pass over a properties string, with the same results as
+/// three calls to [`find`] (last occurrence wins, malformed entries skipped). An entry that starts
+/// with one of these names and the name separator is well-formed by [`iter`]'s rules, so no other
+/// entry needs its characters counted.
+pub fn dispatch_props(s: &str) -> DispatchProps<'_> {
+    let mut p = DispatchProps::default();
+    for entry in s.split(PROPERTY_SEPARATOR) {
+        let (slot, name) = match entry.as_bytes().first() {
+            Some(b'T') => (&mut p.tags, TAGS),
+            Some(b'K') => (&mut p.keys, KEYS),
+            Some(b'U') => (&mut p.uniq_key, UNIQ_KEY),
+            _ => continue,
+        };
+        let value = entry
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(NAME_VALUE_SEPARATOR));
+        if value.is_some() {
+            *slot = value;
+        }
+    }
+    p
+}
+
 /// Join a batch record's own properties with the batch-level ones (docs/protocol.md §5.2): the separator is added
 /// only when both sides are non-empty and the first does not already end with it.
 pub fn join(own: &str, batch: &str) -> String {
@@ -233,6 +276,35 @@ mod tests {
         );
     }
 
+    #[test]
+    fn dispatch_props_in_one_pass() {
+        let s = "TAGS\u{1}TagA\u{2}KEYS\u{1}k1  k2 \u{2}UNIQ_KEY\u{1}U1";
+        let p = dispatch_props(s);
+        assert_eq!(
+            (p.tags, p.keys, p.uniq_key),
+            (Some("TagA"), Some("k1  k2 "), Some("U1"))
+        );
+        assert_eq!(p.index_keys().collect::<Vec<_>>(), ["U1", "k1", "k2"]);
+        // Missing keys, and the empty string.
+        let none = dispatch_props("A\u{1}1\u{2}TAGSX\u{1}2\u{2}KEY\u{1}3\u{2}UNIQ\u{1}4");
+        assert_eq!(none, DispatchProps::default());
+        assert_eq!(dispatch_props(""), DispatchProps::default());
+        assert_eq!(none.index_keys().count(), 0);
+        // Empty values are present but yield no index key; a trailing separator is harmless.
+        let empty = dispatch_props("TAGS\u{1}\u{2}KEYS\u{1}\u{2}UNIQ_KEY\u{1}\u{2}");
+        assert_eq!(
+            (empty.tags, empty.keys, empty.uniq_key),
+            (Some(""), Some(""), Some(""))
+        );
+        assert_eq!(empty.index_keys().count(), 0);
+        // Last occurrence wins; the value may hold the name separator; names are case-sensitive.
+        let dup = dispatch_props("KEYS\u{1}a\u{2}tags\u{1}x\u{2}KEYS\u{1}b\u{1}c\u{2}\u{2}");
+        assert_eq!((dup.keys, dup.tags), (Some("b\u{1}c"), None));
+        assert_eq!(dup.index_keys().collect::<Vec<_>>(), ["b\u{1}c"]);
+        let only_keys = dispatch_props("KEYS\u{1} x ");
+        assert_eq!(only_keys.index_keys().collect::<Vec<_>>(), ["x"]);
+    }
+
     proptest! {
         #[test]
         fn round_trip(entries in proptest::collection::vec(("[A-Z_]{2,8}", "[a-zA-Z0-9 ._-]{0,12}"), 0..8)) {
@@ -242,6 +314,14 @@ mod tests {
             }
             let s = p.encode();
             prop_assert_eq!(Properties::decode(&s), p);
+        }
+
+        #[test]
+        fn dispatch_props_agrees_with_find(s in "(TAGS|KEYS|UNIQ_KEY|K|T|U|x|\u{1}|\u{2}| |é){0,24}") {
+            let p = dispatch_props(&s);
+            prop_assert_eq!(p.tags, find(&s, TAGS));
+            prop_assert_eq!(p.keys, find(&s, KEYS));
+            prop_assert_eq!(p.uniq_key, find(&s, UNIQ_KEY));
         }
 
         #[test]
