@@ -2,12 +2,14 @@
 //! `broker` binary stores messages of 1 B to 64 KiB (about 10 MiB, so the CommitLog spans two
 //! mapped files), and every one comes back byte-exact at its offset, both pulled one reply at a
 //! time and with many large replies requested at once, which the peer reads only after all are
-//! queued (the socket fills, so the broker's writes end mid-chunk and must resume there).
+//! queued (the socket fills, so the broker's writes end mid-chunk and must resume there). The
+//! same over TLS, where the slices are encrypted into TLS records on their way out.
 
 mod common;
 
 use std::collections::HashMap;
 use std::net::TcpStream;
+use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -15,7 +17,9 @@ use actormq::protocol::frame;
 use actormq::protocol::headers::pull::PullMessageRequestHeader;
 use actormq::protocol::message::{decode_records, MessageExt};
 use actormq::protocol::RemotingCommand;
+use actormq::remoting::client::RemotingClient;
 use common::rmq::*;
+use common::tls::{make_certs, tls_client, tls_sets};
 use common::{connect, read_frame_bytes, start_broker, BROKER};
 
 const TOPIC: &str = "PullVectored";
@@ -129,6 +133,39 @@ fn every_message_comes_back_byte_exact() {
             .expect("a reply to one of our pulls");
         seen += checked(&r, offset).len();
     }
+    assert!(
+        seen > COUNT,
+        "the replies overlap and cover the queue ({seen})"
+    );
+}
+
+#[test]
+fn large_pull_replies_over_tls() {
+    let certs = make_certs();
+    let dir = tempfile::tempdir().unwrap();
+    let sets = tls_sets(&certs, "permissive");
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    let b = start_broker(BROKER, dir.path(), &sets);
+    // Permissive: stored over plain TCP, pulled over TLS.
+    store_all(&mut connect(b.addr));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let seen = rt.block_on(async {
+        let tls = tls_client(&certs);
+        let addr = b.addr.to_string();
+        let c = RemotingClient::connect_with(&addr, Duration::from_secs(5), None, Some(&tls))
+            .await
+            .expect("TLS connect");
+        let offsets: Vec<i64> = (0..COUNT as i64).step_by(4).collect();
+        let calls = offsets
+            .iter()
+            .map(|o| c.call(pull_request(*o, 32), Duration::from_secs(30)));
+        let replies = futures::future::join_all(calls).await;
+        let mut seen = 0;
+        for (offset, r) in offsets.iter().zip(replies) {
+            seen += checked(&r.expect("a pull reply over TLS"), *offset).len();
+        }
+        seen
+    });
     assert!(
         seen > COUNT,
         "the replies overlap and cover the queue ({seen})"

@@ -207,9 +207,10 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
     }
 
     /// Write until the outbox is empty (`Ready(Ok)`), the socket is full (`Pending`) or fails.
-    /// Up to [`MAX_SLICES`] chunks go in one vectored write (a stream without vectored writes,
-    /// such as TLS, takes the first slice per call). An empty outbox is flushed too: a TLS stream
-    /// buffers records until then (a TCP socket's flush does nothing).
+    /// Up to [`MAX_SLICES`] chunks go in one vectored write (TCP: `writev`; TLS: tokio-rustls
+    /// encrypts the slices into records; a stream without vectored writes takes the first slice
+    /// per call). An empty outbox is flushed too: a TLS stream buffers records until then (a TCP
+    /// socket's flush does nothing).
     fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
             let mut ob = self.outbox.borrow_mut();
