@@ -39,6 +39,7 @@ fn command(binary: bool) -> impl Strategy<Value = RemotingCommand> {
                     SerializeType::Json
                 },
                 body: Bytes::from(body),
+                body_parts: Vec::new(),
             },
         )
 }

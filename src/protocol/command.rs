@@ -1,5 +1,9 @@
 //! `RemotingCommand`: one request or response, independent of how its header was serialized.
 //! Encoding and decoding of the two header forms live in `frame.rs` and its helpers.
+//!
+//! A response may carry its body in two fields: `body`, and after it `body_parts`, segments
+//! (slices of the mapped CommitLog in a pull reply) that the connection's outbox queues for a
+//! vectored write without copying them. Decoding always yields the whole body in `body`.
 
 use bytes::Bytes;
 
@@ -99,6 +103,9 @@ pub struct RemotingCommand {
     /// The serialization the header arrived in (requests) or will be written in (responses).
     pub serialize_type: SerializeType,
     pub body: Bytes,
+    /// More body, written after `body` (encode path only; never set by decoding). Readers of
+    /// `body` do not see these bytes: only set them on a response the broker writes as is.
+    pub body_parts: Vec<Bytes>,
 }
 
 impl RemotingCommand {
@@ -131,6 +138,7 @@ impl RemotingCommand {
             ext_fields: ExtFields::new(),
             serialize_type: self.serialize_type,
             body: Bytes::new(),
+            body_parts: Vec::new(),
         }
     }
 
@@ -149,6 +157,18 @@ impl RemotingCommand {
     pub fn with_body(mut self, body: impl Into<Bytes>) -> Self {
         self.body = body.into();
         self
+    }
+
+    /// The body as `parts` written back to back, each sent as it is (see `body_parts`).
+    pub fn with_body_parts(mut self, parts: Vec<Bytes>) -> Self {
+        self.body = Bytes::new();
+        self.body_parts = parts;
+        self
+    }
+
+    /// Bytes of the body on the wire: `body` plus every `body_parts` segment.
+    pub fn body_len(&self) -> usize {
+        self.body.len() + self.body_parts.iter().map(Bytes::len).sum::<usize>()
     }
 
     pub fn with_opaque(mut self, opaque: i32) -> Self {

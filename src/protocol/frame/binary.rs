@@ -116,6 +116,7 @@ pub fn decode_header(src: &[u8]) -> Result<RemotingCommand, ProtocolError> {
         ext_fields,
         serialize_type: SerializeType::RocketMq,
         body: Default::default(),
+        body_parts: Vec::new(),
     })
 }
 

@@ -60,6 +60,7 @@ pub fn decode_header(src: &[u8]) -> Result<RemotingCommand, ProtocolError> {
         ext_fields: h.ext_fields,
         serialize_type: SerializeType::Json,
         body: Default::default(),
+        body_parts: Vec::new(),
     })
 }
 

@@ -4,7 +4,8 @@
 //! long is it?" without allocating, and [`parse`] turns exactly one frame into a command. The split
 //! keeps the codec pure (no I/O, no actix) so every rule is testable on byte slices, and lets the
 //! [`RemotingCodec`] adapter for `tokio_util::codec` stay a few lines long. The body is a zero-copy
-//! slice of the frame.
+//! slice of the frame. Encoding can stop after the header ([`try_encode_head`]) so the caller
+//! sends the body segments of `RemotingCommand::body_parts` without copying them.
 //!
 //! Frame layout (docs/protocol.md §1.1): `length:i32` (bytes after this word), `headerLenWord:i32`
 //! (top byte = serialize type, low 24 bits = header length), header, body. The two header forms
@@ -95,12 +96,27 @@ pub fn parse(frame: Bytes) -> Result<RemotingCommand, ProtocolError> {
     Ok(cmd)
 }
 
-/// Write `cmd` as one frame in `cmd.serialize_type`.
+/// Write `cmd` as one frame in `cmd.serialize_type`: [`try_encode_head`], then `body` and every
+/// `body_parts` segment copied after it.
 ///
 /// Fails only when the command cannot be represented: a header over 16 MiB - 1 (24-bit field),
 /// a frame over `i32::MAX`, or (binary form) a code/version outside `i16` or an ext key over
 /// 65535 bytes. On error nothing is written to `dst`.
 pub fn try_encode(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), ProtocolError> {
+    try_encode_head(cmd, dst)?;
+    dst.put_slice(&cmd.body);
+    dst.reserve(cmd.body_len() - cmd.body.len());
+    for part in &cmd.body_parts {
+        dst.put_slice(part);
+    }
+    Ok(())
+}
+
+/// Write the start of `cmd`'s frame: the two length words and the header. The caller writes the
+/// body right after: `body`, then the `body_parts` (the outbox queues those without copying
+/// them). Reserves room for the head and `body`. Errors as [`try_encode`]; on error nothing is
+/// written.
+pub fn try_encode_head(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), ProtocolError> {
     let header = match cmd.serialize_type {
         SerializeType::Json => json::encode_header(cmd),
         SerializeType::RocketMq => binary::encode_header(cmd)?,
@@ -111,18 +127,17 @@ pub fn try_encode(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), Proto
             header.len()
         )));
     }
-    let length = 4 + header.len() + cmd.body.len();
+    let length = 4 + header.len() + cmd.body_len();
     if length > i32::MAX as usize {
         return Err(ProtocolError::FrameTooLarge {
             len: length,
             max: i32::MAX as usize,
         });
     }
-    dst.reserve(4 + length);
+    dst.reserve(8 + header.len() + cmd.body.len());
     dst.put_u32(length as u32);
     dst.put_u32(((cmd.serialize_type as u32) << 24) | header.len() as u32);
     dst.put_slice(&header);
-    dst.put_slice(&cmd.body);
     Ok(())
 }
 
@@ -132,12 +147,17 @@ pub fn try_encode(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), Proto
 /// nothing is written and the failure is logged. Use [`try_encode`] to handle it.
 pub fn encode(cmd: &RemotingCommand, dst: &mut BytesMut) {
     if let Err(e) = try_encode(cmd, dst) {
-        tracing::error!(
-            code = cmd.code,
-            opaque = cmd.opaque,
-            "cannot encode command: {e}"
-        );
+        log_unencodable(cmd, &e);
     }
+}
+
+/// The log line of a command [`encode`] (or the outbox) could not represent.
+pub fn log_unencodable(cmd: &RemotingCommand, e: &ProtocolError) {
+    tracing::error!(
+        code = cmd.code,
+        opaque = cmd.opaque,
+        "cannot encode command: {e}"
+    );
 }
 
 /// A decode or transport failure. After a decode error the caller must close the connection:

@@ -109,12 +109,47 @@ fn encode_then_parse_both_types() {
 }
 
 #[test]
+fn body_parts_go_on_the_wire_after_the_body() {
+    for st in [SerializeType::Json, SerializeType::RocketMq] {
+        let mut whole = RemotingCommand::request(11).with_body(&b"abcdefg"[..]);
+        whole.serialize_type = st;
+        let parts = whole.clone().with_body_parts(vec![
+            Bytes::from_static(b"ab"),
+            Bytes::new(),
+            Bytes::from_static(b"cdefg"),
+        ]);
+        assert!(parts.body.is_empty());
+        // `body` first, then the parts.
+        let mut split = parts.clone();
+        split.body = Bytes::from_static(b"ab");
+        split.body_parts.remove(0);
+        for c in [&parts, &split] {
+            assert_eq!(c.body_len(), 7);
+        }
+        let (mut a, mut b, mut c) = (BytesMut::new(), BytesMut::new(), BytesMut::new());
+        encode(&whole, &mut a);
+        encode(&split, &mut b);
+        encode(&parts, &mut c);
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        // The head alone is the frame minus its body; decoding sees the whole body.
+        let mut head = BytesMut::new();
+        try_encode_head(&split, &mut head).unwrap();
+        assert_eq!(&head[..], &a[..a.len() - 7]);
+        let back = parse(b.freeze()).unwrap();
+        assert_eq!(&back.body[..], b"abcdefg");
+        assert!(back.body_parts.is_empty());
+    }
+}
+
+#[test]
 fn unencodable_command_writes_nothing() {
     let mut c = RemotingCommand::request(70_000);
     c.serialize_type = SerializeType::RocketMq;
     let mut buf = BytesMut::new();
     assert!(try_encode(&c, &mut buf).is_err());
     encode(&c, &mut buf);
+    assert!(try_encode_head(&c, &mut buf).is_err());
     assert!(buf.is_empty());
 }
 

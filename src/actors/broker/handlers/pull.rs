@@ -4,7 +4,8 @@
 //! filter (the request's own subscription, or the one the group registered by heartbeat, read from
 //! the `HeartbeatActor`'s published snapshot with Java's checks); read from the store with the
 //! tag-hash filter, then drop hash collisions by an exact tag check; map the store status to the
-//! pull answer. If nothing is there and the consumer allows suspension, park the pull with the
+//! pull answer; the reply's body is the store's record slices (`body_parts`, written without a
+//! copy). If nothing is there and the consumer allows suspension, park the pull with the
 //! queue's `QueueActor` and read again when woken or when the hold time ends. Every answer carries
 //! `suggestWhichBrokerId` (logic::pull_result): with `slaveReadEnable`, a read far behind the
 //! CommitLog's end points the consumer at the group's slow-consumer broker (a slave). A slave
@@ -13,7 +14,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
 use tokio::sync::oneshot;
 
 use super::{mailbox, HandlerResult};
@@ -96,7 +96,9 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
             max_offset: answer.max_offset,
         });
     if answer.code == response_code::SUCCESS {
-        resp.body = concat(&result.messages);
+        // The stored records, back to back: slices of the mapped CommitLog that the connection's
+        // outbox writes as they are (no copy of the messages on the broker).
+        resp.body_parts = std::mem::take(&mut result.messages);
     }
     Ok(resp)
 }
@@ -274,16 +276,4 @@ fn read_far_behind(ctx: &BrokerCtx, h: &PullMessageRequestHeader, result: &GetRe
         ctx.store.total_physical_memory(),
         ctx.cfg.store.access_message_in_memory_max_ratio,
     )
-}
-
-/// The response body: the stored records back to back (one copy into the reply buffer).
-fn concat(parts: &[Bytes]) -> Bytes {
-    if parts.len() == 1 {
-        return parts[0].clone();
-    }
-    let mut b = BytesMut::with_capacity(parts.iter().map(|p| p.len()).sum());
-    for p in parts {
-        b.extend_from_slice(p);
-    }
-    b.freeze()
 }
