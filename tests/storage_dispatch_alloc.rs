@@ -63,17 +63,9 @@ fn record(topic: &str, queue_id: i32, i: usize) -> Vec<u8> {
     );
     let body = vec![(i % 251) as u8; 100 + i % 50];
     let f = RecordFields {
-        topic,
-        queue_id,
-        flag: 0,
-        sys_flag: 0,
         born_timestamp: 1,
         born_host: "127.0.0.1:1".parse().unwrap(),
-        store_host: "127.0.0.1:10911".parse().unwrap(),
-        reconsume_times: 0,
-        prepared_transaction_offset: 0,
-        body: &body,
-        properties: &props,
+        ..RecordFields::plain(topic, queue_id, &body, &props)
     };
     let mut b = vec![0u8; f.stored_size()];
     let ts = 1_700_000_000_000 + i as i64;

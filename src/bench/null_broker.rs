@@ -121,17 +121,10 @@ impl NullBroker {
         let body: Vec<u8> = (0..body_size).map(|i| b'a' + (i % 26) as u8).collect();
         let now = crate::bench::net::now_us() as i64 / 1000;
         let fields = RecordFields {
-            topic: NULL_TOPIC,
-            queue_id: 0,
-            flag: 0,
-            sys_flag: 0,
             born_timestamp: now,
             born_host: store_host,
             store_host,
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-            body: &body,
-            properties: "",
+            ..RecordFields::plain(NULL_TOPIC, 0, &body, "")
         };
         let record_len = fields.stored_size();
         let crc = body_crc(&body);

@@ -191,17 +191,9 @@ mod tests {
 
     fn fields(body: &[u8]) -> RecordFields<'_> {
         RecordFields {
-            topic: "T",
-            queue_id: 0,
-            flag: 0,
-            sys_flag: 0,
             born_timestamp: 1,
             born_host: "127.0.0.1:1".parse().unwrap(),
-            store_host: "127.0.0.1:10911".parse().unwrap(),
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-            body,
-            properties: "",
+            ..RecordFields::plain("T", 0, body, "")
         }
     }
 

@@ -310,22 +310,17 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
 
     fn record(props: &str, sys: i32, v6: bool) -> Vec<u8> {
+        let plain = RecordFields::plain("TopicA", 5, b"body!", props);
         let f = RecordFields {
-            topic: "TopicA",
-            queue_id: 5,
-            flag: 0,
             sys_flag: sys,
             born_timestamp: 1,
             born_host: "127.0.0.1:1".parse().unwrap(),
             store_host: if v6 {
                 "[::1]:10911".parse().unwrap()
             } else {
-                "127.0.0.1:10911".parse().unwrap()
+                plain.store_host
             },
-            reconsume_times: 0,
-            prepared_transaction_offset: 0,
-            body: b"body!",
-            properties: props,
+            ..plain
         };
         let mut b = vec![0u8; f.stored_size()];
         encode_record(&mut b, &f, body_crc(b"body!"), 9, 0, 777).unwrap();

@@ -358,17 +358,9 @@ mod tests {
             (SCHEDULE_TOPIC, "TAGS\u{1}a", tags_code(Some("a"))),
         ] {
             let f = RecordFields {
-                topic,
-                queue_id: 2,
-                flag: 0,
-                sys_flag: 0,
-                born_timestamp: 0,
                 born_host: "127.0.0.1:1".parse().unwrap(),
                 store_host: "127.0.0.1:2".parse().unwrap(),
-                reconsume_times: 0,
-                prepared_transaction_offset: 0,
-                body: b"",
-                properties: props,
+                ..RecordFields::plain(topic, 2, b"", props)
             };
             let mut b = vec![0u8; f.stored_size()];
             encode_record(&mut b, &f, 0, 0, 0, 1000).unwrap();

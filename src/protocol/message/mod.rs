@@ -128,7 +128,27 @@ pub struct RecordFields<'a> {
     pub properties: &'a str,
 }
 
-impl RecordFields<'_> {
+impl<'a> RecordFields<'a> {
+    /// A record of `body` and `properties` in `topic`/`queue_id` with every other field zero and
+    /// both hosts `127.0.0.1:10911`: what tests and the benchmark's null broker store. Override
+    /// fields with struct update syntax (`RecordFields { sys_flag, ..RecordFields::plain(..) }`).
+    pub fn plain(topic: &'a str, queue_id: i32, body: &'a [u8], properties: &'a str) -> Self {
+        let host = SocketAddr::from(([127, 0, 0, 1], 10911));
+        RecordFields {
+            topic,
+            queue_id,
+            flag: 0,
+            sys_flag: 0,
+            born_timestamp: 0,
+            born_host: host,
+            store_host: host,
+            reconsume_times: 0,
+            prepared_transaction_offset: 0,
+            body,
+            properties,
+        }
+    }
+
     /// Effective sys flag (host bits set from the addresses).
     pub fn effective_sys_flag(&self) -> i32 {
         sys_flag_for_hosts(self.sys_flag, &self.born_host, &self.store_host)
