@@ -107,9 +107,23 @@ pub fn set_args<S: AsRef<str>>(sets: &[S]) -> Vec<String> {
 pub fn start(bin: &str, args: &[&str]) -> Server {
     let (mut child, rx) = spawn(bin, args, "info", Stdio::piped());
     let erx = line_channel(child.stderr.take().unwrap());
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("server printed its listening line within 20 s");
+    let line = match rx.recv_timeout(Duration::from_secs(20)) {
+        Ok(line) => line,
+        Err(e) => {
+            // Say why: a server that exited at start usually printed the reason on stderr.
+            let _ = child.kill();
+            let _ = child.wait();
+            let mut why = Vec::new();
+            // Ends when stderr closes (the child is gone) or after 2 s of silence.
+            while let Ok(l) = erx.recv_timeout(Duration::from_secs(2)) {
+                why.push(l);
+            }
+            panic!(
+                "{bin} printed no listening line within 20 s ({e}); its stderr:\n{}",
+                why.join("\n")
+            );
+        }
+    };
     let addr = listening_addr(&line);
     assert!(line.contains("listening on"), "{line}");
     Server {
