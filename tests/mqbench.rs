@@ -244,6 +244,8 @@ fn producer_reconnects_after_a_broker_restart_and_says_why_sends_failed() {
         &[
             &format!("listenPort={port}"),
             &format!("namesrvListenPort={}", ns.port()),
+            // The HA port defaults to listenPort + 1, which some other socket may hold by now.
+            "haListenPort=0",
         ],
     );
     assert_eq!((restarted.namesrv, restarted.addr.port()), (ns, port));
