@@ -23,6 +23,16 @@ use super::mapped_file::MappedFile;
 use crate::protocol::message::properties::DispatchProps;
 use crate::protocol::message::{pos, properties, sys_flag, tags_code};
 
+/// After a round of fewer than [`COALESCE_BELOW`] records the thread waits this long before the
+/// next one. Why: under sync sends each append found the thread asleep and woke it, ~9,000
+/// wake-ups a second at 60 k msg/s on a 2-core machine, each a context switch that costs more
+/// than the round itself. Waiting 1 ms bounds that at 1,000 while the index and long-poll
+/// notices (the only things that wait on this thread) trail by at most 1 ms more, as with
+/// RocketMQ's ReputMessageService, which sleeps 1 ms between rounds.
+const COALESCE: Duration = Duration::from_millis(1);
+/// A round this large means the thread is behind: go straight on.
+const COALESCE_BELOW: usize = 256;
+
 /// "Queue (topic, queue_id) now ends at `max_offset`"; `tags_code` is that of its newest unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arrival {
@@ -235,7 +245,12 @@ impl Dispatcher {
 
     fn run(&self) {
         while !self.stop.load(Ordering::Acquire) {
-            if self.round() == 0 {
+            let n = self.round();
+            if n > 0 && n < COALESCE_BELOW {
+                // A small round: let more records gather before the next one, instead of waking
+                // for each append (see `COALESCE`).
+                std::thread::sleep(COALESCE);
+            } else if n == 0 {
                 // Announce the sleep, then re-check: an append that published before reading
                 // `sleeping == false` is seen by this check (both sides SeqCst).
                 self.sleeping.store(true, Ordering::SeqCst);

@@ -55,7 +55,7 @@ pub struct MessageStore {
     pub(crate) flusher: Arc<Flusher>,
     pub(crate) dispatcher: Arc<Dispatcher>,
     /// Wakes the replication streams following the CommitLog's end.
-    pub tail: TailSignal,
+    pub tail: Arc<TailSignal>,
     pub(crate) index: Option<Arc<IndexService>>,
     checkpoint: Arc<Checkpoint>,
     pub(crate) allocator: Arc<Allocator>,
@@ -137,7 +137,7 @@ impl MessageStore {
             last_ts,
             flusher,
             dispatcher,
-            tail: TailSignal::default(),
+            tail: Arc::default(),
             index,
             checkpoint,
             allocator,
