@@ -5,8 +5,10 @@
 //! inner producer (`_INNER_TRACE_PRODUCER-<group>-<kind>`, tracing off), up to 8 trace messages
 //! in flight while the next batch fills. Enqueueing never waits and wakes the task once per
 //! batch: a full buffer drops the context and counts it. A failed trace send is counted and
-//! logged at debug level only (a broker without the trace topic is normal). The task ends,
-//! after sending what it holds, when the last handle is dropped.
+//! logged at debug level only (a broker without the trace topic is normal). On the cloud
+//! access channel each record goes to the trace topic of its region
+//! (`rmq_sys_TRACE_DATA_<region>`), as Java's dispatcher picks a topic per record. The task
+//! ends, after sending what it holds, when the last handle is dropped.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, Semaphore};
 
 use super::encode::RecordBuf;
-use super::TraceContext;
+use super::{trace_topic_for, AccessChannel, TraceContext};
 use crate::client::config::ProducerConfig;
 use crate::client::instance::ClientInstance;
 use crate::client::message::Message;
@@ -28,7 +30,10 @@ const MAX_IN_FLIGHT: usize = 8;
 /// Batching knobs (Java defaults).
 #[derive(Debug, Clone)]
 pub struct DispatchOptions {
+    /// The trace topic of the local channel (`customizedTraceTopic` or RMQ_SYS_TRACE_TOPIC).
     pub topic: String,
+    /// `Cloud`: records go to their region's `rmq_sys_TRACE_DATA_<region>` instead of `topic`.
+    pub access_channel: AccessChannel,
     /// Queue bound (`queueSize`, 2048).
     pub queue_size: usize,
     /// Contexts per batch (`batchSize`, 100).
@@ -43,6 +48,7 @@ impl DispatchOptions {
     pub fn new(topic: &str) -> Self {
         DispatchOptions {
             topic: topic.to_string(),
+            access_channel: AccessChannel::Local,
             queue_size: 2048,
             batch_size: 100,
             max_msg_size: 128_000,
@@ -174,6 +180,7 @@ impl Drop for Handle {
 pub struct TraceDispatcher {
     handle: Arc<Handle>,
     counters: Arc<Counters>,
+    channel: AccessChannel,
 }
 
 /// One trace message: concatenated records and the keys of every traced message.
@@ -221,6 +228,7 @@ impl TraceDispatcher {
     ) -> TraceDispatcher {
         let queue = Arc::new(TraceQueue::new(opts.queue_size, opts.batch_size));
         let counters = Arc::new(Counters::default());
+        let channel = opts.access_channel;
         let task = Task {
             instance: instance.clone(),
             producer_group: format!("_INNER_TRACE_PRODUCER-{group}-{kind}"),
@@ -231,7 +239,13 @@ impl TraceDispatcher {
         TraceDispatcher {
             handle: Arc::new(Handle { queue }),
             counters,
+            channel,
         }
+    }
+
+    /// The access channel records are written for (the encoder's SubAfter layout).
+    pub fn access_channel(&self) -> AccessChannel {
+        self.channel
     }
 
     /// Queue one context; never waits (a full queue drops it).
@@ -301,10 +315,13 @@ impl Task {
             let step = self.opts.batch_size.max(1);
             for from in (0..all.len()).step_by(step) {
                 let to = (from + step).min(all.len());
-                match &producer {
-                    Some(p) => self.send(p, &all, from, to, &slots).await,
-                    None => {
-                        self.counters.failed.fetch_add((to - from) as u64, Relaxed);
+                for (a, b, region) in all.region_runs(from, to) {
+                    let topic = trace_topic_for(self.opts.access_channel, &self.opts.topic, region);
+                    match &producer {
+                        Some(p) => self.send(p, &topic, &all, (a, b), &slots).await,
+                        None => {
+                            self.counters.failed.fetch_add((b - a) as u64, Relaxed);
+                        }
                     }
                 }
             }
@@ -330,29 +347,26 @@ impl Task {
         }
     }
 
-    /// Start sending records `from..to` of `buf` (at most [`MAX_IN_FLIGHT`] trace messages
-    /// outstanding, so the next batch is collected while these are answered); results are
-    /// only counted.
+    /// Start sending records `from..to` of `buf` to `topic` (at most [`MAX_IN_FLIGHT`] trace
+    /// messages outstanding, so the next batch is collected while these are answered);
+    /// results are only counted.
     async fn send(
         &self,
         p: &Producer,
+        topic: &str,
         buf: &RecordBuf,
-        from: usize,
-        to: usize,
+        (from, to): (usize, usize),
         slots: &Arc<Semaphore>,
     ) {
         for b in pack(buf, from, to, self.opts.max_msg_size) {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let mut m = Message::new(&self.opts.topic, b.body.into_bytes());
+            let mut m = Message::new(topic, b.body.into_bytes());
             m.keys = vec![b.keys];
             let fut = p.send_async(m);
-            let (n, counters, topic) = (
-                b.contexts as u64,
-                self.counters.clone(),
-                self.opts.topic.clone(),
-            );
+            let (n, counters, topic) =
+                (b.contexts as u64, self.counters.clone(), topic.to_string());
             tokio::spawn(async move {
                 match fut.await {
                     Ok(_) => counters.sent.fetch_add(n, Relaxed),
@@ -409,6 +423,7 @@ mod tests {
                 queue: queue.clone(),
             }),
             counters: Arc::default(),
+            channel: AccessChannel::Local,
         };
         for i in 0..5 {
             d.submit(ctx(&format!("ID{i}"), ""));
