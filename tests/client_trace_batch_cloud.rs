@@ -171,6 +171,9 @@ async fn the_cloud_channel_writes_to_the_regions_trace_topic_in_the_cloud_layout
         (1, 1, 1),
         "{recs:?}"
     );
+    // Oldest first, the cloud SubAfter (no timestamp of its own) after its SubBefore.
+    let order: Vec<_> = recs.iter().map(|c| c.trace_type).collect();
+    assert_eq!(order, all, "{recs:?}");
     assert_eq!(pubs[0].group_name, "pg-trace-cloud");
     assert_eq!(pubs[0].bean().tags, "TagC");
     assert_eq!(pubs[0].bean().keys, "ck-1");
