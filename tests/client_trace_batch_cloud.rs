@@ -7,7 +7,8 @@
 //! - the CLOUD access channel: records go to `rmq_sys_TRACE_DATA_<region>` (here created by the
 //!   broker through `traceTopicEnable` + `msgTraceTopicName`, with auto-creation off), SubAfter
 //!   in the cloud layout, and `query_trace_in` finds them there (and nothing in
-//!   RMQ_SYS_TRACE_TOPIC).
+//!   RMQ_SYS_TRACE_TOPIC);
+//! - with auto-creation on (the default) the cloud trace topic is created by the first trace send.
 
 mod common;
 
@@ -191,5 +192,22 @@ async fn the_cloud_channel_writes_to_the_regions_trace_topic_in_the_cloud_layout
     let s = p.trace_stats().unwrap();
     assert!(s.sent == 1 && s.failed == 0, "{s:?}");
     c.shutdown().await.unwrap();
+    p.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_cloud_trace_topic_is_auto_created_by_the_first_trace_send() {
+    // Default broker: no trace topic at start, autoCreateTopicEnable on (as RocketMQ's).
+    let b = start_broker(&[]);
+    create_topic(&b, "TraceAutoT", 1);
+    let mut pc = producer_config(&b, "pg-trace-auto");
+    pc.enable_trace = true;
+    pc.client.access_channel = AccessChannel::Cloud;
+    let p = Producer::start(pc).await.unwrap();
+    let r = p.send(Message::new("TraceAutoT", "x")).await.unwrap();
+    let inst = ClientInstance::get(&client_config(&b, "q-trace-auto")).unwrap();
+    let topic = cloud_trace_topic("DefaultRegion");
+    let recs = records_in(&inst, &topic, &r.msg_id, &[TraceType::Pub]).await;
+    assert_eq!(of_type(&recs, TraceType::Pub).len(), 1, "{recs:?}");
     p.shutdown().await.unwrap();
 }

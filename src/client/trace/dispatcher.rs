@@ -23,6 +23,7 @@ use crate::client::config::ProducerConfig;
 use crate::client::instance::ClientInstance;
 use crate::client::message::Message;
 use crate::client::producer::Producer;
+use crate::protocol::message::properties::MAX_PROPERTIES_LEN;
 
 /// Trace messages outstanding at once per dispatcher.
 const MAX_IN_FLIGHT: usize = 8;
@@ -193,12 +194,23 @@ pub struct TraceBatch {
     pub contexts: usize,
 }
 
+/// Most bytes of a trace message's KEYS: the broker refuses a message whose properties pass
+/// 32767 bytes, and the other properties (UNIQ_KEY, WAIT, ...) need some room.
+pub const MAX_KEYS_LEN: usize = MAX_PROPERTIES_LEN - 1024;
+
 /// Pack records `from..to` of `buf` into trace messages of at most about `max_size` bytes each
-/// (a message is closed once it reaches the limit, as Java does).
+/// (a message is closed once it reaches the limit, as Java does) and with at most
+/// [`MAX_KEYS_LEN`] bytes of keys. Java bounds the body only, so its trace message of many
+/// batch-send records (each keyed by ids of a whole batch) is refused by the broker; a message
+/// closed early here holds the same records, only fewer of them.
 pub fn pack(buf: &RecordBuf, from: usize, to: usize, max_size: usize) -> Vec<TraceBatch> {
     let mut out = Vec::new();
     let mut first = from;
     for i in from..to {
+        if i > first && buf.keys_len(first, i + 1) > MAX_KEYS_LEN {
+            out.push(batch_of(buf, first, i));
+            first = i;
+        }
         if buf.text(first, i + 1).len() >= max_size || i + 1 == to {
             out.push(batch_of(buf, first, i + 1));
             first = i + 1;
@@ -459,6 +471,29 @@ mod tests {
             "a full batch is ready at once"
         );
         assert_eq!(q.take().len(), 3);
+    }
+
+    #[test]
+    fn pack_keeps_the_keys_of_a_trace_message_under_the_properties_limit() {
+        // Pub records of 16-message batches: each keyed by 16 ids joined by ','.
+        let joined = |i: usize| {
+            (0..16)
+                .map(|j| format!("{:032X}", i * 16 + j))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let cs: Vec<_> = (0..100).map(|i| ctx(&joined(i), "")).collect();
+        let b = buf(&cs);
+        let packed = pack(&b, 0, 100, 128_000);
+        assert!(packed.len() > 1, "{} trace messages", packed.len());
+        assert_eq!(packed.iter().map(|x| x.contexts).sum::<usize>(), 100);
+        for p in &packed {
+            assert!(p.keys.len() <= MAX_KEYS_LEN, "{}", p.keys.len());
+        }
+        assert_eq!(
+            packed.iter().map(|x| x.body.as_str()).collect::<String>(),
+            b.text(0, 100)
+        );
     }
 
     #[test]

@@ -200,6 +200,12 @@ impl RecordBuf {
         &self.text[self.starts(from).0..self.starts(to).0]
     }
 
+    /// The length of the keys of records `from..to` joined by spaces, duplicates kept (at
+    /// least that of the distinct keys a trace message of them carries).
+    pub fn keys_len(&self, from: usize, to: usize) -> usize {
+        self.starts(to).1 - self.starts(from).1
+    }
+
     /// The keys of records `from..to`, in order, duplicates kept.
     pub fn keys(&self, from: usize, to: usize) -> impl Iterator<Item = &str> {
         self.keys[self.starts(from).1..self.starts(to).1]
