@@ -187,6 +187,10 @@ async fn the_cloud_channel_writes_to_the_regions_trace_topic_in_the_cloud_layout
     assert!(a.success);
     assert_eq!(a.context_code, context_code::SUCCESS);
     assert_eq!(a.bean().keys, "ck-1");
+    // The admin API (mqadmin queryMsgTraceById -t, the dashboard) reads the same records.
+    let admin = actormq::admin::client::AdminClient::new(&b.namesrv_addr()).unwrap();
+    let via_admin = admin.query_trace(&cloud_topic, &r.msg_id).await.unwrap();
+    assert_eq!(via_admin, recs);
     // Nothing went to the local trace topic (the broker does not even have it).
     assert!(query_trace(&inst, &r.msg_id).await.unwrap().is_empty());
     let s = p.trace_stats().unwrap();
