@@ -28,11 +28,11 @@ pub struct BenchTrace {
 pub struct TracedRequest {
     /// The request's properties (a batch request has none of its own).
     properties: String,
-    /// UNIQ_KEY; for a batch the members' UNIQ_KEYs joined by `,` (Java's batch `msgId`).
-    msg_id: String,
+    /// A batch: the members' UNIQ_KEYs joined by `,` (Java's batch `msgId`). A single message's
+    /// id is its UNIQ_KEY property, read from `properties` (no second copy per send).
+    batch_ids: Option<String>,
     /// The request body: one message's, or the whole encoded batch.
     body_length: usize,
-    batch: bool,
 }
 
 impl TracedRequest {
@@ -40,12 +40,11 @@ impl TracedRequest {
     pub fn of(req: &RemotingCommand) -> Option<TracedRequest> {
         if req.code != request_code::SEND_BATCH_MESSAGE {
             let properties = BenchTrace::request_properties(req)?;
-            let msg_id = find(&properties, prop::UNIQ_KEY)?.to_string();
+            find(&properties, prop::UNIQ_KEY)?;
             return Some(TracedRequest {
                 properties,
-                msg_id,
+                batch_ids: None,
                 body_length: req.body.len(),
-                batch: false,
             });
         }
         let items = decode_batch(&req.body).ok()?;
@@ -55,10 +54,17 @@ impl TracedRequest {
             .collect();
         Some(TracedRequest {
             properties: String::new(),
-            msg_id: ids?.join(","),
+            batch_ids: Some(ids?.join(",")),
             body_length: req.body.len(),
-            batch: true,
         })
+    }
+
+    /// The id the Pub record carries.
+    pub fn msg_id(&self) -> &str {
+        match &self.batch_ids {
+            Some(ids) => ids,
+            None => find(&self.properties, prop::UNIQ_KEY).unwrap_or_default(),
+        }
     }
 }
 
@@ -100,12 +106,12 @@ impl BenchTrace {
             properties: &t.properties,
             store_host,
             body_length: t.body_length,
-            batch: t.batch,
+            batch: t.batch_ids.is_some(),
             started,
             region: r.ext(prop::MSG_REGION).unwrap_or_default(),
             trace_on: r.ext(prop::TRACE_ON) != Some("false"),
             topic: &self.topic,
-            msg_id: &t.msg_id,
+            msg_id: t.msg_id(),
             offset_msg_id,
             send_ok: r.code == response_code::SUCCESS,
         };
@@ -145,8 +151,8 @@ mod tests {
             .map(|m| find(&m.properties, prop::UNIQ_KEY).unwrap())
             .collect();
         assert_eq!(ids.len(), 3);
-        assert_eq!(t.msg_id, ids.join(","));
-        assert!(t.batch && t.properties.is_empty());
+        assert_eq!(t.msg_id(), ids.join(","));
+        assert!(t.batch_ids.is_some() && t.properties.is_empty());
         assert_eq!(t.body_length, req.body.len());
     }
 
@@ -155,8 +161,8 @@ mod tests {
         let req = factory(&["--trace"]).request(5, 1, false);
         let t = TracedRequest::of(&req).unwrap();
         let props = BenchTrace::request_properties(&req).unwrap();
-        assert_eq!(Some(t.msg_id.as_str()), find(&props, prop::UNIQ_KEY));
-        assert_eq!((t.body_length, t.batch), (10, false));
+        assert_eq!(Some(t.msg_id()), find(&props, prop::UNIQ_KEY));
+        assert_eq!((t.body_length, t.batch_ids.is_none()), (10, true));
         let mut bad = factory(&["--mode", "batch"]).request(0, 2, true);
         bad.body = bytes::Bytes::from_static(b"junk");
         assert_eq!(TracedRequest::of(&bad), None);
