@@ -409,3 +409,90 @@ fn transactional_producer_commits_every_half_message() {
     assert_eq!(c["consumed"].as_u64(), Some(200), "{c}");
     drop(broker);
 }
+
+/// `--trace --mode batch`: one Pub record per batch request, as the Java client writes for a
+/// `MessageBatch` (msgId = the members' ids joined by `,`), found through the query API.
+#[test]
+fn traced_batch_producer_writes_one_pub_record_per_batch() {
+    use actormq::client::trace::{msg_type, TraceType};
+    use actormq::client::{ClientConfig, ClientInstance, ConsumerConfig};
+    const TOPIC: &str = "BenchTraceBatchT";
+    let dir = tempfile::tempdir().unwrap();
+    let broker = common::start_broker(
+        env!("CARGO_BIN_EXE_broker"),
+        dir.path(),
+        &["traceTopicEnable=true"],
+    );
+    let ns = broker.namesrv.to_string();
+    // One queue, one sender: the three batches are stored one after the other.
+    let args = [
+        "producer",
+        "-n",
+        &ns,
+        "-t",
+        TOPIC,
+        "-q",
+        "1",
+        "-w",
+        "1",
+        "--mode",
+        "batch",
+        "-b",
+        "4",
+        "-s",
+        "16",
+        "--count",
+        "12",
+        "--duration",
+        "0",
+        "--trace",
+        "--json",
+    ];
+    let bin = env!("CARGO_BIN_EXE_mqbench");
+    let (code, out, err) = common::run_to_exit(bin, &args, Duration::from_secs(40));
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(
+        err.contains("trace: 3 Pub records queued, 3 sent, 0 failed, 0 dropped"),
+        "{err}"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut cc = ConsumerConfig::new(&ns, "check-bench-trace");
+        cc.client.client_ip = "127.0.0.1".into();
+        cc.offset_store_dir = dir.path().join("offsets");
+        let limit = Duration::from_secs(20);
+        let mut msgs = common::client::pull_all(cc, TOPIC, 12, limit)
+            .await
+            .unwrap();
+        assert_eq!(msgs.len(), 12);
+        msgs.sort_by_key(|m| m.queue_offset);
+        let mut qc = ClientConfig::new(&ns);
+        qc.instance_name = "q-bench-trace".into();
+        let inst = ClientInstance::get(&qc).unwrap();
+        for batch in msgs.chunks(4) {
+            let id = batch
+                .iter()
+                .map(|m| m.msg_id())
+                .collect::<Vec<_>>()
+                .join(",");
+            let deadline = Instant::now() + limit;
+            let recs = loop {
+                let r = actormq::client::query_trace(&inst, &id).await.unwrap();
+                if !r.is_empty() || Instant::now() > deadline {
+                    break r;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert_eq!(recs.len(), 1, "{id}: {recs:?}");
+            let (r, b) = (&recs[0], recs[0].bean());
+            assert_eq!(r.trace_type, TraceType::Pub);
+            assert_eq!(
+                (r.group_name.as_str(), b.topic.as_str()),
+                ("benchmark_producer", TOPIC)
+            );
+            assert!(r.success && b.msg_type == msg_type::NORMAL);
+            assert!(b.body_length > 4 * 16, "{}", b.body_length);
+            assert_eq!(b.store_host, broker.addr.to_string());
+        }
+    });
+}

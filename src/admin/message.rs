@@ -9,6 +9,7 @@ use super::client::{route_brokers, success, AdminClient};
 use super::error::{AdminError, Result};
 use crate::client::broker_api::{self, PullArgs, PullResult, PullStatus};
 use crate::client::message::prepare_received;
+use crate::client::trace::query::sort_oldest_first;
 use crate::client::trace::{decode, TraceRecord};
 use crate::clock::now_ms;
 use crate::protocol::body::MessageQueue;
@@ -124,7 +125,7 @@ impl AdminClient {
                     .filter(|c| c.bean().msg_id == msg_id),
             );
         }
-        out.sort_by_key(|c| c.time_stamp);
+        sort_oldest_first(&mut out);
         out.dedup();
         Ok(out)
     }

@@ -20,7 +20,7 @@ use super::load::{Budget, MessageFactory};
 use super::net;
 use super::report::{rate, ProducerSummary};
 use super::stats::{self, LatencySummary, ProducerMeters, ProducerSample};
-use super::trace::BenchTrace;
+use super::trace::{BenchTrace, TracedRequest};
 use super::transaction::Commits;
 use crate::protocol::codes::response_code;
 use crate::remoting::client::{ClientError, RemotingClient};
@@ -117,15 +117,18 @@ impl Shared {
 async fn call_one(s: &Shared, worker: usize, seq: u64, n: usize) {
     let (generation, c) = s.link.client(worker);
     let req = s.factory.request(seq, n, s.batch);
-    let props = (s.trace.is_some() || s.commits.is_some())
+    let props = s
+        .commits
+        .is_some()
         .then(|| BenchTrace::request_properties(&req))
         .flatten();
+    let traced = s.trace.is_some().then(|| TracedRequest::of(&req)).flatten();
     let t0 = Instant::now();
     let mut committable = None;
     let outcome = match c.call(req, s.timeout).await {
         Ok(r) if r.code == response_code::SUCCESS => {
-            if let (Some(t), Some(p)) = (&s.trace, &props) {
-                t.on_reply(p, c.addr(), t0, &r);
+            if let (Some(t), Some(tr)) = (&s.trace, &traced) {
+                t.on_reply(tr, c.addr(), t0, &r);
             }
             committable = Some(r);
             Ok(())

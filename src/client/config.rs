@@ -30,6 +30,19 @@ pub struct ClientConfig {
     /// ACL account every request is signed with (RocketMQ's `AclClientRPCHook`); `None` sends
     /// unsigned requests.
     pub credentials: Option<Credentials>,
+    /// Where the cluster runs (Java `ClientConfig.accessChannel`); it only changes message
+    /// trace: the topic records go to and the SubAfter layout (see [`AccessChannel`]).
+    pub access_channel: AccessChannel,
+}
+
+/// Java's `AccessChannel`. `Local` (the default): trace records go to the configured trace
+/// topic. `Cloud`: they go to `rmq_sys_TRACE_DATA_<regionId>` (the region the broker reports)
+/// and SubAfter records leave out their last two fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AccessChannel {
+    #[default]
+    Local,
+    Cloud,
 }
 
 impl ClientConfig {
@@ -43,6 +56,7 @@ impl ClientConfig {
             heartbeat_broker_interval: Duration::from_secs(30),
             tls: None,
             credentials: None,
+            access_channel: AccessChannel::Local,
         }
     }
 

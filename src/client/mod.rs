@@ -39,7 +39,7 @@ pub mod transaction;
 pub use crate::protocol::body::{ConsumeFromWhere, MessageModel};
 pub use allocate::AllocateStrategy;
 pub use broker_api::PullStatus;
-pub use config::{ClientConfig, ConsumerConfig, ProducerConfig};
+pub use config::{AccessChannel, ClientConfig, ConsumerConfig, ProducerConfig};
 pub use consumer::Listener;
 pub use error::{ClientError, Result};
 pub use instance::ClientInstance;

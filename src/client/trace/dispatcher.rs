@@ -5,8 +5,10 @@
 //! inner producer (`_INNER_TRACE_PRODUCER-<group>-<kind>`, tracing off), up to 8 trace messages
 //! in flight while the next batch fills. Enqueueing never waits and wakes the task once per
 //! batch: a full buffer drops the context and counts it. A failed trace send is counted and
-//! logged at debug level only (a broker without the trace topic is normal). The task ends,
-//! after sending what it holds, when the last handle is dropped.
+//! logged at debug level only (a broker without the trace topic is normal). On the cloud
+//! access channel each record goes to the trace topic of its region
+//! (`rmq_sys_TRACE_DATA_<region>`), as Java's dispatcher picks a topic per record. The task
+//! ends, after sending what it holds, when the last handle is dropped.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -16,11 +18,12 @@ use parking_lot::Mutex;
 use tokio::sync::{Notify, Semaphore};
 
 use super::encode::RecordBuf;
-use super::TraceContext;
+use super::{trace_topic_for, AccessChannel, TraceContext};
 use crate::client::config::ProducerConfig;
 use crate::client::instance::ClientInstance;
 use crate::client::message::Message;
 use crate::client::producer::Producer;
+use crate::protocol::message::properties::MAX_PROPERTIES_LEN;
 
 /// Trace messages outstanding at once per dispatcher.
 const MAX_IN_FLIGHT: usize = 8;
@@ -28,7 +31,10 @@ const MAX_IN_FLIGHT: usize = 8;
 /// Batching knobs (Java defaults).
 #[derive(Debug, Clone)]
 pub struct DispatchOptions {
+    /// The trace topic of the local channel (`customizedTraceTopic` or RMQ_SYS_TRACE_TOPIC).
     pub topic: String,
+    /// `Cloud`: records go to their region's `rmq_sys_TRACE_DATA_<region>` instead of `topic`.
+    pub access_channel: AccessChannel,
     /// Queue bound (`queueSize`, 2048).
     pub queue_size: usize,
     /// Contexts per batch (`batchSize`, 100).
@@ -43,6 +49,7 @@ impl DispatchOptions {
     pub fn new(topic: &str) -> Self {
         DispatchOptions {
             topic: topic.to_string(),
+            access_channel: AccessChannel::Local,
             queue_size: 2048,
             batch_size: 100,
             max_msg_size: 128_000,
@@ -174,6 +181,7 @@ impl Drop for Handle {
 pub struct TraceDispatcher {
     handle: Arc<Handle>,
     counters: Arc<Counters>,
+    channel: AccessChannel,
 }
 
 /// One trace message: concatenated records and the keys of every traced message.
@@ -186,12 +194,23 @@ pub struct TraceBatch {
     pub contexts: usize,
 }
 
+/// Most bytes of a trace message's KEYS: the broker refuses a message whose properties pass
+/// 32767 bytes, and the other properties (UNIQ_KEY, WAIT, ...) need some room.
+pub const MAX_KEYS_LEN: usize = MAX_PROPERTIES_LEN - 1024;
+
 /// Pack records `from..to` of `buf` into trace messages of at most about `max_size` bytes each
-/// (a message is closed once it reaches the limit, as Java does).
+/// (a message is closed once it reaches the limit, as Java does) and with at most
+/// [`MAX_KEYS_LEN`] bytes of keys. Java bounds the body only, so its trace message of many
+/// batch-send records (each keyed by ids of a whole batch) is refused by the broker; a message
+/// closed early here holds the same records, only fewer of them.
 pub fn pack(buf: &RecordBuf, from: usize, to: usize, max_size: usize) -> Vec<TraceBatch> {
     let mut out = Vec::new();
     let mut first = from;
     for i in from..to {
+        if i > first && buf.keys_len(first, i + 1) > MAX_KEYS_LEN {
+            out.push(batch_of(buf, first, i));
+            first = i;
+        }
         if buf.text(first, i + 1).len() >= max_size || i + 1 == to {
             out.push(batch_of(buf, first, i + 1));
             first = i + 1;
@@ -221,6 +240,7 @@ impl TraceDispatcher {
     ) -> TraceDispatcher {
         let queue = Arc::new(TraceQueue::new(opts.queue_size, opts.batch_size));
         let counters = Arc::new(Counters::default());
+        let channel = opts.access_channel;
         let task = Task {
             instance: instance.clone(),
             producer_group: format!("_INNER_TRACE_PRODUCER-{group}-{kind}"),
@@ -231,7 +251,13 @@ impl TraceDispatcher {
         TraceDispatcher {
             handle: Arc::new(Handle { queue }),
             counters,
+            channel,
         }
+    }
+
+    /// The access channel records are written for (the encoder's SubAfter layout).
+    pub fn access_channel(&self) -> AccessChannel {
+        self.channel
     }
 
     /// Queue one context; never waits (a full queue drops it).
@@ -301,10 +327,13 @@ impl Task {
             let step = self.opts.batch_size.max(1);
             for from in (0..all.len()).step_by(step) {
                 let to = (from + step).min(all.len());
-                match &producer {
-                    Some(p) => self.send(p, &all, from, to, &slots).await,
-                    None => {
-                        self.counters.failed.fetch_add((to - from) as u64, Relaxed);
+                for (a, b, region) in all.region_runs(from, to) {
+                    let topic = trace_topic_for(self.opts.access_channel, &self.opts.topic, region);
+                    match &producer {
+                        Some(p) => self.send(p, &topic, &all, (a, b), &slots).await,
+                        None => {
+                            self.counters.failed.fetch_add((b - a) as u64, Relaxed);
+                        }
                     }
                 }
             }
@@ -330,29 +359,26 @@ impl Task {
         }
     }
 
-    /// Start sending records `from..to` of `buf` (at most [`MAX_IN_FLIGHT`] trace messages
-    /// outstanding, so the next batch is collected while these are answered); results are
-    /// only counted.
+    /// Start sending records `from..to` of `buf` to `topic` (at most [`MAX_IN_FLIGHT`] trace
+    /// messages outstanding, so the next batch is collected while these are answered);
+    /// results are only counted.
     async fn send(
         &self,
         p: &Producer,
+        topic: &str,
         buf: &RecordBuf,
-        from: usize,
-        to: usize,
+        (from, to): (usize, usize),
         slots: &Arc<Semaphore>,
     ) {
         for b in pack(buf, from, to, self.opts.max_msg_size) {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let mut m = Message::new(&self.opts.topic, b.body.into_bytes());
+            let mut m = Message::new(topic, b.body.into_bytes());
             m.keys = vec![b.keys];
             let fut = p.send_async(m);
-            let (n, counters, topic) = (
-                b.contexts as u64,
-                self.counters.clone(),
-                self.opts.topic.clone(),
-            );
+            let (n, counters, topic) =
+                (b.contexts as u64, self.counters.clone(), topic.to_string());
             tokio::spawn(async move {
                 match fut.await {
                     Ok(_) => counters.sent.fetch_add(n, Relaxed),
@@ -409,6 +435,7 @@ mod tests {
                 queue: queue.clone(),
             }),
             counters: Arc::default(),
+            channel: AccessChannel::Local,
         };
         for i in 0..5 {
             d.submit(ctx(&format!("ID{i}"), ""));
@@ -444,6 +471,29 @@ mod tests {
             "a full batch is ready at once"
         );
         assert_eq!(q.take().len(), 3);
+    }
+
+    #[test]
+    fn pack_keeps_the_keys_of_a_trace_message_under_the_properties_limit() {
+        // Pub records of 16-message batches: each keyed by 16 ids joined by ','.
+        let joined = |i: usize| {
+            (0..16)
+                .map(|j| format!("{:032X}", i * 16 + j))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let cs: Vec<_> = (0..100).map(|i| ctx(&joined(i), "")).collect();
+        let b = buf(&cs);
+        let packed = pack(&b, 0, 100, 128_000);
+        assert!(packed.len() > 1, "{} trace messages", packed.len());
+        assert_eq!(packed.iter().map(|x| x.contexts).sum::<usize>(), 100);
+        for p in &packed {
+            assert!(p.keys.len() <= MAX_KEYS_LEN, "{}", p.keys.len());
+        }
+        assert_eq!(
+            packed.iter().map(|x| x.body.as_str()).collect::<String>(),
+            b.text(0, 100)
+        );
     }
 
     #[test]

@@ -6,14 +6,17 @@
 //! * `SubBefore ␁ timeStamp ␁ regionId ␁ groupName ␁ requestId ␁ msgId ␁ retryTimes ␁ keys ␂`
 //!   (one record per bean)
 //! * `SubAfter ␁ requestId ␁ msgId ␁ costTime ␁ success ␁ keys ␁ contextCode ␁ timeStamp ␁
-//!   groupName ␂` (one record per bean)
+//!   groupName ␂` (one record per bean); on the cloud channel `SubAfter ␁ requestId ␁ msgId ␁
+//!   costTime ␁ success ␁ keys ␁ contextCode ␁`: no timeStamp, no groupName and no `␂`, so the
+//!   next record of the same trace message follows straight on (Java's encoder does exactly
+//!   this; the decoder here splits such runs apart again)
 //! * `EndTransaction ␁ timeStamp ␁ regionId ␁ groupName ␁ topic ␁ msgId ␁ tags ␁ keys ␁
 //!   storeHost ␁ msgType ␁ transactionId ␁ transactionState ␁ fromTransactionCheck ␂`
 //!
 //! The decoder accepts what Java's `decoderFromTraceDataString` accepts: Pub with 13 fields
-//! (no offsetMsgId) or 15+ (clientHost), SubAfter with 6 (no contextCode) or 7-8 (cloud).
+//! (no offsetMsgId) or 15+ (clientHost), SubAfter with 6 (no contextCode) or 7 (cloud).
 
-use super::{msg_type, TraceBean, TraceContext, TraceType};
+use super::{msg_type, AccessChannel, TraceBean, TraceContext, TraceType};
 use crate::clock::now_ms;
 
 pub const CONTENT_SPLITOR: char = '\u{1}';
@@ -27,7 +30,13 @@ enum F<'a> {
     B(bool),
 }
 
+/// A whole record: its fields, then `FIELD_SPLITOR`.
 fn record(out: &mut String, fields: &[F<'_>]) {
+    write_fields(out, fields);
+    out.push(FIELD_SPLITOR);
+}
+
+fn write_fields(out: &mut String, fields: &[F<'_>]) {
     let mut ints = itoa::Buffer::new();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
@@ -39,7 +48,6 @@ fn record(out: &mut String, fields: &[F<'_>]) {
             F::B(v) => out.push_str(if *v { "true" } else { "false" }),
         }
     }
-    out.push(FIELD_SPLITOR);
 }
 
 /// The fields of a Pub record, borrowed: from a context's first bean, or straight from a send
@@ -139,6 +147,9 @@ pub struct RecordBuf {
     keys: String,
     /// Per record: where its text and its keys end.
     ends: Vec<(usize, usize)>,
+    /// The region of the records, run-length coded: `(first record, region)` at each change
+    /// (the cloud channel sends each region's records to its own topic).
+    regions: Vec<(usize, String)>,
 }
 
 impl RecordBuf {
@@ -153,17 +164,20 @@ impl RecordBuf {
     /// Append the records of a context ([`encode_context_into`], keys [`transfer_keys`]).
     pub fn push_context(&mut self, c: &TraceContext) {
         encode_context_into(c, &mut self.text);
-        self.end_record(transfer_keys(c).into_iter());
+        self.end_record(&c.region_id, transfer_keys(c).into_iter());
     }
 
     /// Append a Pub record (the producer's hot path: no [`TraceContext`] built).
     pub fn push_pub(&mut self, p: &PubFields<'_>) {
         encode_pub(p, &mut self.text);
         let user = p.keys.split(' ').filter(|k| !k.is_empty());
-        self.end_record(std::iter::once(p.msg_id).chain(user));
+        self.end_record(p.region_id, std::iter::once(p.msg_id).chain(user));
     }
 
-    fn end_record<'k>(&mut self, keys: impl Iterator<Item = &'k str>) {
+    fn end_record<'k>(&mut self, region: &str, keys: impl Iterator<Item = &'k str>) {
+        if self.regions.last().is_none_or(|(_, r)| r != region) {
+            self.regions.push((self.ends.len(), region.to_string()));
+        }
         for k in keys {
             if !self.keys.is_empty() {
                 self.keys.push(' ');
@@ -186,6 +200,12 @@ impl RecordBuf {
         &self.text[self.starts(from).0..self.starts(to).0]
     }
 
+    /// The length of the keys of records `from..to` joined by spaces, duplicates kept (at
+    /// least that of the distinct keys a trace message of them carries).
+    pub fn keys_len(&self, from: usize, to: usize) -> usize {
+        self.starts(to).1 - self.starts(from).1
+    }
+
     /// The keys of records `from..to`, in order, duplicates kept.
     pub fn keys(&self, from: usize, to: usize) -> impl Iterator<Item = &str> {
         self.keys[self.starts(from).1..self.starts(to).1]
@@ -193,11 +213,25 @@ impl RecordBuf {
             .filter(|k| !k.is_empty())
     }
 
+    /// Records `from..to` as runs of one region each: `(from, to, region)`, in order.
+    pub fn region_runs(&self, from: usize, to: usize) -> Vec<(usize, usize, &str)> {
+        let mut out = Vec::new();
+        for (i, (start, region)) in self.regions.iter().enumerate() {
+            let end = self.regions.get(i + 1).map_or(self.len(), |r| r.0);
+            let (a, b) = ((*start).max(from), end.min(to));
+            if a < b {
+                out.push((a, b, region.as_str()));
+            }
+        }
+        out
+    }
+
     /// Empty, keeping the capacity.
     pub fn clear(&mut self) {
         self.text.clear();
         self.keys.clear();
         self.ends.clear();
+        self.regions.clear();
     }
 }
 
@@ -231,20 +265,21 @@ pub fn encode_context_into(c: &TraceContext, out: &mut String) {
         }
         TraceType::SubAfter => {
             for b in &c.beans {
-                record(
-                    out,
-                    &[
-                        F::S(c.trace_type.as_str()),
-                        F::S(&c.request_id),
-                        F::S(&b.msg_id),
-                        F::I(c.cost_time),
-                        F::B(c.success),
-                        F::S(&b.keys),
-                        F::I(i64::from(c.context_code)),
-                        F::I(c.time_stamp),
-                        F::S(&c.group_name),
-                    ],
-                );
+                let head = [
+                    F::S(c.trace_type.as_str()),
+                    F::S(&c.request_id),
+                    F::S(&b.msg_id),
+                    F::I(c.cost_time),
+                    F::B(c.success),
+                    F::S(&b.keys),
+                    F::I(i64::from(c.context_code)),
+                ];
+                write_fields(out, &head);
+                out.push(CONTENT_SPLITOR);
+                if c.access_channel == AccessChannel::Local {
+                    write_fields(out, &[F::I(c.time_stamp), F::S(&c.group_name)]);
+                    out.push(FIELD_SPLITOR);
+                }
             }
         }
         TraceType::EndTransaction => {
@@ -383,6 +418,9 @@ fn decode_record(f: &[&str]) -> Option<TraceContext> {
             c.context_code = num(f.get(6));
             c.time_stamp = num(f.get(7));
             c.group_name = text(f.get(8));
+            if f.len() == 7 || (f.len() == 8 && f[7].is_empty()) {
+                c.access_channel = AccessChannel::Cloud;
+            }
         }
         TraceType::EndTransaction if f.len() >= 13 => {
             c.time_stamp = num(f.get(1));
@@ -405,16 +443,33 @@ fn decode_record(f: &[&str]) -> Option<TraceContext> {
     Some(c)
 }
 
+/// How many of `f` (the fields from a record's start to the next `FIELD_SPLITOR`) belong to
+/// that record: all of them, except after a cloud SubAfter record, which has no terminator.
+/// Its contextCode is followed by the empty field its trailing separator leaves (then it is the
+/// last record of the piece) or by the type of the next record.
+fn record_len(f: &[&str]) -> usize {
+    match f.get(7) {
+        Some(next) if f[0] == TraceType::SubAfter.as_str() && next.is_empty() => 8,
+        Some(next) if f[0] == TraceType::SubAfter.as_str() && TraceType::parse(next).is_some() => 7,
+        _ => f.len(),
+    }
+}
+
 /// Decode a trace message body (`decoderFromTraceDataString`): one context per record, records
-/// of unknown type or too short are skipped.
+/// of unknown type or too short are skipped. Cloud SubAfter records run into the record after
+/// them and are split off first (Java's own decoder would misread such a run).
 pub fn decode(data: &str) -> Vec<TraceContext> {
-    data.split(FIELD_SPLITOR)
-        .filter(|r| !r.is_empty())
-        .filter_map(|r| {
-            let fields: Vec<&str> = r.split(CONTENT_SPLITOR).collect();
-            decode_record(&fields)
-        })
-        .collect()
+    let mut out = Vec::new();
+    for piece in data.split(FIELD_SPLITOR).filter(|r| !r.is_empty()) {
+        let fields: Vec<&str> = piece.split(CONTENT_SPLITOR).collect();
+        let mut rest = &fields[..];
+        while !rest.is_empty() {
+            let n = record_len(rest);
+            out.extend(decode_record(&rest[..n]));
+            rest = &rest[n..];
+        }
+    }
+    out
 }
 
 #[cfg(test)]

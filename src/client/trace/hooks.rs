@@ -18,6 +18,9 @@ pub struct Sent<'a> {
     pub properties: &'a str,
     pub store_host: &'a str,
     pub body_length: usize,
+    /// A SEND_BATCH_MESSAGE: one Pub record for the whole batch, as Java's hook sees the
+    /// `MessageBatch` (msgId: the members' ids joined by `,`; no tags or keys of its own;
+    /// bodyLength: the encoded batch body).
     pub batch: bool,
     pub started: Instant,
     /// `MSG_REGION` / `TRACE_ON` of the send response.
@@ -33,16 +36,19 @@ pub struct Sent<'a> {
 }
 
 /// The Pub record of a send, or `None` when Java would not trace it: the broker said
-/// TRACE_ON=false, the message is a batch, or it went to a trace topic itself.
+/// TRACE_ON=false, or it went to a trace topic itself. A batch is traced as one message
+/// (RocketMQ 4.9 `DefaultMQProducerImpl.sendKernelImpl` runs the hook on the `MessageBatch`).
 pub fn pub_fields<'a>(s: &'a Sent<'a>) -> Option<PubFields<'a>> {
     let topic = s.topic;
-    if !s.trace_on || s.batch || topic.starts_with(TRACE_TOPIC) {
+    if !s.trace_on || topic.starts_with(TRACE_TOPIC) {
         return None;
     }
+    // A batch request's own properties are never a member's (the members' are in the body).
+    let properties = if s.batch { "" } else { s.properties };
     // One pass over the properties for the four this record needs (last occurrence wins, as
     // `prop::find`).
     let (mut tran, mut delay, mut tags, mut keys) = (None, None, None, None);
-    for (k, v) in prop::iter(s.properties) {
+    for (k, v) in prop::iter(properties) {
         match k {
             prop::TRAN_MSG => tran = Some(v),
             prop::DELAY => delay = Some(v),
@@ -149,7 +155,8 @@ pub struct ConsumeSpan {
 impl ConsumeSpan {
     /// Queue SubBefore for `msgs`; `None` when nothing is traced.
     pub fn start(dispatcher: &TraceDispatcher, group: &str, msgs: &[MessageExt]) -> Option<Self> {
-        let before = sub_before_context(group, msgs)?;
+        let mut before = sub_before_context(group, msgs)?;
+        before.access_channel = dispatcher.access_channel();
         dispatcher.submit(before.clone());
         Some(ConsumeSpan {
             dispatcher: dispatcher.clone(),
@@ -209,5 +216,35 @@ mod tests {
         assert!(c.success);
         s.trace_on = false;
         assert!(pub_context(&s).is_none());
+    }
+
+    #[test]
+    fn a_batch_send_is_one_pub_record_for_all_its_ids() {
+        let s = Sent {
+            group: "pg",
+            // Whatever a batch request carries is the batch's, never a member's.
+            properties: "TAGS\u{1}TagX\u{2}KEYS\u{1}kx",
+            store_host: "1.2.3.4:10911",
+            body_length: 321,
+            batch: true,
+            started: Instant::now(),
+            region: "R1",
+            trace_on: true,
+            topic: "T",
+            msg_id: "ID1,ID2,ID3",
+            offset_msg_id: "O1,O2,O3",
+            send_ok: true,
+        };
+        let c = pub_context(&s).unwrap();
+        let b = c.bean();
+        assert_eq!(
+            (b.msg_id.as_str(), b.offset_msg_id.as_str()),
+            ("ID1,ID2,ID3", "O1,O2,O3")
+        );
+        assert_eq!((b.tags.as_str(), b.keys.as_str()), ("", ""));
+        assert_eq!((b.body_length, b.msg_type), (321, msg_type::NORMAL));
+        assert_eq!(c.region_id, "R1");
+        // The trace message is keyed by the joined id alone (Java: `msgId` + no user keys).
+        assert_eq!(super::super::transfer_keys(&c), vec!["ID1,ID2,ID3"]);
     }
 }

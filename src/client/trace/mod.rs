@@ -1,10 +1,12 @@
 //! Message trace, RocketMQ 4.x style (`org.apache.rocketmq.client.trace`): with `enable_trace`
 //! on a [`ProducerConfig`](super::ProducerConfig) or [`ConsumerConfig`](super::ConsumerConfig),
-//! every successful send writes a `Pub` record and every listener call a `SubBefore` and a
-//! `SubAfter` record. Records are plain messages of the trace topic (`RMQ_SYS_TRACE_TOPIC`),
-//! text-encoded ([`encode`]), batched by a background [`TraceDispatcher`] and keyed by message
-//! id + user keys so QUERY_MESSAGE by key finds them ([`query_trace`]). A trace failure never
-//! fails or slows a send beyond the enqueue: a full queue drops (and counts) the record.
+//! every successful send writes a `Pub` record (a batch send one record for the whole batch,
+//! as Java's hook sees a `MessageBatch`) and every listener call a `SubBefore` and a
+//! `SubAfter` record. Records are plain messages of the trace topic (`RMQ_SYS_TRACE_TOPIC`, or
+//! `rmq_sys_TRACE_DATA_<region>` with [`AccessChannel::Cloud`]), text-encoded ([`encode`]),
+//! batched by a background [`TraceDispatcher`] and keyed by message id + user keys so
+//! QUERY_MESSAGE by key finds them ([`query_trace`]). A trace failure never fails or slows a
+//! send beyond the enqueue: a full queue drops (and counts) the record.
 
 pub mod dispatcher;
 pub mod encode;
@@ -16,8 +18,27 @@ pub use encode::{decode, encode_context, end_transaction_context, transfer_keys}
 pub use hooks::ConsumeSpan;
 pub use query::{query_trace, query_trace_in};
 
+pub use crate::client::config::AccessChannel;
+
 /// The default trace topic (`TopicValidator.RMQ_SYS_TRACE_TOPIC`).
 pub const TRACE_TOPIC: &str = "RMQ_SYS_TRACE_TOPIC";
+/// The trace topic of [`AccessChannel::Cloud`] is this plus the region id
+/// (`TraceConstants.TRACE_TOPIC_PREFIX`).
+pub const CLOUD_TRACE_TOPIC_PREFIX: &str = "rmq_sys_TRACE_DATA_";
+
+/// The trace topic of `region` on the cloud channel (`rmq_sys_TRACE_DATA_<region>`).
+pub fn cloud_trace_topic(region: &str) -> String {
+    format!("{CLOUD_TRACE_TOPIC_PREFIX}{region}")
+}
+
+/// Where a record of `region` goes: `configured` (the trace topic of the producer or consumer)
+/// on the local channel, the region's cloud topic on the cloud channel (as Java's dispatcher).
+pub fn trace_topic_for(channel: AccessChannel, configured: &str, region: &str) -> String {
+    match channel {
+        AccessChannel::Local => configured.to_string(),
+        AccessChannel::Cloud => cloud_trace_topic(region),
+    }
+}
 /// The region when a broker names none (`MixAll.DEFAULT_TRACE_REGION_ID`).
 pub const DEFAULT_REGION: &str = "DefaultRegion";
 
@@ -104,6 +125,10 @@ pub struct TraceContext {
     /// Shared by a SubBefore / SubAfter pair.
     pub request_id: String,
     pub context_code: i32,
+    /// The channel of the client writing the record: a `Cloud` SubAfter record has no
+    /// timeStamp / groupName fields and no record terminator (Java's encoder). Decoded
+    /// SubAfter records without those fields say `Cloud`.
+    pub access_channel: AccessChannel,
     pub beans: Vec<TraceBean>,
 }
 
@@ -139,7 +164,8 @@ pub fn producer_dispatcher(
     instance: &super::ClientInstance,
 ) -> Option<TraceDispatcher> {
     config.enable_trace.then(|| {
-        let opts = dispatcher::DispatchOptions::new(&config.trace_topic);
+        let mut opts = dispatcher::DispatchOptions::new(&config.trace_topic);
+        opts.access_channel = config.client.access_channel;
         TraceDispatcher::start(instance, &config.group, "PRODUCE", opts)
     })
 }
@@ -150,7 +176,8 @@ pub fn consumer_dispatcher(
     instance: &super::ClientInstance,
 ) -> Option<TraceDispatcher> {
     config.enable_trace.then(|| {
-        let opts = dispatcher::DispatchOptions::new(&config.trace_topic);
+        let mut opts = dispatcher::DispatchOptions::new(&config.trace_topic);
+        opts.access_channel = config.client.access_channel;
         TraceDispatcher::start(instance, &config.group, "CONSUME", opts)
     })
 }

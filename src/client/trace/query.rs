@@ -3,10 +3,11 @@
 //! other messages sharing the trace message left out. No new RPC: trace records are ordinary
 //! messages found through the key index.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::encode::decode;
-use super::{TraceRecord, TRACE_TOPIC};
+use super::{TraceRecord, TraceType, TRACE_TOPIC};
 use crate::client::error::{ClientError, Result};
 use crate::client::instance::ClientInstance;
 use crate::clock::now_ms;
@@ -24,7 +25,10 @@ pub async fn query_trace(instance: &ClientInstance, msg_id: &str) -> Result<Vec<
 }
 
 /// The trace records of `msg_id` in `trace_topic`, oldest first (empty when the topic does not
-/// exist or nothing is indexed yet).
+/// exist or nothing is indexed yet). On the cloud channel `trace_topic` is
+/// [`cloud_trace_topic`](super::cloud_trace_topic) of the region. A batch send's Pub record is
+/// found by the batch's `msg_id` (the members' ids joined by `,`), as Java keys it, not by a
+/// member's id.
 pub async fn query_trace_in(
     instance: &ClientInstance,
     trace_topic: &str,
@@ -83,7 +87,62 @@ async fn query_on_runtime(
             c => return Err(ClientError::broker(c, resp.remark.as_deref())),
         }
     }
-    out.sort_by_key(|c| c.time_stamp);
+    sort_oldest_first(&mut out);
     out.dedup();
     Ok(out)
+}
+
+/// Oldest first. A cloud SubAfter record has no timestamp of its own: it goes right after the
+/// SubBefore of its request (or first, when that is missing).
+pub fn sort_oldest_first(records: &mut [TraceRecord]) {
+    let started: HashMap<String, i64> = records
+        .iter()
+        .filter(|c| c.trace_type == TraceType::SubBefore)
+        .map(|c| (c.request_id.clone(), c.time_stamp))
+        .collect();
+    records.sort_by_key(|c| {
+        let after = c.trace_type == TraceType::SubAfter;
+        let at = match started.get(&c.request_id) {
+            Some(t) if after && c.time_stamp == 0 => *t,
+            _ => c.time_stamp,
+        };
+        (at, after)
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(t: TraceType, ts: i64, req: &str) -> TraceRecord {
+        TraceRecord {
+            trace_type: t,
+            time_stamp: ts,
+            request_id: req.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_cloud_sub_after_sorts_after_its_sub_before() {
+        let mut v = vec![
+            rec(TraceType::SubAfter, 0, "R1"),
+            rec(TraceType::SubBefore, 20, "R1"),
+            rec(TraceType::Pub, 10, ""),
+            rec(TraceType::SubAfter, 30, "R2"),
+            rec(TraceType::SubBefore, 25, "R2"),
+        ];
+        sort_oldest_first(&mut v);
+        let got: Vec<_> = v.iter().map(|c| (c.trace_type, c.time_stamp)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (TraceType::Pub, 10),
+                (TraceType::SubBefore, 20),
+                (TraceType::SubAfter, 0),
+                (TraceType::SubBefore, 25),
+                (TraceType::SubAfter, 30),
+            ]
+        );
+    }
 }
