@@ -9,6 +9,7 @@
 pub mod address;
 pub mod error;
 pub mod file;
+pub mod files;
 pub mod log_limit;
 pub mod perm;
 pub mod resource;

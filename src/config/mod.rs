@@ -52,6 +52,7 @@ pub const SECURITY_KEYS: &[&str] = &[
     "tlsClientKeyPath",
     "aclEnable",
     "plainAclFile",
+    "aclDir",
     "accessKey",
     "secretKey",
 ];
