@@ -55,6 +55,8 @@ pub const SECURITY_KEYS: &[&str] = &[
     "aclDir",
     "accessKey",
     "secretKey",
+    "dashboardAccessKey",
+    "dashboardSecretKey",
 ];
 
 /// A server's update black list with [`SECURITY_KEYS`] added.
