@@ -26,11 +26,12 @@ fn team_file(extra: &str) -> String {
     )
 }
 
-/// `dir/acl/team.yml` written before the broker starts on `dir/plain_acl.yml`.
-fn start_with_team_file(dir: &Path) -> (Broker, PathBuf, PathBuf) {
+/// `dir/acl/team.yml` (with `extra` accounts) written before the broker starts on
+/// `dir/plain_acl.yml`.
+fn start_with_team_file(dir: &Path, extra: &str) -> (Broker, PathBuf, PathBuf) {
     let team = dir.join("acl").join("team.yml");
     std::fs::create_dir_all(team.parent().unwrap()).unwrap();
-    std::fs::write(&team, team_file("")).unwrap();
+    std::fs::write(&team, team_file(extra)).unwrap();
     let (b, plain) = start_acl_broker(dir, ACL_FILE);
     (b, plain, team)
 }
@@ -38,7 +39,13 @@ fn start_with_team_file(dir: &Path) -> (Broker, PathBuf, PathBuf) {
 #[test]
 fn accounts_of_both_files_work() {
     let dir = tempfile::tempdir().unwrap();
-    let (b, _, _) = start_with_team_file(dir.path());
+    // appUser1 again, with another secret: plain_acl.yml defines it first, so this one is
+    // ignored (and logged).
+    let dup = format!(
+        "  - accessKey: {}\n    secretKey: otherSecret1\n    admin: true\n",
+        APP.0
+    );
+    let (b, _, _) = start_with_team_file(dir.path(), &dup);
     let mut s = connect(b.addr);
     for t in ["TeamT", "AclT"] {
         assert_eq!(call_as(&mut s, create_topic_cmd(t, 1), ADMIN).code, 0);
@@ -52,12 +59,23 @@ fn accounts_of_both_files_work() {
         &call_as(&mut s, send_cmd("TeamT", b"x"), (TEAM.0, "wrongSecret")),
         "Check signature failed for accessKey=teamUser1",
     );
+    let r = call_as(&mut s, send_cmd("AclT", b"x"), (APP.0, "otherSecret1"));
+    assert_denied(&r, "Check signature failed for accessKey=appUser1");
+    let line = wait_for_log(
+        &b.server,
+        &["WARN", "accessKey=appUser1", "is ignored"],
+        LIMIT,
+    );
+    assert!(
+        line.is_some_and(|l| l.contains("team.yml")),
+        "no duplicate warning"
+    );
 }
 
 #[test]
 fn an_edit_rereads_only_that_file() {
     let dir = tempfile::tempdir().unwrap();
-    let (b, plain, team) = start_with_team_file(dir.path());
+    let (b, plain, team) = start_with_team_file(dir.path(), "");
     let mut s = connect(b.addr);
     assert_eq!(call_as(&mut s, create_topic_cmd("TeamT", 1), ADMIN).code, 0);
     // plain_acl.yml broken: its accounts stay as they were.
@@ -92,7 +110,7 @@ fn an_edit_rereads_only_that_file() {
 #[test]
 fn an_admin_update_goes_to_the_file_of_the_account() {
     let dir = tempfile::tempdir().unwrap();
-    let (b, plain, team) = start_with_team_file(dir.path());
+    let (b, plain, team) = start_with_team_file(dir.path(), "");
     let mut s = connect(b.addr);
     assert_eq!(
         call_as(&mut s, create_topic_cmd("OtherT", 1), ADMIN).code,
@@ -126,6 +144,31 @@ fn an_admin_update_goes_to_the_file_of_the_account() {
     assert_eq!(counter(&team), Some(1), "{all}");
     assert_eq!(counter(&plain), Some(0), "{all}");
     assert!(r.ext("version").unwrap().contains("\"counter\":0"));
+    // The global white list of the file the request names (mqadmin updateGlobalWhiteAddr -p).
+    let team_path = team.display().to_string();
+    let white = request(
+        53,
+        &[
+            ("globalWhiteAddrs", "10.9.8.*"),
+            ("aclFileFullPath", &team_path),
+        ],
+    );
+    let r = call_as(&mut s, white, ADMIN);
+    assert_eq!(r.code, 0, "{:?}", r.remark);
+    assert!(std::fs::read_to_string(&team).unwrap().contains("10.9.8.*"));
+    assert!(!std::fs::read_to_string(&plain)
+        .unwrap()
+        .contains("10.9.8.*"));
+    let elsewhere = request(
+        53,
+        &[
+            ("globalWhiteAddrs", "10.9.8.*"),
+            ("aclFileFullPath", "/etc/hosts"),
+        ],
+    );
+    let r = call_as(&mut s, elsewhere, ADMIN);
+    assert_eq!(r.code, 211, "{:?}", r.remark);
+    assert!(r.remark.unwrap().contains("not one of the ACL files"));
     // Deleting it edits team.yml too.
     let r = call_as(&mut s, request(51, &[("accessKey", TEAM.0)]), ADMIN);
     assert_eq!(r.code, 0, "{:?}", r.remark);
