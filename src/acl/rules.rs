@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use super::address::AddressPattern;
 use super::file::AclFile;
 use super::perm;
+use super::sign::SigningKey;
 use crate::protocol::body::DataVersion;
 use crate::protocol::headers::PlainAccessConfig;
 
@@ -32,6 +33,8 @@ pub struct InvalidRules(pub String);
 pub struct Account {
     pub access_key: String,
     pub secret_key: String,
+    /// `secret_key`'s HMAC key schedule, done once per rules build (see `sign`).
+    pub key: SigningKey,
     pub white: AddressPattern,
     pub admin: bool,
     pub default_topic_perm: u8,
@@ -93,6 +96,7 @@ pub fn check_account(c: &PlainAccessConfig) -> Result<Account, InvalidRules> {
     }
     Ok(Account {
         access_key: ak,
+        key: SigningKey::new(&sk),
         secret_key: sk,
         white,
         admin: c.admin,

@@ -1,15 +1,15 @@
-//! `AclState`: the rules in force for one server process, the file they come from, and the
-//! changes the ACL admin codes make.
+//! `AclState`: the rules in force for one server process, the files they come from (`files`:
+//! `plainAclFile` and the ACL directory), and the changes the ACL admin codes make.
 //!
 //! The per-request check loads the current `Rules` from an `ArcSwap` (no lock, no hop). A
-//! `acl-watch` thread (never an I/O arbiter) reads the file every 500 ms and swaps in new rules
-//! when its content changed; a broken file keeps the old rules and is logged at warn once per
+//! `acl-watch` thread (never an I/O arbiter) looks at the files every 500 ms, re-reads only those
+//! whose content changed (and picks up files added to or removed from the directory), and swaps
+//! in new rules; a broken file keeps that file's old rules and is logged at warn once per
 //! change. Admin updates (50, 51, 53) run under one mutex on a blocking thread: they change a
-//! copy of the file, compile it (so a bad update is refused and nothing changes), bump the data
-//! version, write the file atomically (temp, fsync, rename) and swap the rules.
+//! copy of the one file concerned (the file that defines the account, else `plainAclFile`),
+//! compile it (so a bad update is refused and nothing changes), bump that file's data version,
+//! write it atomically (temp, fsync, rename) and swap the rules.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
@@ -20,6 +20,7 @@ use parking_lot::Mutex;
 
 use super::error::AclError;
 use super::file::AclFile;
+use super::files::{AclFiles, FileState, Refresh};
 use super::perm;
 use super::resource::Need;
 use super::rules::{check_account, InvalidRules, Rules};
@@ -28,56 +29,42 @@ use crate::protocol::body::DataVersion;
 use crate::protocol::headers::PlainAccessConfig;
 use crate::protocol::RemotingCommand;
 
-/// How often the watcher looks at the file.
+/// How often the watcher looks at the files.
 pub const WATCH_INTERVAL: Duration = Duration::from_millis(500);
-
-/// The file as last read or written, and its content hash.
-struct Current {
-    file: AclFile,
-    hash: u64,
-}
 
 pub struct AclState {
     path: PathBuf,
     rules: ArcSwap<Rules>,
-    current: Mutex<Current>,
+    files: Mutex<AclFiles>,
     refusal_log: super::log_limit::RefusalLogLimit,
 }
 
-fn hash_of(bytes: &[u8]) -> u64 {
-    let mut h = DefaultHasher::new();
-    bytes.hash(&mut h);
-    h.finish()
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-/// Parse and compile a file's content.
-fn compile(path: &Path, bytes: &[u8]) -> Result<(AclFile, Rules, u64), String> {
-    let text = String::from_utf8_lossy(bytes);
-    let file = AclFile::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let rules = Rules::build(&file).map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((file, rules, hash_of(bytes)))
+/// The rules of all files, with the duplicate access keys logged.
+fn build(files: &AclFiles) -> Result<Rules, InvalidRules> {
+    let (merged, duplicates) = files.merged();
+    for d in duplicates {
+        tracing::warn!("ACL: {d}");
+    }
+    Rules::build(&merged)
 }
 
 impl AclState {
-    /// Load `path` (start-up: a missing or invalid file is an error that names the file and the
-    /// fault).
-    pub fn load(path: &Path) -> Result<Arc<Self>, String> {
-        let (file, rules, hash) = compile(path, &read(path)?)?;
+    /// Load `path` and the ACL files under `dir` (start-up: a missing `path` or an invalid file
+    /// is an error that names the file and the fault; a missing `dir` has no files).
+    pub fn load(path: &Path, dir: &Path) -> Result<Arc<Self>, String> {
+        let files = AclFiles::load(path, dir)?;
+        let rules = build(&files).map_err(|e| e.0)?;
         Ok(Arc::new(AclState {
             path: path.to_path_buf(),
             rules: ArcSwap::from_pointee(rules),
-            current: Mutex::new(Current { file, hash }),
+            files: Mutex::new(files),
             refusal_log: Default::default(),
         }))
     }
 
-    /// Load `path` and start its watcher thread (which ends when the state is dropped).
-    pub fn start(path: &Path) -> Result<Arc<Self>, String> {
-        let state = Self::load(path)?;
+    /// Load the files and start their watcher thread (which ends when the state is dropped).
+    pub fn start(path: &Path, dir: &Path) -> Result<Arc<Self>, String> {
+        let state = Self::load(path, dir)?;
         let weak = Arc::downgrade(&state);
         std::thread::Builder::new()
             .name("acl-watch".into())
@@ -92,9 +79,9 @@ impl AclState {
         if !cfg.acl_enable {
             return Ok(None);
         }
-        Self::start(Path::new(&cfg.plain_acl_file))
+        Self::start(Path::new(&cfg.plain_acl_file), &cfg.acl_dir_path())
             .map(Some)
-            .map_err(|e| format!("aclEnable=true but plainAclFile is not usable: {e}"))
+            .map_err(|e| format!("aclEnable=true but the ACL files are not usable: {e}"))
     }
 
     /// A standalone broker registers with its own (ACL'd) name server: its `accessKey` must be
@@ -191,27 +178,26 @@ impl AclState {
         }
     }
 
-    /// Re-read the file if its content changed. `Ok(true)` when new rules are in force.
-    pub fn reload_if_changed(&self) -> Result<bool, String> {
-        let bytes = read(&self.path)?;
-        let hash = hash_of(&bytes);
-        let mut cur = self.current.lock();
-        if hash == cur.hash {
-            return Ok(false);
+    /// Re-read the files whose content changed (and the directory's new or removed files); new
+    /// rules are in force when [`Refresh::changed`].
+    pub fn reload_if_changed(&self) -> Refresh {
+        let mut files = self.files.lock();
+        let mut report = files.refresh();
+        if report.changed() {
+            match build(&files) {
+                Ok(rules) => self.rules.store(Arc::new(rules)),
+                // Each file compiled alone, so only a merge fault lands here.
+                Err(e) => report.broken.push(e.0),
+            }
         }
-        // Remember the content either way, so a broken file is reported once.
-        cur.hash = hash;
-        let (file, rules, _) = compile(&self.path, &bytes)?;
-        self.rules.store(Arc::new(rules));
-        cur.file = file;
-        Ok(true)
+        report
     }
 
     /// UPDATE_AND_CREATE_ACL_CONFIG (50): create or replace an account. Unset fields of an
     /// existing account keep their values, as RocketMQ merges them.
     pub fn update_account(&self, update: PlainAccessConfig) -> Result<(), InvalidRules> {
         let ak = update.access_key.clone().unwrap_or_default();
-        self.change(|file| {
+        self.change(Target::OwnerOr(&ak), |file| {
             let merged = match file.account(&ak) {
                 Some(old) => merge(old, update),
                 None => update,
@@ -226,7 +212,7 @@ impl AclState {
 
     /// DELETE_ACL_CONFIG (51).
     pub fn delete_account(&self, access_key: &str) -> Result<(), InvalidRules> {
-        self.change(|file| {
+        self.change(Target::Owner(access_key), |file| {
             if file.account(access_key).is_none() {
                 return Err(InvalidRules(format!("No acl config for {access_key}")));
             }
@@ -236,37 +222,98 @@ impl AclState {
         })
     }
 
-    /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53).
-    pub fn update_global_white(&self, addrs: Vec<String>) -> Result<(), InvalidRules> {
-        self.change(|file| {
+    /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53): the list of the file `file` names (one of the
+    /// ACL files; none or empty = `plainAclFile`, as RocketMQ).
+    pub fn update_global_white(
+        &self,
+        addrs: Vec<String>,
+        file: Option<&str>,
+    ) -> Result<(), InvalidRules> {
+        let target = match file.map(str::trim).filter(|f| !f.is_empty()) {
+            Some(f) => Target::Path(Path::new(f)),
+            None => Target::Plain,
+        };
+        self.change(target, |file| {
             file.global_white_remote_addresses = addrs;
             Ok(())
         })
     }
 
-    /// The file as in force (for GET_BROKER_CLUSTER_ACL_CONFIG; the caller masks secrets).
+    /// All files as one, as in force (for GET_BROKER_CLUSTER_ACL_CONFIG; the caller masks
+    /// secrets).
     pub fn file(&self) -> AclFile {
-        self.current.lock().file.clone()
+        self.files.lock().merged().0
+    }
+
+    /// Each file's data version by path (GET_BROKER_CLUSTER_ACL_INFO's `allAclFileVersion`).
+    pub fn versions(&self) -> Vec<(String, DataVersion)> {
+        self.files.lock().versions()
     }
 
     fn change(
         &self,
+        target: Target,
         edit: impl FnOnce(&mut AclFile) -> Result<(), InvalidRules>,
     ) -> Result<(), InvalidRules> {
-        let mut cur = self.current.lock();
-        let mut file = cur.file.clone();
+        let mut files = self.files.lock();
+        let state = target.pick(&files)?;
+        let path = state.path.clone();
+        let mut file = state.file.clone();
         edit(&mut file)?;
         let mut version: DataVersion = file.data_version;
         version.next(crate::clock::now_ms());
         file.data_version = version;
-        let rules = Rules::build(&file)?;
+        Rules::build(&file).map_err(|e| InvalidRules(format!("{}: {e}", path.display())))?;
         let text = file.render();
-        crate::storage::metadata::write_atomic(&self.path, &text)
-            .map_err(|e| InvalidRules(format!("cannot write {}: {e}", self.path.display())))?;
-        cur.hash = hash_of(text.as_bytes());
-        cur.file = file;
+        // Tried on a copy: nothing changes unless the merged rules build and the file is written.
+        let mut trial = files.clone();
+        trial.replace(
+            FileState {
+                path: path.clone(),
+                file,
+            },
+            &text,
+        );
+        let rules = build(&trial)?;
+        crate::storage::metadata::write_atomic(&path, &text)
+            .map_err(|e| InvalidRules(format!("cannot write {}: {e}", path.display())))?;
+        *files = trial;
         self.rules.store(Arc::new(rules));
         Ok(())
+    }
+}
+
+/// Which file an ACL admin change goes to.
+enum Target<'a> {
+    /// The file defining this access key (DELETE_ACL_CONFIG).
+    Owner(&'a str),
+    /// The file defining this access key, else `plainAclFile` (UPDATE_AND_CREATE_ACL_CONFIG).
+    OwnerOr(&'a str),
+    Plain,
+    /// A file named by the request (UPDATE_GLOBAL_WHITE_ADDRS_CONFIG's `aclFileFullPath`).
+    Path(&'a Path),
+}
+
+impl Target<'_> {
+    fn pick<'f>(&self, files: &'f AclFiles) -> Result<&'f FileState, InvalidRules> {
+        let plain = || {
+            files
+                .get(files.plain())
+                .expect("the plain file is always loaded")
+        };
+        match self {
+            Target::Owner(ak) => files
+                .owner(ak)
+                .ok_or_else(|| InvalidRules(format!("No acl config for {ak}"))),
+            Target::OwnerOr(ak) => Ok(files.owner(ak).unwrap_or_else(plain)),
+            Target::Plain => Ok(plain()),
+            Target::Path(p) => files.get(p).ok_or_else(|| {
+                InvalidRules(format!(
+                    "{} is not one of the ACL files (plainAclFile or a yml file of aclDir)",
+                    p.display()
+                ))
+            }),
+        }
     }
 }
 
@@ -302,10 +349,15 @@ fn watch(state: Weak<AclState>) {
     loop {
         std::thread::sleep(WATCH_INTERVAL);
         let Some(s) = state.upgrade() else { return };
-        match s.reload_if_changed() {
-            Ok(true) => tracing::info!(file = %s.path.display(), "ACL rules reloaded"),
-            Ok(false) => {}
-            Err(why) => tracing::warn!("ACL file not reloaded, the previous rules stay: {why}"),
+        let report = s.reload_if_changed();
+        for f in &report.reloaded {
+            tracing::info!(file = %f.display(), "ACL rules reloaded");
+        }
+        for f in &report.removed {
+            tracing::info!(file = %f.display(), "ACL file removed, its accounts are dropped");
+        }
+        for why in &report.broken {
+            tracing::warn!("ACL file not reloaded, its previous rules stay: {why}");
         }
     }
 }
@@ -336,24 +388,33 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plain_acl.yml");
         std::fs::write(&path, FILE).unwrap();
-        let s = AclState::load(&path).unwrap();
-        assert_eq!(s.reload_if_changed(), Ok(false));
+        let s = AclState::load(&path, &dir.path().join("acl")).unwrap();
+        assert_eq!(s.reload_if_changed(), Refresh::default());
         std::fs::write(
             &path,
             format!("{FILE}  - accessKey: second1\n    secretKey: 7654321\n"),
         )
         .unwrap();
-        assert_eq!(s.reload_if_changed(), Ok(true));
+        assert_eq!(s.reload_if_changed().reloaded, std::slice::from_ref(&path));
         assert!(s.rules().accounts.contains_key("second1"));
         std::fs::write(&path, "accounts: [").unwrap();
-        assert!(s.reload_if_changed().unwrap_err().contains("plain_acl.yml"));
+        let r = s.reload_if_changed();
+        assert!(
+            !r.changed() && r.broken[0].contains("plain_acl.yml"),
+            "{r:?}"
+        );
         assert!(s.rules().accounts.contains_key("second1"));
         // Reported once, not on every poll.
-        assert_eq!(s.reload_if_changed(), Ok(false));
+        assert_eq!(s.reload_if_changed(), Refresh::default());
         std::fs::remove_file(&path).unwrap();
-        assert!(s.reload_if_changed().is_err());
+        assert!(s.reload_if_changed().broken[0].contains("cannot read"));
+        assert_eq!(s.reload_if_changed(), Refresh::default());
         assert!(s.rules().accounts.contains_key("RocketMQ"));
-        assert!(AclState::load(&path).err().unwrap().contains("cannot read"));
+        let none = dir.path().join("none");
+        assert!(AclState::load(&path, &none)
+            .err()
+            .unwrap()
+            .contains("cannot read"));
     }
 
     #[test]
@@ -364,7 +425,7 @@ mod tests {
             "{FILE}  - accessKey: brokerKey1\n    secretKey: brokerSecret1\n    admin: true\n"
         );
         std::fs::write(&path, text).unwrap();
-        let s = AclState::load(&path).unwrap();
+        let s = AclState::load(&path, dir.path()).unwrap();
         let cfg = |ak: &str, sk: &str| crate::config::AclConfig {
             acl_enable: true,
             access_key: ak.into(),
@@ -394,7 +455,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("plain_acl.yml");
         std::fs::write(&path, FILE).unwrap();
-        let s = AclState::load(&path).unwrap();
+        let s = AclState::load(&path, &dir.path().join("acl")).unwrap();
         s.update_account(acct("newuser1", "secret99")).unwrap();
         assert!(s.rules().accounts.contains_key("newuser1"));
         let on_disk = AclFile::load(&path).unwrap();
@@ -412,17 +473,71 @@ mod tests {
         );
         assert!(s.update_account(acct("newuser1", "short")).is_err());
         assert!(s.update_account(acct("x", "secret99")).is_err());
-        s.update_global_white(vec!["10.1.*".into()]).unwrap();
+        s.update_global_white(vec!["10.1.*".into()], None).unwrap();
         assert_eq!(
             AclFile::load(&path).unwrap().global_white_remote_addresses,
             ["10.1.*"]
         );
-        assert!(s.update_global_white(vec!["10.x".into()]).is_err());
+        assert!(s.update_global_white(vec!["10.x".into()], None).is_err());
+        let e = s
+            .update_global_white(vec![], Some("/etc/passwd"))
+            .unwrap_err();
+        assert!(e.0.contains("not one of the ACL files"), "{e}");
         s.delete_account("newuser1").unwrap();
         assert!(s.delete_account("newuser1").is_err());
         assert!(!s.rules().accounts.contains_key("newuser1"));
         assert_eq!(s.rules().version.counter, 4);
         // Our own write is not seen as a change.
-        assert_eq!(s.reload_if_changed(), Ok(false));
+        assert_eq!(s.reload_if_changed(), Refresh::default());
+    }
+
+    #[test]
+    fn changes_go_to_the_file_that_defines_the_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain_acl.yml");
+        std::fs::write(&path, FILE).unwrap();
+        let acl_dir = dir.path().join("acl");
+        std::fs::create_dir(&acl_dir).unwrap();
+        let second = acl_dir.join("team.yml");
+        std::fs::write(
+            &second,
+            "accounts:\n  - accessKey: teamUser1\n    secretKey: teamSecret1\n",
+        )
+        .unwrap();
+        let s = AclState::load(&path, &acl_dir).unwrap();
+        assert!(s.authenticate("teamUser1", "teamSecret1").is_some());
+        let mut upd = acct("teamUser1", "teamSecret2");
+        upd.admin = true;
+        s.update_account(upd).unwrap();
+        let team = AclFile::load(&second).unwrap();
+        assert_eq!(
+            team.account("teamUser1").unwrap().secret_key.as_deref(),
+            Some("teamSecret2")
+        );
+        assert_eq!(team.data_version.counter, 1);
+        assert!(AclFile::load(&path).unwrap().account("teamUser1").is_none());
+        // A new account goes to plainAclFile.
+        s.update_account(acct("freshUser", "freshSecret")).unwrap();
+        assert!(AclFile::load(&path).unwrap().account("freshUser").is_some());
+        let versions: std::collections::BTreeMap<_, _> = s.versions().into_iter().collect();
+        assert_eq!(versions[&second.display().to_string()].counter, 1);
+        assert_eq!(versions[&path.display().to_string()].counter, 1);
+        let second_text = second.display().to_string();
+        s.update_global_white(vec!["10.2.*".into()], Some(&second_text))
+            .unwrap();
+        assert_eq!(
+            AclFile::load(&second)
+                .unwrap()
+                .global_white_remote_addresses,
+            ["10.2.*"]
+        );
+        assert!(s
+            .file()
+            .global_white_remote_addresses
+            .contains(&"10.2.*".to_string()));
+        s.delete_account("teamUser1").unwrap();
+        assert!(AclFile::load(&second).unwrap().accounts.is_empty());
+        assert!(s.authenticate("teamUser1", "teamSecret2").is_none());
+        assert_eq!(s.reload_if_changed(), Refresh::default());
     }
 }

@@ -59,7 +59,7 @@ pub fn validate<'a>(
     if account.white.matches(peer) {
         return Ok(Passed::Account(account));
     }
-    if !sign::verify(req, &account.secret_key) {
+    if !sign::verify(req, &account.key) {
         return Err(deny(
             format!("Check signature failed for accessKey={ak}"),
             Some(ak),

@@ -14,6 +14,12 @@ pub struct AclConfig {
     pub acl_enable: bool,
     /// The accounts file (RocketMQ's `plain_acl.yml` format), reloaded when it changes.
     pub plain_acl_file: String,
+    /// More accounts files: every `*.yml`/`*.yaml` under this directory, recursively
+    /// (`tools.yml` skipped), as RocketMQ 4.9.3+ reads `$ROCKETMQ_HOME/conf/acl` (a fixed
+    /// directory there, no setting). Empty = the `acl` directory next to `plainAclFile` (so the
+    /// default `conf/plain_acl.yml` goes with `conf/acl`, RocketMQ's layout). A missing
+    /// directory has no files.
+    pub acl_dir: String,
     /// This process's own account for the requests it sends (a broker's registrations, a
     /// slave's metadata sync). Empty = unsigned.
     pub access_key: String,
@@ -31,6 +37,7 @@ impl Default for AclConfig {
         AclConfig {
             acl_enable: false,
             plain_acl_file: "conf/plain_acl.yml".into(),
+            acl_dir: String::new(),
             access_key: String::new(),
             secret_key: String::new(),
         }
@@ -62,6 +69,18 @@ impl AclConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The ACL directory in force (see `aclDir`).
+    pub fn acl_dir_path(&self) -> std::path::PathBuf {
+        if !self.acl_dir.trim().is_empty() {
+            return self.acl_dir.trim().into();
+        }
+        let plain = std::path::Path::new(&self.plain_acl_file);
+        plain
+            .parent()
+            .unwrap_or(std::path::Path::new(""))
+            .join("acl")
     }
 
     /// This process's credentials for its own requests, if configured.
@@ -103,5 +122,19 @@ mod tests {
             ..Default::default()
         };
         assert!(no_file.validate().is_err());
+        assert_eq!(d.acl_dir_path(), std::path::Path::new("conf/acl"));
+        let elsewhere = AclConfig {
+            plain_acl_file: "/etc/mq/plain_acl.yml".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            elsewhere.acl_dir_path(),
+            std::path::Path::new("/etc/mq/acl")
+        );
+        let set = AclConfig {
+            acl_dir: "/srv/acl.d".into(),
+            ..elsewhere
+        };
+        assert_eq!(set.acl_dir_path(), std::path::Path::new("/srv/acl.d"));
     }
 }

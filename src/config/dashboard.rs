@@ -21,6 +21,15 @@ pub struct DashboardConfig {
     /// GET_BROKER_CONFIG); the binaries hand the dashboard the value as loaded.
     #[serde(serialize_with = "masked")]
     pub dashboard_admin_password: String,
+    /// The ACL account the dashboard signs its own requests with (the pages' reads, the chart
+    /// collector), as rocketmq-dashboard's `rocketmq.config.accessKey`: for a cluster whose
+    /// brokers have `aclEnable=true` (give it an admin account: runtime info and stats are admin
+    /// requests). Empty = the process's `accessKey`. Separate from the user logins that admin
+    /// actions need with ACL on.
+    pub dashboard_access_key: String,
+    /// The secret of `dashboardAccessKey`. Shown masked wherever the config is printed.
+    #[serde(serialize_with = "masked")]
+    pub dashboard_secret_key: String,
 }
 
 /// What a configured password prints as.
@@ -37,13 +46,27 @@ impl Default for DashboardConfig {
             dashboard_listen_addr: "127.0.0.1".into(),
             dashboard_listen_port: 8080,
             dashboard_admin_password: String::new(),
+            dashboard_access_key: String::new(),
+            dashboard_secret_key: String::new(),
         }
     }
 }
 
 impl DashboardConfig {
-    /// The listen address must parse as an IP address.
+    /// The listen address must parse as an IP address; the account's keys go together.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.dashboard_access_key.is_empty() != self.dashboard_secret_key.is_empty() {
+            let key = if self.dashboard_access_key.is_empty() {
+                "dashboardAccessKey"
+            } else {
+                "dashboardSecretKey"
+            };
+            return Err(ConfigError::BadValue {
+                key: key.into(),
+                value: String::new(),
+                reason: "dashboardAccessKey and dashboardSecretKey are set together".into(),
+            });
+        }
         if self
             .dashboard_listen_addr
             .parse::<std::net::IpAddr>()
@@ -56,6 +79,16 @@ impl DashboardConfig {
             });
         }
         Ok(())
+    }
+
+    /// The dashboard's own account (`dashboardAccessKey`), if configured.
+    pub fn credentials(&self) -> Option<crate::acl::Credentials> {
+        (!self.dashboard_access_key.is_empty()).then(|| {
+            crate::acl::Credentials::new(
+                self.dashboard_access_key.clone(),
+                self.dashboard_secret_key.clone(),
+            )
+        })
     }
 
     /// Whether the dashboard binds a loopback address (admin actions then need no password).
@@ -91,5 +124,23 @@ mod tests {
         };
         let shown = serde_json::to_string(&secret).unwrap();
         assert!(!shown.contains("s3cret") && shown.contains(MASK));
+        assert!(d.credentials().is_none());
+        let half = DashboardConfig {
+            dashboard_access_key: "dashKey1".into(),
+            ..Default::default()
+        };
+        assert!(half
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("dashboardSecretKey"));
+        let account = DashboardConfig {
+            dashboard_secret_key: "dashSecret1".into(),
+            ..half
+        };
+        assert!(account.validate().is_ok());
+        assert_eq!(account.credentials().unwrap().access_key, "dashKey1");
+        let shown = serde_json::to_string(&account).unwrap();
+        assert!(!shown.contains("dashSecret1") && shown.contains("dashKey1"));
     }
 }

@@ -52,8 +52,11 @@ pub const SECURITY_KEYS: &[&str] = &[
     "tlsClientKeyPath",
     "aclEnable",
     "plainAclFile",
+    "aclDir",
     "accessKey",
     "secretKey",
+    "dashboardAccessKey",
+    "dashboardSecretKey",
 ];
 
 /// A server's update black list with [`SECURITY_KEYS`] added.

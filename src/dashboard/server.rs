@@ -58,7 +58,8 @@ fn tls_sides(tls: &TlsConfig) -> std::io::Result<TlsSides> {
 const WORKERS: usize = 2;
 
 /// Start the dashboard of `cfg` reading the name servers `namesrv`. Its own reads are signed
-/// with the process's ACL account (`acl.accessKey`) when one is configured; with
+/// with its ACL account (`dashboardAccessKey`, else the process's `accessKey`) when one is
+/// configured; with
 /// `acl.aclEnable` admin actions need an ACL login. `tls` is the process's TLS config: HTTPS
 /// when its server side is on, and the admin clients connect as `tlsEnable` says. Must run
 /// inside an actix system (the binaries' `System::block_on`).
@@ -72,12 +73,15 @@ pub fn start(
         server: server_tls,
         client: client_tls,
     } = tls_sides(tls)?;
-    let creds = acl.credentials().map(|c| (*c).clone());
+    let creds = cfg
+        .credentials()
+        .or_else(|| acl.credentials().map(|c| (*c).clone()));
     if acl.acl_enable && creds.is_none() {
         // Brokers answer the runtime and stats reads the pages show only to admin accounts.
         tracing::warn!(
-            "aclEnable=true but no accessKey/secretKey: the dashboard's reads are unsigned and \
-             brokers will refuse most of them; configure an admin account for this process"
+            "aclEnable=true but no dashboardAccessKey/dashboardSecretKey (nor accessKey/secretKey): \
+             the dashboard's reads are unsigned and brokers with ACL on will refuse most of them; \
+             configure an admin account for the dashboard"
         );
     }
     let admin_client = || {

@@ -33,8 +33,8 @@ command_header! {
 
 command_header! {
     /// UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53) request: the new global white list, comma-joined
-    /// (an empty text clears it). `aclFileFullPath` names the file in 4.9's multi-file layout;
-    /// we have one file, so it is accepted and ignored.
+    /// (an empty text clears it). `aclFileFullPath` names the ACL file to change (4.9's
+    /// multi-file layout); absent or empty = `plainAclFile`.
     pub struct UpdateGlobalWhiteAddrsConfigRequestHeader {
         global_white_addrs: String = "globalWhiteAddrs",
         acl_file_full_path: Option<String> = "aclFileFullPath",

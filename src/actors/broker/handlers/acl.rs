@@ -3,8 +3,8 @@
 //! and the ACL admin codes as RocketMQ's
 //! `AdminBrokerProcessor`: UPDATE_AND_CREATE_ACL_CONFIG (50), DELETE_ACL_CONFIG (51),
 //! GET_BROKER_CLUSTER_ACL_INFO (52), UPDATE_GLOBAL_WHITE_ADDRS_CONFIG (53) and
-//! GET_BROKER_CLUSTER_ACL_CONFIG (54, secrets masked). Changes write `plainAclFile` on a blocking
-//! thread (`AclState` does the atomic write). Runs on the connection's arbiter.
+//! GET_BROKER_CLUSTER_ACL_CONFIG (54, secrets masked). Changes write the ACL file concerned on a
+//! blocking thread (`AclState` does the atomic write). Runs on the connection's arbiter.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -152,20 +152,21 @@ pub async fn update_global_white(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) ->
     let h: UpdateGlobalWhiteAddrsConfigRequestHeader = req.header()?;
     let acl = state(ctx, AclOp::GlobalWhite)?;
     let addrs = split_list(Some(&h.global_white_addrs));
+    let file = h.acl_file_full_path.clone();
     change(acl, AclOp::GlobalWhite, move |s| {
-        s.update_global_white(addrs)
+        s.update_global_white(addrs, file.as_deref())
     })
     .await?;
     tracing::info!(addrs = %h.global_white_addrs, "ACL global white list updated");
     Ok(ok(req))
 }
 
-/// GET_BROKER_CLUSTER_ACL_INFO (52): the rules' data version and this broker's identity.
+/// GET_BROKER_CLUSTER_ACL_INFO (52): `plainAclFile`'s data version, each ACL file's, and this
+/// broker's identity.
 pub fn version_info(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let acl = state(ctx, AclOp::Read)?;
     let version = acl.rules().version;
-    let path = acl.path().display().to_string();
-    let all: BTreeMap<String, _> = [(path, version)].into_iter().collect();
+    let all: BTreeMap<String, _> = acl.versions().into_iter().collect();
     let text = |v| serde_json::to_string(v).expect("serializable");
     Ok(ok(req).with_header(&GetBrokerAclConfigResponseHeader {
         version: text(&version),
