@@ -9,6 +9,11 @@ use actormq::bench::args::{Cli, Mode};
 use actormq::bench::{consumer, null_server, producer};
 use clap::Parser;
 
+/// The broker's allocator (see `src/bin/broker.rs`), so the load generator and the null broker
+/// spend no more on malloc than the broker they are compared with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn runtime(threads: usize) -> tokio::runtime::Runtime {
     if threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
