@@ -30,6 +30,7 @@ pub mod offset;
 pub mod overview;
 pub mod relay;
 pub mod stats;
+pub mod tls_props;
 pub mod tools_config;
 pub mod topic;
 pub mod track;

@@ -280,10 +280,14 @@ pub fn main_with(args: Vec<OsString>) -> i32 {
         .namesrv
         .or_else(|| std::env::var("NAMESRV_ADDR").ok())
         .unwrap_or_default();
-    let tls = cli
-        .tls
-        .client()
-        .map_err(|e| AdminError::Invalid(e.to_string()));
+    // The options win; without them, RocketMQ's way: `-Dtls.enable=true` in JAVA_OPT.
+    let tls = if cli.tls.tls || cli.tls.tls_ca.is_some() || cli.tls.tls_insecure {
+        cli.tls
+            .client()
+            .map_err(|e| AdminError::Invalid(e.to_string()))
+    } else {
+        crate::admin::tls_props::tls_from_java_opt()
+    };
     let result = tls
         .and_then(|tls| {
             let creds = tools_credentials(cli.tools_config.as_deref())?;
