@@ -22,6 +22,7 @@ pub mod acl;
 pub mod broker;
 pub mod client;
 pub mod commands;
+pub mod controller;
 pub mod error;
 pub mod group;
 pub mod message;
