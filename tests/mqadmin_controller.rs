@@ -2,6 +2,7 @@
 //! hosting one controller Raft group (`enableControllerInNamesrv`) and three controller-mode
 //! brokers of `broker-a` (tests/common/failover.rs). getControllerMetaData, getSyncStateSet (by
 //! broker name and by cluster), electMaster (the route follows the designated broker),
+//! getBrokerEpoch (the brokers' epoch histories),
 //! getControllerConfig and updateControllerConfig. Every wait is bounded.
 
 mod common;
@@ -118,6 +119,20 @@ fn controller_commands() {
         "FailoverCluster",
     ])
     .fails_with("CONTROLLER");
+
+    // getBrokerEpoch: every replica of the set, the open epoch ending at the CommitLog end.
+    let epochs = adm(&ns, "getBrokerEpoch", &["-b", BROKER_NAME]).ok();
+    let head = "\n#clusterName\tFailoverCluster\n#brokerName\tbroker-a\n#brokerAddr\t";
+    assert_eq!(epochs.matches(head).count(), 3, "{epochs}");
+    assert!(epochs.contains("\n#Epoch: EpochEntry{epoch="), "{epochs}");
+    let j = adm(&ns, "getBrokerEpoch", &["-c", "FailoverCluster", "--json"]).json();
+    let caches = j.as_object().unwrap();
+    assert_eq!(caches.len(), 3, "{j}");
+    for c in caches.values() {
+        let list = c["epochList"].as_array().unwrap();
+        assert_eq!(list.last().unwrap()["endOffset"], c["maxOffset"], "{j}");
+    }
+    adm(&ns, "getBrokerEpoch", &[]).fails_with("-b brokerName or -c clusterName");
 
     // Controller config: read every controller of the list, change a run-time switch.
     let list = format!("{ctl};{}", set.namesrvs[1].addr);

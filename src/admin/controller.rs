@@ -1,6 +1,7 @@
 //! Admin calls to a RocketMQ 5 controller (embedded in a name server with
 //! `enableControllerInNamesrv`, or the `controller` binary): metadata (1005), SyncStateSet data
-//! (1006), an admin election (1002), and its config (1010 / 1009). As RocketMQ's
+//! (1006), an admin election (1002), and its config (1010 / 1009); and a broker's epoch history
+//! (1007). As RocketMQ's
 //! `MQClientAPIImpl`, the data and election requests go to the leader the metadata names; the
 //! config requests go to each controller given.
 
@@ -8,7 +9,9 @@ use super::broker::{properties_text, ConfigTable};
 use super::client::{json_body, AdminClient};
 use super::error::{AdminError, Result};
 use crate::clock::now_ms;
-use crate::protocol::body::controller::{BrokerReplicasInfo, ElectMasterResponseBody};
+use crate::protocol::body::controller::{
+    BrokerReplicasInfo, ElectMasterResponseBody, EpochEntryCache,
+};
 use crate::protocol::codes::request_code as rq;
 use crate::protocol::headers::controller::{
     ElectMasterRequestHeader, ElectMasterResponseHeader, GetMetaDataResponseHeader,
@@ -68,6 +71,13 @@ impl AdminClient {
             json_body("ElectMasterResponseBody", &resp.body)?
         };
         Ok((resp.header()?, body))
+    }
+
+    /// GET_BROKER_EPOCH_CACHE (1007) of one broker (a controller-mode broker answers it).
+    pub async fn broker_epoch_cache(&self, broker: &str) -> Result<EpochEntryCache> {
+        let cmd = RemotingCommand::request(rq::GET_BROKER_EPOCH_CACHE);
+        let resp = self.call_ok(broker, cmd).await?;
+        json_body("EpochEntryCache", &resp.body)
     }
 
     /// GET_CONTROLLER_CONFIG (1010) of one controller.

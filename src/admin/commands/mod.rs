@@ -27,6 +27,7 @@ mod elect_master;
 pub mod format;
 mod get_acl_config;
 mod get_broker_config;
+mod get_broker_epoch;
 mod get_controller_meta_data;
 mod get_namesrv_config;
 mod get_sync_state_set;
@@ -120,6 +121,8 @@ pub enum Command {
     GetBrokerConfig(get_broker_config::Args),
     #[command(name = "updateBrokerConfig", about = "Update broker's config")]
     UpdateBrokerConfig(update_broker_config::Args),
+    #[command(name = "getBrokerEpoch", about = "Fetch broker epoch entries")]
+    GetBrokerEpoch(get_broker_epoch::Args),
     #[command(
         name = "getControllerMetaData",
         about = "Get controller cluster's metadata"
@@ -256,6 +259,7 @@ impl Command {
     async fn run(&self, ctx: &mut Ctx) -> Result<()> {
         match self {
             Command::UpdateTopic(a) => a.run(ctx).await,
+            Command::GetBrokerEpoch(a) => a.run(ctx).await,
             Command::GetControllerMetaData(a) => a.run(ctx).await,
             Command::GetSyncStateSet(a) => a.run(ctx).await,
             Command::ElectMaster(a) => a.run(ctx).await,
