@@ -62,10 +62,16 @@ impl AdminClient {
     }
 
     /// UPDATE_BROKER_CONFIG (25): set `pairs` on the broker at `addr`.
-    pub async fn update_broker_config(&self, addr: &str, pairs: &[(String, String)]) -> Result<()> {
+    /// UPDATE_BROKER_CONFIG; returns the broker's remark (actormq says which keys wait for a
+    /// restart; RocketMQ sends none).
+    pub async fn update_broker_config(
+        &self,
+        addr: &str,
+        pairs: &[(String, String)],
+    ) -> Result<Option<String>> {
         let body = properties_text(pairs)?;
         let cmd = RemotingCommand::request(rq::UPDATE_BROKER_CONFIG).with_body(body.into_bytes());
-        self.call_ok(addr, cmd).await.map(drop)
+        self.call_ok(addr, cmd).await.map(|r| r.remark)
     }
 }
 

@@ -44,6 +44,7 @@ pub mod store;
 pub mod tail;
 pub mod topic_files;
 mod truncate;
+pub mod tunables;
 pub mod types;
 
 pub use config::{FlushDiskType, StoreConfig};

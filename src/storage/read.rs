@@ -3,6 +3,8 @@
 //! queue units and CommitLog records are read from published positions, and records are returned
 //! as zero-copy `Bytes` over the mapping.
 
+use std::sync::atomic::Ordering::Relaxed;
+
 use bytes::Bytes;
 
 use super::consume_queue::{ConsumeQueue, CqUnit};
@@ -14,7 +16,7 @@ use crate::protocol::message::{decode_record, MessageExt};
 impl MessageStore {
     fn in_memory(&self, phys: u64) -> bool {
         let behind = self.cl.max_offset().saturating_sub(phys);
-        behind < self.memory_bytes / 100 * self.cfg.access_message_in_memory_max_ratio
+        behind < self.memory_bytes / 100 * self.tunables.access_in_memory_max_ratio.load(Relaxed)
     }
 
     /// Whether the message at logical `offset` of a queue exists and has left the in-memory window
@@ -133,15 +135,16 @@ impl MessageStore {
     /// The (bytes, count) caps of one pull answer, by whether the record at `phys` is still in
     /// the in-memory window or already on disk (docs/protocol.md §6.3).
     fn transfer_caps(&self, phys: u64) -> (usize, usize) {
+        let t = &self.tunables;
         if self.in_memory(phys) {
             (
-                self.cfg.max_transfer_bytes_on_message_in_memory,
-                self.cfg.max_transfer_count_on_message_in_memory,
+                t.max_transfer_bytes_in_memory.load(Relaxed),
+                t.max_transfer_count_in_memory.load(Relaxed),
             )
         } else {
             (
-                self.cfg.max_transfer_bytes_on_message_in_disk,
-                self.cfg.max_transfer_count_on_message_in_disk,
+                t.max_transfer_bytes_in_disk.load(Relaxed),
+                t.max_transfer_count_in_disk.load(Relaxed),
             )
         }
     }

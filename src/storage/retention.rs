@@ -263,9 +263,9 @@ pub fn start(store: Weak<MessageStore>, stop: Arc<AtomicBool>) -> JoinHandle<()>
                 if last_clean.elapsed() >= Duration::from_millis(s.config().clean_resource_interval)
                 {
                     last_clean = Instant::now();
-                    let hour =
-                        is_delete_hour(&s.config().delete_when, local_hour(SystemTime::now()));
-                    let p = plan(s.config(), usage, hour);
+                    let cfg = s.tunables.overlay(s.config());
+                    let hour = is_delete_hour(&cfg.delete_when, local_hour(SystemTime::now()));
+                    let p = plan(&cfg, usage, hour);
                     s.run_retention(SystemTime::now(), p);
                 }
             }
@@ -280,8 +280,8 @@ impl MessageStore {
         if !plan.delete_expired && !plan.force {
             return 0;
         }
-        let cfg = self.config();
-        let keep = Duration::from_secs(cfg.file_reserved_time * 3600);
+        let hours = self.tunables.file_reserved_time.load(Ordering::Relaxed);
+        let keep = Duration::from_secs(hours * 3600);
         let cl = self.commit_log();
         let mut deleted = Deleted::default();
         let mut popped_files = 0;
@@ -304,9 +304,9 @@ impl MessageStore {
             if plan.force {
                 break; // forced: one file per pass, then re-measure
             }
-            if cfg.delete_commit_log_files_interval > 0 {
+            if self.config().delete_commit_log_files_interval > 0 {
                 std::thread::sleep(Duration::from_millis(
-                    cfg.delete_commit_log_files_interval.min(1000),
+                    self.config().delete_commit_log_files_interval.min(1000),
                 ));
             }
         }

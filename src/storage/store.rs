@@ -71,6 +71,8 @@ pub struct MessageStore {
     /// `lock`: an exclusive flock held while open, so two processes never share a store.
     _lock: std::fs::File,
     pub(crate) memory_bytes: u64,
+    /// The settings UPDATE_BROKER_CONFIG may change while running (read these, not `cfg`).
+    pub tunables: super::tunables::StoreTunables,
 }
 
 impl MessageStore {
@@ -127,6 +129,7 @@ impl MessageStore {
             disk: Arc::new(DiskGuard::new(&cfg)),
             epochs: Mutex::new(epochs),
             logics_gate: Mutex::new(()),
+            tunables: super::tunables::StoreTunables::new(&cfg),
             cfg,
             cl,
             cqs: Arc::new(RwLock::new(rec.queues)),
@@ -326,11 +329,11 @@ impl MessageStore {
     }
 
     fn validate(&self, f: &RecordFields<'_>) -> Result<(), StoreError> {
-        if f.body.len() > self.cfg.max_message_size {
+        let max = self.tunables.max_message_size.load(Ordering::Relaxed);
+        if f.body.len() > max {
             return Err(StoreError::IllegalMessage(format!(
-                "body of {} bytes exceeds maxMessageSize {}",
-                f.body.len(),
-                self.cfg.max_message_size
+                "body of {} bytes exceeds maxMessageSize {max}",
+                f.body.len()
             )));
         }
         f.validate()?;

@@ -33,6 +33,15 @@ impl Standalone {
     pub fn namesrv_addr(&self) -> String {
         self.namesrv.to_string()
     }
+
+    /// Kill this standalone broker and start a new one on the same store (new ports).
+    pub fn restart(mut self, extra: &[&str]) -> Standalone {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        drop(self);
+        start_broker_in(dir, extra)
+    }
 }
 
 /// Start a second (non-standalone) broker `name` registering with `b`'s name server.
@@ -62,7 +71,11 @@ pub fn start_joined_broker(b: &Standalone, name: &str) -> Standalone {
 
 /// Start the standalone broker with short client timers plus `extra` `--set` pairs.
 pub fn start_broker(extra: &[&str]) -> Standalone {
-    let dir = tempfile::tempdir().unwrap();
+    start_broker_in(tempfile::tempdir().unwrap(), extra)
+}
+
+/// [`start_broker`] on the store in `dir` (a restart: kill the old one, pass its `dir`).
+pub fn start_broker_in(dir: tempfile::TempDir, extra: &[&str]) -> Standalone {
     let root = format!("storePathRootDir={}", dir.path().display());
     let mut sets: Vec<String> = vec![
         "standalone=true".into(),

@@ -60,14 +60,16 @@ pub fn run_env(args: &[&str], env: Option<&str>) -> Run {
     run_with(args, &vars)
 }
 
-/// Run `mqadmin args` with the environment variables `vars` (at most 60 s). NAMESRV_ADDR and
-/// the ACL account variables (ROCKETMQ_HOME, MQADMIN_TOOLS_CONFIG) are unset unless given.
+/// Run `mqadmin args` with the environment variables `vars` (at most 60 s). NAMESRV_ADDR, the
+/// ACL account variables (ROCKETMQ_HOME, MQADMIN_TOOLS_CONFIG) and JAVA_OPT (RocketMQ's TLS
+/// system properties) are unset unless given.
 pub fn run_with(args: &[&str], vars: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(MQADMIN);
     cmd.args(args)
         .env_remove("NAMESRV_ADDR")
         .env_remove("ROCKETMQ_HOME")
         .env_remove("MQADMIN_TOOLS_CONFIG")
+        .env_remove("JAVA_OPT")
         .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

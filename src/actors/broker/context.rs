@@ -142,6 +142,8 @@ pub struct BrokerCtx {
     pub started_ms: i64,
     /// Broker permission (`brokerPermission`), changeable at run time.
     pub broker_perm: AtomicI64,
+    /// The settings UPDATE_BROKER_CONFIG changes at run time: read these, not `cfg`.
+    pub hot: super::tunables::BrokerTunables,
     /// The config as GET_BROKER_CONFIG shows it, with the changes UPDATE_BROKER_CONFIG made.
     pub runtime_config: Mutex<crate::config::update::RuntimeConfig<BrokerConfig>>,
     pub ha: Arc<HaShared>,

@@ -25,5 +25,6 @@ pub mod slave_sync;
 pub mod startup;
 pub mod stats;
 pub mod transaction;
+pub mod tunables;
 
 pub use startup::{start, BrokerHandle, StartError};

@@ -175,7 +175,7 @@ impl SlaveSyncActor {
     fn apply_groups(&self, master: &str, w: SubscriptionGroupWrapper) {
         let refused = {
             let mut groups = self.ctx.groups.write();
-            let auto_create = self.ctx.cfg.auto_create_subscription_group;
+            let auto_create = groups.auto_create();
             match self.plan.groups(&groups, auto_create, w, now_ms()) {
                 Some(r) => {
                     *groups = r.table;

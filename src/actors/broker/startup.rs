@@ -451,6 +451,7 @@ fn build_context(
         stats: BrokerStats::default(),
         started_ms: now_ms(),
         broker_perm: AtomicI64::new(cfg.broker_permission as i64),
+        hot: super::tunables::BrokerTunables::new(cfg),
         runtime_config: Mutex::new(RuntimeConfig::new(cfg.clone(), overrides, now_ms())),
         ha: Arc::new(HaShared::default()),
         tls_client,

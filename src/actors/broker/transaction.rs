@@ -19,6 +19,7 @@
 //! - Runs on: the broker's control arbiter. Store reads and appends are memory operations (no
 //!   durability wait); the offset file is written by the `Persister` thread.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,25 +48,44 @@ const MAX_PER_PASS: usize = 2048;
 
 pub struct TransactionActor {
     ctx: Arc<BrokerCtx>,
-    rules: CheckRules,
-    interval: Duration,
     /// The op records read so far (from the op progress on).
     ops: OpWindow,
 }
 
 impl TransactionActor {
     pub fn new(ctx: Arc<BrokerCtx>) -> Self {
-        let rules = CheckRules {
-            timeout_ms: ctx.cfg.transaction_time_out as i64,
-            check_max: ctx.cfg.transaction_check_max,
-        };
-        let interval = Duration::from_millis(ctx.cfg.transaction_check_interval);
         TransactionActor {
             ctx,
-            rules,
-            interval,
             ops: OpWindow::default(),
         }
+    }
+
+    /// `transactionTimeOut` and `transactionCheckMax` as they are now (changeable at run time).
+    fn rules(&self) -> CheckRules {
+        CheckRules {
+            timeout_ms: self.ctx.hot.transaction_time_out.load(Relaxed) as i64,
+            check_max: self.ctx.hot.transaction_check_max.load(Relaxed),
+        }
+    }
+
+    /// `transactionCheckInterval` as it is now.
+    fn interval(&self) -> Duration {
+        Duration::from_millis(self.ctx.hot.transaction_check_interval.load(Relaxed).max(1))
+    }
+
+    /// Run a pass after the current interval, then schedule the next one (an interval changed by
+    /// UPDATE_BROKER_CONFIG applies from the next wait on).
+    fn schedule(&self, ctx: &mut Context<Self>) {
+        ctx.run_later(self.interval(), |act, ctx| {
+            // Check-back is the master's (a controller-mode broker may be a slave for a while).
+            if !act.ctx.role.is_slave() {
+                let start = now_ms();
+                if act.pass(start) {
+                    ctx.notify(MorePass(start));
+                }
+            }
+            act.schedule(ctx);
+        });
     }
 
     fn progress(&self, topic: &str) -> i64 {
@@ -113,6 +133,7 @@ impl TransactionActor {
         let op_start = self.progress(TRANS_OP_HALF_TOPIC);
         self.ops.sync(op_start);
         self.read_ops(half_start);
+        let rules = self.rules();
         let mut offset = half_start;
         let mut handled = 0;
         'scan: while offset < half_max && handled < MAX_PER_PASS {
@@ -130,7 +151,7 @@ impl TransactionActor {
                     offset = q + 1;
                     continue;
                 };
-                let action = judge(&m, q, self.ops.ended(), self.rules, start_ms, now_ms());
+                let action = judge(&m, q, self.ops.ended(), rules, start_ms, now_ms());
                 if action == HalfAction::Stop {
                     break 'scan;
                 }
@@ -222,22 +243,14 @@ impl Actor for TransactionActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(16);
+        let rules = self.rules();
         info!(
-            interval_ms = self.interval.as_millis() as u64,
-            timeout_ms = self.rules.timeout_ms,
-            check_max = self.rules.check_max,
+            interval_ms = self.interval().as_millis() as u64,
+            timeout_ms = rules.timeout_ms,
+            check_max = rules.check_max,
             "transaction check-back started"
         );
-        ctx.run_interval(self.interval, |act, ctx| {
-            // Check-back is the master's (a controller-mode broker may be a slave for a while).
-            if act.ctx.role.is_slave() {
-                return;
-            }
-            let start = now_ms();
-            if act.pass(start) {
-                ctx.notify(MorePass(start));
-            }
-        });
+        self.schedule(ctx);
     }
 }
 

@@ -19,13 +19,18 @@ mod cluster_list;
 mod consume_message;
 mod consumer_connection;
 mod consumer_progress;
+mod controller_config;
 mod delete_acl_config;
 mod delete_sub_group;
 mod delete_topic;
+mod elect_master;
 pub mod format;
 mod get_acl_config;
 mod get_broker_config;
+mod get_broker_epoch;
+mod get_controller_meta_data;
 mod get_namesrv_config;
+mod get_sync_state_set;
 mod print_msg;
 mod producer_connection;
 mod query_msg_by_id;
@@ -116,6 +121,27 @@ pub enum Command {
     GetBrokerConfig(get_broker_config::Args),
     #[command(name = "updateBrokerConfig", about = "Update broker's config")]
     UpdateBrokerConfig(update_broker_config::Args),
+    #[command(name = "getBrokerEpoch", about = "Fetch broker epoch entries")]
+    GetBrokerEpoch(get_broker_epoch::Args),
+    #[command(
+        name = "getControllerMetaData",
+        about = "Get controller cluster's metadata"
+    )]
+    GetControllerMetaData(get_controller_meta_data::Args),
+    #[command(
+        name = "getSyncStateSet",
+        about = "Fetch syncStateSet for target brokers"
+    )]
+    GetSyncStateSet(get_sync_state_set::Args),
+    #[command(
+        name = "electMaster",
+        about = "Re-elect the specified broker as master"
+    )]
+    ElectMaster(elect_master::Args),
+    #[command(name = "getControllerConfig", about = "Get controller config")]
+    GetControllerConfig(controller_config::GetArgs),
+    #[command(name = "updateControllerConfig", about = "Update controller config")]
+    UpdateControllerConfig(controller_config::UpdateArgs),
     #[command(name = "queryMsgById", about = "Query Message by Id")]
     QueryMsgById(query_msg_by_id::Args),
     #[command(name = "queryMsgByKey", about = "Query Message by Key")]
@@ -194,6 +220,22 @@ pub struct Ctx {
     closed: bool,
 }
 
+impl Command {
+    /// For the controller commands that talk to controllers only (as RocketMQ's, they need no
+    /// `-n`): the `-a` list, which then stands in as the client's address list (never dialled as
+    /// a name server by these commands).
+    fn controllers_only(&self) -> Option<&str> {
+        match self {
+            Command::GetControllerMetaData(a) => a.controllers_only(),
+            Command::GetSyncStateSet(a) => a.controllers_only(),
+            Command::ElectMaster(a) => a.controllers_only(),
+            Command::GetControllerConfig(a) => a.controllers_only(),
+            Command::UpdateControllerConfig(a) => a.controllers_only(),
+            _ => None,
+        }
+    }
+}
+
 impl Ctx {
     /// Print `s` and a newline.
     pub fn line(&mut self, s: impl AsRef<str>) {
@@ -217,6 +259,12 @@ impl Command {
     async fn run(&self, ctx: &mut Ctx) -> Result<()> {
         match self {
             Command::UpdateTopic(a) => a.run(ctx).await,
+            Command::GetBrokerEpoch(a) => a.run(ctx).await,
+            Command::GetControllerMetaData(a) => a.run(ctx).await,
+            Command::GetSyncStateSet(a) => a.run(ctx).await,
+            Command::ElectMaster(a) => a.run(ctx).await,
+            Command::GetControllerConfig(a) => a.run(ctx).await,
+            Command::UpdateControllerConfig(a) => a.run(ctx).await,
             Command::DeleteTopic(a) => a.run(ctx).await,
             Command::TopicList(a) => a.run(ctx).await,
             Command::TopicRoute(a) => a.run(ctx).await,
@@ -279,11 +327,16 @@ pub fn main_with(args: Vec<OsString>) -> i32 {
     let namesrv = cli
         .namesrv
         .or_else(|| std::env::var("NAMESRV_ADDR").ok())
+        .or_else(|| command.controllers_only().map(str::to_string))
         .unwrap_or_default();
-    let tls = cli
-        .tls
-        .client()
-        .map_err(|e| AdminError::Invalid(e.to_string()));
+    // The options win; without them, RocketMQ's way: `-Dtls.enable=true` in JAVA_OPT.
+    let tls = if cli.tls.tls || cli.tls.tls_ca.is_some() || cli.tls.tls_insecure {
+        cli.tls
+            .client()
+            .map_err(|e| AdminError::Invalid(e.to_string()))
+    } else {
+        crate::admin::tls_props::tls_from_java_opt()
+    };
     let result = tls
         .and_then(|tls| {
             let creds = tools_credentials(cli.tools_config.as_deref())?;

@@ -1,13 +1,15 @@
 //! `queryMsgById`: messages by offset msg id (comma-separated list) in RocketMQ's detail layout
-//! with per-group track; `-t` also tries each id as a unique key of that topic; `-g -d` push a
-//! message to one consumer (CONSUME_MESSAGE_DIRECTLY); `-s true` sends it again to its topic with
-//! a producer of group `ReSendMsgById`, as RocketMQ's command does.
+//! with per-group track; `-f charset` adds the body as text (RocketMQ 5); `-t` also tries each id
+//! as a unique key of that topic; `-g -d` push a message to one consumer
+//! (CONSUME_MESSAGE_DIRECTLY); `-s true` sends it again to its topic with a producer of group
+//! `ReSendMsgById`, and `-u unitName` gives that producer RocketMQ's unit client id
+//! (`ip@instance@unitName`), as RocketMQ's command does.
 
 use serde::Serialize;
 
 use super::format::java_bool;
 use super::target::JsonOpt;
-use super::view::{print_detail_and_track, push_to_client, MessageView};
+use super::view::{print_detail_body_and_track, push_to_client, BodyCharset, MessageView};
 use super::Ctx;
 use crate::admin::error::Result;
 use crate::client::{Message, Producer, ProducerConfig};
@@ -33,6 +35,12 @@ pub struct Args {
     /// Resend the message(s) to their topic (true|false).
     #[arg(short = 's', long = "sendMessage")]
     resend: Option<String>,
+    /// Unit name of the resending producer (with -s): its client id ends in `@unitName`.
+    #[arg(short = 'u', long = "unitName")]
+    unit_name: Option<String>,
+    /// Also print the body as text in this charset (UTF-8, ISO-8859-1, US-ASCII).
+    #[arg(short = 'f', long = "bodyFormat")]
+    body_format: Option<String>,
     #[command(flatten)]
     out: JsonOpt,
 }
@@ -49,6 +57,11 @@ impl Args {
                 };
             }
         }
+        let charset = self
+            .body_format
+            .as_deref()
+            .map(BodyCharset::parse)
+            .transpose()?;
         let mut views = Vec::new();
         for id in self
             .msg_id
@@ -64,7 +77,7 @@ impl Args {
             if self.out.json {
                 views.push(MessageView::of(&m));
             } else {
-                print_detail_and_track(ctx, &m).await;
+                print_detail_body_and_track(ctx, &m, charset).await;
             }
         }
         if self.out.json {
@@ -79,6 +92,8 @@ impl Args {
 #[serde(rename_all = "camelCase")]
 struct Resent {
     original_msg_id: String,
+    /// The resending producer's client id (`ip@instance[@unitName]`).
+    client_id: String,
     send_status: String,
     topic: String,
     msg_id: String,
@@ -92,7 +107,11 @@ impl Args {
     async fn resend(&self, ctx: &mut Ctx) -> Result<()> {
         let mut config = ProducerConfig::new(&ctx.namesrv, RESEND_GROUP);
         config.client.credentials = ctx.admin.credentials();
-        config.client.instance_name = format!("mqadmin-resend-{}", std::process::id());
+        // RocketMQ appends a producer's unit name to its client id; the instance name carries it.
+        config.client.instance_name = match self.unit_name.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => format!("mqadmin-resend-{}@{u}", std::process::id()),
+            _ => format!("mqadmin-resend-{}", std::process::id()),
+        };
         config.client.request_timeout = ctx.admin.timeout();
         let producer = Producer::start(config).await?;
         let mut all = Vec::new();
@@ -115,6 +134,7 @@ impl Args {
             };
             let row = Resent {
                 original_msg_id: id.to_string(),
+                client_id: producer.client_id().to_string(),
                 send_status: r.status.to_string(),
                 topic: r.queue.topic,
                 msg_id: r.msg_id,

@@ -1,4 +1,5 @@
-//! `updateBrokerConfig`: set one config key on a broker or on every master of a cluster.
+//! `updateBrokerConfig`: set one config key on a broker or on every master of a cluster; the
+//! broker's remark (whether the key applied now or at the next start) follows the success line.
 
 use super::target::Target;
 use super::Ctx;
@@ -20,8 +21,11 @@ impl Args {
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
         let pair = [(self.key.trim().to_string(), self.value.trim().to_string())];
         for addr in self.target.masters(&ctx.admin).await? {
-            ctx.admin.update_broker_config(&addr, &pair).await?;
-            ctx.line(format!("update broker config success, {addr}"));
+            let remark = ctx.admin.update_broker_config(&addr, &pair).await?;
+            ctx.line(match remark.filter(|r| !r.is_empty()) {
+                Some(r) => format!("update broker config success, {addr} ({r})"),
+                None => format!("update broker config success, {addr}"),
+            });
         }
         Ok(())
     }

@@ -124,9 +124,54 @@ pub fn print_detail(ctx: &mut Ctx, m: &MessageExt) {
     }
 }
 
+/// A charset a message body can be printed in (`queryMsgById -f`, Java's `Charset.forName`
+/// for the charsets every JVM has that map bytes to text without tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyCharset {
+    Utf8,
+    Latin1,
+    Ascii,
+}
+
+impl BodyCharset {
+    /// By Java name or alias, case-insensitive.
+    pub fn parse(name: &str) -> crate::admin::Result<Self> {
+        let n = name.trim().to_ascii_uppercase().replace('_', "-");
+        match n.as_str() {
+            "UTF-8" | "UTF8" => Ok(BodyCharset::Utf8),
+            "ISO-8859-1" | "ISO8859-1" | "LATIN1" | "ISO-LATIN-1" => Ok(BodyCharset::Latin1),
+            "US-ASCII" | "ASCII" => Ok(BodyCharset::Ascii),
+            _ => Err(crate::admin::AdminError::Invalid(format!(
+                "charset {name} is not supported (UTF-8, ISO-8859-1 or US-ASCII)"
+            ))),
+        }
+    }
+
+    /// `body` as text; bytes the charset cannot map become U+FFFD, as Java's decoder does.
+    pub fn decode(self, body: &[u8]) -> String {
+        match self {
+            BodyCharset::Utf8 => String::from_utf8_lossy(body).into_owned(),
+            BodyCharset::Latin1 => body.iter().map(|&b| b as char).collect(),
+            BodyCharset::Ascii => body
+                .iter()
+                .map(|&b| if b < 0x80 { b as char } else { '\u{FFFD}' })
+                .collect(),
+        }
+    }
+}
+
 /// The detail block followed by the per-group track lines (or `WARN: No Consumer`).
 pub async fn print_detail_and_track(ctx: &mut Ctx, m: &MessageExt) {
+    print_detail_body_and_track(ctx, m, None).await
+}
+
+/// [`print_detail_and_track`] with a `Message Body:` line after the detail when `body` names a
+/// charset (RocketMQ 5's `queryMsgById -f`).
+pub async fn print_detail_body_and_track(ctx: &mut Ctx, m: &MessageExt, body: Option<BodyCharset>) {
     print_detail(ctx, m);
+    if let Some(cs) = body {
+        ctx.line(format!("{:<20} {}", "Message Body:", cs.decode(&m.body)));
+    }
     match ctx.admin.message_track(m).await {
         Ok(tracks) if tracks.is_empty() => ctx.line("\n\nWARN: No Consumer"),
         Ok(tracks) => {
@@ -217,5 +262,23 @@ mod tests {
         assert_eq!(super::version_desc(212), "V4_0_0_SNAPSHOT");
         assert_eq!(super::version_desc(413), "V5_0_0");
         assert_eq!(super::version_desc(5), "5");
+    }
+}
+
+#[cfg(test)]
+mod charset_tests {
+    use super::BodyCharset;
+
+    #[test]
+    fn charsets_by_java_name_and_decoding() {
+        assert_eq!(BodyCharset::parse("utf8").unwrap(), BodyCharset::Utf8);
+        assert_eq!(
+            BodyCharset::parse("ISO-8859-1").unwrap(),
+            BodyCharset::Latin1
+        );
+        assert!(BodyCharset::parse("EBCDIC").is_err());
+        assert_eq!(BodyCharset::Latin1.decode(&[0x68, 0xe9]), "h\u{e9}");
+        assert_eq!(BodyCharset::Ascii.decode(&[0x68, 0xe9]), "h\u{FFFD}");
+        assert_eq!(BodyCharset::Utf8.decode("h\u{e9}".as_bytes()), "h\u{e9}");
     }
 }

@@ -7,9 +7,11 @@
 //! config in black list." (RocketMQ's list, plus `storePathRootDir`, which locates the saved
 //! overrides). Accepted changes are saved to `<storePathRootDir>/config/broker.properties`
 //! (temp + fsync + rename, on a blocking thread) before they are applied, and loaded over the
-//! config at every start. `brokerPermission` applies at once (the broker re-registers with the
-//! name servers, as RocketMQ does); every other key takes effect at the next start, which the
-//! answer's remark and the log say.
+//! config at every start. The keys RocketMQ 4.9 reads each time it uses them apply at once
+//! ([`hot_keys`]: `brokerPermission` re-registers with the name servers, auto-creation switches
+//! go to the topic and group tables, the rest are atomics read on their paths); every other key
+//! takes effect at the next start, which the answer's remark and the log say (RocketMQ answers
+//! SUCCESS with no remark and applies such keys silently at the next start).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,11 +20,14 @@ use super::{ok, HandlerResult};
 use crate::actors::admin_error::AdminError;
 use crate::actors::broker::context::BrokerCtx;
 use crate::actors::broker::registrar::RegisterNow;
+use crate::actors::broker::tunables::HOT_BROKER_KEYS;
 use crate::clock::now_ms;
 use crate::config::update::Updated;
+use crate::config::BrokerConfig;
 use crate::protocol::body::admin::parse_properties;
 use crate::protocol::headers::admin::GetBrokerConfigResponseHeader;
 use crate::protocol::RemotingCommand;
+use crate::storage::tunables::HOT_STORE_KEYS;
 
 /// Keys UPDATE_BROKER_CONFIG refuses.
 pub const BLACK_LIST: &[&str] = &[
@@ -39,8 +44,17 @@ pub const OVERRIDE_FILE: &str = "broker.properties";
 /// write an older file over a newer one.
 static UPDATES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Keys applied while the broker runs; the others wait for a restart.
-const HOT: &[&str] = &["brokerPermission"];
+/// Keys the handler applies itself (the tables' switches and the permission).
+const HOT_HERE: &[&str] = &[
+    "brokerPermission",
+    "autoCreateTopicEnable",
+    "autoCreateSubscriptionGroup",
+];
+
+/// Whether a change of `key` applies while the broker runs (else at the next start).
+pub fn hot_keys(key: &str) -> bool {
+    HOT_HERE.contains(&key) || HOT_BROKER_KEYS.contains(&key) || HOT_STORE_KEYS.contains(&key)
+}
 
 pub fn get(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResult {
     let (text, version) = {
@@ -70,17 +84,13 @@ pub async fn update(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
         .map_err(AdminError::Config)?;
     save(ctx, &updated).await?;
     *ctx.runtime_config.lock() = candidate.clone();
-    let perm = candidate.effective().broker_permission;
     let (hot, later): (Vec<_>, Vec<_>) = updated
         .changed
         .iter()
         .map(|(k, _)| k.as_str())
-        .partition(|k| HOT.contains(k));
-    if !hot.is_empty() && ctx.broker_perm.swap(perm as i64, Ordering::AcqRel) != perm as i64 {
-        ctx.topics.write().bump_version(now_ms());
-        if let Some(r) = ctx.registrar.get() {
-            r.do_send(RegisterNow);
-        }
+        .partition(|k| hot_keys(k));
+    if !hot.is_empty() {
+        apply_hot(ctx, candidate.effective());
     }
     let remark = if later.is_empty() {
         format!("applied: {}", hot.join(", "))
@@ -99,6 +109,25 @@ pub async fn update(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     let mut resp = ok(req);
     resp.remark = Some(remark);
     Ok(resp)
+}
+
+/// Make the running broker follow the hot keys of `eff` (the others are left as started).
+fn apply_hot(ctx: &Arc<BrokerCtx>, eff: &BrokerConfig) {
+    ctx.hot.apply(eff);
+    ctx.store.tunables.apply(&eff.store);
+    ctx.topics
+        .write()
+        .set_auto_create_topic_enable(eff.auto_create_topic_enable);
+    ctx.groups
+        .write()
+        .set_auto_create(eff.auto_create_subscription_group);
+    let perm = eff.broker_permission as i64;
+    if ctx.broker_perm.swap(perm, Ordering::AcqRel) != perm {
+        ctx.topics.write().bump_version(now_ms());
+        if let Some(r) = ctx.registrar.get() {
+            r.do_send(RegisterNow);
+        }
+    }
 }
 
 async fn save(ctx: &Arc<BrokerCtx>, updated: &Updated) -> Result<(), AdminError> {

@@ -11,6 +11,7 @@
 //! CommitLog's end points the consumer at the group's slow-consumer broker (a slave). A slave
 //! serves pulls like a master but never stores the piggybacked commit offset.
 
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,10 +63,10 @@ pub async fn handle(ctx: &Arc<BrokerCtx>, req: &RemotingCommand) -> HandlerResul
     let read_ms = read_started.elapsed().as_millis() as u64;
     let may_suspend = h.sys_flag & pull_sys_flag::FLAG_SUSPEND != 0;
     if answer.long_poll && may_suspend {
-        let hold_ms = if ctx.cfg.long_polling_enable {
+        let hold_ms = if ctx.hot.long_polling_enable.load(Relaxed) {
             h.suspend_timeout_millis.clamp(0, 60_000) as u64
         } else {
-            ctx.cfg.short_polling_time_mills
+            ctx.hot.short_polling_time_mills.load(Relaxed)
         };
         let (tx, rx) = oneshot::channel();
         ctx.queues
@@ -246,7 +247,7 @@ fn read(
         ctx.role.broker_id() == 0,
     );
     answer.suggest_which_broker_id = suggest_which_broker_id(
-        ctx.cfg.slave_read_enable,
+        ctx.hot.slave_read_enable.load(Relaxed),
         read_far_behind(ctx, h, &result),
         route,
     );
@@ -257,7 +258,7 @@ fn read(
 /// slave"): only a read that scanned units (FOUND, NO_MATCHED_MESSAGE, MESSAGE_WAS_REMOVING) has a
 /// last pulled physical offset.
 fn read_far_behind(ctx: &BrokerCtx, h: &PullMessageRequestHeader, result: &GetResult) -> bool {
-    if !ctx.cfg.slave_read_enable {
+    if !ctx.hot.slave_read_enable.load(Relaxed) {
         return false;
     }
     let scanned = matches!(
@@ -274,6 +275,6 @@ fn read_far_behind(ctx: &BrokerCtx, h: &PullMessageRequestHeader, result: &GetRe
         ctx.store.commit_log_max_offset(),
         last,
         ctx.store.total_physical_memory(),
-        ctx.cfg.store.access_message_in_memory_max_ratio,
+        ctx.store.tunables.access_in_memory_max_ratio.load(Relaxed),
     )
 }

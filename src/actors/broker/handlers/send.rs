@@ -42,7 +42,7 @@ pub async fn handle(
 ) -> HandlerResult {
     let h = send_request_header(req.code, &req.ext_fields)?;
     let waited = received.elapsed().as_millis() as u64;
-    if waited > ctx.cfg.wait_time_mills_in_send_queue {
+    if waited > ctx.hot.wait_time_mills_in_send_queue.load(Relaxed) {
         ctx.stats.busy_rejections.fetch_add(1, Relaxed);
         return Err(ServiceError::Busy(format!(
             "[TIMEOUT_CLEAN_QUEUE]broker busy, start flow control for a while, period in queue: {waited}ms"
@@ -72,7 +72,9 @@ pub async fn handle(
     // futures); a flush timeout is reported before a replica failure.
     let replica = (wait && ctx.role.role() == BrokerRole::SyncMaster).then(|| {
         let end = (put.phys_offset + put.wrote_bytes) as u64;
-        ctx.ha.acks.wait_for(end, ctx.cfg.ha_slave_fallbehind_max)
+        ctx.ha
+            .acks
+            .wait_for(end, ctx.hot.ha_slave_fallbehind_max.load(Relaxed))
     });
     let stored = match put.durability.clone().flushed().await {
         Ok(()) => match replica {
@@ -93,14 +95,15 @@ pub async fn handle(
         queue_id,
         queue_offset: put.queue_offset,
         transaction_id: None,
-        region: ctx.cfg.region_id.clone(),
-        trace_on: ctx.cfg.trace_on,
+        region: ctx.hot.region_id.load().as_ref().clone(),
+        trace_on: ctx.hot.trace_on.load(Relaxed),
     }))
 }
 
 /// Wait for a slave's ack of a SYNC_MASTER send, at most `slaveTimeout`.
 async fn replicated(ctx: &BrokerCtx, wait: AckWait) -> Result<(), ServiceError> {
-    let timeout = Duration::from_millis(ctx.cfg.slave_timeout);
+    let timeout_ms = ctx.hot.slave_timeout.load(Relaxed);
+    let timeout = Duration::from_millis(timeout_ms);
     match wait {
         AckWait::Done => Ok(()),
         AckWait::SlaveNotAvailable => Err(ServiceError::SlaveNotAvailable(format!(
@@ -110,9 +113,7 @@ async fn replicated(ctx: &BrokerCtx, wait: AckWait) -> Result<(), ServiceError> 
         ))),
         AckWait::Pending(rx) => match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(())) => Ok(()),
-            _ => Err(ServiceError::FlushSlaveTimeout {
-                timeout_ms: ctx.cfg.slave_timeout,
-            }),
+            _ => Err(ServiceError::FlushSlaveTimeout { timeout_ms }),
         },
     }
 }

@@ -48,6 +48,16 @@ pub struct SubscriptionGroupTable {
 }
 
 impl SubscriptionGroupTable {
+    /// `autoCreateSubscriptionGroup` as the table applies it.
+    pub fn auto_create(&self) -> bool {
+        self.auto_create
+    }
+
+    /// Change `autoCreateSubscriptionGroup` at run time (read at each lookup, as RocketMQ).
+    pub fn set_auto_create(&mut self, on: bool) {
+        self.auto_create = on;
+    }
+
     /// The built-in groups; `auto_create` is `autoCreateSubscriptionGroup`.
     pub fn new(auto_create: bool, now_ms: i64) -> Self {
         SubscriptionGroupTable {

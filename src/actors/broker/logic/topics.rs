@@ -256,6 +256,13 @@ fn topic_with(name: &str, queues: i32, perm: i32) -> TopicConfig {
 }
 
 impl TopicTable {
+    /// Change `autoCreateTopicEnable` at run time. As in RocketMQ it is read at each send that
+    /// would create a topic from TBW102: turning it off stops auto-creation at once; turning it
+    /// on works when TBW102 exists (the broker started with it on, or it was kept in topics.json).
+    pub fn set_auto_create_topic_enable(&mut self, on: bool) {
+        self.cfg.auto_create_topic_enable = on;
+    }
+
     /// A table holding the built-in topics, data version `{0, now_ms}`.
     pub fn new(cfg: TopicTableConfig, now_ms: i64) -> Self {
         let rw = perm::READ | perm::WRITE;

@@ -1,0 +1,58 @@
+//! `getControllerMetaData` (RocketMQ 5): a controller's Raft group, leader id and address, and
+//! peers, in RocketMQ's `#Key<TAB>value` lines.
+
+use serde_json::json;
+
+use super::target::JsonOpt;
+use super::Ctx;
+use crate::admin::error::Result;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The address of the controller.
+    #[arg(short = 'a', long = "controllerAddress")]
+    controller: String,
+    #[command(flatten)]
+    out: JsonOpt,
+}
+
+impl Args {
+    /// The controller list, which is all this command talks to (no name server needed).
+    pub fn controllers_only(&self) -> Option<&str> {
+        Some(&self.controller)
+    }
+
+    pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
+        let m = ctx
+            .admin
+            .controller_metadata(self.controller.trim())
+            .await?;
+        let text = |o: &Option<String>| o.clone().unwrap_or_else(|| "null".into());
+        if self.out.json {
+            ctx.json(&json!({
+                "group": m.group,
+                "controllerLeaderId": m.controller_leader_id,
+                "controllerLeaderAddress": m.controller_leader_address,
+                "isLeader": m.is_leader,
+                "peers": m.peers,
+            }));
+            return Ok(());
+        }
+        let mut out = format!("\n#ControllerGroup\t{}", text(&m.group));
+        out += &format!("\n#ControllerLeaderId\t{}", text(&m.controller_leader_id));
+        out += &format!(
+            "\n#ControllerLeaderAddress\t{}",
+            text(&m.controller_leader_address)
+        );
+        for peer in m
+            .peers
+            .iter()
+            .flat_map(|p| p.split(';'))
+            .filter(|p| !p.is_empty())
+        {
+            out += &format!("\n#Peer:\t{peer}");
+        }
+        ctx.line(out);
+        Ok(())
+    }
+}

@@ -1,0 +1,171 @@
+//! RocketMQ 5's controller commands of mqadmin against the real binaries: three name servers
+//! hosting one controller Raft group (`enableControllerInNamesrv`) and three controller-mode
+//! brokers of `broker-a` (tests/common/failover.rs). getControllerMetaData, getSyncStateSet (by
+//! broker name and by cluster), electMaster (the route follows the designated broker),
+//! getBrokerEpoch (the brokers' epoch histories),
+//! getControllerConfig and updateControllerConfig. Every wait is bounded.
+
+mod common;
+
+use std::time::Duration;
+
+use common::failover::{topic_probe, ReplicaSet, BROKER_NAME};
+use common::mqadmin::{adm, mqadmin};
+use common::wait_until;
+
+const LIMIT: Duration = Duration::from_secs(40);
+
+#[test]
+fn controller_commands() {
+    let set = ReplicaSet::start(&[]);
+    let ns = set.namesrv_list();
+    let ctl = set.namesrvs[0].addr.to_string();
+    let master = set.wait_master(topic_probe(), None, LIMIT);
+    assert!(
+        wait_until(LIMIT, || set.sync_state_set().is_some_and(|s| s.len() == 3)),
+        "SyncStateSet never reached 3: {:?}",
+        set.sync_state_set()
+    );
+
+    let meta = mqadmin(&["getControllerMetaData", "-a", &ctl]).ok();
+    assert!(
+        meta.starts_with("\n#ControllerGroup\tgroup1\n#ControllerLeaderId\tn"),
+        "{meta}"
+    );
+    assert!(
+        meta.contains("\n#ControllerLeaderAddress\t127.0.0.1:"),
+        "{meta}"
+    );
+    assert_eq!(meta.matches("\n#Peer:\tn").count(), 3, "{meta}");
+
+    let sss = |args: &[&str]| {
+        let mut all = vec!["getSyncStateSet", "-a", ctl.as_str()];
+        all.extend_from_slice(args);
+        mqadmin(&all).ok()
+    };
+    let out = sss(&["-b", BROKER_NAME]);
+    let master_addr = set.brokers[master].addr.to_string();
+    assert!(
+        out.starts_with(&format!("\n#brokerName\t{BROKER_NAME}\n#MasterBrokerId\t")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("\n#MasterAddr\t{master_addr}\n")),
+        "{out}"
+    );
+    assert!(out.contains("\n#SyncStateSetNums\t3\n"), "{out}");
+    assert_eq!(
+        out.matches("\nInSyncReplica:\tReplicaIdentity{brokerName='broker-a', brokerId=")
+            .count(),
+        3,
+        "{out}"
+    );
+    let by_cluster = adm(
+        &ns,
+        "getSyncStateSet",
+        &["-a", &ctl, "-c", "FailoverCluster"],
+    )
+    .ok();
+    assert!(
+        by_cluster.contains(&format!("#MasterAddr\t{master_addr}")),
+        "{by_cluster}"
+    );
+    mqadmin(&["getSyncStateSet", "-a", &ctl]).fails_with("-b brokerName or -c clusterName");
+
+    // electMaster: designate another in-sync broker; the route follows.
+    let j = mqadmin(&["getSyncStateSet", "-a", &ctl, "-b", BROKER_NAME, "--json"]).json();
+    let replicas = j["replicasInfoTable"][BROKER_NAME]["inSyncReplicas"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let target = replicas
+        .iter()
+        .find(|r| r["brokerAddress"].as_str() != Some(master_addr.as_str()))
+        .unwrap_or_else(|| panic!("{j}"));
+    let (id, addr) = (
+        target["brokerId"].as_i64().unwrap().to_string(),
+        target["brokerAddress"].as_str().unwrap().to_string(),
+    );
+    let out = mqadmin(&[
+        "electMaster",
+        "-a",
+        &ctl,
+        "-b",
+        &id,
+        "--bn",
+        BROKER_NAME,
+        "-c",
+        "FailoverCluster",
+    ])
+    .ok();
+    assert!(
+        out.starts_with(&format!(
+            "\n#ClusterName\tFailoverCluster\n#BrokerName\t{BROKER_NAME}\n#BrokerMasterAddr\t{addr}\n#MasterEpoch\t"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("\t#Broker\t{id}\t{addr}\n")), "{out}");
+    let new_master = set.wait_master(topic_probe(), Some(master), LIMIT);
+    assert_eq!(set.brokers[new_master].addr.to_string(), addr);
+    mqadmin(&[
+        "electMaster",
+        "-a",
+        &ctl,
+        "-b",
+        "99",
+        "--bn",
+        BROKER_NAME,
+        "-c",
+        "FailoverCluster",
+    ])
+    .fails_with("CONTROLLER");
+
+    // getBrokerEpoch: every replica of the set, the open epoch ending at the CommitLog end.
+    let epochs = adm(&ns, "getBrokerEpoch", &["-b", BROKER_NAME]).ok();
+    let head = "\n#clusterName\tFailoverCluster\n#brokerName\tbroker-a\n#brokerAddr\t";
+    assert_eq!(epochs.matches(head).count(), 3, "{epochs}");
+    assert!(epochs.contains("\n#Epoch: EpochEntry{epoch="), "{epochs}");
+    let j = adm(&ns, "getBrokerEpoch", &["-c", "FailoverCluster", "--json"]).json();
+    let caches = j.as_object().unwrap();
+    assert_eq!(caches.len(), 3, "{j}");
+    for c in caches.values() {
+        let list = c["epochList"].as_array().unwrap();
+        assert_eq!(list.last().unwrap()["endOffset"], c["maxOffset"], "{j}");
+    }
+    adm(&ns, "getBrokerEpoch", &[]).fails_with("-b brokerName or -c clusterName");
+
+    // Controller config: read every controller of the list, change a run-time switch.
+    let list = format!("{ctl};{}", set.namesrvs[1].addr);
+    let conf = mqadmin(&["getControllerConfig", "-a", &list]).ok();
+    assert!(
+        conf.starts_with(&format!("============{ctl}============\n")),
+        "{conf}"
+    );
+    assert_eq!(conf.matches("============").count(), 4, "{conf}");
+    let out = mqadmin(&[
+        "updateControllerConfig",
+        "-a",
+        &list,
+        "-k",
+        "enableElectUncleanMaster",
+        "-v",
+        "true",
+    ])
+    .ok();
+    assert!(
+        out.starts_with("update controller config success!"),
+        "{out}"
+    );
+    let j = mqadmin(&["getControllerConfig", "-a", &ctl, "--json"]).json();
+    assert_eq!(j[&ctl]["enableElectUncleanMaster"], "true", "{j}");
+    mqadmin(&[
+        "updateControllerConfig",
+        "-a",
+        &ctl,
+        "-k",
+        "controllerDLegerGroup",
+        "-v",
+        "x",
+    ])
+    .fails_with("controllerDLegerGroup");
+}
