@@ -291,6 +291,23 @@ fn mqadmin_over_tls() {
     assert!(out.contains("broker-a"), "{out}");
     common::mqadmin::adm(&ns, "clusterList", &[]).fails_with("");
     common::mqadmin::adm(&ns, "clusterList", &["--tls"]).fails_with("--tls-ca");
+    // The commands that start a producer (sendMessage, queryMsgById -s) connect with TLS too.
+    let tls = ["--tls-ca", ca.as_str()];
+    let sent = common::mqadmin::adm(
+        &ns,
+        "sendMessage",
+        &[&["-t", "TlsAdm", "-p", "over-tls", "--json"][..], &tls].concat(),
+    )
+    .json();
+    assert_eq!(sent["sendResult"], "SEND_OK", "{sent}");
+    let id = sent["offsetMsgId"].as_str().unwrap().to_string();
+    let resent = common::mqadmin::adm(
+        &ns,
+        "queryMsgById",
+        &[&["-i", id.as_str(), "-s", "true"][..], &tls].concat(),
+    )
+    .ok();
+    assert!(resent.contains("sendStatus=SEND_OK"), "{resent}");
 }
 
 #[tokio::test]

@@ -87,6 +87,11 @@ impl AdminClient {
         self
     }
 
+    /// The TLS settings requests connect with (for the producers admin commands start).
+    pub fn tls(&self) -> Option<crate::tls::TlsClient> {
+        self.net.tls().cloned()
+    }
+
     /// The name-server addresses, in the order given.
     pub fn namesrv_addrs(&self) -> &[String] {
         &self.namesrv

@@ -68,6 +68,11 @@ impl Net {
         }
     }
 
+    /// The TLS settings connections are made with, if any.
+    pub fn tls(&self) -> Option<&TlsClient> {
+        self.inner.tls.as_ref()
+    }
+
     /// This `Net` connecting with `tls` (call before the first request: connections already
     /// open are not carried over).
     pub fn with_tls(self, tls: Option<TlsClient>) -> Self {

@@ -107,6 +107,7 @@ impl Args {
     async fn resend(&self, ctx: &mut Ctx) -> Result<()> {
         let mut config = ProducerConfig::new(&ctx.namesrv, RESEND_GROUP);
         config.client.credentials = ctx.admin.credentials();
+        config.client.tls = ctx.admin.tls();
         // RocketMQ appends a producer's unit name to its client id; the instance name carries it.
         config.client.instance_name = match self.unit_name.as_deref().map(str::trim) {
             Some(u) if !u.is_empty() => format!("mqadmin-resend-{}@{u}", std::process::id()),

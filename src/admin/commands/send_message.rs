@@ -63,6 +63,7 @@ impl Args {
         }
         let mut config = ProducerConfig::new(&ctx.namesrv, PRODUCER_GROUP);
         config.client.credentials = ctx.admin.credentials();
+        config.client.tls = ctx.admin.tls();
         config.client.instance_name = format!("mqadmin-{}", std::process::id());
         config.client.request_timeout = ctx.admin.timeout();
         config.enable_trace = self.trace.as_deref().is_some_and(java_bool);
