@@ -3,7 +3,8 @@
 //! brokers of `broker-a` (tests/common/failover.rs). getControllerMetaData, getSyncStateSet (by
 //! broker name and by cluster), electMaster (the route follows the designated broker),
 //! getBrokerEpoch (the brokers' epoch histories),
-//! getControllerConfig and updateControllerConfig. Every wait is bounded.
+//! getControllerConfig and updateControllerConfig, cleanBrokerMetadata (refused for a living
+//! broker, then a SIGKILLed replica's id is forgotten). Every wait is bounded.
 
 mod common;
 
@@ -17,7 +18,7 @@ const LIMIT: Duration = Duration::from_secs(40);
 
 #[test]
 fn controller_commands() {
-    let set = ReplicaSet::start(&[]);
+    let mut set = ReplicaSet::start(&[]);
     let ns = set.namesrv_list();
     let ctl = set.namesrvs[0].addr.to_string();
     let master = set.wait_master(topic_probe(), None, LIMIT);
@@ -168,4 +169,50 @@ fn controller_commands() {
         "x",
     ])
     .fails_with("controllerDLegerGroup");
+
+    // cleanBrokerMetadata: refused while the broker lives; once it is SIGKILLed its id is gone.
+    let victim = (0..set.brokers.len()).find(|&i| i != new_master).unwrap();
+    let victim_addr = set.brokers[victim].addr.to_string();
+    let victim_id = replicas
+        .iter()
+        .find(|r| r["brokerAddress"].as_str() == Some(victim_addr.as_str()))
+        .unwrap_or_else(|| panic!("{victim_addr} not in {replicas:?}"))["brokerId"]
+        .to_string();
+    let clean = |extra: &[&str]| {
+        let mut all = vec![
+            "cleanBrokerMetadata",
+            "-a",
+            ctl.as_str(),
+            "--bn",
+            BROKER_NAME,
+        ];
+        all.extend_from_slice(extra);
+        mqadmin(&all)
+    };
+    clean(&["-c", "FailoverCluster", "-b", &victim_id]).fails_with("still alive");
+    clean(&["-b", &victim_id]).fails_with("clusterName");
+    clean(&["-c", "FailoverCluster", "-b", "1;x"]).fails_with("brokerControllerIdsToClean");
+    set.brokers[victim].kill();
+    let sync_json =
+        || mqadmin(&["getSyncStateSet", "-a", &ctl, "-b", BROKER_NAME, "--json"]).json();
+    let before = sync_json();
+    assert!(before.to_string().contains(&victim_addr), "{before}");
+    let mut last = String::new();
+    assert!(
+        wait_until(LIMIT, || {
+            let r = clean(&["-c", "FailoverCluster", "-b", &victim_id]);
+            last = format!("{r:?}");
+            r.code == Some(0)
+        }),
+        "the killed broker's metadata was never cleaned: {last}"
+    );
+    assert!(
+        last.contains("clear broker broker-a metadata from controller success! "),
+        "{last}"
+    );
+    let j = mqadmin(&["getSyncStateSet", "-a", &ctl, "-b", BROKER_NAME, "--json"]).json();
+    assert!(
+        !j.to_string().contains(&victim_addr),
+        "{victim_addr} still in {j}"
+    );
 }

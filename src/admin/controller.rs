@@ -14,7 +14,8 @@ use crate::protocol::body::controller::{
 };
 use crate::protocol::codes::request_code as rq;
 use crate::protocol::headers::controller::{
-    ElectMasterRequestHeader, ElectMasterResponseHeader, GetMetaDataResponseHeader,
+    CleanControllerBrokerDataRequestHeader, ElectMasterRequestHeader, ElectMasterResponseHeader,
+    GetMetaDataResponseHeader,
 };
 use crate::protocol::RemotingCommand;
 
@@ -71,6 +72,28 @@ impl AdminClient {
             json_body("ElectMasterResponseBody", &resp.body)?
         };
         Ok((resp.header()?, body))
+    }
+
+    /// CLEAN_BROKER_DATA (1011) at the controller leader: forget broker ids `ids` (`1;2`; `None`:
+    /// the whole set) of `broker_name`; living brokers only with `clean_living`.
+    pub async fn clean_broker_data(
+        &self,
+        controller: &str,
+        cluster: Option<&str>,
+        broker_name: &str,
+        ids: Option<&str>,
+        clean_living: bool,
+    ) -> Result<()> {
+        let leader = self.controller_leader(controller).await?;
+        let h = CleanControllerBrokerDataRequestHeader {
+            cluster_name: cluster.map(str::to_string),
+            broker_name: broker_name.to_string(),
+            broker_controller_ids_to_clean: ids.map(str::to_string),
+            is_clean_living_broker: Some(clean_living),
+            invoke_time: Some(now_ms()),
+        };
+        let cmd = RemotingCommand::request_with(rq::CLEAN_BROKER_DATA, &h);
+        self.call_ok(&leader, cmd).await.map(|_| ())
     }
 
     /// GET_BROKER_EPOCH_CACHE (1007) of one broker (a controller-mode broker answers it).

@@ -13,6 +13,7 @@ use super::error::{AdminError, Result};
 use super::tools_config::tools_credentials;
 
 mod broker_status;
+mod clean_broker_metadata;
 mod clone_group_offset;
 mod cluster_acl_config_version;
 mod cluster_list;
@@ -138,6 +139,11 @@ pub enum Command {
         about = "Re-elect the specified broker as master"
     )]
     ElectMaster(elect_master::Args),
+    #[command(
+        name = "cleanBrokerMetadata",
+        about = "Clean metadata of broker on controller"
+    )]
+    CleanBrokerMetadata(clean_broker_metadata::Args),
     #[command(name = "getControllerConfig", about = "Get controller config")]
     GetControllerConfig(controller_config::GetArgs),
     #[command(name = "updateControllerConfig", about = "Update controller config")]
@@ -229,6 +235,7 @@ impl Command {
             Command::GetControllerMetaData(a) => a.controllers_only(),
             Command::GetSyncStateSet(a) => a.controllers_only(),
             Command::ElectMaster(a) => a.controllers_only(),
+            Command::CleanBrokerMetadata(a) => a.controllers_only(),
             Command::GetControllerConfig(a) => a.controllers_only(),
             Command::UpdateControllerConfig(a) => a.controllers_only(),
             _ => None,
@@ -263,6 +270,7 @@ impl Command {
             Command::GetControllerMetaData(a) => a.run(ctx).await,
             Command::GetSyncStateSet(a) => a.run(ctx).await,
             Command::ElectMaster(a) => a.run(ctx).await,
+            Command::CleanBrokerMetadata(a) => a.run(ctx).await,
             Command::GetControllerConfig(a) => a.run(ctx).await,
             Command::UpdateControllerConfig(a) => a.run(ctx).await,
             Command::DeleteTopic(a) => a.run(ctx).await,
