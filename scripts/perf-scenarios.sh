@@ -15,6 +15,7 @@
 #   median null FIELD M [values]     the null broker's, measured in the same invocation
 #   ratio FIELD R                    broker median / null median: the machine-independent figure
 # Extra options for the null broker: NULL_ARGS="--threads 2".
+# P3 (SYNC_FLUSH) takes W= the sends in flight (default 64; issue 16 measures W=256).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-bench.sh
@@ -107,7 +108,7 @@ P1) start_broker; start_null
 P2) start_broker; start_null
     run_producer_vs_null P2 "['mib_per_sec']" "mib_per_sec tps" -t P2 -w 8 --mode batch -b 32 ;;
 P3) start_broker --set flushDiskType=SYNC_FLUSH
-    run_producer P3 "['tps']" -t P3 -w 64 --mode sync
+    run_producer P3 "['tps']" -t P3 -w "${W:-64}" --mode sync
     echo "p99 us:"; for l in $(seq 1 "$RUNS"); do sed -n "${l}p" "$OUT/P3.jsonl" | field "['rt_us']['p99_us']"; done | median ;;
 P4) start_broker
     bench producer --broker "$BROKER" -t P4 --duration 2 -w 8 --timeout-ms 30000 >/dev/null
