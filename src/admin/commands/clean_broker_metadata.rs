@@ -3,14 +3,14 @@
 //! host is gone for good, so the set's next id and its member list no longer carry it. The
 //! controller refuses to forget a broker it still hears from unless `-l` is given.
 
+use super::target::ControllerOpt;
 use super::Ctx;
 use crate::admin::error::{AdminError, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The address of the controller.
-    #[arg(short = 'a', long = "controllerAddress")]
-    controller: String,
+    #[command(flatten)]
+    pub ctl: ControllerOpt,
     /// The broker ids to clean, `;`-separated (e.g. `1;2;3`); without it, the whole set.
     #[arg(short = 'b', long = "brokerControllerIdsToClean")]
     ids: Option<String>,
@@ -26,11 +26,6 @@ pub struct Args {
 }
 
 impl Args {
-    /// The controller list, which is all this command talks to (no name server needed).
-    pub fn controllers_only(&self) -> Option<&str> {
-        Some(&self.controller)
-    }
-
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
         let ids = self.ids.as_deref().map(str::trim);
         if let Some(text) = ids {
@@ -53,7 +48,7 @@ impl Args {
         let name = self.broker_name.trim();
         ctx.admin
             .clean_broker_data(
-                self.controller.trim(),
+                self.ctl.controller.trim(),
                 cluster,
                 name,
                 ids,

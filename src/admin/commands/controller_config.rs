@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::target::JsonOpt;
+use super::target::{ControllerOpt, JsonOpt};
 use super::Ctx;
 use crate::admin::controller::controller_list;
 use crate::admin::error::{AdminError, Result};
@@ -18,23 +18,17 @@ fn controllers(list: &str) -> Result<Vec<String>> {
 
 #[derive(clap::Args, Debug)]
 pub struct GetArgs {
-    /// Controller address list, e.g. 192.168.0.1:9878;192.168.0.2:9878.
-    #[arg(short = 'a', long = "controllerAddress")]
-    controller: String,
+    #[command(flatten)]
+    pub ctl: ControllerOpt,
     #[command(flatten)]
     out: JsonOpt,
 }
 
 impl GetArgs {
-    /// The controller list, which is all this command talks to (no name server needed).
-    pub fn controllers_only(&self) -> Option<&str> {
-        Some(&self.controller)
-    }
-
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
         // In the order of the -a list.
         let mut all = Vec::new();
-        for c in controllers(&self.controller)? {
+        for c in controllers(&self.ctl.controller)? {
             let table = ctx.admin.controller_config(&c).await?;
             all.push((c, table.entries));
         }
@@ -54,9 +48,8 @@ impl GetArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct UpdateArgs {
-    /// Controller address list, e.g. 192.168.0.1:9878;192.168.0.2:9878.
-    #[arg(short = 'a', long = "controllerAddress")]
-    controller: String,
+    #[command(flatten)]
+    pub ctl: ControllerOpt,
     /// Config key.
     #[arg(short = 'k', long = "key")]
     key: String,
@@ -66,13 +59,8 @@ pub struct UpdateArgs {
 }
 
 impl UpdateArgs {
-    /// The controller list, which is all this command talks to (no name server needed).
-    pub fn controllers_only(&self) -> Option<&str> {
-        Some(&self.controller)
-    }
-
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
-        let list = controllers(&self.controller)?;
+        let list = controllers(&self.ctl.controller)?;
         let (k, v) = (self.key.trim().to_string(), self.value.trim().to_string());
         let pairs = [(k.clone(), v.clone())];
         for c in &list {

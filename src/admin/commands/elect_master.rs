@@ -4,15 +4,14 @@
 
 use serde_json::json;
 
-use super::target::JsonOpt;
+use super::target::{ControllerOpt, JsonOpt};
 use super::Ctx;
 use crate::admin::error::Result;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The address of the controller.
-    #[arg(short = 'a', long = "controllerAddress")]
-    controller: String,
+    #[command(flatten)]
+    pub ctl: ControllerOpt,
     /// The id of the broker which is to become master.
     #[arg(short = 'b', long = "brokerId")]
     broker_id: i64,
@@ -27,16 +26,11 @@ pub struct Args {
 }
 
 impl Args {
-    /// The controller list, which is all this command talks to (no name server needed).
-    pub fn controllers_only(&self) -> Option<&str> {
-        Some(&self.controller)
-    }
-
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
         let (cluster, name) = (self.cluster.trim(), self.broker_name.trim());
         let (h, body) = ctx
             .admin
-            .elect_master(self.controller.trim(), cluster, name, self.broker_id)
+            .elect_master(self.ctl.controller.trim(), cluster, name, self.broker_id)
             .await?;
         let members = body
             .broker_member_group

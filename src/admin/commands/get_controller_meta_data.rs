@@ -3,29 +3,23 @@
 
 use serde_json::json;
 
-use super::target::JsonOpt;
+use super::target::{ControllerOpt, JsonOpt};
 use super::Ctx;
 use crate::admin::error::Result;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The address of the controller.
-    #[arg(short = 'a', long = "controllerAddress")]
-    controller: String,
+    #[command(flatten)]
+    pub ctl: ControllerOpt,
     #[command(flatten)]
     out: JsonOpt,
 }
 
 impl Args {
-    /// The controller list, which is all this command talks to (no name server needed).
-    pub fn controllers_only(&self) -> Option<&str> {
-        Some(&self.controller)
-    }
-
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
         let m = ctx
             .admin
-            .controller_metadata(self.controller.trim())
+            .controller_metadata(self.ctl.controller.trim())
             .await?;
         let text = |o: &Option<String>| o.clone().unwrap_or_else(|| "null".into());
         if self.out.json {

@@ -5,16 +5,15 @@
 
 use std::collections::BTreeSet;
 
-use super::target::JsonOpt;
+use super::target::{ControllerOpt, JsonOpt};
 use super::Ctx;
 use crate::admin::error::{AdminError, Result};
 use crate::protocol::body::controller::{BrokerReplicasInfo, ReplicaIdentity};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The address of the controller (the first of a `;` list is asked).
-    #[arg(short = 'a', long = "controllerAddress")]
-    controller: String,
+    #[command(flatten)]
+    pub ctl: ControllerOpt,
     /// Which cluster (its broker sets, from the name server).
     #[arg(short = 'c', long = "clusterName")]
     cluster: Option<String>,
@@ -29,7 +28,8 @@ impl Args {
     /// With `-b` (which wins over `-c`, as in RocketMQ) only the controller is asked (no name
     /// server needed); `-c` alone needs one.
     pub fn controllers_only(&self) -> Option<&str> {
-        (self.broker_name.is_some() || self.cluster.is_none()).then_some(self.controller.as_str())
+        (self.broker_name.is_some() || self.cluster.is_none())
+            .then_some(self.ctl.controller.as_str())
     }
 
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
@@ -52,7 +52,7 @@ impl Args {
                 ))
             }
         };
-        let controller = crate::admin::controller::controller_list(&self.controller)
+        let controller = crate::admin::controller::controller_list(&self.ctl.controller)
             .into_iter()
             .next()
             .ok_or_else(|| AdminError::Invalid("-a names no controller".into()))?;

@@ -232,12 +232,12 @@ impl Command {
     /// a name server by these commands).
     fn controllers_only(&self) -> Option<&str> {
         match self {
-            Command::GetControllerMetaData(a) => a.controllers_only(),
+            Command::GetControllerMetaData(a) => Some(&a.ctl.controller),
             Command::GetSyncStateSet(a) => a.controllers_only(),
-            Command::ElectMaster(a) => a.controllers_only(),
-            Command::CleanBrokerMetadata(a) => a.controllers_only(),
-            Command::GetControllerConfig(a) => a.controllers_only(),
-            Command::UpdateControllerConfig(a) => a.controllers_only(),
+            Command::ElectMaster(a) => Some(&a.ctl.controller),
+            Command::CleanBrokerMetadata(a) => Some(&a.ctl.controller),
+            Command::GetControllerConfig(a) => Some(&a.ctl.controller),
+            Command::UpdateControllerConfig(a) => Some(&a.ctl.controller),
             _ => None,
         }
     }

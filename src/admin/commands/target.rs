@@ -41,6 +41,15 @@ impl Target {
     }
 }
 
+/// `-a`: the controllers a RocketMQ 5 controller command talks to (`;`-separated request
+/// addresses; with `enableControllerInNamesrv`, the name servers'). Such a command needs no `-n`.
+#[derive(clap::Args, Debug, Default)]
+pub struct ControllerOpt {
+    /// The address of the controller; several `;`-separated, e.g. 192.168.0.1:9878;192.168.0.2:9878.
+    #[arg(short = 'a', long = "controllerAddress")]
+    pub controller: String,
+}
+
 /// `--json`: print machine-readable JSON instead of the table.
 #[derive(clap::Args, Debug, Default)]
 pub struct JsonOpt {
