@@ -182,6 +182,8 @@ pub struct TraceDispatcher {
     handle: Arc<Handle>,
     counters: Arc<Counters>,
     channel: AccessChannel,
+    /// The configured trace topic (sends to it are not traced).
+    topic: Arc<str>,
 }
 
 /// One trace message: concatenated records and the keys of every traced message.
@@ -241,6 +243,7 @@ impl TraceDispatcher {
         let queue = Arc::new(TraceQueue::new(opts.queue_size, opts.batch_size));
         let counters = Arc::new(Counters::default());
         let channel = opts.access_channel;
+        let topic: Arc<str> = opts.topic.as_str().into();
         let task = Task {
             instance: instance.clone(),
             producer_group: format!("_INNER_TRACE_PRODUCER-{group}-{kind}"),
@@ -252,6 +255,7 @@ impl TraceDispatcher {
             handle: Arc::new(Handle { queue }),
             counters,
             channel,
+            topic,
         }
     }
 
@@ -277,6 +281,9 @@ impl TraceDispatcher {
 
     /// The producer's hook: queue the Pub record of a finished send (if Java would trace it).
     pub fn on_sent(&self, s: &super::hooks::Sent<'_>) {
+        if super::hooks::is_trace_topic(s.topic, &self.topic) {
+            return;
+        }
         if let Some(p) = super::hooks::pub_fields(s) {
             self.submit_with(|b| b.push_pub(&p));
         }
@@ -436,6 +443,7 @@ mod tests {
             }),
             counters: Arc::default(),
             channel: AccessChannel::Local,
+            topic: super::super::TRACE_TOPIC.into(),
         };
         for i in 0..5 {
             d.submit(ctx(&format!("ID{i}"), ""));

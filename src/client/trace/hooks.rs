@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::encode::PubFields;
 use super::{context_code, msg_type, TraceBean, TraceContext, TraceDispatcher, TraceType};
-use super::{DEFAULT_REGION, TRACE_TOPIC};
+use super::{CLOUD_TRACE_TOPIC_PREFIX, DEFAULT_REGION, TRACE_TOPIC};
 use crate::client::message::{new_uniq_key, MessageExt};
 use crate::clock::now_ms;
 use crate::protocol::message::properties as prop;
@@ -35,12 +35,21 @@ pub struct Sent<'a> {
     pub send_ok: bool,
 }
 
+/// Whether a send to `topic` is a trace message itself, which no hook traces: Java's hook skips
+/// topics that start with its dispatcher's trace topic (the configured `customizedTraceTopic`);
+/// the default topic and the cloud channel's per-region topics are skipped whatever is set.
+pub fn is_trace_topic(topic: &str, configured: &str) -> bool {
+    (!configured.is_empty() && topic.starts_with(configured))
+        || topic.starts_with(TRACE_TOPIC)
+        || topic.starts_with(CLOUD_TRACE_TOPIC_PREFIX)
+}
+
 /// The Pub record of a send, or `None` when Java would not trace it: the broker said
 /// TRACE_ON=false, or it went to a trace topic itself. A batch is traced as one message
 /// (RocketMQ 4.9 `DefaultMQProducerImpl.sendKernelImpl` runs the hook on the `MessageBatch`).
 pub fn pub_fields<'a>(s: &'a Sent<'a>) -> Option<PubFields<'a>> {
     let topic = s.topic;
-    if !s.trace_on || topic.starts_with(TRACE_TOPIC) {
+    if !s.trace_on || is_trace_topic(topic, "") {
         return None;
     }
     // A batch request's own properties are never a member's (the members' are in the body).
@@ -246,5 +255,18 @@ mod tests {
         assert_eq!(c.region_id, "R1");
         // The trace message is keyed by the joined id alone (Java: `msgId` + no user keys).
         assert_eq!(super::super::transfer_keys(&c), vec!["ID1,ID2,ID3"]);
+    }
+
+    #[test]
+    fn sends_to_a_trace_topic_are_not_traced() {
+        assert!(is_trace_topic("RMQ_SYS_TRACE_TOPIC", "RMQ_SYS_TRACE_TOPIC"));
+        assert!(is_trace_topic("MyTrace", "MyTrace"), "the customized topic");
+        assert!(is_trace_topic(
+            "rmq_sys_TRACE_DATA_cn-hz",
+            "RMQ_SYS_TRACE_TOPIC"
+        ));
+        assert!(is_trace_topic("RMQ_SYS_TRACE_TOPIC", "MyTrace"));
+        assert!(!is_trace_topic("Orders", "MyTrace"));
+        assert!(!is_trace_topic("Orders", ""));
     }
 }
