@@ -22,13 +22,40 @@ use super::{call, connect, read_frame_bytes, send, set_args, start, wait_until, 
 /// The controller binary.
 pub const CONTROLLER: &str = env!("CARGO_BIN_EXE_controller");
 
-/// A free TCP port on 127.0.0.1 (bound and released; the Raft ports must be known up front).
+/// A TCP port on 127.0.0.1 that is free now and that nothing else in this test process will be
+/// handed: the Raft and replica-set ports must be known before the processes start.
+///
+/// Why not `bind(":0")` and release: the kernel hands the same ephemeral range to every
+/// `bind(0)` and outgoing `connect`, so between release and the server's bind another process
+/// (or a broker's VIP channel at `listenPort - 2`) could take it; CI once lost a run to that.
+/// These ports come from below the ephemeral range, each at most once per process, all `0 mod 4`
+/// so that no port's `port - 2` (its VIP channel, when it is a broker's) is another's.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::AtomicU32;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (low, high) = reserved_range();
+    let slots = (high - low) / 4;
+    // Another test binary may still hold ports it took (test binaries run one after another,
+    // but a slow exit overlaps): start each process at its own offset.
+    let start = std::process::id() % slots;
+    for _ in 0..slots {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = low + ((start + n) % slots) * 4;
+        if TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+            return port as u16;
+        }
+    }
+    panic!("no free port in {low}..{high}");
+}
+
+/// Ports 10000 up to the start of the kernel's ephemeral range (`ip_local_port_range`).
+fn reserved_range() -> (u32, u32) {
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    let high = ephemeral_low.clamp(12000, 65535);
+    (10000, high)
 }
 
 /// What hosts the controllers.
