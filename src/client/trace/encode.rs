@@ -26,6 +26,10 @@ pub const FIELD_SPLITOR: char = '\u{2}';
 /// `write!` through `dyn Display` cost more than the rest of the record).
 enum F<'a> {
     S(&'a str),
+    /// Tags or keys: Java's hooks copy `msg.getTags()` / `msg.getKeys()`, which are `null` for a
+    /// message without them, and its `StringBuilder` writes that as `null`. Empty here means
+    /// absent, so it is written the same way.
+    N(&'a str),
     I(i64),
     B(bool),
 }
@@ -44,6 +48,7 @@ fn write_fields(out: &mut String, fields: &[F<'_>]) {
         }
         match f {
             F::S(v) => out.push_str(v),
+            F::N(v) => out.push_str(if v.is_empty() { "null" } else { v }),
             F::I(v) => out.push_str(ints.format(*v)),
             F::B(v) => out.push_str(if *v { "true" } else { "false" }),
         }
@@ -123,8 +128,8 @@ fn encode_pub(p: &PubFields<'_>, out: &mut String) {
             F::S(p.group_name),
             F::S(p.topic),
             F::S(p.msg_id),
-            F::S(p.tags),
-            F::S(p.keys),
+            F::N(p.tags),
+            F::N(p.keys),
             F::S(p.store_host),
             F::I(i64::from(p.body_length)),
             F::I(p.cost_time),
@@ -258,7 +263,7 @@ pub fn encode_context_into(c: &TraceContext, out: &mut String) {
                         F::S(&c.request_id),
                         F::S(&b.msg_id),
                         F::I(i64::from(b.retry_times)),
-                        F::S(&b.keys),
+                        F::N(&b.keys),
                     ],
                 );
             }
@@ -271,7 +276,7 @@ pub fn encode_context_into(c: &TraceContext, out: &mut String) {
                     F::S(&b.msg_id),
                     F::I(c.cost_time),
                     F::B(c.success),
-                    F::S(&b.keys),
+                    F::N(&b.keys),
                     F::I(i64::from(c.context_code)),
                 ];
                 write_fields(out, &head);
@@ -293,8 +298,8 @@ pub fn encode_context_into(c: &TraceContext, out: &mut String) {
                     F::S(&c.group_name),
                     F::S(&b.topic),
                     F::S(&b.msg_id),
-                    F::S(&b.tags),
-                    F::S(&b.keys),
+                    F::N(&b.tags),
+                    F::N(&b.keys),
                     F::S(&b.store_host),
                     F::I(i64::from(b.msg_type)),
                     F::S(&b.transaction_id),
@@ -366,6 +371,14 @@ fn text(s: Option<&&str>) -> String {
     s.map(|v| v.to_string()).unwrap_or_default()
 }
 
+/// A tags or keys field ([`F::N`]): Java's `null` for "none" reads back as empty.
+fn nullable(s: Option<&&str>) -> String {
+    match s {
+        Some(&"null") | None => String::new(),
+        Some(v) => v.to_string(),
+    }
+}
+
 fn flag(s: Option<&&str>) -> bool {
     s.is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
@@ -384,8 +397,8 @@ fn decode_record(f: &[&str]) -> Option<TraceContext> {
             c.group_name = text(f.get(3));
             b.topic = text(f.get(4));
             b.msg_id = text(f.get(5));
-            b.tags = text(f.get(6));
-            b.keys = text(f.get(7));
+            b.tags = nullable(f.get(6));
+            b.keys = nullable(f.get(7));
             b.store_host = text(f.get(8));
             b.body_length = num(f.get(9));
             c.cost_time = num(f.get(10));
@@ -405,7 +418,7 @@ fn decode_record(f: &[&str]) -> Option<TraceContext> {
             c.request_id = text(f.get(4));
             b.msg_id = text(f.get(5));
             b.retry_times = num(f.get(6));
-            b.keys = text(f.get(7));
+            b.keys = nullable(f.get(7));
             // No success field: Java's TraceContext default (true).
             c.success = true;
         }
@@ -414,7 +427,7 @@ fn decode_record(f: &[&str]) -> Option<TraceContext> {
             b.msg_id = text(f.get(2));
             c.cost_time = num(f.get(3));
             c.success = flag(f.get(4));
-            b.keys = text(f.get(5));
+            b.keys = nullable(f.get(5));
             c.context_code = num(f.get(6));
             c.time_stamp = num(f.get(7));
             c.group_name = text(f.get(8));
@@ -428,8 +441,8 @@ fn decode_record(f: &[&str]) -> Option<TraceContext> {
             c.group_name = text(f.get(3));
             b.topic = text(f.get(4));
             b.msg_id = text(f.get(5));
-            b.tags = text(f.get(6));
-            b.keys = text(f.get(7));
+            b.tags = nullable(f.get(6));
+            b.keys = nullable(f.get(7));
             b.store_host = text(f.get(8));
             b.msg_type = num(f.get(9));
             b.transaction_id = text(f.get(10));

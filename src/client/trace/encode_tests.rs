@@ -18,8 +18,9 @@ const SUB_BEFORE: &str = "SubBefore\u{1}1700000000100\u{1}DefaultRegion\u{1}cg\u
 7F0000010001B4AAC2C40A6C4F6E0000\u{1}0\u{1}k1 k2\u{2}";
 const SUB_AFTER: &str = "SubAfter\u{1}REQ1\u{1}7F0000010001B4AAC2C40A6C4F6E0000\u{1}7\u{1}\
 false\u{1}k1 k2\u{1}4\u{1}1700000000107\u{1}cg\u{2}";
+/// A message without tags or keys: Java writes both as `null`.
 const END_TX: &str = "EndTransaction\u{1}1700000000200\u{1}DefaultRegion\u{1}tg\u{1}TopicTx\u{1}\
-ID9\u{1}\u{1}\u{1}127.0.0.1:10911\u{1}2\u{1}TX9\u{1}COMMIT_MESSAGE\u{1}false\u{2}";
+ID9\u{1}null\u{1}null\u{1}127.0.0.1:10911\u{1}2\u{1}TX9\u{1}COMMIT_MESSAGE\u{1}false\u{2}";
 
 const ID: &str = "7F0000010001B4AAC2C40A6C4F6E0000";
 
@@ -103,6 +104,23 @@ fn end_transaction_encodes_to_the_java_layout_and_back() {
     c.time_stamp = 1_700_000_000_200;
     assert_eq!(encode_context(&c), END_TX);
     assert_eq!(decode(END_TX), vec![c]);
+}
+
+#[test]
+fn absent_tags_and_keys_are_written_null_and_never_become_keys() {
+    let mut c = pub_ctx();
+    c.beans[0].tags.clear();
+    c.beans[0].keys.clear();
+    let mut buf = RecordBuf::default();
+    buf.push_pub(&PubFields::of(&c));
+    let text = buf.text(0, 1);
+    let msg_id = c.bean().msg_id.clone();
+    assert!(
+        text.contains(&format!("{msg_id}\u{1}null\u{1}null\u{1}")),
+        "{text:?}"
+    );
+    assert_eq!(buf.keys(0, 1).collect::<Vec<_>>(), vec![msg_id.as_str()]);
+    assert_eq!(decode(text), vec![c]);
 }
 
 #[test]
