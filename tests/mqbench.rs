@@ -414,9 +414,21 @@ fn transactional_producer_commits_every_half_message() {
 /// `MessageBatch` (msgId = the members' ids joined by `,`), found through the query API.
 #[test]
 fn traced_batch_producer_writes_one_pub_record_per_batch() {
+    traced_batch_run("BenchTraceBatchT", &[], "RMQ_SYS_TRACE_TOPIC");
+}
+
+/// The same on the cloud channel: the records go to the region's trace topic.
+#[test]
+fn traced_batch_producer_on_the_cloud_channel_writes_to_the_region_topic() {
+    let topic = actormq::client::trace::cloud_trace_topic("DefaultRegion");
+    traced_batch_run("BenchTraceCloudT", &["--access-channel", "cloud"], &topic);
+}
+
+/// mqbench sends 3 batches of 4 to `topic` with `--trace` and `extra`; each batch's Pub record
+/// is then looked up in `trace_topic`.
+fn traced_batch_run(topic: &str, extra: &[&str], trace_topic: &str) {
     use actormq::client::trace::{msg_type, TraceType};
     use actormq::client::{ClientConfig, ClientInstance, ConsumerConfig};
-    const TOPIC: &str = "BenchTraceBatchT";
     let dir = tempfile::tempdir().unwrap();
     let broker = common::start_broker(
         env!("CARGO_BIN_EXE_broker"),
@@ -425,12 +437,12 @@ fn traced_batch_producer_writes_one_pub_record_per_batch() {
     );
     let ns = broker.namesrv.to_string();
     // One queue, one sender: the three batches are stored one after the other.
-    let args = [
+    let mut args = vec![
         "producer",
         "-n",
         &ns,
         "-t",
-        TOPIC,
+        topic,
         "-q",
         "1",
         "-w",
@@ -448,6 +460,7 @@ fn traced_batch_producer_writes_one_pub_record_per_batch() {
         "--trace",
         "--json",
     ];
+    args.extend_from_slice(extra);
     let bin = env!("CARGO_BIN_EXE_mqbench");
     let (code, out, err) = common::run_to_exit(bin, &args, Duration::from_secs(40));
     assert_eq!(code, Some(0), "{out}\n{err}");
@@ -461,7 +474,7 @@ fn traced_batch_producer_writes_one_pub_record_per_batch() {
         cc.client.client_ip = "127.0.0.1".into();
         cc.offset_store_dir = dir.path().join("offsets");
         let limit = Duration::from_secs(20);
-        let mut msgs = common::client::pull_all(cc, TOPIC, 12, limit)
+        let mut msgs = common::client::pull_all(cc, topic, 12, limit)
             .await
             .unwrap();
         assert_eq!(msgs.len(), 12);
@@ -477,7 +490,9 @@ fn traced_batch_producer_writes_one_pub_record_per_batch() {
                 .join(",");
             let deadline = Instant::now() + limit;
             let recs = loop {
-                let r = actormq::client::query_trace(&inst, &id).await.unwrap();
+                let r = actormq::client::trace::query_trace_in(&inst, trace_topic, &id)
+                    .await
+                    .unwrap();
                 if !r.is_empty() || Instant::now() > deadline {
                     break r;
                 }
@@ -488,7 +503,7 @@ fn traced_batch_producer_writes_one_pub_record_per_batch() {
             assert_eq!(r.trace_type, TraceType::Pub);
             assert_eq!(
                 (r.group_name.as_str(), b.topic.as_str()),
-                ("benchmark_producer", TOPIC)
+                ("benchmark_producer", topic)
             );
             assert!(r.success && b.msg_type == msg_type::NORMAL);
             assert!(b.body_length > 4 * 16, "{}", b.body_length);

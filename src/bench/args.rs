@@ -116,6 +116,22 @@ impl CommonArgs {
     }
 }
 
+/// `--access-channel` (the client library's `AccessChannel`).
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Local,
+    Cloud,
+}
+
+impl From<Channel> for crate::client::AccessChannel {
+    fn from(c: Channel) -> Self {
+        match c {
+            Channel::Local => crate::client::AccessChannel::Local,
+            Channel::Cloud => crate::client::AccessChannel::Cloud,
+        }
+    }
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendMode {
     /// Each of `concurrency` tasks sends and waits for the answer.
@@ -174,6 +190,14 @@ pub struct ProducerArgs {
     /// client with `enable_trace` does (sync, async and batch modes).
     #[arg(long)]
     pub trace: bool,
+    /// With --trace: the trace topic (a Java client's `customizedTraceTopic`).
+    #[arg(long, default_value = crate::client::trace::TRACE_TOPIC, requires = "trace")]
+    pub trace_topic: String,
+    /// With --trace: the client's access channel. `cloud` sends each region's records to
+    /// `rmq_sys_TRACE_DATA_<region>` and writes SubAfter records in the cloud layout, as a Java
+    /// client with `AccessChannel.CLOUD`.
+    #[arg(long, value_enum, default_value_t = Channel::Local, requires = "trace")]
+    pub access_channel: Channel,
     /// Transactional sends: each message goes as a half message (sysFlag TRANSACTION_PREPARED,
     /// TRAN_MSG=true, PGROUP=<group>) and, once stored, is committed with a oneway
     /// END_TRANSACTION to the same broker (sync and async modes). TPS and RT are those of the
@@ -372,6 +396,37 @@ mod tests {
             panic!()
         };
         assert!(p.trace && p.validate().is_ok());
+    }
+
+    #[test]
+    fn trace_topic_and_access_channel_need_trace() {
+        let Mode::Producer(p) = parse(&["producer"]).mode else {
+            panic!()
+        };
+        assert_eq!(p.trace_topic, "RMQ_SYS_TRACE_TOPIC");
+        assert_eq!(p.access_channel, Channel::Local);
+        let argv = [
+            "producer",
+            "--trace",
+            "--access-channel",
+            "cloud",
+            "--trace-topic",
+            "TT",
+        ];
+        let Mode::Producer(p) = parse(&argv).mode else {
+            panic!()
+        };
+        assert_eq!(
+            (p.access_channel, p.trace_topic.as_str()),
+            (Channel::Cloud, "TT")
+        );
+        for bad in [
+            &["mqbench", "producer", "--access-channel", "cloud"][..],
+            &["mqbench", "producer", "--trace-topic", "TT"],
+            &["mqbench", "producer", "--trace", "--access-channel", "moon"],
+        ] {
+            assert!(Cli::try_parse_from(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! `mqbench producer --trace`: what a client with message trace on adds to each acknowledged
 //! send: a Pub record built from the request and the answer (one per batch request in
 //! `--mode batch`, as the Java client traces a `MessageBatch`), queued to the client library's
-//! [`TraceDispatcher`] (batched trace messages to `RMQ_SYS_TRACE_TOPIC` through the name server,
-//! on the client library's own runtime thread). The counters are printed at the end of the run.
+//! [`TraceDispatcher`] (batched trace messages to `RMQ_SYS_TRACE_TOPIC`, or `--trace-topic`, or
+//! the region's topic with `--access-channel cloud`, through the name server, on the client
+//! library's own runtime thread). The counters are printed at the end of the run.
 
 use std::time::{Duration, Instant};
 
 use crate::client::trace::dispatcher::DispatchOptions;
 use crate::client::trace::hooks::Sent;
-use crate::client::trace::{TraceDispatcher, TraceStats, TRACE_TOPIC};
+use crate::client::trace::{TraceDispatcher, TraceStats};
 use crate::client::{ClientConfig, ClientInstance};
 use crate::protocol::codes::{request_code, response_code};
 use crate::protocol::message::decode_batch;
@@ -75,7 +76,8 @@ impl BenchTrace {
         cfg.instance_name = "mqbench-trace".into();
         cfg.credentials = args.common.credentials().map(|c| (*c).clone());
         let inst = ClientInstance::get(&cfg).map_err(|e| format!("trace client: {e}"))?;
-        let opts = DispatchOptions::new(TRACE_TOPIC);
+        let mut opts = DispatchOptions::new(&args.trace_topic);
+        opts.access_channel = args.access_channel.into();
         Ok(BenchTrace {
             dispatcher: TraceDispatcher::start(&inst, &args.group, "PRODUCE", opts),
             group: args.group.clone(),
