@@ -13,14 +13,14 @@
 //! Cost (this runs on every request of an ACL'd broker and every request a signing client
 //! sends): an account's HMAC key schedule (the SHA-1 states after the ipad- and opad-keyed
 //! blocks) is computed once, in a [`SigningKey`], and cloned per request, which saves two SHA-1
-//! compressions each time; the fields are ordered in a fixed array on the stack (a heap list
-//! only past [`INLINE_FIELDS`] fields, which no RocketMQ request has).
+//! compressions each time; the fields are ordered without allocating
+//! ([`for_each_sorted`]).
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
-use crate::protocol::header::ExtFields;
+use crate::protocol::header::{for_each_sorted, ExtFields};
 use crate::protocol::RemotingCommand;
 
 /// Ext field names of the signature scheme.
@@ -96,55 +96,14 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Signed fields ordered on the stack up to this many (a SEND_MESSAGE_V2 has about 15).
-pub const INLINE_FIELDS: usize = 32;
-
-/// One signed field with the first 8 bytes of its key as a big-endian number, which orders
-/// like the key's bytes up to there. Why: sorting ~16 fields by `str` comparison called `memcmp`
-/// ~60 times a request, and that was a third of the ACL's cost on both ends (`perf`); RocketMQ's
-/// keys differ within their first bytes, so the number decides almost every comparison.
-type Field<'a> = (u64, &'a str, &'a str);
-
-fn field<'a>(key: &'a str, value: &'a str) -> Field<'a> {
-    let mut head = [0u8; 8];
-    let n = key.len().min(8);
-    head[..n].copy_from_slice(&key.as_bytes()[..n]);
-    (u64::from_be_bytes(head), key, value)
-}
-
 /// Call `each` with the value of every signed ext field (all but `Signature` and
-/// `_UNIQUE_KEY_QUERY`), in key order (bytes, as Java's `TreeMap` orders these ASCII keys),
-/// without a heap allocation up to [`INLINE_FIELDS`] fields.
+/// `_UNIQUE_KEY_QUERY`), in key order (bytes, as Java's `TreeMap` orders these ASCII keys).
 fn for_signed_values<'a>(ext: &'a ExtFields, mut each: impl FnMut(&'a str)) {
-    let mut inline: [Field<'a>; INLINE_FIELDS] = [(0, "", ""); INLINE_FIELDS];
-    let mut n = 0;
-    let mut spill: Vec<Field<'a>> = Vec::new();
-    let signed = ext
-        .iter()
-        .filter(|(k, _)| *k != SIGNATURE && *k != UNIQUE_KEY_QUERY)
-        .map(|(k, v)| field(k, v));
-    for f in signed {
-        if n < INLINE_FIELDS {
-            inline[n] = f;
-            n += 1;
-        } else {
-            if spill.is_empty() {
-                spill.extend_from_slice(&inline);
-            }
-            spill.push(f);
-        }
-    }
-    let fields = if spill.is_empty() {
-        &mut inline[..n]
-    } else {
-        &mut spill[..]
-    };
-    // Keys are unique, so the unstable sort gives the one order; it sorts in place. Equal
-    // heads (a shared 8-byte start, or a key ending in NULs) fall back to the whole keys.
-    fields.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
-    for (_, _, v) in fields.iter() {
-        each(v);
-    }
+    for_each_sorted(
+        ext,
+        |k| k != SIGNATURE && k != UNIQUE_KEY_QUERY,
+        |_, v| each(v),
+    );
 }
 
 /// The bytes that are signed: ext field values sorted by key (without the excluded fields), then
@@ -319,11 +278,13 @@ mod tests {
     #[test]
     fn more_fields_than_the_inline_array_sort_the_same() {
         let mut ext = ExtFields::new();
-        for i in 0..INLINE_FIELDS + 5 {
+        for i in 0..crate::protocol::header::INLINE_FIELDS + 5 {
             ext.insert(format!("k{i:03}"), format!("{i},"));
         }
         ext.insert(SIGNATURE.into(), "x".into());
-        let expected: String = (0..INLINE_FIELDS + 5).map(|i| format!("{i},")).collect();
+        let expected: String = (0..crate::protocol::header::INLINE_FIELDS + 5)
+            .map(|i| format!("{i},"))
+            .collect();
         assert_eq!(
             signed_content(&ext, b"!"),
             format!("{expected}!").into_bytes()

@@ -10,6 +10,61 @@ use super::error::ProtocolError;
 /// The `extFields` map of a command. Values are kept as text, whatever JSON type they arrived as.
 pub type ExtFields = HashMap<String, String>;
 
+/// Fields ordered on the stack up to this many (a SEND_MESSAGE_V2 has about 15, signed 17).
+pub const INLINE_FIELDS: usize = 32;
+
+/// One field with the first 8 bytes of its key as a big-endian number, which orders like the
+/// key's bytes up to there. Why: sorting ~16 fields by `str` comparison called `memcmp` ~60
+/// times a request (the header encoder on every request, the ACL signature twice more), a few
+/// per cent of P1 on each end (`perf`); RocketMQ's keys differ within their first bytes, so the
+/// number decides almost every comparison.
+type Field<'a> = (u64, &'a str, &'a str);
+
+fn field<'a>(key: &'a str, value: &'a str) -> Field<'a> {
+    let mut head = [0u8; 8];
+    let n = key.len().min(8);
+    head[..n].copy_from_slice(&key.as_bytes()[..n]);
+    (u64::from_be_bytes(head), key, value)
+}
+
+/// Call `each(key, value)` for the fields whose key `keep` accepts, in the byte order of the
+/// keys, without a heap allocation up to [`INLINE_FIELDS`] fields.
+pub fn for_each_sorted<'a>(
+    ext: &'a ExtFields,
+    keep: impl Fn(&str) -> bool,
+    mut each: impl FnMut(&'a str, &'a str),
+) {
+    let mut inline: [Field<'a>; INLINE_FIELDS] = [(0, "", ""); INLINE_FIELDS];
+    let mut n = 0;
+    let mut spill: Vec<Field<'a>> = Vec::new();
+    let kept = ext
+        .iter()
+        .filter(|(k, _)| keep(k))
+        .map(|(k, v)| field(k, v));
+    for f in kept {
+        if n < INLINE_FIELDS {
+            inline[n] = f;
+            n += 1;
+        } else {
+            if spill.is_empty() {
+                spill.extend_from_slice(&inline);
+            }
+            spill.push(f);
+        }
+    }
+    let fields = if spill.is_empty() {
+        &mut inline[..n]
+    } else {
+        &mut spill[..]
+    };
+    // Keys are unique, so the unstable sort gives the one order; it sorts in place. Equal
+    // heads (a shared 8-byte start, or a key ending in NULs) fall back to the whole keys.
+    fields.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    for (_, k, v) in fields.iter() {
+        each(k, v);
+    }
+}
+
 /// A typed view of a command's `extFields`.
 pub trait CommandHeader: Sized {
     /// Read the header from the fields; a missing required field gives `MissingField(name)`.

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::protocol::command::{LanguageCode, RemotingCommand, SerializeType};
 use crate::protocol::error::ProtocolError;
-use crate::protocol::header::ExtFields;
+use crate::protocol::header::{for_each_sorted, ExtFields};
 
 #[derive(Deserialize)]
 struct WireHeader {
@@ -232,16 +232,20 @@ pub fn encode_header(cmd: &RemotingCommand) -> Vec<u8> {
     push_int(&mut out, cmd.code);
     if !cmd.ext_fields.is_empty() {
         out.push_str(",\"extFields\":{");
-        let mut entries: Vec<(&String, &String)> = cmd.ext_fields.iter().collect();
-        entries.sort_unstable();
-        for (i, (k, v)) in entries.into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_str(&mut out, k);
-            out.push(':');
-            push_str(&mut out, v);
-        }
+        let mut first = true;
+        for_each_sorted(
+            &cmd.ext_fields,
+            |_| true,
+            |k, v| {
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                push_str(&mut out, k);
+                out.push(':');
+                push_str(&mut out, v);
+            },
+        );
         out.push('}');
     }
     out.push_str(",\"flag\":");
