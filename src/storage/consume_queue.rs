@@ -105,7 +105,10 @@ impl ConsumeQueue {
             }
             let b = f.bytes();
             let mut pos = 0;
-            while pos + CQ_UNIT_SIZE <= f.size() {
+            // Only up to the file's data: an empty queue's file is all hole, and reading it
+            // would zero its pages (see `MappedFile::data_end`).
+            let limit = f.data_end(0);
+            while pos + CQ_UNIT_SIZE <= limit {
                 let u = CqUnit::read(&b[pos as usize..]);
                 if u.size <= 0 || u.phys_offset < 0 {
                     break;
