@@ -1,17 +1,17 @@
 //! RocketMQ 5's controller commands of mqadmin against the real binaries: three name servers
 //! hosting one controller Raft group (`enableControllerInNamesrv`) and three controller-mode
 //! brokers of `broker-a` (tests/common/failover.rs). getControllerMetaData, getSyncStateSet (by
-//! broker name and by cluster), electMaster (the route follows the designated broker),
-//! getBrokerEpoch (the brokers' epoch histories),
+//! broker name and by cluster, once and every `-i` seconds), electMaster (the route follows the designated broker),
+//! getBrokerEpoch (the brokers' epoch histories, also with `-i`),
 //! getControllerConfig and updateControllerConfig, cleanBrokerMetadata (refused for a living
 //! broker, then a SIGKILLed replica's id is forgotten). Every wait is bounded.
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::failover::{topic_probe, ReplicaSet, BROKER_NAME};
-use common::mqadmin::{adm, mqadmin};
+use common::mqadmin::{adm, mqadmin, repeating};
 use common::wait_until;
 
 const LIMIT: Duration = Duration::from_secs(40);
@@ -72,6 +72,7 @@ fn controller_commands() {
         "{by_cluster}"
     );
     mqadmin(&["getSyncStateSet", "-a", &ctl]).fails_with("-b brokerName or -c clusterName");
+    repeat_and_bad_intervals(&ctl, &ns);
 
     // electMaster: designate another in-sync broker; the route follows.
     let j = mqadmin(&["getSyncStateSet", "-a", &ctl, "-b", BROKER_NAME, "--json"]).json();
@@ -215,4 +216,32 @@ fn controller_commands() {
         !j.to_string().contains(&victim_addr),
         "{victim_addr} still in {j}"
     );
+}
+
+/// `-i 1`: getSyncStateSet and getBrokerEpoch print again a second later and keep running;
+/// `-i x` / `-i 0` / `-i -1` fail with one clear line before asking anything.
+fn repeat_and_bad_intervals(ctl: &str, ns: &str) {
+    let t0 = Instant::now();
+    let sss = ["getSyncStateSet", "-a", ctl, "-b", BROKER_NAME, "-i", "1"];
+    let lines = repeating(&sss, &format!("#brokerName\t{BROKER_NAME}"), 2, LIMIT);
+    assert!(t0.elapsed() >= Duration::from_secs(1), "{lines:?}");
+    assert!(
+        lines.contains(&"#SyncStateSetNums\t3".to_string()),
+        "{lines:?}"
+    );
+    let epochs = ["getBrokerEpoch", "-n", ns, "-b", BROKER_NAME, "-i", "1"];
+    let lines = repeating(&epochs, "#brokerAddr\t127.0.0.1:", 6, LIMIT);
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("#Epoch: EpochEntry{epoch="))
+            .count()
+            >= 3,
+        "{lines:?}"
+    );
+    for bad in ["x", "0", "-1"] {
+        mqadmin(&["getSyncStateSet", "-a", ctl, "-b", BROKER_NAME, "-i", bad])
+            .fails_with("-i interval");
+        adm(ns, "getBrokerEpoch", &["-b", BROKER_NAME, "-i", bad]).fails_with("-i interval");
+    }
 }
