@@ -100,12 +100,33 @@ fn controller_commands() {
         "FailoverCluster",
     ])
     .ok();
-    assert!(
-        out.starts_with(&format!(
-            "\n#ClusterName\tFailoverCluster\n#BrokerName\t{BROKER_NAME}\n#BrokerMasterAddr\t{addr}\n#MasterEpoch\t"
-        )),
-        "{out}"
+    // RocketMQ's print: the new master, both epochs one up, then every member of the set.
+    let before = &j["replicasInfoTable"][BROKER_NAME];
+    let epoch = |k: &str| before[k].as_i64().unwrap_or_else(|| panic!("{k}: {j}")) + 1;
+    let head = format!(
+        "\n#ClusterName\tFailoverCluster\n#BrokerName\t{BROKER_NAME}\n#BrokerMasterAddr\t{addr}\n\
+         #MasterEpoch\t{}\n#SyncStateSetEpoch\t{}\n",
+        epoch("masterEpoch"),
+        epoch("syncStateSetEpoch")
     );
+    let members: String = set
+        .brokers
+        .iter()
+        .map(|b| b.addr.to_string())
+        .map(|a| {
+            let r = replicas.iter().find(|r| r["brokerAddress"] == a.as_str());
+            (
+                r.unwrap_or_else(|| panic!("{a}: {j}"))["brokerId"]
+                    .as_i64()
+                    .unwrap(),
+                a,
+            )
+        })
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .map(|(id, a)| format!("\t#Broker\t{id}\t{a}\n"))
+        .collect();
+    assert_eq!(out, format!("{head}{members}"));
     assert!(out.contains(&format!("\t#Broker\t{id}\t{addr}\n")), "{out}");
     let new_master = set.wait_master(topic_probe(), Some(master), LIMIT);
     assert_eq!(set.brokers[new_master].addr.to_string(), addr);
