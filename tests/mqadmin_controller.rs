@@ -1,17 +1,17 @@
 //! RocketMQ 5's controller commands of mqadmin against the real binaries: three name servers
 //! hosting one controller Raft group (`enableControllerInNamesrv`) and three controller-mode
 //! brokers of `broker-a` (tests/common/failover.rs). getControllerMetaData, getSyncStateSet (by
-//! broker name and by cluster), electMaster (the route follows the designated broker),
-//! getBrokerEpoch (the brokers' epoch histories),
+//! broker name and by cluster, once and every `-i` seconds), electMaster (the route follows the designated broker),
+//! getBrokerEpoch (the brokers' epoch histories, also with `-i`),
 //! getControllerConfig and updateControllerConfig, cleanBrokerMetadata (refused for a living
 //! broker, then a SIGKILLed replica's id is forgotten). Every wait is bounded.
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::failover::{topic_probe, ReplicaSet, BROKER_NAME};
-use common::mqadmin::{adm, mqadmin};
+use common::mqadmin::{adm, mqadmin, repeating};
 use common::wait_until;
 
 const LIMIT: Duration = Duration::from_secs(40);
@@ -72,6 +72,7 @@ fn controller_commands() {
         "{by_cluster}"
     );
     mqadmin(&["getSyncStateSet", "-a", &ctl]).fails_with("-b brokerName or -c clusterName");
+    repeat_and_bad_intervals(&ctl, &ns);
 
     // electMaster: designate another in-sync broker; the route follows.
     let j = mqadmin(&["getSyncStateSet", "-a", &ctl, "-b", BROKER_NAME, "--json"]).json();
@@ -99,12 +100,33 @@ fn controller_commands() {
         "FailoverCluster",
     ])
     .ok();
-    assert!(
-        out.starts_with(&format!(
-            "\n#ClusterName\tFailoverCluster\n#BrokerName\t{BROKER_NAME}\n#BrokerMasterAddr\t{addr}\n#MasterEpoch\t"
-        )),
-        "{out}"
+    // RocketMQ's print: the new master, both epochs one up, then every member of the set.
+    let before = &j["replicasInfoTable"][BROKER_NAME];
+    let epoch = |k: &str| before[k].as_i64().unwrap_or_else(|| panic!("{k}: {j}")) + 1;
+    let head = format!(
+        "\n#ClusterName\tFailoverCluster\n#BrokerName\t{BROKER_NAME}\n#BrokerMasterAddr\t{addr}\n\
+         #MasterEpoch\t{}\n#SyncStateSetEpoch\t{}\n",
+        epoch("masterEpoch"),
+        epoch("syncStateSetEpoch")
     );
+    let members: String = set
+        .brokers
+        .iter()
+        .map(|b| b.addr.to_string())
+        .map(|a| {
+            let r = replicas.iter().find(|r| r["brokerAddress"] == a.as_str());
+            (
+                r.unwrap_or_else(|| panic!("{a}: {j}"))["brokerId"]
+                    .as_i64()
+                    .unwrap(),
+                a,
+            )
+        })
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
+        .map(|(id, a)| format!("\t#Broker\t{id}\t{a}\n"))
+        .collect();
+    assert_eq!(out, format!("{head}{members}"));
     assert!(out.contains(&format!("\t#Broker\t{id}\t{addr}\n")), "{out}");
     let new_master = set.wait_master(topic_probe(), Some(master), LIMIT);
     assert_eq!(set.brokers[new_master].addr.to_string(), addr);
@@ -215,4 +237,32 @@ fn controller_commands() {
         !j.to_string().contains(&victim_addr),
         "{victim_addr} still in {j}"
     );
+}
+
+/// `-i 1`: getSyncStateSet and getBrokerEpoch print again a second later and keep running;
+/// `-i x` / `-i 0` / `-i -1` fail with one clear line before asking anything.
+fn repeat_and_bad_intervals(ctl: &str, ns: &str) {
+    let t0 = Instant::now();
+    let sss = ["getSyncStateSet", "-a", ctl, "-b", BROKER_NAME, "-i", "1"];
+    let lines = repeating(&sss, &format!("#brokerName\t{BROKER_NAME}"), 2, LIMIT);
+    assert!(t0.elapsed() >= Duration::from_secs(1), "{lines:?}");
+    assert!(
+        lines.contains(&"#SyncStateSetNums\t3".to_string()),
+        "{lines:?}"
+    );
+    let epochs = ["getBrokerEpoch", "-n", ns, "-b", BROKER_NAME, "-i", "1"];
+    let lines = repeating(&epochs, "#brokerAddr\t127.0.0.1:", 6, LIMIT);
+    assert!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("#Epoch: EpochEntry{epoch="))
+            .count()
+            >= 3,
+        "{lines:?}"
+    );
+    for bad in ["x", "0", "-1"] {
+        mqadmin(&["getSyncStateSet", "-a", ctl, "-b", BROKER_NAME, "-i", bad])
+            .fails_with("-i interval");
+        adm(ns, "getBrokerEpoch", &["-b", BROKER_NAME, "-i", bad]).fails_with("-i interval");
+    }
 }

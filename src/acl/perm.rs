@@ -98,7 +98,8 @@ pub const ADMIN_CODES: &[i32] = &[
 ];
 
 /// The name server's codes that change its state: they need a signed admin account there
-/// (RocketMQ 4.x has no name-server ACL). Everything else (route and config reads) stays open.
+/// (RocketMQ 4.x has no name-server ACL, nor has RocketMQ 5's controller). Everything else
+/// (route, config and controller reads) stays open.
 pub const NAMESRV_ADMIN_CODES: &[i32] = &[
     code::PUT_KV_CONFIG,
     code::DELETE_KV_CONFIG,
@@ -109,6 +110,16 @@ pub const NAMESRV_ADMIN_CODES: &[i32] = &[
     code::DELETE_TOPIC_IN_NAMESRV,
     code::UPDATE_NAMESRV_CONFIG,
     code::REGISTER_FILTER_SERVER,
+    // The hosted controller's writes (`enableControllerInNamesrv`): what brokers in controller
+    // mode send (their heartbeats too: a forged one would keep a dead master from being
+    // replaced) and the admin's election, cleaning and config change.
+    code::BROKER_HEARTBEAT,
+    code::CONTROLLER_ALTER_SYNC_STATE_SET,
+    code::CONTROLLER_ELECT_MASTER,
+    code::CONTROLLER_REGISTER_BROKER,
+    code::CONTROLLER_APPLY_BROKER_ID,
+    code::CLEAN_BROKER_DATA,
+    code::UPDATE_CONTROLLER_CONFIG,
 ];
 
 /// Whether the broker answers `code` only to admin accounts.
@@ -161,10 +172,14 @@ mod tests {
         ] {
             assert!(!needs_admin(c), "{c}");
         }
-        for c in [100, 102, 103, 104, 205, 216, 318, 327] {
+        for c in [
+            100, 102, 103, 104, 205, 216, 318, 327, 904, 1001, 1002, 1003, 1009, 1011, 1013,
+        ] {
             assert!(namesrv_needs_admin(c), "{c}");
         }
-        for c in [101, 105, 106, 206, 219, 224, 304, 319, 322] {
+        for c in [
+            101, 105, 106, 206, 219, 224, 304, 319, 322, 1004, 1005, 1006, 1007, 1010, 1012,
+        ] {
             assert!(!namesrv_needs_admin(c), "{c}");
         }
     }

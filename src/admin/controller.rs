@@ -69,7 +69,7 @@ impl AdminClient {
         let body = if resp.body.is_empty() {
             ElectMasterResponseBody::default()
         } else {
-            json_body("ElectMasterResponseBody", &resp.body)?
+            ElectMasterResponseBody::decode(&resp.body)?
         };
         Ok((resp.header()?, body))
     }

@@ -174,8 +174,10 @@ async fn elect_master(ctl: &Arc<Controller>, req: &RemotingCommand) -> HandlerRe
         Ok(set) => (rc::SUCCESS, set),
         Err(set) => (rc::CONTROLLER_MASTER_STILL_EXIST, set),
     };
+    // As RocketMQ: the members only with a new master; ElectMasterResponseBody::encode writes
+    // them where both RocketMQ's brokers and its mqadmin look.
     let body = ElectMasterResponseBody {
-        broker_member_group: Some(member_group(&set)),
+        broker_member_group: (code == rc::SUCCESS).then(|| member_group(&set)),
         sync_state_set: set.sync_state_set.clone(),
     };
     let remark = (code != rc::SUCCESS).then(|| {

@@ -102,6 +102,11 @@ impl ReplicaSet {
     /// Three name servers with controllers and three controller-mode brokers; `extra` goes to
     /// every broker last (it overrides).
     pub fn start(extra: &[&str]) -> ReplicaSet {
+        Self::start_with(&[], extra)
+    }
+
+    /// [`ReplicaSet::start`], with `ns_extra` added to every name server's settings.
+    pub fn start_with(ns_extra: &[&str], extra: &[&str]) -> ReplicaSet {
         let root = tempfile::tempdir().unwrap();
         let ports: Vec<u16> = (0..12).map(|_| free_port()).collect();
         let at = |p: u16| SocketAddr::from(([127, 0, 0, 1], p));
@@ -125,7 +130,10 @@ impl ReplicaSet {
                     ),
                     "scanNotActiveBrokerInterval=500".into(),
                 ];
-                Node::new(NAMESRV, at(ports[i]), sets)
+                let sets = sets
+                    .into_iter()
+                    .chain(ns_extra.iter().map(|s| s.to_string()));
+                Node::new(NAMESRV, at(ports[i]), sets.collect())
             })
             .collect();
         let brokers = (0..3)

@@ -119,3 +119,43 @@ pub fn header(out: &str) -> Vec<String> {
         .map(|c| format!("#{}", c.trim()))
         .collect()
 }
+
+/// Run a repeating `mqadmin args` (`-i`) until `marker` has started `rounds` stdout lines (at
+/// most `limit`), then kill it; returns the stdout lines read. Panics if the rounds never came
+/// or the process exited by itself.
+pub fn repeating(args: &[&str], marker: &str, rounds: usize, limit: Duration) -> Vec<String> {
+    let mut child = Command::new(MQADMIN)
+        .args(args)
+        .env_remove("NAMESRV_ADDR")
+        .env_remove("ROCKETMQ_HOME")
+        .env_remove("MQADMIN_TOOLS_CONFIG")
+        .env_remove("JAVA_OPT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mqadmin");
+    let lines = super::line_channel(child.stdout.take().unwrap());
+    let start = Instant::now();
+    let mut got = Vec::new();
+    while got
+        .iter()
+        .filter(|l: &&String| l.starts_with(marker))
+        .count()
+        < rounds
+    {
+        let left = limit.saturating_sub(start.elapsed());
+        match lines.recv_timeout(left) {
+            Ok(l) => got.push(l),
+            Err(e) => {
+                let _ = child.kill();
+                let status = child.wait();
+                panic!("mqadmin {args:?}: {e:?} before {rounds} rounds ({status:?}): {got:?}");
+            }
+        }
+    }
+    let still_running = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(still_running, "mqadmin {args:?} exited by itself: {got:?}");
+    got
+}

@@ -1,7 +1,9 @@
 //! The requests a controller-mode broker sends (RocketMQ 5's `BrokerOuterAPI` controller part):
 //! to the controllers (metadata, broker id, register, elect, heartbeat, replica info, SyncStateSet)
 //! and to a new master's broker port (its epoch cache and its HA address). One connection per
-//! address, reused while open; every call bounded by a timeout. Used by the `ReplicasActor`'s
+//! address, reused while open, signed with the broker's `accessKey`/`secretKey` when set (as its
+//! name-server registrations; an ACL'd name server hosting controllers wants an admin account);
+//! every call bounded by a timeout. Used by the `ReplicasActor`'s
 //! spawned futures, so it is cheap to clone and holds no actor state.
 
 use std::collections::HashMap;
@@ -61,14 +63,20 @@ pub struct Me {
 pub struct ControllerApi {
     clients: Arc<Mutex<HashMap<String, RemotingClient>>>,
     tls: Option<crate::tls::TlsClient>,
+    creds: Option<Arc<crate::acl::Credentials>>,
     pub me: Me,
 }
 
 impl ControllerApi {
-    pub fn new(me: Me, tls: Option<crate::tls::TlsClient>) -> Self {
+    pub fn new(
+        me: Me,
+        tls: Option<crate::tls::TlsClient>,
+        creds: Option<Arc<crate::acl::Credentials>>,
+    ) -> Self {
         ControllerApi {
             clients: Arc::default(),
             tls,
+            creds,
             me,
         }
     }
@@ -88,7 +96,8 @@ impl ControllerApi {
             .map_err(|e| CallError::Unreachable {
                 addr: addr.into(),
                 reason: e.to_string(),
-            })?;
+            })?
+            .signed_with(self.creds.clone());
         self.clients.lock().insert(addr.to_string(), c.clone());
         Ok(c)
     }

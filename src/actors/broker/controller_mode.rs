@@ -70,6 +70,7 @@ fn start_switching(
             broker_addr: ctx.broker_addr.clone(),
         },
         ctx.tls_client.clone(),
+        cfg.acl.credentials(),
     );
     let actor = ReplicasActor::new(ctx.clone(), replication.clone(), api).start();
     let _ = ctx.replicas.set(actor);

@@ -2,6 +2,7 @@
 //! each handler decodes its header and body, asks the `NameServer` actor, and builds the reply.
 //! With `aclEnable=true` the state-changing codes (`acl::perm::NAMESRV_ADMIN_CODES`) need a
 //! signed admin account first (beyond RocketMQ 4.x, whose name server has no ACL); reads stay open.
+//! That holds for the hosted controller's codes too: they are checked here before they go to it.
 
 use std::sync::Arc;
 
@@ -66,15 +67,15 @@ impl Dispatch for NamesrvDispatch {
         req: RemotingCommand,
         conn: &ConnInfo,
     ) -> LocalBoxFuture<'static, Option<RemotingCommand>> {
+        let admitted = self.admit(&req, conn);
         if let Some(ctl) = &self.controller {
-            if is_controller_code(req.code) {
+            if is_controller_code(req.code) && admitted.is_ok() {
                 return dispatch_controller(ctl, req, conn.id);
             }
         }
         let ns = self.ns.clone();
         let config = self.config.clone();
         let conn_id = conn.id;
-        let admitted = self.admit(&req, conn);
         async move {
             let result: HandlerResult = match admitted.map(|()| req.code) {
                 Err(e) => Err(e),

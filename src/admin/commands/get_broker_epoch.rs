@@ -1,7 +1,9 @@
 //! `getBrokerEpoch` (RocketMQ 5): each broker's epoch history (GET_BROKER_EPOCH_CACHE), for the
 //! masters and slaves of a broker set (`-b`) or of a cluster (`-c`), in RocketMQ's layout; the
-//! open last epoch ends at the broker's CommitLog end, as RocketMQ prints it.
+//! open last epoch ends at the broker's CommitLog end, as RocketMQ prints it. `-i` repeats the
+//! print (addresses looked up again) every so many seconds until killed, as RocketMQ 5's does.
 
+use super::interval::{next_round, IntervalOpt};
 use super::target::JsonOpt;
 use super::Ctx;
 use crate::admin::error::{AdminError, Result};
@@ -14,6 +16,8 @@ pub struct Args {
     /// Which broker set.
     #[arg(short = 'b', long = "brokerName")]
     broker_name: Option<String>,
+    #[command(flatten)]
+    every: IntervalOpt,
     #[command(flatten)]
     out: JsonOpt,
 }
@@ -43,6 +47,16 @@ impl Args {
     }
 
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
+        let period = self.every.period()?;
+        self.once(ctx).await?;
+        while next_round(ctx, period).await {
+            self.once(ctx).await?;
+        }
+        Ok(())
+    }
+
+    /// One query and print.
+    async fn once(&self, ctx: &mut Ctx) -> Result<()> {
         let mut all = Vec::new();
         for addr in self.addresses(ctx).await? {
             let mut cache = ctx.admin.broker_epoch_cache(&addr).await?;

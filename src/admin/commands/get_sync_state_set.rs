@@ -1,10 +1,12 @@
 //! `getSyncStateSet` (RocketMQ 5): per broker set, the master (id, address, epoch), the
 //! SyncStateSet epoch and size, and each replica in and out of the set, as the controller
 //! leader reports them (CONTROLLER_GET_SYNC_STATE_DATA). `-b` names broker sets; `-c` takes every
-//! broker set of a cluster from the name server.
+//! broker set of a cluster from the name server (asked again each round). `-i` repeats the
+//! print every so many seconds until killed, as RocketMQ 5's command does.
 
 use std::collections::BTreeSet;
 
+use super::interval::{next_round, IntervalOpt};
 use super::target::{ControllerOpt, JsonOpt};
 use super::Ctx;
 use crate::admin::error::{AdminError, Result};
@@ -21,6 +23,8 @@ pub struct Args {
     #[arg(short = 'b', long = "brokerName")]
     broker_name: Option<String>,
     #[command(flatten)]
+    every: IntervalOpt,
+    #[command(flatten)]
     out: JsonOpt,
 }
 
@@ -33,6 +37,16 @@ impl Args {
     }
 
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
+        let period = self.every.period()?;
+        self.once(ctx).await?;
+        while next_round(ctx, period).await {
+            self.once(ctx).await?;
+        }
+        Ok(())
+    }
+
+    /// One query and print.
+    async fn once(&self, ctx: &mut Ctx) -> Result<()> {
         let names: Vec<String> = match (&self.broker_name, &self.cluster) {
             (Some(b), _) => b.split(',').map(|s| s.trim().to_string()).collect(),
             (None, Some(c)) => {

@@ -32,6 +32,7 @@ mod get_broker_epoch;
 mod get_controller_meta_data;
 mod get_namesrv_config;
 mod get_sync_state_set;
+mod interval;
 mod print_msg;
 mod producer_connection;
 mod query_msg_by_id;

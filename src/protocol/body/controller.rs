@@ -8,8 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::fastjson::normalize_keys;
+use super::fastjson::{bare_key_map, normalize_keys};
 use crate::protocol::ProtocolError;
+
+/// `v` as JSON text.
+fn json<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("serializable")
+}
 
 fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, ProtocolError> {
     let text = normalize_keys(body)?;
@@ -49,12 +54,68 @@ pub struct BrokerMemberGroup {
 }
 
 /// `ElectMasterResponseBody`: the set's members and its SyncStateSet after an election.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+///
+/// On the wire ([`Self::encode`]) the members are written twice: as RocketMQ 5.1+'s controller
+/// writes them (`brokerMemberGroup`, which its brokers read with `syncStateSet`) and as
+/// `BrokerMemberGroup`'s own top-level fields (`brokerAddrs`, `brokerName`, `cluster`), which is
+/// what RocketMQ 5's mqadmin `electMaster` decodes the body as (up to the newest 5.3, and what
+/// 5.0's controller wrote). fastjson ignores the fields a class lacks, so each reader finds its
+/// own. [`Self::decode`] takes any of the three shapes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
 pub struct ElectMasterResponseBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub broker_member_group: Option<BrokerMemberGroup>,
     pub sync_state_set: BTreeSet<i64>,
+}
+
+/// Every field an election body may carry (see [`ElectMasterResponseBody`]).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct ElectWire {
+    broker_addrs: Option<BTreeMap<i64, String>>,
+    broker_member_group: Option<BrokerMemberGroup>,
+    broker_name: String,
+    cluster: String,
+    sync_state_set: BTreeSet<i64>,
+}
+
+impl ElectMasterResponseBody {
+    /// Decode the body of a RocketMQ 5.1+ controller (`brokerMemberGroup`), of a 5.0 one (a bare
+    /// `BrokerMemberGroup`) or ours (both).
+    pub fn decode(body: &[u8]) -> Result<Self, ProtocolError> {
+        let w: ElectWire = decode("ElectMasterResponseBody", body)?;
+        let top = w.broker_addrs.map(|broker_addrs| BrokerMemberGroup {
+            broker_addrs,
+            broker_name: w.broker_name,
+            cluster: w.cluster,
+        });
+        Ok(ElectMasterResponseBody {
+            broker_member_group: w.broker_member_group.or(top),
+            sync_state_set: w.sync_state_set,
+        })
+    }
+
+    /// fastjson's form (sorted properties, bare id keys), the members also at the top level.
+    pub fn encode(&self) -> Vec<u8> {
+        let set = json(&self.sync_state_set);
+        let text = match &self.broker_member_group {
+            Some(g) => {
+                let (addrs, name, cluster) = (
+                    bare_key_map(&g.broker_addrs),
+                    json(&g.broker_name),
+                    json(&g.cluster),
+                );
+                format!(
+                    "{{\"brokerAddrs\":{addrs},\"brokerMemberGroup\":{{\"brokerAddrs\":{addrs},\
+                     \"brokerName\":{name},\"cluster\":{cluster}}},\"brokerName\":{name},\
+                     \"cluster\":{cluster},\"syncStateSet\":{set}}}"
+                )
+            }
+            None => format!("{{\"syncStateSet\":{set}}}"),
+        };
+        text.into_bytes()
+    }
 }
 
 /// `BrokerReplicasInfo.ReplicaIdentity`.
@@ -118,7 +179,6 @@ pub struct EpochEntryCache {
 controller_body!(
     SyncStateSet,
     BrokerMemberGroup,
-    ElectMasterResponseBody,
     BrokerReplicasInfo,
     EpochEntryCache
 );
@@ -145,15 +205,55 @@ mod tests {
     }
 
     #[test]
-    fn member_group_accepts_bare_long_keys() {
-        let java = br#"{"brokerMemberGroup":{"brokerAddrs":{1:"a:1",2:"b:2"},"brokerName":"b","cluster":"c"},"syncStateSet":[1]}"#;
-        let body = ElectMasterResponseBody::decode(java).unwrap();
+    fn elect_body_reads_every_rocketmq_shape() {
+        let v51 = br#"{"brokerMemberGroup":{"brokerAddrs":{1:"a:1",2:"b:2"},"brokerName":"b","cluster":"c"},"syncStateSet":[1]}"#;
+        let body = ElectMasterResponseBody::decode(v51).unwrap();
         let group = body.broker_member_group.clone().unwrap();
         assert_eq!(group.broker_addrs.get(&2).map(String::as_str), Some("b:2"));
+        assert_eq!(body.sync_state_set, [1].into_iter().collect());
+        // RocketMQ 5.0's controller wrote a bare BrokerMemberGroup.
+        let v50 = br#"{"brokerAddrs":{1:"a:1",2:"b:2"},"brokerName":"b","cluster":"c"}"#;
+        let old = ElectMasterResponseBody::decode(v50).unwrap();
+        assert_eq!(old.broker_member_group, Some(group));
+        assert!(old.sync_state_set.is_empty());
+        // Still-master answer: the set only.
+        let still = ElectMasterResponseBody::decode(br#"{"syncStateSet":[2]}"#).unwrap();
+        assert_eq!(still.broker_member_group, None);
+        assert!(ElectMasterResponseBody::decode(br#"{"syncStateSet":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn elect_body_is_written_as_fastjson_for_brokers_and_mqadmin() {
+        let body = ElectMasterResponseBody {
+            broker_member_group: Some(BrokerMemberGroup {
+                broker_addrs: [(2, "b:2".to_string()), (1, "a:1".to_string())]
+                    .into_iter()
+                    .collect(),
+                broker_name: "b".into(),
+                cluster: "c".into(),
+            }),
+            sync_state_set: [2].into_iter().collect(),
+        };
+        let text = String::from_utf8(body.encode()).unwrap();
+        let group = r#"{"brokerAddrs":{1:"a:1",2:"b:2"},"brokerName":"b","cluster":"c"}"#;
         assert_eq!(
-            ElectMasterResponseBody::decode(&body.encode()).unwrap(),
+            text,
+            format!(
+                r#"{{"brokerAddrs":{{1:"a:1",2:"b:2"}},"brokerMemberGroup":{group},"brokerName":"b","cluster":"c","syncStateSet":[2]}}"#
+            )
+        );
+        assert_eq!(
+            ElectMasterResponseBody::decode(text.as_bytes()).unwrap(),
             body
         );
+        // What RocketMQ's mqadmin reads: the same body as a BrokerMemberGroup.
+        let as_group = BrokerMemberGroup::decode(text.as_bytes()).unwrap();
+        assert_eq!(Some(as_group), body.broker_member_group);
+        let still = ElectMasterResponseBody {
+            broker_member_group: None,
+            sync_state_set: [1, 3].into_iter().collect(),
+        };
+        assert_eq!(still.encode(), br#"{"syncStateSet":[1,3]}"#);
     }
 
     #[test]
