@@ -182,8 +182,17 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<(), StoreError> {
         f.sync_all().at(&tmp)?;
     }
     if path.exists() {
+        // The backup is a second name of the current file, made before the replace, so `path`
+        // itself exists at every moment (a rename to `.bak` first left a window without it,
+        // and a process ending there came back with a warning and the older backup).
         let bak = with_suffix(path, ".bak");
-        std::fs::rename(path, &bak).at(&bak)?;
+        match std::fs::remove_file(&bak) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e).at(&bak),
+            _ => {}
+        }
+        if std::fs::hard_link(path, &bak).is_err() {
+            std::fs::copy(path, &bak).at(&bak)?;
+        }
     }
     std::fs::rename(&tmp, path).at(path)?;
     File::open(dir).and_then(|d| d.sync_all()).at(dir)?;
@@ -328,6 +337,32 @@ mod tests {
                 .unwrap(),
             ConsumerOffsetFile::default()
         );
+    }
+
+    #[test]
+    fn the_file_exists_at_every_moment_of_a_replace() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("consumerOffset.json");
+        write_atomic(&path, "v0").unwrap();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watch = {
+            let (path, done) = (path.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut missing = 0;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    missing += usize::from(!path.exists());
+                }
+                missing
+            })
+        };
+        for i in 1..=300 {
+            write_atomic(&path, &format!("v{i}")).unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(watch.join().unwrap(), 0, "moments without the file");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "v300");
+        let bak = with_suffix(&path, ".bak");
+        assert_eq!(std::fs::read_to_string(bak).unwrap(), "v299");
     }
 
     #[test]
