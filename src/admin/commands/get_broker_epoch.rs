@@ -3,7 +3,7 @@
 //! open last epoch ends at the broker's CommitLog end, as RocketMQ prints it. `-i` repeats the
 //! print (addresses looked up again) every so many seconds until killed, as RocketMQ 5's does.
 
-use super::interval::{next_round, IntervalOpt};
+use super::interval::IntervalOpt;
 use super::target::JsonOpt;
 use super::Ctx;
 use crate::admin::error::{AdminError, Result};
@@ -47,12 +47,9 @@ impl Args {
     }
 
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
-        let period = self.every.period()?;
-        self.once(ctx).await?;
-        while next_round(ctx, period).await {
-            self.once(ctx).await?;
-        }
-        Ok(())
+        self.every
+            .repeat(ctx, async |ctx| self.once(ctx).await)
+            .await
     }
 
     /// One query and print.

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use super::interval::{next_round, IntervalOpt};
+use super::interval::IntervalOpt;
 use super::target::{ControllerOpt, JsonOpt};
 use super::Ctx;
 use crate::admin::error::{AdminError, Result};
@@ -37,12 +37,9 @@ impl Args {
     }
 
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
-        let period = self.every.period()?;
-        self.once(ctx).await?;
-        while next_round(ctx, period).await {
-            self.once(ctx).await?;
-        }
-        Ok(())
+        self.every
+            .repeat(ctx, async |ctx| self.once(ctx).await)
+            .await
     }
 
     /// One query and print.

@@ -26,6 +26,21 @@ pub struct IntervalOpt {
 
 impl IntervalOpt {
     /// The period between rounds; `None` for a single round.
+    /// Run `once`, then again every period until [`next_round`] says stop (the command's whole
+    /// run with `-i`; a single round without it). A bad `-i` fails before the first round.
+    pub async fn repeat(
+        &self,
+        ctx: &mut Ctx,
+        mut once: impl AsyncFnMut(&mut Ctx) -> Result<()>,
+    ) -> Result<()> {
+        let period = self.period()?;
+        once(ctx).await?;
+        while next_round(ctx, period).await {
+            once(ctx).await?;
+        }
+        Ok(())
+    }
+
     pub fn period(&self) -> Result<Option<Duration>> {
         let Some(raw) = &self.interval else {
             return Ok(None);
@@ -50,7 +65,7 @@ fn parse_secs(raw: &str) -> Result<u64> {
 
 /// After a round: whether to go on (a period is set and stdout still takes output), having
 /// slept the period.
-pub async fn next_round(ctx: &Ctx, period: Option<Duration>) -> bool {
+async fn next_round(ctx: &Ctx, period: Option<Duration>) -> bool {
     match period {
         Some(p) if !ctx.closed => {
             tokio::time::sleep(p).await;
