@@ -71,6 +71,10 @@ pub const ADMIN_CODES: &[i32] = &[
     code::CLEAN_UNUSED_TOPIC,
     code::RESUME_CHECK_HALF_MESSAGE,
     code::DELETE_EXPIRED_COMMITLOG,
+    // Controller mode: only the controller (signed as its host's admin account) may tell a
+    // broker its set has a new master; a forged push from an application account would turn a
+    // slave into a master.
+    code::NOTIFY_BROKER_ROLE_CHANGED,
     // Requests the broker relays to a client (it acts on them).
     code::GET_CONSUMER_RUNNING_INFO,
     code::CONSUME_MESSAGE_DIRECTLY,
@@ -163,7 +167,7 @@ mod tests {
     #[test]
     fn admin_tables() {
         for c in [
-            17, 25, 215, 200, 207, 222, 314, 50, 51, 52, 53, 54, 204, 307, 309, 321,
+            17, 25, 215, 200, 207, 222, 314, 50, 51, 52, 53, 54, 204, 307, 309, 321, 1008,
         ] {
             assert!(needs_admin(c), "{c}");
         }

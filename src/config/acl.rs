@@ -21,7 +21,7 @@ pub struct AclConfig {
     /// directory has no files.
     pub acl_dir: String,
     /// This process's own account for the requests it sends (a broker's registrations, a
-    /// slave's metadata sync). Empty = unsigned.
+    /// slave's metadata sync, a hosted controller's role-change pushes). Empty = unsigned.
     pub access_key: String,
     /// The secret of `accessKey`. Shown masked wherever the config is printed.
     #[serde(serialize_with = "masked")]

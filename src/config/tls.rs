@@ -6,7 +6,8 @@
 //! Server side (every listening port of the process: the broker's main and VIP ports, its HA
 //! port, the name server's port, the dashboard): `tlsMode` with `tlsServerCertPath`,
 //! `tlsServerKeyPath`, `tlsServerNeedClientAuth` and `tlsServerTrustCertPath`.
-//! Client side (the broker's own connections to name servers and, on a slave, to its master):
+//! Client side (the broker's own connections to name servers and, on a slave, to its master; a
+//! name server's hosted controller's role-change pushes to brokers):
 //! `tlsEnable` with `tlsClientTrustCertPath` (and a client certificate for servers that require
 //! one: `tlsClientCertPath`, `tlsClientKeyPath`).
 

@@ -86,10 +86,13 @@ pub async fn start(
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     let listener = crate::actors::net::bind(&cfg.listen_addr, cfg.listen_port).await?;
     let local_addr = listener.local_addr()?;
+    // The binary has no account or TLS keys (RocketMQ's controller has none either): its
+    // role-change pushes go unsigned over plain TCP.
     let controller = Controller::start(
         &cfg.controller,
         local_addr.port(),
         cfg.scan_not_active_broker_interval,
+        crate::controller::node::Outbound::default(),
     )
     .await?;
     let dispatch = Arc::new(ControllerDispatch::new(controller.clone()));

@@ -48,6 +48,18 @@ pub struct Controller {
     /// Runs the liveness scan now (a broker's connection closed: its set may need a new
     /// master before the next tick).
     pub(super) scan_now: tokio::sync::Notify,
+    /// How the controller connects to brokers (NOTIFY_BROKER_ROLE_CHANGED).
+    pub(super) outbound: Outbound,
+}
+
+/// The identity of the controller's own connections to brokers: its host's account (each
+/// request signed with it, so a broker with `aclEnable=true` takes it) and its host's TLS
+/// client side (`tlsEnable`, so a broker with `tlsMode=enforcing` takes the connection). The
+/// default is unsigned plain TCP.
+#[derive(Clone, Debug, Default)]
+pub struct Outbound {
+    pub credentials: Option<Arc<crate::acl::Credentials>>,
+    pub tls: Option<crate::tls::TlsClient>,
 }
 
 /// Run-time switches (start from the config).
@@ -111,6 +123,7 @@ impl Controller {
         cfg: &ControllerConfig,
         request_port: u16,
         scan_ms: u64,
+        outbound: Outbound,
     ) -> std::io::Result<Arc<Controller>> {
         let bad = |e: crate::config::ConfigError| {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
@@ -126,7 +139,7 @@ impl Controller {
         let (cfg2, peers2, ra) = (cfg.clone(), peers.clone(), request_addr.clone());
         let rt2 = rt.clone();
         let ctl = rt
-            .spawn(async move { Self::boot(cfg2, peers2, me, ra, rt2).await })
+            .spawn(async move { Self::boot(cfg2, peers2, me, ra, rt2, outbound).await })
             .await
             .map_err(std::io::Error::other)??;
         let scan = ctl.clone();
@@ -149,6 +162,7 @@ impl Controller {
         me: usize,
         request_addr: Arc<str>,
         rt: tokio::runtime::Handle,
+        outbound: Outbound,
     ) -> std::io::Result<Arc<Controller>> {
         let dir = PathBuf::from(&cfg.controller_store_path);
         let (store, machine) = FileStore::open(&dir)
@@ -199,6 +213,7 @@ impl Controller {
             },
             cfg,
             scan_now: tokio::sync::Notify::new(),
+            outbound,
         }))
     }
 

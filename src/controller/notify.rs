@@ -2,6 +2,10 @@
 //! brokers at its registered address, off the request path (a task on the controller's runtime,
 //! one short-lived connection per broker, bounded waits). A broker that misses it still learns
 //! the master from its next GET_REPLICA_INFO.
+//!
+//! Each push goes out as the controller's host (`Controller::outbound`): signed with its
+//! `accessKey`/`secretKey` and over TLS when its `tlsEnable` is set, so brokers with
+//! `aclEnable=true` (1008 needs an admin account there) or `tlsMode=enforcing` take it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,12 +40,20 @@ pub fn role_changed(ctl: &Arc<Controller>, set: &BrokerSet) {
     };
     for addr in targets {
         let cmd = RemotingCommand::request_with(request_code::NOTIFY_BROKER_ROLE_CHANGED, &header);
+        let out = ctl.outbound.clone();
         ctl.spawn(async move {
             let sent = async {
-                let client = RemotingClient::connect(&addr, NOTIFY_TIMEOUT, None).await?;
+                let client =
+                    RemotingClient::connect_with(&addr, NOTIFY_TIMEOUT, None, out.tls.as_ref())
+                        .await?
+                        .signed_with(out.credentials);
                 client.call(cmd, NOTIFY_TIMEOUT).await
             };
             match sent.await {
+                Ok(r) if r.code != 0 => tracing::info!(
+                    broker = %addr, code = r.code, remark = r.remark.as_deref().unwrap_or(""),
+                    "role change notification refused"
+                ),
                 Ok(_) => tracing::debug!(broker = %addr, "role change notified"),
                 Err(e) => {
                     tracing::info!(broker = %addr, error = %e, "role change notification failed")

@@ -204,10 +204,18 @@ impl ReplicasActor {
         ctx.spawn(
             async move { api.elect(&leader, id).await }
                 .into_actor(self)
-                .map(|res, act, ctx| match res {
-                    Ok(info) if info.master_id.is_some() => act.on_master_info(info, ctx),
-                    Ok(_) => warn!("the controller elected no master yet"),
-                    Err(e) => act.call_failed("election", &e, ctx),
+                .map(|res, act, ctx| {
+                    match res {
+                        Ok(info) if info.master_id.is_some() => {
+                            return act.on_master_info(info, ctx)
+                        }
+                        Ok(_) => warn!("the controller elected no master yet"),
+                        Err(e) => act.call_failed("election", &e, ctx),
+                    }
+                    // As RocketMQ's broker retries its start-up election: ask again soon rather
+                    // than at the next `syncBrokerMetadataPeriod` (a master elected meanwhile,
+                    // whose push missed this broker, is learnt then).
+                    ctx.run_later(RETRY, |act, ctx| act.poll_replica_info(ctx));
                 }),
         );
     }

@@ -236,8 +236,8 @@ pub async fn start_on(
     cfg: &NamesrvConfig,
 ) -> std::io::Result<NamesrvHandle> {
     let local_addr = listener.local_addr()?;
-    // `tlsMode`: the certificate and key are read before anything starts.
-    let tls = crate::tls::ServerTls::from_config(&cfg.tls)
+    // `tlsMode` and `tlsEnable`: every file they name is read before anything starts.
+    let tls = crate::tls::TlsSides::from_config(&cfg.tls)
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
     let mut ns = NameServer::new(
         Duration::from_millis(cfg.scan_not_active_broker_interval),
@@ -261,6 +261,11 @@ pub async fn start_on(
                 &cfg.controller,
                 local_addr.port(),
                 cfg.scan_not_active_broker_interval,
+                // Its pushes to brokers go out as the name server: its account, its TLS client.
+                crate::controller::node::Outbound {
+                    credentials: cfg.acl.credentials(),
+                    tls: tls.client.clone(),
+                },
             )
             .await?,
         ),
@@ -269,7 +274,7 @@ pub async fn start_on(
     let dispatch = Arc::new(
         dispatch::NamesrvDispatch::new(actor.clone(), config, acl).with_controller(controller),
     );
-    let opts = ServerOptions::from(&cfg.net).with_tls(tls);
+    let opts = ServerOptions::from(&cfg.net).with_tls(tls.server);
     actix_rt::spawn(serve(listener, Vec::new(), dispatch, opts));
     Ok(NamesrvHandle { local_addr, actor })
 }
