@@ -133,16 +133,20 @@ impl MappedFile {
         })
     }
 
-    /// The warm-up step size: 16 MiB (RocketMQ also flushes every 4096 pages while warming), so
-    /// a 1 GiB file never sits as one burst of dirty pages in front of SYNC_FLUSH syncs, and the
-    /// allocator can create a file someone is waiting for between two steps.
-    pub const WARM_CHUNK: u64 = 4096 * PAGE_SIZE;
+    /// The warm-up step size: 1 MiB. Why this small: with 16 MiB steps, on memory the VM's host
+    /// had taken back, a master's replication stalled for 100-250 ms now and then, and it did
+    /// not with the warm-up off or with 1 MiB steps (measured; the likely mechanism: the mmap
+    /// lock `MADV_POPULATE_WRITE` holds while the kernel zeroes the pages makes every thread
+    /// that maps or unmaps memory wait, and the page faults queued behind it) (ASYNC lag p99 over 50 ms in 3 of 5 runs; 1 MiB: p99
+    /// 7-23 ms in 5 of 5, docs/performance.md). Steps also bound the dirty pages a SYNC_FLUSH
+    /// sync meets, and the allocator can create a file someone waits for between two steps.
+    pub const WARM_CHUNK: u64 = 256 * PAGE_SIZE;
 
     /// How far ahead of the writer the allocator keeps pages warm: 64 MiB, 64 ms of appends at
-    /// 1 GB/s (one 16 MiB step takes ~7 ms on this machine). Why not the whole file at once: on
-    /// an idle or slow writer that warms a gigabyte nobody writes soon, competing for the CPU
-    /// with the work at hand (a consumer catching up spent 38 % of the broker's CPU on it).
-    pub const WARM_AHEAD: u64 = 16 * Self::WARM_CHUNK;
+    /// 1 GB/s. Why not the whole file at once: on an idle or slow writer that warms a gigabyte
+    /// nobody writes soon, competing for the CPU with the work at hand (a consumer catching up
+    /// spent 38 % of the broker's CPU on it).
+    pub const WARM_AHEAD: u64 = 64 << 20;
 
     /// The writer has reached `end`: when that is within half a window of the warm target, move
     /// the target `WARM_AHEAD` past it and return `true` (the caller then wakes the allocator).
