@@ -190,7 +190,7 @@ fn an_empty_slave_drops_a_garbage_or_misplaced_stream_writes_nothing_and_reconne
     assert_slave_warned(&slave, "negative transfer body size -7");
     assert_eq!(max_offset(slave.addr), 0);
 
-    // A header claiming more than haTransferBatchSize (32 KiB): closed without waiting for it.
+    // A header claiming more than any slave takes (4 MiB): closed without waiting for it.
     let mut huge = BytesMut::new();
     ha::encode_transfer_header(0, 1 << 30, &mut huge).unwrap();
     assert_eq!(serve_once(&l, &huge), 0);
@@ -202,6 +202,35 @@ fn an_empty_slave_drops_a_garbage_or_misplaced_stream_writes_nothing_and_reconne
     assert_eq!(max_offset(slave.addr), 0, "nothing written");
     // And it keeps trying.
     let _ = wait_accept(&l, RECONNECT_WITHIN);
+}
+
+#[test]
+fn a_slave_takes_transfers_as_large_as_its_master_sends_whatever_its_own_batch_size() {
+    let (mdir, sdir, ns) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        start_namesrv(),
+    );
+    // 128 KiB transfers from the master; the slave keeps the default 32 KiB, which is a
+    // master's setting and must not limit what the slave takes (it once closed every transfer).
+    let (master, ha_addr) = start_master(mdir.path(), ns.addr, &["haTransferBatchSize=131072"]);
+    let mut s = connect(master.addr);
+    assert_eq!(create_topic(&mut s, "BigBatch", 1).code, 0);
+    let body = vec![b'b'; 4000];
+    for _ in 0..100 {
+        assert_eq!(send(&mut s, "BigBatch", 0, &body, "T", "", &[]).code, 0);
+    }
+    let end = max_offset(master.addr);
+    assert!(end > 300_000, "{end}");
+    let slave = start_slave(sdir.path(), ns.addr, Some(ha_addr), &[]);
+    assert!(
+        wait_until(WAIT, || max_offset(slave.addr) == end),
+        "the slave reached {} of {end}",
+        max_offset(slave.addr)
+    );
+    assert!(wait_line(&slave, Duration::from_millis(200), |l| l
+        .contains("exceeds"))
+    .is_err());
 }
 
 #[test]

@@ -409,7 +409,7 @@ impl ConfigKeys for BrokerConfig {
         check_range(
             "haTransferBatchSize",
             self.ha_transfer_batch_size,
-            1..=(64 * 1024 * 1024),
+            1..=crate::protocol::ha::MAX_TRANSFER_BODY,
         )?;
         check_min("slaveTimeout", self.slave_timeout, 10)?;
         check_min("haReconnectInterval", self.ha_reconnect_interval, 10)?;
@@ -564,6 +564,7 @@ mod tests {
             (&["brokerRole=SLAVE", "brokerId=1"][..], "'haMasterAddress'"),
             (&["haMasterAddress=nohost"][..], "'haMasterAddress'"),
             (&["slaveTimeout=0"][..], "slaveTimeout"),
+            (&["haTransferBatchSize=4194304"][..], "haTransferBatchSize"),
             (
                 &["accessMessageInMemoryMaxRatio=101"][..],
                 "accessMessageInMemoryMaxRatio",

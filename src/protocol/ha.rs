@@ -23,6 +23,13 @@ pub const REPORT_LEN: usize = 8;
 pub const TRANSFER_HEADER_LEN: usize = 12;
 /// `haTransferBatchSize`: the most CommitLog bytes a master puts in one transfer.
 pub const DEFAULT_TRANSFER_BATCH_SIZE: usize = 32 * 1024;
+/// The largest transfer body a slave accepts, and so the largest `haTransferBatchSize`: a
+/// RocketMQ slave reads transfers into one 4 MiB buffer (its `DefaultHAClient`), header
+/// included, and stalls on anything longer. Why a slave does not use its own
+/// `haTransferBatchSize` as the limit: that setting is the master's, and a slave must take what
+/// its master was configured to send (a master at 128 KiB and a slave at the default 32 KiB
+/// replicated nothing).
+pub const MAX_TRANSFER_BODY: usize = 4 * 1024 * 1024 - TRANSFER_HEADER_LEN;
 
 /// What can be wrong with HA bytes. After any of these the connection must be closed: the
 /// stream position can no longer be trusted.

@@ -61,6 +61,7 @@ const LAG_LOG_FIRST: Duration = Duration::from_secs(10);
 pub struct HaSettings {
     pub heartbeat: Duration,
     pub housekeeping: Duration,
+    /// Master side: the most CommitLog bytes per transfer (`haTransferBatchSize`).
     pub batch: usize,
     pub reconnect: Duration,
 }
@@ -465,7 +466,12 @@ async fn replicate_from<S: AsyncRead + AsyncWrite + Unpin>(
     s: HaSettings,
     hello: Option<ha::Handshake>,
 ) -> SessionError {
-    let mut sess = SlaveSession::new(Instant::now(), s.batch, s.heartbeat, s.housekeeping);
+    let mut sess = SlaveSession::new(
+        Instant::now(),
+        ha::MAX_TRANSFER_BODY,
+        s.heartbeat,
+        s.housekeeping,
+    );
     if let Some(h) = hello {
         let mut b = BytesMut::with_capacity(ha::HANDSHAKE_LEN);
         h.encode(&mut b);
