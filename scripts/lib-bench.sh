@@ -37,3 +37,27 @@ print_medians() {
     echo "$n median p99_us $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["rt_us"]["p99_us"]) for l in open(sys.argv[1])))' "$dir/$n.jsonl" | median)"
   done
 }
+
+# MEMCG=MiB (optional, root only): run this script and everything it starts in a memory cgroup
+# of that size, `actormq-bench` under the current one (cgroup v1 or v2), so the page cache is
+# recycled as on a broker that has run long enough to fill the machine's memory. Why: on a VM
+# whose host takes freed memory back (virtio-balloon free page reporting, as on our benchmark
+# machine), every page the kernel hands out fresh costs ~7x more to touch the first time (~2.7 ms
+# per MiB here), so a fresh store on a machine with free memory measures the hypervisor, not
+# the broker: P2 364 vs 525 MiB/s in the same minutes (docs/performance.md). Unset: no change.
+enter_memcg() {
+  local mib=$1 rel base dir
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then # v2
+    rel=$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)
+    dir=/sys/fs/cgroup${rel%/}/actormq-bench
+    mkdir -p "$dir" && echo $((mib << 20)) >"$dir/memory.max"
+  else # v1
+    rel=$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup)
+    base=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ {print $2; exit}' /proc/mounts)
+    dir=${base:-/sys/fs/cgroup/memory}${rel%/}/actormq-bench
+    mkdir -p "$dir" && echo $((mib << 20)) >"$dir/memory.limit_in_bytes"
+  fi || { echo "MEMCG: cannot make a memory cgroup at $dir (root and a memory controller needed)" >&2; exit 1; }
+  echo $$ >"$dir/cgroup.procs"
+  echo "MEMCG: this run is limited to $mib MiB of memory ($dir)" >&2
+}
+if [ -n "${MEMCG:-}" ]; then enter_memcg "$MEMCG"; fi
