@@ -9,6 +9,7 @@
 
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use memmap2::MmapMut;
@@ -60,6 +61,8 @@ pub struct IndexFile {
     slots: u32,
     max_index: u32,
     map: Mutex<MmapMut>,
+    /// The header's entry count, for `is_full` without the lock (written under it).
+    count: AtomicU32,
 }
 
 impl IndexFile {
@@ -91,11 +94,13 @@ impl IndexFile {
         }
         // SAFETY: the store owns this file.
         let map = unsafe { MmapMut::map_mut(&f) }.at(path)?;
+        let count = Self::rd_i32(&map, 36).max(1) as u32;
         Ok(IndexFile {
             path: path.to_path_buf(),
             slots,
             max_index,
             map: Mutex::new(map),
+            count: AtomicU32::new(count),
         })
     }
 
@@ -123,7 +128,7 @@ impl IndexFile {
     }
 
     pub fn is_full(&self) -> bool {
-        self.header().index_count as u32 >= self.max_index
+        self.count.load(Ordering::Acquire) >= self.max_index
     }
 
     /// Add `key` for the record at `phy` stored at `ts`. Returns false when the file is full.
@@ -162,6 +167,7 @@ impl IndexFile {
         }
         count += 1;
         m[36..40].copy_from_slice(&count.to_be_bytes());
+        self.count.store(count as u32, Ordering::Release);
         // The end offset/time move only in `touch`, once every key of the record is in: a crash
         // between two keys then re-indexes the record instead of losing its later keys.
         true
@@ -225,6 +231,9 @@ pub struct IndexService {
     slots: u32,
     max_index: u32,
     files: RwLock<Vec<Arc<IndexFile>>>,
+    /// [`Self::indexed_until`], kept here so the dispatcher's check per record takes no lock:
+    /// set from the files' headers when they change (`load`, `clamp_to`), moved on by `put`.
+    until: AtomicI64,
 }
 
 impl IndexService {
@@ -234,7 +243,16 @@ impl IndexService {
             slots: slots.max(1),
             max_index: max_index.max(2),
             files: RwLock::new(Vec::new()),
+            until: AtomicI64::new(-1),
         }
+    }
+
+    /// The last file's end offset (-1 without files): what `indexed_until` answers.
+    fn end_of(files: &[Arc<IndexFile>]) -> i64 {
+        files
+            .last()
+            .map(|f| f.header().end_phy_offset)
+            .unwrap_or(-1)
     }
 
     /// Map existing files (sorted by name = creation time). With `keep_until_ts` (after a crash),
@@ -278,17 +296,14 @@ impl IndexService {
             let f = files.pop().unwrap();
             let _ = std::fs::remove_file(f.path());
         }
+        self.until.store(Self::end_of(&files), Ordering::Release);
         *self.files.write() = files;
         Ok(())
     }
 
     /// Physical offset below which everything is indexed.
     pub fn indexed_until(&self) -> i64 {
-        self.files
-            .read()
-            .last()
-            .map(|f| f.header().end_phy_offset)
-            .unwrap_or(-1)
+        self.until.load(Ordering::Acquire)
     }
 
     /// Index one record's keys as `topic#key` (dispatcher thread). Allocates nothing unless a
@@ -318,6 +333,7 @@ impl IndexService {
         }
         let Some(first) = first else {
             self.writable(ts)?.touch(phy, ts);
+            self.until.store(phy, Ordering::Release);
             return Ok(());
         };
         // Oldest first, so the newest file (which decides where re-indexing resumes) is last.
@@ -329,6 +345,7 @@ impl IndexService {
         for f in &files[from..] {
             f.touch(phy, ts);
         }
+        self.until.store(phy, Ordering::Release);
         Ok(())
     }
 
@@ -406,6 +423,7 @@ impl IndexService {
                 m[24..32].copy_from_slice(&(end - 1).to_be_bytes());
             }
         }
+        self.until.store(Self::end_of(&files), Ordering::Release);
     }
 
     /// Delete files whose entries all point below `min_phy` (retention); never the last one.
