@@ -1,7 +1,10 @@
 /* Page-fill microbenchmark behind docs/performance.md "Issue 16, first round":
  * how fast a new 512 MiB file under /work fills by mode: 0 = MADV_POPULATE_WRITE then memcpy,
  * 1 = memcpy through the mapping (a fault per page), 2 = pwrite 64 KiB blocks, 3 = ftruncate +
- * pwrite, 4 = memcpy into the cached file of mode 2. Build: gcc -O2 -o /tmp/pagefill
+ * pwrite, 4 = memcpy into the cached file of mode 2, 5 N = N files of 512 MiB one after another,
+ * each MADV_POPULATE_WRITE 1 MiB then copied into (the broker's warm-up and append), MB/s per
+ * file: run it plainly and inside a memory cgroup (scripts/lib-bench.sh `MEMCG`) to compare
+ * fresh memory with a recycled page cache. Build: gcc -O2 -o /tmp/pagefill
  * scripts/page-fill-bench.c; run: /tmp/pagefill MODE; rm -f /work/zb-* afterwards. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -38,6 +41,18 @@ int main(int argc,char**argv){
     for(long o=0;o<SZ;o+=sizeof buf) pwrite(fd,buf,sizeof buf,o);
     double t2=now();
     printf("mode 3 ftruncate+pwrite 64K: %.3fs %.0f MB/s\n",t2-t0,SZ/1e6/(t2-t0));
+  } else if(mode==5){
+    int n=argc>2?atoi(argv[2]):4;
+    for(int s=0;s<n;s++){
+      char p5[64]; sprintf(p5,"/work/zb-5-%d",s); unlink(p5);
+      int f5=open(p5,O_RDWR|O_CREAT,0644); ftruncate(f5,SZ);
+      char*p=mmap(0,SZ,PROT_READ|PROT_WRITE,MAP_SHARED,f5,0);
+      double a=now();
+      for(long o=0;o<SZ;o+=1L<<20){ madvise(p+o,1L<<20,23); for(long q=o;q<o+(1L<<20);q+=1024) memcpy(p+q,msg,1024); }
+      printf("mode 5 file %d: %.0f MB/s\n",s,SZ/1e6/(now()-a)); fflush(stdout);
+      munmap(p,SZ); close(f5);
+    }
+    for(int s=0;s<n;s++){ char p5[64]; sprintf(p5,"/work/zb-5-%d",s); unlink(p5); }
   } else if(mode==4){
     /* reuse: file already exists with data, in page cache */
     char path2[64]; sprintf(path2,"/work/zb-2"); int fd2=open(path2,O_RDWR);

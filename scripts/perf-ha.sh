@@ -2,7 +2,8 @@
 # Replication figures of docs/performance.md: scripts/perf-ha.sh p1|catchup|lag [runs|MiB]
 # Release build first: cargo build --release --bin mqbench --bin broker
 #   p1 [runs]      mqbench P1 (sync sends, 64 in flight, 1 KiB) alternating between an
-#                  ASYNC_MASTER alone and a SYNC_MASTER with one slave; median TPS and p99 each.
+#                  ASYNC_MASTER alone and a SYNC_MASTER with one slave; median TPS and p99 each
+#                  (W=<n> sends in flight instead of 64).
 #   catchup [MiB]  fill an ASYNC_MASTER with MiB (default 700) of 1 KiB messages, start an
 #                  empty slave, time it until its CommitLog end equals the master's.
 #   lag [runs]     P1 load on an ASYNC_MASTER with a slave; both CommitLog ends sampled every
@@ -67,7 +68,7 @@ p1)
   done
   for i in $(seq 1 "$RUNS"); do
     for x in alone:$ALONE sync:$SYNC; do
-      r=$(bench producer --broker "${x#*:}" --duration "$SECS" -t P1 -w 64 --mode sync)
+      r=$(bench producer --broker "${x#*:}" --duration "$SECS" -t P1 -w "${W:-64}" --mode sync)
       echo "$r" >>"$WORK/${x%%:*}.jsonl"
       echo "run $i ${x%%:*} $(echo "$r" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("tps", round(d["tps"]), "p99_us", d["rt_us"]["p99_us"], "failed", d["failed"])')"
     done
