@@ -129,6 +129,13 @@ pub struct ControllerServerConfig {
     pub log_level: String,
     #[serde(flatten)]
     pub net: NetConfig,
+    /// `tlsMode` and friends for the request port; `tlsEnable` for the role-change pushes.
+    #[serde(flatten)]
+    pub tls: super::tls::TlsConfig,
+    /// `aclEnable`: the state-changing controller requests need a signed admin account, as on a
+    /// name server hosting a controller; `accessKey`/`secretKey` sign the role-change pushes.
+    #[serde(flatten)]
+    pub acl: super::acl::AclConfig,
     #[serde(flatten)]
     pub controller: ControllerConfig,
 }
@@ -142,6 +149,8 @@ impl Default for ControllerServerConfig {
             // openraft logs every vote at info.
             log_level: "info,openraft=warn".into(),
             net: NetConfig::default(),
+            tls: Default::default(),
+            acl: Default::default(),
             controller: ControllerConfig::default(),
         }
     }
@@ -152,6 +161,8 @@ impl ConfigKeys for ControllerServerConfig {
 
     fn validate(&self) -> Result<(), ConfigError> {
         self.net.validate()?;
+        self.tls.validate()?;
+        self.acl.validate()?;
         check_min(
             "scanNotActiveBrokerInterval",
             self.scan_not_active_broker_interval,

@@ -156,9 +156,26 @@ impl Group {
     }
 }
 
+/// The account every raw controller request of this test process is signed with (`ctl_call`,
+/// fake brokers' heartbeats), once set: for controllers with `aclEnable=true`. Process-wide, so
+/// a test binary that sets it signs in every test.
+static SIGN_AS: Mutex<Option<(String, String)>> = Mutex::new(None);
+
+/// Sign every raw controller request from now on as `account` (access key, secret).
+pub fn sign_all_as(account: (&str, &str)) {
+    *SIGN_AS.lock().unwrap() = Some((account.0.into(), account.1.into()));
+}
+
+fn sign_if_set(cmd: &mut RemotingCommand) {
+    if let Some((ak, sk)) = SIGN_AS.lock().unwrap().clone() {
+        actormq::acl::sign::sign(cmd, &actormq::acl::Credentials::new(ak, sk));
+    }
+}
+
 /// One request to `addr` on a fresh connection.
 pub fn ctl_call(addr: SocketAddr, mut cmd: RemotingCommand) -> RemotingCommand {
     cmd.opaque = next_opaque();
+    sign_if_set(&mut cmd);
     let mut s = connect(addr);
     call(&mut s, &cmd)
 }
@@ -276,6 +293,8 @@ pub struct FakeBroker {
     pub connected: Arc<AtomicBool>,
     pub controllers: Arc<Mutex<Vec<SocketAddr>>>,
     pub notified: Arc<Mutex<Vec<NotifyBrokerRoleChangedRequestHeader>>>,
+    /// The same pushes as received, to check how they were signed.
+    pub pushes: Arc<Mutex<Vec<RemotingCommand>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -295,11 +314,12 @@ impl FakeBroker {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let notified = Arc::new(Mutex::new(Vec::new()));
-        let n = notified.clone();
+        let pushes = Arc::new(Mutex::new(Vec::new()));
+        let (n, p) = (notified.clone(), pushes.clone());
         std::thread::spawn(move || {
             for s in listener.incoming().map_while(Result::ok) {
-                let n = n.clone();
-                std::thread::spawn(move || receive_notifies(s, n));
+                let (n, p) = (n.clone(), p.clone());
+                std::thread::spawn(move || receive_notifies(s, n, p));
             }
         });
         let b = FakeBroker {
@@ -309,6 +329,7 @@ impl FakeBroker {
             connected: Arc::new(AtomicBool::new(true)),
             controllers: Arc::new(Mutex::new(controllers)),
             notified,
+            pushes,
             stop: Arc::new(AtomicBool::new(false)),
         };
         let (id, ctls, stop) = (b.id.clone(), b.controllers.clone(), b.stop.clone());
@@ -366,6 +387,7 @@ fn heartbeat_loop(
                 };
                 let mut cmd = request(code::BROKER_HEARTBEAT, &h);
                 cmd.opaque = next_opaque();
+                sign_if_set(&mut cmd);
                 let sent = std::io::Write::write_all(s, &{
                     let mut b = bytes::BytesMut::new();
                     actormq::protocol::frame::encode(&cmd, &mut b);
@@ -380,7 +402,11 @@ fn heartbeat_loop(
     }
 }
 
-fn receive_notifies(mut s: TcpStream, out: Arc<Mutex<Vec<NotifyBrokerRoleChangedRequestHeader>>>) {
+fn receive_notifies(
+    mut s: TcpStream,
+    out: Arc<Mutex<Vec<NotifyBrokerRoleChangedRequestHeader>>>,
+    raw: Arc<Mutex<Vec<RemotingCommand>>>,
+) {
     while let Ok(bytes) = read_frame_bytes(&mut s) {
         let Ok(cmd) = actormq::protocol::frame::parse(Bytes::from(bytes)) else {
             return;
@@ -389,6 +415,7 @@ fn receive_notifies(mut s: TcpStream, out: Arc<Mutex<Vec<NotifyBrokerRoleChanged
             if let Ok(h) = cmd.header() {
                 out.lock().unwrap().push(h);
             }
+            raw.lock().unwrap().push(cmd.clone());
             let resp = cmd.response_to(0, None);
             send(&mut s, &resp);
         }
