@@ -138,3 +138,36 @@ fn an_enforcing_controller_answers_tls_only() {
         "an enforcing controller answered a plain connection"
     );
 }
+
+#[test]
+fn raft_ports_with_a_secret_take_only_peers_that_know_it() {
+    use std::io::{Read, Write};
+    let g = Group::start(Host::Controller, 3, &["controllerRaftSecret=raft-s3cret"]);
+    // The group still elects a leader: every Raft connection passed the handshake.
+    let leader = g.wait_leader(LIMIT);
+    assert_eq!(call(&mut connect(leader), &raw(1005, &[])).code, 0);
+
+    // A stranger on node 0's Raft port gets the challenge, answers it wrong, is cut off and
+    // logged.
+    let raft0 = g.peers.split(';').next().unwrap();
+    let raft0 = raft0.split_once('-').unwrap().1;
+    let mut s = std::net::TcpStream::connect(raft0).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut hello = [0u8; 24];
+    s.read_exact(&mut hello).unwrap();
+    assert_eq!(&hello[..8], b"AMQRAFT1");
+    s.write_all(&[7u8; 36]).unwrap();
+    let mut rest = Vec::new();
+    let n = s.read_to_end(&mut rest).unwrap_or(0);
+    assert_eq!(n, 0, "the server answered a wrong MAC with {rest:?}");
+    let node0 = g.nodes[0].as_ref().unwrap();
+    assert!(
+        common::acl::wait_for_log(node0, &["raft connection refused"], LIMIT).is_some(),
+        "no WARN for the refused connection"
+    );
+    // The group is unharmed.
+    assert_eq!(
+        call(&mut connect(g.wait_leader(LIMIT)), &raw(1005, &[])).code,
+        0
+    );
+}

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::dashboard::masked;
+#[cfg(test)]
 use super::dashboard::MASK;
 use super::ConfigError;
 
@@ -26,10 +28,6 @@ pub struct AclConfig {
     /// The secret of `accessKey`. Shown masked wherever the config is printed.
     #[serde(serialize_with = "masked")]
     pub secret_key: String,
-}
-
-fn masked<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(if v.is_empty() { "" } else { MASK })
 }
 
 impl Default for AclConfig {

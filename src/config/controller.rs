@@ -23,6 +23,11 @@ pub struct ControllerConfig {
     pub enable_elect_unclean_master: bool,
     /// Push NOTIFY_BROKER_ROLE_CHANGED to a set's brokers after its master changed.
     pub notify_broker_role_changed: bool,
+    /// actormq's own: a secret every controller of the group shares; each Raft connection
+    /// then opens with a mutual HMAC handshake (`controller::raft_auth`). Empty = open Raft
+    /// ports, as RocketMQ's. Shown masked wherever the config is printed.
+    #[serde(serialize_with = "super::dashboard::masked")]
+    pub controller_raft_secret: String,
 }
 
 impl Default for ControllerConfig {
@@ -36,6 +41,7 @@ impl Default for ControllerConfig {
                 .unwrap_or_else(|_| "DledgerController".into()),
             enable_elect_unclean_master: false,
             notify_broker_role_changed: true,
+            controller_raft_secret: String::new(),
         }
     }
 }

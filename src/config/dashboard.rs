@@ -35,7 +35,7 @@ pub struct DashboardConfig {
 /// What a configured password prints as.
 pub const MASK: &str = "******";
 
-fn masked<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn masked<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(if v.is_empty() { "" } else { MASK })
 }
 

@@ -21,6 +21,7 @@ mod network;
 pub mod node;
 mod notify;
 pub mod plan;
+mod raft_auth;
 mod scan;
 pub mod state;
 mod store;

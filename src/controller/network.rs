@@ -2,7 +2,8 @@
 //! ports of `controllerDLegerPeers`. A frame is `[len u32][msgpack]`; the client keeps one
 //! connection per peer, reconnects after any error, and bounds every call by openraft's TTL (or
 //! [`RPC_TIMEOUT`]). Besides append/vote/snapshot there is `Info`: a peer's request address, so a
-//! follower can name the leader's request address to brokers.
+//! follower can name the leader's request address to brokers. With `controllerRaftSecret` every
+//! connection starts with the mutual handshake of [`super::raft_auth`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::raft_auth::{self, RaftSecret};
 use super::types::{NodeId, Raft, TypeConfig};
 
 /// Bound of a call when openraft gives none, and of connecting.
@@ -68,11 +70,31 @@ async fn read_frame<T: serde::de::DeserializeOwned>(s: &mut TcpStream) -> std::i
 pub struct PeerClient {
     addr: String,
     conn: Option<TcpStream>,
+    secret: Option<RaftSecret>,
 }
 
 impl PeerClient {
-    pub fn new(addr: String) -> Self {
-        PeerClient { addr, conn: None }
+    pub fn new(addr: String, secret: Option<RaftSecret>) -> Self {
+        PeerClient {
+            addr,
+            conn: None,
+            secret,
+        }
+    }
+
+    /// Connect and, with a secret, authenticate both ends, all within [`CONNECT_TIMEOUT`].
+    async fn open(&self) -> std::io::Result<TcpStream> {
+        tokio::time::timeout(CONNECT_TIMEOUT, async {
+            let mut c = TcpStream::connect(&self.addr).await?;
+            let _ = c.set_nodelay(true);
+            if let Some(secret) = &self.secret {
+                raft_auth::connect(&mut c, secret).await?;
+            }
+            Ok(c)
+        })
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))
+        .and_then(|r| r)
     }
 
     /// One call: connect if needed, send, read the reply; any error drops the connection.
@@ -82,13 +104,7 @@ impl PeerClient {
         ttl: Duration,
     ) -> Result<RpcReply, (bool, std::io::Error)> {
         if self.conn.is_none() {
-            let c = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.addr))
-                .await
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))
-                .and_then(|r| r)
-                .map_err(|e| (true, e))?;
-            let _ = c.set_nodelay(true);
-            self.conn = Some(c);
+            self.conn = Some(self.open().await.map_err(|e| (true, e))?);
         }
         let conn = self.conn.as_mut().expect("connected above");
         let result = tokio::time::timeout(ttl, async {
@@ -107,12 +123,14 @@ impl PeerClient {
 
 /// openraft's view of the transport.
 #[derive(Clone, Default)]
-pub struct Network;
+pub struct Network {
+    pub secret: Option<RaftSecret>,
+}
 
 impl RaftNetworkFactory<TypeConfig> for Network {
     type Network = PeerClient;
     async fn new_client(&mut self, _target: NodeId, node: &BasicNode) -> PeerClient {
-        PeerClient::new(node.addr.clone())
+        PeerClient::new(node.addr.clone(), self.secret.clone())
     }
 }
 
@@ -193,18 +211,43 @@ impl RaftNetwork<TypeConfig> for PeerClient {
 }
 
 /// Serve the Raft RPCs of this node on `listener` until the runtime stops.
-pub async fn serve(listener: TcpListener, raft: Raft, request_addr: Arc<str>) {
+pub async fn serve(
+    listener: TcpListener,
+    raft: Raft,
+    request_addr: Arc<str>,
+    secret: Option<RaftSecret>,
+) {
     loop {
         let Ok((sock, peer)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let _ = sock.set_nodelay(true);
-        tokio::spawn(serve_conn(sock, peer, raft.clone(), request_addr.clone()));
+        let conn = serve_conn(
+            sock,
+            peer,
+            raft.clone(),
+            request_addr.clone(),
+            secret.clone(),
+        );
+        tokio::spawn(conn);
     }
 }
 
-async fn serve_conn(mut sock: TcpStream, peer: SocketAddr, raft: Raft, request_addr: Arc<str>) {
+async fn serve_conn(
+    mut sock: TcpStream,
+    peer: SocketAddr,
+    raft: Raft,
+    request_addr: Arc<str>,
+    secret: Option<RaftSecret>,
+) {
+    if let Some(secret) = &secret {
+        let shake = tokio::time::timeout(RPC_TIMEOUT, raft_auth::accept(&mut sock, secret)).await;
+        if let Err(e) = shake.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
+            tracing::warn!(%peer, error = %e, "raft connection refused");
+            return;
+        }
+    }
     loop {
         let rpc: Rpc = match read_frame(&mut sock).await {
             Ok(r) => r,

@@ -179,7 +179,11 @@ impl Controller {
                 .validate()
                 .map_err(std::io::Error::other)?,
         );
-        let raft = Raft::new(me as NodeId, config, Network, log, sm)
+        let secret = super::raft_auth::RaftSecret::from_config(&cfg.controller_raft_secret);
+        let network = Network {
+            secret: secret.clone(),
+        };
+        let raft = Raft::new(me as NodeId, config, network, log, sm)
             .await
             .map_err(std::io::Error::other)?;
         if !raft.is_initialized().await.map_err(std::io::Error::other)? {
@@ -196,6 +200,7 @@ impl Controller {
             listener,
             raft.clone(),
             request_addr.clone(),
+            secret,
         ));
         Ok(Arc::new(Controller {
             raft,
@@ -257,9 +262,10 @@ impl Controller {
             }
         }
         let raft_addr = self.peers.get(leader as usize)?.addr.clone();
+        let secret = super::raft_auth::RaftSecret::from_config(&self.cfg.controller_raft_secret);
         let reply = self
             .on_rt(async move {
-                PeerClient::new(raft_addr)
+                PeerClient::new(raft_addr, secret)
                     .call(&Rpc::Info, Duration::from_millis(500))
                     .await
             })
