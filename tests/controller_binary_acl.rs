@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use actormq::acl::sign::{verify, SigningKey};
 use actormq::protocol::codes::response_code as rc;
-use common::acl::{assert_denied, call_as, write_acl, ACL_FILE, ADMIN, APP};
+use common::acl::{assert_denied, call_as, write_acl_with_admin, ADMIN, APP};
 use common::controller::*;
 use common::rmq::request as raw;
 use common::{call, connect, wait_until};
@@ -24,11 +24,7 @@ const CONTROLLER_ACCOUNT: (&str, &str) = ("ctlKey1", "ctlSecret1");
 #[test]
 fn an_acl_controller_admits_signed_admin_writes_only_and_signs_its_pushes() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "{ACL_FILE}  - accessKey: {}\n    secretKey: {}\n    admin: true\n",
-        CONTROLLER_ACCOUNT.0, CONTROLLER_ACCOUNT.1
-    );
-    let file = write_acl(dir.path(), &text);
+    let file = write_acl_with_admin(dir.path(), CONTROLLER_ACCOUNT);
     let sets = [
         "aclEnable=true".to_string(),
         format!("plainAclFile={}", file.display()),

@@ -18,7 +18,7 @@ use actormq::protocol::headers::NotifyBrokerRoleChangedRequestHeader;
 use actormq::protocol::RemotingCommand;
 use actormq::remoting::client::RemotingClient;
 use common::acl::{
-    assert_denied, create_topic_cmd, send_cmd, signed, write_acl, ACL_FILE, ADMIN, APP,
+    assert_denied, create_topic_cmd, send_cmd, signed, write_acl_with_admin, ADMIN, APP,
 };
 use common::failover::{topic_probe, try_call, try_connect, ReplicaSet};
 use common::rmq::{next_opaque, request};
@@ -99,11 +99,7 @@ fn role_changed(master: SocketAddr) -> RemotingCommand {
 #[test]
 fn signed_role_change_push_reaches_acl_brokers() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "{ACL_FILE}  - accessKey: {}\n    secretKey: {}\n    admin: true\n",
-        CONTROLLER.0, CONTROLLER.1
-    );
-    let file = write_acl(dir.path(), &text);
+    let file = write_acl_with_admin(dir.path(), CONTROLLER);
     let ns_sets = [
         format!("accessKey={}", CONTROLLER.0),
         format!("secretKey={}", CONTROLLER.1),

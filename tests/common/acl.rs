@@ -42,6 +42,14 @@ accounts:
 pub const ACL_EXCEPTION: &str = "org.apache.rocketmq.acl.common.AclException: ";
 
 /// Write `text` as `dir/plain_acl.yml`; returns its path.
+/// `ACL_FILE` plus an admin account `account` (a controller's or name server's own keys),
+/// written as `write_acl` does.
+pub fn write_acl_with_admin(dir: &Path, account: (&str, &str)) -> PathBuf {
+    let (ak, sk) = account;
+    let text = format!("{ACL_FILE}  - accessKey: {ak}\n    secretKey: {sk}\n    admin: true\n");
+    write_acl(dir, &text)
+}
+
 pub fn write_acl(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("plain_acl.yml");
     std::fs::write(&path, text).unwrap();
