@@ -97,29 +97,15 @@ fn an_acl_controller_admits_signed_admin_writes_only_and_signs_its_pushes() {
 #[test]
 fn an_enforcing_controller_answers_tls_only() {
     use actormq::protocol::RemotingCommand;
-    use actormq::remoting::client::RemotingClient;
     use common::failover::{try_call, try_connect};
-    use common::tls::{make_certs, tls_client, tls_sets};
+    use common::tls::{call_over_tls, make_certs, tls_sets};
 
     let certs = make_certs();
     let sets = tls_sets(&certs, "enforcing");
     let refs: Vec<&str> = sets.iter().map(String::as_str).collect();
     let g = Group::start(Host::Controller, 1, &refs);
     let addr = g.addr(0);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let tls = tls_client(&certs);
-    let over_tls = |cmd: RemotingCommand| {
-        rt.block_on(async {
-            let limit = Duration::from_secs(3);
-            let c = RemotingClient::connect_with(&addr.to_string(), limit, None, Some(&tls))
-                .await
-                .ok()?;
-            c.call(cmd, limit).await.ok()
-        })
-    };
+    let over_tls = |cmd: RemotingCommand| call_over_tls(&certs, addr, cmd);
     let mut last = None;
     let answered = wait_until(LIMIT, || {
         last = over_tls(raw(1005, &[]));

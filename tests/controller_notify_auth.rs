@@ -16,13 +16,12 @@ use std::time::{Duration, Instant};
 
 use actormq::protocol::headers::NotifyBrokerRoleChangedRequestHeader;
 use actormq::protocol::RemotingCommand;
-use actormq::remoting::client::RemotingClient;
 use common::acl::{
     assert_denied, create_topic_cmd, send_cmd, signed, write_acl_with_admin, ADMIN, APP,
 };
 use common::failover::{topic_probe, try_call, try_connect, ReplicaSet};
 use common::rmq::{next_opaque, request};
-use common::tls::{make_certs, tls_client, tls_sets};
+use common::tls::{call_over_tls, make_certs, tls_sets};
 use common::wait_until;
 
 /// The controllers' account (their name servers' keys): admin in the brokers' file.
@@ -142,20 +141,7 @@ fn tls_role_change_push_reaches_enforcing_brokers() {
     let mut broker_sets = tls_sets(&certs, "enforcing");
     broker_sets.push(POLL.into());
     let mut set = ReplicaSet::start_with(&refs(&ns_sets), &refs(&broker_sets));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let tls = tls_client(&certs);
-    let over_tls = |addr: SocketAddr, cmd: RemotingCommand| {
-        rt.block_on(async {
-            let limit = Duration::from_secs(3);
-            let c = RemotingClient::connect_with(&addr.to_string(), limit, None, Some(&tls))
-                .await
-                .ok()?;
-            c.call(cmd, limit).await.ok()
-        })
-    };
+    let over_tls = |addr: SocketAddr, cmd: RemotingCommand| call_over_tls(&certs, addr, cmd);
     let old = settle(&set, &over_tls);
     // The brokers refuse plain TCP: only a TLS push can reach them.
     let slave = set.brokers[(old + 1) % 3].addr;

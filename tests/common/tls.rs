@@ -103,6 +103,32 @@ pub fn tls_client(c: &Certs) -> TlsClient {
     TlsClient::from_files(&c.ca.to_string_lossy(), None).unwrap()
 }
 
+/// One request to `addr` over TLS (trusting the test CA) on a fresh connection, at most 3 s;
+/// `None` when it cannot be made.
+pub fn call_over_tls(
+    c: &Certs,
+    addr: std::net::SocketAddr,
+    cmd: actormq::protocol::RemotingCommand,
+) -> Option<actormq::protocol::RemotingCommand> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tls = tls_client(c);
+    rt.block_on(async {
+        let limit = std::time::Duration::from_secs(3);
+        let client = actormq::remoting::client::RemotingClient::connect_with(
+            &addr.to_string(),
+            limit,
+            None,
+            Some(&tls),
+        )
+        .await
+        .ok()?;
+        client.call(cmd, limit).await.ok()
+    })
+}
+
 /// A blocking rustls connection to `addr` verified against the test CA.
 fn connect_blocking(
     c: &Certs,
