@@ -217,19 +217,17 @@ pub async fn serve(
     request_addr: Arc<str>,
     secret: Option<RaftSecret>,
 ) {
+    // A peer with the wrong secret retries at every heartbeat, a scan at any rate: the refusals
+    // get at most `log_limit::PER_SECOND` WARN lines a second, as the ACL's do.
+    let refusals = Arc::new(crate::acl::log_limit::RefusalLogLimit::default());
     loop {
         let Ok((sock, peer)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let _ = sock.set_nodelay(true);
-        let conn = serve_conn(
-            sock,
-            peer,
-            raft.clone(),
-            request_addr.clone(),
-            secret.clone(),
-        );
+        let auth = secret.clone().map(|s| (s, refusals.clone()));
+        let conn = serve_conn(sock, peer, raft.clone(), request_addr.clone(), auth);
         tokio::spawn(conn);
     }
 }
@@ -239,12 +237,14 @@ async fn serve_conn(
     peer: SocketAddr,
     raft: Raft,
     request_addr: Arc<str>,
-    secret: Option<RaftSecret>,
+    auth: Option<(RaftSecret, Arc<crate::acl::log_limit::RefusalLogLimit>)>,
 ) {
-    if let Some(secret) = &secret {
+    if let Some((secret, refusals)) = &auth {
         let shake = tokio::time::timeout(RPC_TIMEOUT, raft_auth::accept(&mut sock, secret)).await;
         if let Err(e) = shake.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into())) {
-            tracing::warn!(%peer, error = %e, "raft connection refused");
+            if let Some(unlogged) = refusals.admit(crate::clock::now_ms()) {
+                tracing::warn!(%peer, error = %e, unlogged_before = unlogged, "raft connection refused");
+            }
             return;
         }
     }
