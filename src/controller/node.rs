@@ -50,6 +50,8 @@ pub struct Controller {
     pub(super) scan_now: tokio::sync::Notify,
     /// How the controller connects to brokers (NOTIFY_BROKER_ROLE_CHANGED).
     pub(super) outbound: Outbound,
+    /// `controllerRaftSecret` (None = open Raft ports), for every Raft connection it opens.
+    raft_secret: Option<super::raft_auth::RaftSecret>,
 }
 
 /// The identity of the controller's own connections to brokers: its host's account (each
@@ -200,7 +202,7 @@ impl Controller {
             listener,
             raft.clone(),
             request_addr.clone(),
-            secret,
+            secret.clone(),
         ));
         Ok(Arc::new(Controller {
             raft,
@@ -219,6 +221,7 @@ impl Controller {
             cfg,
             scan_now: tokio::sync::Notify::new(),
             outbound,
+            raft_secret: secret,
         }))
     }
 
@@ -262,7 +265,7 @@ impl Controller {
             }
         }
         let raft_addr = self.peers.get(leader as usize)?.addr.clone();
-        let secret = super::raft_auth::RaftSecret::from_config(&self.cfg.controller_raft_secret);
+        let secret = self.raft_secret.clone();
         let reply = self
             .on_rt(async move {
                 PeerClient::new(raft_addr, secret)
