@@ -13,7 +13,7 @@
 //!   I/O).
 //!
 //! Beside them: `config` (layered config loading), `cli` (what every binary does at start),
-//! `clock` (the one wall clock) and `error` (the service error and its one mapping to wire codes).
+//! `clock` (the one wall clock), `fast_map` (the hot paths' hash map) and `error` (the service error and its one mapping to wire codes).
 //! `client` and `bench` never import `actors`; `protocol`, `storage` and `remoting` never import
 //! actix.
 
@@ -28,6 +28,7 @@ pub mod config;
 pub mod controller;
 pub mod dashboard;
 pub mod error;
+pub mod fast_map;
 pub mod protocol;
 pub mod remoting;
 pub mod storage;

@@ -32,7 +32,7 @@ fn command(binary: bool) -> impl Strategy<Value = RemotingCommand> {
                 opaque,
                 flag,
                 remark,
-                ext_fields: ext,
+                ext_fields: ext.into_iter().collect(),
                 serialize_type: if binary {
                     SerializeType::RocketMq
                 } else {

@@ -192,7 +192,7 @@ mod tests {
             "commitOffset",
             "expressionType",
         ];
-        let mut ext = ExtFields::new();
+        let mut ext = ExtFields::default();
         let mut want = std::collections::BTreeMap::new();
         for (i, k) in keys.iter().enumerate() {
             ext.insert(k.to_string(), format!("<{i}>"));
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn content_is_values_sorted_by_key_then_body_without_signature() {
-        let mut ext = ExtFields::new();
+        let mut ext = ExtFields::default();
         ext.insert("topic".into(), "T".into());
         ext.insert("AccessKey".into(), "ak".into());
         ext.insert("b".into(), "B".into());
@@ -277,7 +277,7 @@ mod tests {
 
     #[test]
     fn more_fields_than_the_inline_array_sort_the_same() {
-        let mut ext = ExtFields::new();
+        let mut ext = ExtFields::default();
         for i in 0..crate::protocol::header::INLINE_FIELDS + 5 {
             ext.insert(format!("k{i:03}"), format!("{i},"));
         }

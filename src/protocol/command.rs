@@ -135,7 +135,7 @@ impl RemotingCommand {
             opaque: self.opaque,
             flag: FLAG_RESPONSE,
             remark,
-            ext_fields: ExtFields::new(),
+            ext_fields: ExtFields::default(),
             serialize_type: self.serialize_type,
             body: Bytes::new(),
             body_parts: Vec::new(),

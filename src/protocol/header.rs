@@ -3,12 +3,13 @@
 //! the Java broker is (unknown keys ignored, booleans as `true`/`false`/`1`/`0`), but a missing
 //! required field is an error that names the field, so the client sees what was wrong.
 
-use std::collections::HashMap;
+use crate::fast_map::FastMap;
 
 use super::error::ProtocolError;
 
 /// The `extFields` map of a command. Values are kept as text, whatever JSON type they arrived as.
-pub type ExtFields = HashMap<String, String>;
+/// A [`FastMap`]: its ~16 keys are hashed at every parse and lookup, on both ends.
+pub type ExtFields = FastMap<String, String>;
 
 /// Fields ordered on the stack up to this many (a SEND_MESSAGE_V2 has about 15, signed 17).
 pub const INLINE_FIELDS: usize = 32;

@@ -9,7 +9,7 @@
 //! append path. Notifications are batched: one call per dispatch round with the newest max offset
 //! per queue.
 
-use std::collections::HashMap;
+use crate::fast_map::FastMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -149,7 +149,7 @@ impl<'a> RecordView<'a> {
 struct Arrivals {
     list: Vec<Arrival>,
     /// topic -> queue id -> index in `list`.
-    by_queue: HashMap<String, HashMap<i32, usize>>,
+    by_queue: FastMap<String, FastMap<i32, usize>>,
 }
 
 impl Arrivals {

@@ -17,7 +17,6 @@
 //! its QUEUEOFFSET when missing or different (idempotent), units pointing past the end are dropped,
 //! and the index resumes after the last record it holds (see `dispatcher.rs`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::checkpoint::Checkpoint;
@@ -45,7 +44,7 @@ pub struct Recovered {
 
 fn load_queues(cfg: &StoreConfig, alloc: &Arc<Allocator>) -> (CqTable, bool) {
     let root = cfg.consume_queue_dir();
-    let mut table: CqTable = HashMap::new();
+    let mut table = CqTable::default();
     let mut damaged = false;
     let Ok(topics) = std::fs::read_dir(&root) else {
         return (table, false);

@@ -9,7 +9,7 @@
 //! straight into the mapped consume queue, publish. A pull that starts after `put_message`
 //! returns (ASYNC) or after its durability resolves (SYNC) therefore always sees the message.
 
-use std::collections::HashMap;
+use crate::fast_map::FastMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -38,7 +38,7 @@ use crate::protocol::message::{
     RecordFields,
 };
 
-pub(crate) type CqTable = HashMap<String, HashMap<i32, Arc<ConsumeQueue>>>;
+pub(crate) type CqTable = FastMap<String, FastMap<i32, Arc<ConsumeQueue>>>;
 
 pub(crate) struct PutState {
     pub(crate) last_ts: i64,

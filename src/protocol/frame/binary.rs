@@ -96,7 +96,7 @@ pub fn decode_header(src: &[u8]) -> Result<RemotingCommand, ProtocolError> {
             r.buf.len()
         )));
     }
-    let mut ext_fields = ExtFields::new();
+    let mut ext_fields = ExtFields::default();
     while !ext.buf.is_empty() {
         let klen = ext.u16("ext key length")? as usize;
         let key = ext.take(klen, "ext key")?;

@@ -152,12 +152,15 @@ fn lenient_ext<'de, D: Deserializer<'de>>(d: D) -> Result<ExtFields, D::Error> {
             f.write_str("an extFields object")
         }
         fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(ExtFields::new())
+            Ok(ExtFields::default())
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             // serde_json gives no size hint; 16 holds every header real clients send (a send has
             // 9-14 fields) without rehashing. Cap the pre-allocation: a hint comes from the peer.
-            let mut out = ExtFields::with_capacity(map.size_hint().unwrap_or(16).min(32));
+            let mut out = ExtFields::with_capacity_and_hasher(
+                map.size_hint().unwrap_or(16).min(32),
+                Default::default(),
+            );
             while let Some((k, v)) = map.next_entry::<String, ExtText>()? {
                 if let Some(text) = v.0 {
                     out.insert(k, text);

@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn create_round_trips_and_splits_lists() {
-        let mut e = ExtFields::new();
+        let mut e = ExtFields::default();
         for (k, v) in [
             ("accessKey", "RocketMQ"),
             ("secretKey", "12345678"),

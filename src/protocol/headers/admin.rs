@@ -195,7 +195,7 @@ mod tests {
 
     #[test]
     fn create_topic_from_numeric_text_and_missing_perm() {
-        let mut e = ExtFields::new();
+        let mut e = ExtFields::default();
         for (k, v) in [
             ("topic", "T"),
             ("defaultTopic", "TBW102"),
@@ -216,7 +216,7 @@ mod tests {
     }
 
     fn round_trip<H: CommandHeader + PartialEq + std::fmt::Debug>(h: H) -> ExtFields {
-        let mut e = ExtFields::new();
+        let mut e = ExtFields::default();
         h.to_ext(&mut e);
         assert_eq!(H::from_ext(&e).unwrap(), h);
         e

@@ -59,7 +59,7 @@ mod tests {
 
     #[test]
     fn unregister_key_is_client_id_in_caps() {
-        let mut e = ExtFields::new();
+        let mut e = ExtFields::default();
         e.insert("clientID".into(), "10.0.0.2@123#456".into());
         e.insert("producerGroup".into(), "pg".into());
         let h = UnregisterClientRequestHeader::from_ext(&e).unwrap();
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn send_back_with_negative_delay_level() {
-        let mut e = ExtFields::new();
+        let mut e = ExtFields::default();
         for (k, v) in [
             ("offset", "1024"),
             ("group", "cg"),
@@ -89,7 +89,7 @@ mod tests {
             (h.offset, h.delay_level, h.unit_mode),
             (1024, -1, Some(false))
         );
-        let mut out = ExtFields::new();
+        let mut out = ExtFields::default();
         h.to_ext(&mut out);
         assert_eq!(out, e);
     }

@@ -185,7 +185,7 @@ mod tests {
     use crate::protocol::header::ext_of as ext;
 
     fn round_trip<H: CommandHeader + PartialEq + std::fmt::Debug>(h: &H) {
-        let mut out = ExtFields::new();
+        let mut out = ExtFields::default();
         h.to_ext(&mut out);
         assert_eq!(&H::from_ext(&out).unwrap(), h);
     }
@@ -224,7 +224,7 @@ mod tests {
             master_epoch: 4,
             invoke_time: Some(7),
         };
-        let mut out = ExtFields::new();
+        let mut out = ExtFields::default();
         alter.to_ext(&mut out);
         assert_eq!(out.get("masterBrokerId").map(String::as_str), Some("1"));
         assert_eq!(out.get("masterEpoch").map(String::as_str), Some("4"));
@@ -272,7 +272,7 @@ mod tests {
             is_leader: true,
             peers: Some("n0-127.0.0.1:1;n1-127.0.0.1:2".into()),
         };
-        let mut out = ExtFields::new();
+        let mut out = ExtFields::default();
         m.to_ext(&mut out);
         assert_eq!(out.get("isLeader").map(String::as_str), Some("true"));
         round_trip(&m);

@@ -188,7 +188,7 @@ mod tests {
             (p.note.as_deref(), p.limit, p.flag),
             (None, None, Some(false))
         );
-        let mut out = ExtFields::new();
+        let mut out = ExtFields::default();
         p.to_ext(&mut out);
         assert_eq!(out.get("on").map(String::as_str), Some("true"));
         assert!(!out.contains_key("limit") && !out.contains_key("unknown"));

@@ -171,7 +171,7 @@ mod tests {
             (h.broker_id, h.compressed, h.body_crc32),
             (0, Some(false), Some(123456))
         );
-        let mut out = ExtFields::new();
+        let mut out = ExtFields::default();
         h.to_ext(&mut out);
         assert_eq!(out, e);
     }
@@ -201,7 +201,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(h.accept_standard_json_only, Some(true));
-        let mut out = ExtFields::new();
+        let mut out = ExtFields::default();
         QueryDataVersionResponseHeader { changed: true }.to_ext(&mut out);
         RegisterBrokerResponseHeader::default().to_ext(&mut out);
         assert_eq!(out, ext(&[("changed", "true")]));

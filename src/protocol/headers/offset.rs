@@ -86,7 +86,7 @@ mod tests {
 
     #[test]
     fn offset_response_round_trips_and_bname_is_optional() {
-        let mut e = ExtFields::new();
+        let mut e = ExtFields::default();
         OffsetResponseHeader { offset: -1 }.to_ext(&mut e);
         assert_eq!(e.get("offset").map(String::as_str), Some("-1"));
         assert_eq!(
@@ -96,7 +96,7 @@ mod tests {
             -1
         );
 
-        let mut q = ExtFields::new();
+        let mut q = ExtFields::default();
         for (k, v) in [("topic", "T"), ("queueId", "1"), ("timestamp", "5")] {
             q.insert(k.into(), v.into());
         }

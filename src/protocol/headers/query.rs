@@ -75,7 +75,7 @@ mod tests {
             end_timestamp: i64::MAX,
             unique_key_query: false,
         };
-        let mut e = ExtFields::new();
+        let mut e = ExtFields::default();
         h.to_ext(&mut e);
         assert!(!e.contains_key(UNIQUE_KEY_QUERY));
         assert_eq!(QueryMessageRequestHeader::from_ext(&e).unwrap(), h);

@@ -225,7 +225,7 @@ mod tests {
         assert_eq!(h.bname, None);
         // And back: V1 -> V2 -> ext -> V1 is the identity.
         let v2: SendMessageRequestHeaderV2 = h.clone().into();
-        let mut out = ExtFields::new();
+        let mut out = ExtFields::default();
         v2.to_ext(&mut out);
         assert_eq!(out.get("k").map(String::as_str), Some("false"));
         assert_eq!(send_request_header(320, &out).unwrap(), h);
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn v1_keys_are_read_for_code_10_and_missing_ones_named() {
-        let mut v1 = ExtFields::new();
+        let mut v1 = ExtFields::default();
         SendMessageRequestHeader::from(SendMessageRequestHeaderV2::from_ext(&cpp_v2()).unwrap())
             .to_ext(&mut v1);
         assert_eq!(v1.get("queueId").map(String::as_str), Some("-1"));
@@ -266,7 +266,7 @@ mod tests {
             trace_on: false,
             ..Default::default()
         };
-        let mut out = ExtFields::new();
+        let mut out = ExtFields::default();
         h.to_ext(&mut out);
         assert_eq!(
             out,

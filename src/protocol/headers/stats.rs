@@ -28,7 +28,7 @@ mod tests {
 
     #[test]
     fn stats_headers_read_their_keys() {
-        let mut f = crate::protocol::header::ExtFields::new();
+        let mut f = crate::protocol::header::ExtFields::default();
         f.insert("statsName".into(), "TOPIC_PUT_NUMS".into());
         f.insert("statsKey".into(), "T".into());
         let h = ViewBrokerStatsDataRequestHeader::from_ext(&f).unwrap();

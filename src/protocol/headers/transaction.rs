@@ -55,7 +55,7 @@ mod tests {
             transaction_id: Some("UNIQ".into()),
             bname: None,
         };
-        let mut e = ExtFields::new();
+        let mut e = ExtFields::default();
         h.to_ext(&mut e);
         assert_eq!(e.get("commitOrRollback").map(String::as_str), Some("8"));
         assert_eq!(EndTransactionRequestHeader::from_ext(&e).unwrap(), h);

@@ -17,7 +17,7 @@ pub mod item;
 pub mod rpc;
 pub mod tps;
 
-use std::collections::HashMap;
+use crate::fast_map::FastMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -80,11 +80,11 @@ struct SampleClock {
     day: i64,
 }
 
-type GroupMap = HashMap<String, HashMap<String, Arc<GroupCounters>>>;
+type GroupMap = FastMap<String, FastMap<String, Arc<GroupCounters>>>;
 
 #[derive(Debug)]
 pub struct BrokerStats {
-    topics: RwLock<HashMap<String, Arc<TopicCounters>>>,
+    topics: RwLock<FastMap<String, Arc<TopicCounters>>>,
     /// topic -> group -> counters (two lookups by `&str`, no key built per pull).
     groups: RwLock<GroupMap>,
     pub broker_put: StatsItem,

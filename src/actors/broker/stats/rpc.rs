@@ -3,7 +3,7 @@
 //! map lookup and the histogram's atomic adds. The series are bounded (`MAX_SERIES`): any code a
 //! client invents past the bound is counted under `OTHER_CODE`.
 
-use std::collections::HashMap;
+use crate::fast_map::FastMap;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -21,7 +21,7 @@ pub const OTHER_CODE: i32 = -1;
 
 #[derive(Debug, Default)]
 pub struct RpcLatencies {
-    map: RwLock<HashMap<RpcKey, Arc<Histogram>>>,
+    map: RwLock<FastMap<RpcKey, Arc<Histogram>>>,
 }
 
 impl RpcLatencies {
