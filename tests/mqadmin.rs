@@ -197,6 +197,10 @@ fn broker_and_namesrv_commands() {
 
     let conf = adm(ns, "getBrokerConfig", &["-b", &addr]).ok();
     assert!(
+        conf.starts_with(&format!("============{addr}============\n")),
+        "{conf}"
+    );
+    assert!(
         conf.lines()
             .any(|l| l.starts_with("brokerName") && l.ends_with("=  broker-a")),
         "{conf}"
@@ -231,7 +235,7 @@ fn broker_and_namesrv_commands() {
     let value = line.split("=  ").nth(1).unwrap().to_string();
     let out = adm(ns, "updateNamesrvConfig", &["-k", &key, "-v", &value]).ok();
     assert!(
-        out.starts_with("update name server config success!"),
+        out.starts_with(&format!("update name server config success![{ns}]\n")),
         "{out}"
     );
     adm(ns, "updateNamesrvConfig", &["-k", "noSuchKey", "-v", "1"]).fails_with("noSuchKey");

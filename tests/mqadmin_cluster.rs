@@ -87,7 +87,7 @@ fn cluster_variants_on_two_brokers() {
     let conf = adm(ns, "getBrokerConfig", &["-c", "DefaultCluster"]).ok();
     for a in [&a1, &a2] {
         assert!(
-            conf.contains(&format!("============{a}============")),
+            conf.contains(&format!("============Master: {a}============")),
             "{conf}"
         );
     }

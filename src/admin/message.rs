@@ -103,7 +103,10 @@ impl AdminClient {
     /// The trace records of message `msg_id` in `trace_topic` (RMQ_SYS_TRACE_TOPIC by default),
     /// oldest first: QUERY_MESSAGE by key = msg id on every broker of the trace topic, records
     /// of other messages batched in the same trace message left out (Java
-    /// `QueryMsgTraceByIdSubCommand`). Empty when the trace topic does not exist.
+    /// `QueryMsgTraceByIdSubCommand`). Empty when the trace topic does not exist. A record
+    /// without a client host of its own (4.x writers leave it out of Pub and Sub records) gets
+    /// the born host of the trace message that carried it, the host RocketMQ's `TraceView`
+    /// shows.
     pub async fn query_trace(&self, trace_topic: &str, msg_id: &str) -> Result<Vec<TraceRecord>> {
         if self.route(trace_topic).await?.is_none() {
             return Ok(Vec::new());
@@ -119,11 +122,16 @@ impl AdminClient {
         let mut out: Vec<TraceRecord> = Vec::new();
         for m in self.query_route(&q).await? {
             let text = String::from_utf8_lossy(&m.body);
-            out.extend(
-                decode(&text)
-                    .into_iter()
-                    .filter(|c| c.bean().msg_id == msg_id),
-            );
+            let host = m.born_host.ip().to_string();
+            out.extend(decode(&text).into_iter().filter_map(|mut c| {
+                if c.bean().msg_id != msg_id {
+                    return None;
+                }
+                for b in c.beans.iter_mut().filter(|b| b.client_host.is_empty()) {
+                    b.client_host.clone_from(&host);
+                }
+                Some(c)
+            }));
         }
         sort_oldest_first(&mut out);
         out.dedup();

@@ -2,7 +2,7 @@
 //! `-b -i`, from an offset with `-o`, between store times with `-s/-e`) and print them. Offsets
 //! are not committed.
 
-use super::format::parse_time;
+use super::format::{parse_time, StoreTimes};
 use super::target::JsonOpt;
 use super::view::{mq_text, msg_line, pull_status_name, MessageView};
 use super::Ctx;
@@ -66,6 +66,11 @@ impl Args {
 
     pub async fn run(&self, ctx: &mut Ctx) -> Result<()> {
         let (begin, end) = self.times()?;
+        // With -o the begin time does not apply (as RocketMQ: the offset wins).
+        let times = StoreTimes {
+            begin: begin.filter(|_| self.offset.is_none()),
+            end,
+        };
         let topic = self.topic.trim();
         let route = ctx.admin.route_of(topic).await?;
         let queues: Vec<_> = route_queues(&route, topic)
@@ -93,10 +98,10 @@ impl Args {
                 (None, Some(t)) => ctx.admin.search_offset(&addr, &mq, t).await?,
                 (None, None) => ctx.admin.min_offset(&addr, &mq).await?,
             };
-            let max = match end {
+            let max = times.read_until(match end {
                 Some(t) => ctx.admin.search_offset(&addr, &mq, t).await?,
                 None => ctx.admin.max_offset(&addr, &mq).await?,
-            };
+            });
             while min < max && left > 0 {
                 let n = (max - min).min(left).min(32) as i32;
                 let group = self
@@ -109,7 +114,8 @@ impl Args {
                         if !self.out.json {
                             ctx.line("Consume ok");
                         }
-                        for m in r.msgs.iter().take(left as usize) {
+                        let wanted = r.msgs.iter().filter(|m| times.contains(m.store_timestamp));
+                        for m in wanted.take(left as usize) {
                             left -= 1;
                             if self.out.json {
                                 all.push(MessageView::of(m));

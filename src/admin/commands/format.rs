@@ -26,6 +26,33 @@ pub fn human_s(ms: i64) -> String {
     human_ms(ms)[..19].to_string()
 }
 
+/// The store-time range of `printMsg` and `consumeMessage` (`-b/-s` and `-e`, both inclusive).
+///
+/// Why it is needed beside the offsets: a broker answers a time with the offset of the message
+/// stored *nearest* it (RocketMQ's `getOffsetInQueueByTime`), which may lie on either side. So
+/// the end offset is read through (Apache's tool reads it too), and messages outside the times
+/// are left out (Apache's tool would print the one just past the end when it was nearer).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StoreTimes {
+    pub begin: Option<i64>,
+    pub end: Option<i64>,
+}
+
+impl StoreTimes {
+    pub fn contains(&self, store_ms: i64) -> bool {
+        self.begin.is_none_or(|b| store_ms >= b) && self.end.is_none_or(|e| store_ms <= e)
+    }
+
+    /// The offset to read up to (exclusive): past the message the broker found for the end
+    /// time, or the queue's max offset when there is no end.
+    pub fn read_until(&self, found_for_end: i64) -> i64 {
+        match self.end {
+            Some(_) => found_for_end.saturating_add(1),
+            None => found_for_end,
+        }
+    }
+}
+
 /// A timestamp argument: unix millis, or `yyyy-MM-dd#HH:mm:ss:SSS` (UTC).
 pub fn parse_time(s: &str) -> Result<i64> {
     let s = s.trim();

@@ -1,7 +1,7 @@
 //! `printMsg`: every message of a topic (optionally between two store times, filtered by tag
 //! expression), queue by queue, as RocketMQ's `MSGID: ... BODY: ...` lines.
 
-use super::format::{java_bool, parse_time};
+use super::format::{java_bool, parse_time, StoreTimes};
 use super::target::JsonOpt;
 use super::view::{mq_text, msg_line, pull_status_name, MessageView};
 use super::Ctx;
@@ -46,6 +46,7 @@ impl Args {
         }
         let begin = self.begin.as_deref().map(parse_time).transpose()?;
         let end = self.end.as_deref().map(parse_time).transpose()?;
+        let times = StoreTimes { begin, end };
         let body = self.print_body.as_deref().is_none_or(java_bool);
         let topic = self.topic.trim();
         let route = ctx.admin.route_of(topic).await?;
@@ -55,13 +56,14 @@ impl Args {
                 Some(t) => ctx.admin.search_offset(&addr, &mq, t).await?,
                 None => ctx.admin.min_offset(&addr, &mq).await?,
             };
-            let max = match end {
+            let found = match end {
                 Some(t) => ctx.admin.search_offset(&addr, &mq, t).await?,
                 None => ctx.admin.max_offset(&addr, &mq).await?,
             };
+            let max = times.read_until(found);
             if !self.out.json {
                 ctx.line(format!(
-                    "minOffset={min}, maxOffset={max}, {}",
+                    "minOffset={min}, maxOffset={found}, {}",
                     mq_text(&mq)
                 ));
             }
@@ -74,7 +76,11 @@ impl Args {
                 let next = r.next_begin_offset;
                 match r.status {
                     PullStatus::Found => {
-                        for m in r.msgs.iter().filter(|m| m.queue_offset < max) {
+                        let wanted = r
+                            .msgs
+                            .iter()
+                            .filter(|m| m.queue_offset < max && times.contains(m.store_timestamp));
+                        for m in wanted {
                             if self.out.json {
                                 all.push(MessageView::of(m));
                             } else {

@@ -19,9 +19,10 @@ impl Args {
         ctx.admin
             .update_namesrv_config(&[(k.to_string(), v.to_string())])
             .await?;
+        // Java prints the address list with `List.toString`: `[a, b]`.
         ctx.line(format!(
-            "update name server config success!{:?}\n{k} : {v}",
-            ctx.admin.namesrv_addrs()
+            "update name server config success![{}]\n{k} : {v}",
+            ctx.admin.namesrv_addrs().join(", ")
         ));
         Ok(())
     }
