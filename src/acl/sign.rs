@@ -16,6 +16,7 @@
 //! compressions each time; the fields are ordered without allocating
 //! ([`for_each_sorted`]).
 
+use arrayvec::ArrayVec;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
@@ -115,11 +116,25 @@ pub fn signed_content(ext: &ExtFields, body: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The MAC of a request's signed content, fed piece by piece: the body (up to the message size
-/// limit) is never copied, and each field is found once.
+/// Field values gathered on the stack before one MAC update: an update per field (~17 of them)
+/// cost more in the MAC's block bookkeeping than the copy.
+const FIELD_BUF: usize = 1024;
+
+/// The MAC of a request's signed content: the field values in key order (gathered in a stack
+/// buffer, each field found once), then the body as it is (never copied).
 fn request_mac(cmd: &RemotingCommand, key: &SigningKey) -> Hmac<Sha1> {
     let mut mac = key.mac();
-    for_signed_values(&cmd.ext_fields, |v| mac.update(v.as_bytes()));
+    let mut buf: ArrayVec<u8, FIELD_BUF> = ArrayVec::new();
+    for_signed_values(&cmd.ext_fields, |v| {
+        if buf.try_extend_from_slice(v.as_bytes()).is_err() {
+            mac.update(&buf);
+            buf.clear();
+            if buf.try_extend_from_slice(v.as_bytes()).is_err() {
+                mac.update(v.as_bytes());
+            }
+        }
+    });
+    mac.update(&buf);
     mac.update(&cmd.body);
     mac
 }
@@ -246,6 +261,25 @@ mod tests {
         sign(&mut cmd, &creds);
         let expected = signature("12345678", &signed_content(&cmd.ext_fields, &cmd.body));
         assert_eq!(cmd.ext(SIGNATURE), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn field_values_longer_than_the_stack_buffer_sign_the_same() {
+        // Values that fill the buffer exactly, overflow it, and exceed it on their own.
+        let creds = Credentials::new("rocketmq2", "12345678");
+        let mut cmd = RemotingCommand::request(310).with_body(&b"body"[..]);
+        for (k, n) in [
+            ("a", FIELD_BUF - 9),
+            ("b", 300),
+            ("c", 3 * FIELD_BUF),
+            ("d", 5),
+        ] {
+            cmd.set_ext(k, "v".repeat(n));
+        }
+        sign(&mut cmd, &creds);
+        let expected = signature("12345678", &signed_content(&cmd.ext_fields, &cmd.body));
+        assert_eq!(cmd.ext(SIGNATURE), Some(expected.as_str()));
+        assert!(verify(&cmd, &SigningKey::new("12345678")));
     }
 
     #[test]
