@@ -45,6 +45,15 @@ pub fn decode_header(src: &[u8]) -> Result<RemotingCommand, ProtocolError> {
             "JSON header is not an object".into(),
         ));
     }
+    if let Some(cmd) = super::json_fast::decode(src) {
+        return Ok(cmd);
+    }
+    decode_with_serde(src)
+}
+
+/// The general path (and the reference of [`super::json_fast`]): every shape real clients
+/// send, and the errors.
+pub(super) fn decode_with_serde(src: &[u8]) -> Result<RemotingCommand, ProtocolError> {
     let h: WireHeader = serde_json::from_slice(src)
         .map_err(|e| ProtocolError::MalformedHeader(format!("JSON header: {e}")))?;
     let code = h
@@ -102,6 +111,15 @@ fn lenient_i32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error>
     d.deserialize_any(V)
 }
 
+/// A `language` string: an enum name ("JAVA", "CPP", ...) or an ordinal in text.
+pub(super) fn language_of(v: &str) -> LanguageCode {
+    let v = v.trim();
+    match v.parse::<u8>() {
+        Ok(ordinal) => LanguageCode::from_code(ordinal),
+        Err(_) => LanguageCode::from_name(v),
+    }
+}
+
 /// `language` as an enum name ("JAVA", "CPP", ...) or its ordinal; `null` is absent.
 fn lenient_language<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LanguageCode>, D::Error> {
     struct V;
@@ -111,11 +129,7 @@ fn lenient_language<'de, D: Deserializer<'de>>(d: D) -> Result<Option<LanguageCo
             f.write_str("a language name or ordinal")
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            let v = v.trim();
-            Ok(Some(match v.parse::<u8>() {
-                Ok(ordinal) => LanguageCode::from_code(ordinal),
-                Err(_) => LanguageCode::from_name(v),
-            }))
+            Ok(Some(language_of(v)))
         }
         fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
             Ok(Some(

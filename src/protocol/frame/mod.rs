@@ -14,6 +14,7 @@
 
 pub mod binary;
 pub mod json;
+mod json_fast;
 
 use std::io;
 

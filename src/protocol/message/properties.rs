@@ -152,14 +152,36 @@ pub fn iter(s: &str) -> impl Iterator<Item = (&str, &str)> {
 /// Find one property's value in a properties string without building a map (hot paths: the
 /// store reads `TAGS`, `KEYS` and `UNIQ_KEY` of every appended record). Last occurrence wins, as
 /// in [`Properties::decode`].
+///
+/// One pass matching each entry's start against `name` and the separator: such an entry is
+/// well-formed by [`iter`]'s rules when `name` has 2 or more characters and no separator (it is
+/// at least 3 characters, its first separator right after the name), so nothing is counted or
+/// searched per entry. Other names take [`iter`]'s path.
 pub fn find<'a>(s: &'a str, name: &str) -> Option<&'a str> {
     let mut found = None;
-    for (k, v) in iter(s) {
-        if k == name {
-            found = Some(v);
+    if name.chars().nth(1).is_none() || name.contains(NAME_VALUE_SEPARATOR) {
+        for (k, v) in iter(s) {
+            if k == name {
+                found = Some(v);
+            }
+        }
+        return found;
+    }
+    for entry in s.split(PROPERTY_SEPARATOR) {
+        let value = entry
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(NAME_VALUE_SEPARATOR));
+        if value.is_some() {
+            found = value;
         }
     }
     found
+}
+
+/// [`find`] by way of [`iter`] (the reference it is checked against).
+#[cfg(test)]
+fn find_by_iter<'a>(s: &'a str, name: &str) -> Option<&'a str> {
+    iter(s).filter(|(k, _)| *k == name).last().map(|(_, v)| v)
 }
 
 /// The properties the store's dispatcher reads from every record, borrowed from the string.
@@ -322,6 +344,16 @@ mod tests {
             prop_assert_eq!(p.tags, find(&s, TAGS));
             prop_assert_eq!(p.keys, find(&s, KEYS));
             prop_assert_eq!(p.uniq_key, find(&s, UNIQ_KEY));
+        }
+
+        #[test]
+        fn find_agrees_with_iter(
+            s in "(TAGS|DELAY|KEYS|K|é|éé|x|\u{1}|\u{2}| |3){0,24}",
+            name in "(TAGS|DELAY|K|é|éé|x|x\u{1}|KEYS)",
+        ) {
+            prop_assert_eq!(find(&s, &name), find_by_iter(&s, &name));
+            let decoded = Properties::decode(&s);
+            prop_assert_eq!(find(&s, &name), decoded.get(&name));
         }
 
         #[test]
