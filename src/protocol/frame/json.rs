@@ -282,8 +282,7 @@ pub fn encode_header(cmd: &RemotingCommand) -> Vec<u8> {
 }
 
 fn push_int(out: &mut String, v: i32) {
-    use fmt::Write;
-    let _ = write!(out, "{v}");
+    out.push_str(itoa::Buffer::new().format(v));
 }
 
 /// Append `s` as a JSON string literal. Scans bytes, not chars: every byte that needs escaping

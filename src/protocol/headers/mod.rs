@@ -67,8 +67,10 @@ macro_rules! numeric_scalar {
             fn parse(key: &'static str, text: &str) -> Result<Self, ProtocolError> {
                 text.trim().parse().map_err(|_| invalid(key, text))
             }
+            // itoa, not `fmt`: every header written renders a few of these (~1 k instructions a
+            // send through `fmt`, callgrind).
             fn render(&self) -> String {
-                self.to_string()
+                itoa::Buffer::new().format(*self).to_owned()
             }
         }
     )*};
@@ -81,7 +83,7 @@ impl Scalar for bool {
         parse_bool(text).ok_or_else(|| invalid(key, text))
     }
     fn render(&self) -> String {
-        self.to_string()
+        if *self { "true" } else { "false" }.to_owned()
     }
 }
 
