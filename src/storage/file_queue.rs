@@ -130,7 +130,7 @@ impl MappedFileQueue {
             .cloned()
     }
 
-    /// Whether files prepared from now on are pre-faulted (warmed); see `MappedFile::warm_step`.
+    /// Whether files prepared from now on are pre-faulted (warmed); see `MappedFile::warm_towards_target`.
     pub fn set_warm(&self, warm: bool) {
         self.warm.store(warm, Ordering::Relaxed);
     }

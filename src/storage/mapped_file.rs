@@ -18,7 +18,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -26,6 +26,8 @@ use bytes::Bytes;
 use memmap2::MmapMut;
 
 pub use super::allocator::Allocator;
+
+mod warm;
 use super::error::{IoContext, StoreError};
 
 pub const PAGE_SIZE: u64 = 4096;
@@ -50,6 +52,11 @@ pub struct MappedFile {
     /// towards `warm_target` (moved ahead of the writer by [`Self::want_warm_to`]).
     warmed: AtomicU64,
     warm_target: AtomicU64,
+    /// The end of what writers have written or are writing past `warmed`: the allocator zeroes
+    /// only above it (see `warm`).
+    claimed: AtomicU64,
+    /// Held by the allocator while it zeroes a step, and by a writer raising `claimed`.
+    zero_lock: parking_lot::Mutex<()>,
 }
 
 // SAFETY: the raw base pointer is only written under the single-writer contract described in the
@@ -130,97 +137,9 @@ impl MappedFile {
             flushed: AtomicU64::new(0),
             warmed: AtomicU64::new(0),
             warm_target: AtomicU64::new(0),
+            claimed: AtomicU64::new(0),
+            zero_lock: parking_lot::Mutex::new(()),
         })
-    }
-
-    /// The warm-up step size: 1 MiB. Why this small: with 16 MiB steps, on memory the VM's host
-    /// had taken back, a master's replication stalled for 100-250 ms now and then, and it did
-    /// not with the warm-up off or with 1 MiB steps (measured; the likely mechanism: the mmap
-    /// lock `MADV_POPULATE_WRITE` holds while the kernel zeroes the pages makes every thread
-    /// that maps or unmaps memory wait, and the page faults queued behind it) (ASYNC lag p99 over 50 ms in 3 of 5 runs; 1 MiB: p99
-    /// 7-23 ms in 5 of 5, docs/performance.md). Steps also bound the dirty pages a SYNC_FLUSH
-    /// sync meets, and the allocator can create a file someone waits for between two steps.
-    pub const WARM_CHUNK: u64 = 256 * PAGE_SIZE;
-
-    /// How far ahead of the writer the allocator keeps pages warm: 64 MiB, 64 ms of appends at
-    /// 1 GB/s. Why not the whole file at once: on an idle or slow writer that warms a gigabyte
-    /// nobody writes soon, competing for the CPU with the work at hand (a consumer catching up
-    /// spent 38 % of the broker's CPU on it).
-    pub const WARM_AHEAD: u64 = 64 << 20;
-
-    /// The writer has reached `end`: when that is within half a window of the warm target, move
-    /// the target `WARM_AHEAD` past it and return `true` (the caller then wakes the allocator).
-    /// One atomic load on the common path.
-    pub fn want_warm_to(&self, end: u64) -> bool {
-        let target = self.warm_target.load(Ordering::Relaxed);
-        if target >= self.size || end + Self::WARM_AHEAD / 2 <= target {
-            return false;
-        }
-        let new = (end + Self::WARM_AHEAD)
-            .next_multiple_of(PAGE_SIZE)
-            .min(self.size);
-        self.warm_target.fetch_max(new, Ordering::Relaxed) < new
-    }
-
-    /// Whether the allocator has warming left to do here.
-    pub fn warm_pending(&self) -> bool {
-        self.warmed.load(Ordering::Relaxed) < self.warm_target.load(Ordering::Relaxed)
-    }
-
-    /// One warm-up step towards the target (skipping what the writer already wrote). Allocator
-    /// thread only.
-    pub fn warm_towards_target(&self, flush: bool) {
-        let target = self.warm_target.load(Ordering::Relaxed);
-        let from = self
-            .warmed
-            .load(Ordering::Relaxed)
-            .max(self.wrote_pos() / PAGE_SIZE * PAGE_SIZE);
-        if from >= target {
-            self.warmed.fetch_max(from, Ordering::Relaxed);
-            return;
-        }
-        let to = self.warm_range(from, (target - from).min(Self::WARM_CHUNK), flush);
-        self.warmed.fetch_max(to, Ordering::Relaxed);
-    }
-
-    /// Fault the pages of `[from, from + WARM_CHUNK)` in for writing, so later appends take no
-    /// first-touch faults; with `flush` also write them back so their blocks are allocated before
-    /// SYNC_FLUSH fsyncs them. Returns where the next step starts (`size()` when done). Safe while
-    /// the file is being appended to: nothing here changes its bytes.
-    pub fn warm_step(&self, from: u64, flush: bool) -> u64 {
-        self.warm_range(from, Self::WARM_CHUNK, flush)
-    }
-
-    /// [`Self::warm_step`] over `[from, from + len)` (clipped to the file).
-    fn warm_range(&self, from: u64, len: u64, flush: bool) -> u64 {
-        const MADV_POPULATE_WRITE: libc::c_int = 23; // Linux >= 5.14
-        if from >= self.size {
-            return self.size;
-        }
-        let len = len.min(self.size - from);
-        // MADV_POPULATE_WRITE write-faults the pages without changing their contents; older
-        // kernels refuse it and get a read touch instead (which maps the pages; the first write
-        // then takes only the cheaper write fault).
-        // SAFETY: the range lies inside our mapping; neither call changes the file's bytes.
-        let populated = unsafe {
-            libc::madvise(
-                self.base.add(from as usize) as *mut libc::c_void,
-                len as usize,
-                MADV_POPULATE_WRITE,
-            )
-        } == 0;
-        if !populated {
-            let mut q = from;
-            while q < from + len {
-                // SAFETY: a read inside the mapping.
-                unsafe { std::ptr::read_volatile(self.base.add(q as usize)) };
-                q += PAGE_SIZE;
-            }
-        }
-        if flush {
-            let _ = self.map.flush_range(from as usize, len as usize);
-        }
-        from + len
     }
 
     /// Write `bytes` at `pos` through the file descriptor (`pwrite`) instead of the mapping.
@@ -238,6 +157,7 @@ impl MappedFile {
                 self.path.display()
             )));
         };
+        self.claim(pos + bytes.len() as u64);
         file.write_all_at(bytes, pos).at(&self.path)
     }
 
@@ -275,14 +195,6 @@ impl MappedFile {
             },
         };
         last_data_end(file, from, self.size).unwrap_or(self.size)
-    }
-
-    /// Warm the whole file (see `warm_step`); stops early when `stop` is set.
-    pub fn warm(&self, flush: bool, stop: &AtomicBool) {
-        let mut p = 0;
-        while p < self.size && !stop.load(Ordering::Relaxed) {
-            p = self.warm_step(p, flush);
-        }
     }
 
     pub fn path(&self) -> &Path {
@@ -326,6 +238,7 @@ impl MappedFile {
             "write past the end of {}",
             self.path.display()
         );
+        self.claim(pos + len as u64);
         std::slice::from_raw_parts_mut(self.base.add(pos as usize), len)
     }
 
