@@ -4,7 +4,11 @@
  * pwrite, 4 = memcpy into the cached file of mode 2, 5 N = N files of 512 MiB one after another,
  * each MADV_POPULATE_WRITE 1 MiB then copied into (the broker's warm-up and append), MB/s per
  * file: run it plainly and inside a memory cgroup (scripts/lib-bench.sh `MEMCG`) to compare
- * fresh memory with a recycled page cache. Build: gcc -O2 -o /tmp/pagefill
+ * fresh memory with a recycled page cache. 6 W R = the broker's warm-up of 256 KiB steps ahead of
+ * 1 KiB copies: W 0 = MADV_POPULATE_WRITE, 1 = pwrite zeros then populate, 2 = none (faults on
+ * the copy); R 1 = the mapping advised MADV_RANDOM (no readahead on faults). 7 MIB = pwrite MIB
+ * MiB of zeros into one file, MB/s per 512 MiB: memory freed recently, then memory the host took
+ * back. Build: gcc -O2 -o /tmp/pagefill
  * scripts/page-fill-bench.c; run: /tmp/pagefill MODE; rm -f /work/zb-* afterwards. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -62,5 +66,30 @@ int main(int argc,char**argv){
     double t2=now();
     printf("mode 4 reuse cached file copy %.3fs %.0f MB/s\n",t2-t1,SZ/1e6/(t2-t1));
   }
+  else if(mode==6){
+    int w=atoi(argv[2]), rnd=atoi(argv[3]);
+    static char z[256<<10];
+    ftruncate(fd,SZ);
+    char*p=mmap(0,SZ,PROT_READ|PROT_WRITE,MAP_SHARED,fd,0);
+    if(rnd) madvise(p,SZ,MADV_RANDOM);
+    double a=now(), warm=0;
+    for(long o=0;o<SZ;o+=sizeof z){
+      double t=now();
+      if(w==1) pwrite(fd,z,sizeof z,o);
+      if(w<=1) madvise(p+o,sizeof z,23);
+      warm+=now()-t;
+      for(long q=o;q<o+(long)sizeof z;q+=1024) memcpy(p+q,msg,1024);
+    }
+    printf("mode 6 warm %d random %d: %.0f MB/s (warm-up %.3fs of %.3fs)\n",w,rnd,SZ/1e6/(now()-a),warm,now()-a);
+  } else if(mode==7){
+    long total=atol(argv[2])<<20;
+    static char z[256<<10];
+    double a=now();
+    for(long o=0;o<total;o+=sizeof z){
+      pwrite(fd,z,sizeof z,o);
+      if((o+(long)sizeof z)%(512L<<20)==0){ printf("mode 7 %ld MiB: %.0f MB/s\n",(o+(long)sizeof z)>>20,(512L<<20)/1e6/(now()-a)); fflush(stdout); a=now(); }
+    }
+  }
+  unlink(path);
   return 0;
 }

@@ -41,7 +41,13 @@ struct AllocState {
 impl AllocState {
     /// The first file with warming left to do; files that filled up or are fully warmed leave.
     fn next_to_warm(&mut self) -> Option<Arc<MappedFile>> {
-        self.warming.retain(|f| !f.is_full());
+        self.warming.retain(|f| {
+            let full = f.is_full();
+            if full {
+                f.restore_readahead();
+            }
+            !full
+        });
         self.warming.iter().find(|f| f.warm_pending()).cloned()
     }
 }
@@ -68,13 +74,9 @@ impl Allocator {
     }
 
     fn run(&self, warm: bool, flush_warmed: bool) {
-        // Background work: on a busy machine let appenders have the CPU first (Linux nice values
-        // are per thread). Failure is harmless.
-        // SAFETY: plain syscalls on the current thread.
-        unsafe {
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            libc::setpriority(libc::PRIO_PROCESS, tid, 10);
-        }
+        // Normal priority, though it is background work: warming is cheap since it writes zeros
+        // (`MappedFile::warm_towards_target`), and an allocator that falls behind leaves the
+        // writer to fault fresh pages itself, ~10x dearer (at nice 10 it fell behind under P2).
         loop {
             let (job, warm_next) = {
                 let mut st = self.state.lock();

@@ -4,11 +4,14 @@
 //! page-cache page and zero it. Done on the append path that costs every writer a fault per
 //! 4 KiB; so the allocator prepares the pages ahead of the writer instead.
 //!
-//! Why zeros written with `pwrite` rather than `MADV_POPULATE_WRITE` alone: on this kernel and
-//! VM, populating a hole through the mapping zeroes the new pages at ~0.43 GB/s, while a
-//! `pwrite` of zeros fills new page-cache pages at 3.4-5 GB/s (`scripts/page-fill-bench.c`,
-//! modes 0, 2 and 6, docs/performance.md). Under P1 the populate path was a third of the
-//! broker's CPU. After the zeros, `MADV_POPULATE_WRITE` only maps the cached pages.
+//! Why zeros written with `pwrite` rather than `MADV_POPULATE_WRITE` alone: populating a hole
+//! through the mapping makes the kernel read ahead into large folios and zero them
+//! (`__pi_memset`), a third of the broker's CPU under P1 when that was the warm-up (perf); a
+//! `pwrite` fills small folios by a copy instead, and `MADV_POPULATE_WRITE` then only maps
+//! cached pages. On memory the VM's host has taken back, every way costs about the same
+//! (~0.4 GB/s here, the host's first touch: `scripts/page-fill-bench.c` mode 7), so the gain
+//! is largest for a broker that recycles its page cache, as a long-running one does (figures
+//! in docs/performance.md).
 //!
 //! Why writing zeros is safe while the file is being appended to: the allocator only zeroes
 //! what no writer has written or is writing. Every writer goes through
@@ -18,6 +21,11 @@
 //! step. The allocator zeroes only from above both the claim and the write position, and moves
 //! `warmed` up only after the zeros are in the page cache. The writer takes the lock only when
 //! it has caught up with the warm-up (a fresh file, an allocator behind, warming off).
+//!
+//! Why the part being warmed is advised `MADV_RANDOM` (until the file is full): a fault on a
+//! hole there (a writer ahead of the warm-up) made the kernel read ahead into large folios and
+//! zero them the slow way, and marked one of them for more readahead, which the next populate
+//! step then set off again, ahead of the zeros, for the rest of the file.
 //!
 //! The zeros are dirty pages: the writer overwrites them within the warm window (64 MiB), and
 //! where it is slower than the kernel's writeback they reach the disk once as zeros before the
@@ -96,9 +104,13 @@ impl MappedFile {
             return;
         }
         let to = (from + Self::WARM_CHUNK).min(target).min(self.size);
-        self.zero_unclaimed(from, to);
-        // Cheap over the zeroed pages (they are cached); the first touch elsewhere.
-        self.populate(from, to);
+        if self.no_readahead_from.load(Ordering::Relaxed) == u64::MAX {
+            self.advise(from, libc::MADV_RANDOM);
+            self.no_readahead_from.store(from, Ordering::Relaxed);
+        }
+        if !self.zero_unclaimed(from, to) {
+            self.populate(from, to);
+        }
         if flush {
             let _ = self.map.flush_range(from as usize, (to - from) as usize);
         }
@@ -106,13 +118,14 @@ impl MappedFile {
     }
 
     /// Write zeros over `[from, to)` above every claim and the write position, one lock-held
-    /// step at a time, moving `warmed` up behind each step. Gives up quietly without a
-    /// descriptor or when `pwrite` fails (a full disk, say): populating alone is then all the
-    /// warm-up does, as before.
-    fn zero_unclaimed(&self, from: u64, to: u64) {
+    /// step at a time, mapping each step after it and moving `warmed` up behind it. Claimed
+    /// pages are left to their writer (populating them here would zero them the slow way, on
+    /// pages the writer is about to fault anyway). Returns `false` without a descriptor or when
+    /// `pwrite` fails (a full disk, say), leaving the rest to the caller.
+    fn zero_unclaimed(&self, from: u64, to: u64) -> bool {
         use std::os::unix::fs::FileExt;
         let Some(file) = self.file.as_ref() else {
-            return;
+            return false;
         };
         let mut p = from;
         while p < to {
@@ -125,13 +138,40 @@ impl MappedFile {
                 let len = (step_end - start) as usize;
                 if let Err(e) = file.write_all_at(&ZEROS[..len], start) {
                     tracing::debug!(file = %self.path.display(), error = %e, "warm-up without zeros");
-                    return;
+                    return false;
                 }
             }
             self.warmed.fetch_max(step_end, Ordering::Release);
             drop(zeroing);
+            if start < step_end {
+                // Cheap: the pages are cached now; this only maps them.
+                self.populate(start, step_end);
+            }
             p = step_end;
         }
+        true
+    }
+
+    /// The file is full: give the part warmed without readahead its readahead back, for
+    /// readers that meet it cold later. Allocator thread only.
+    pub fn restore_readahead(&self) {
+        let from = self.no_readahead_from.swap(u64::MAX, Ordering::Relaxed);
+        if from != u64::MAX {
+            self.advise(from, libc::MADV_NORMAL);
+        }
+    }
+
+    /// `madvise(advice)` over `[from, size)` (`from` rounded down to a page).
+    fn advise(&self, from: u64, advice: libc::c_int) {
+        let from = from / PAGE_SIZE * PAGE_SIZE;
+        // SAFETY: advice over part of our own mapping; it does not change the file's bytes.
+        unsafe {
+            libc::madvise(
+                self.base.add(from as usize) as *mut libc::c_void,
+                (self.size - from) as usize,
+                advice,
+            )
+        };
     }
 
     /// Map `[from, to)` for writing without changing its bytes (`MADV_POPULATE_WRITE`; older
