@@ -17,6 +17,9 @@ RUNS=${2:-5}
 SECS=${SECS:-5}
 WARM=${WARM:-10}
 BIN=${BIN:-target/release}
+for b in broker namesrv mqbench; do
+  [ -x "$BIN/$b" ] || { echo "$BIN/$b is missing: build it (see the top of this script)" >&2; exit 1; }
+done
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/perf-failover.XXXX")
 PIDS=()
 cleanup() {
