@@ -1,10 +1,10 @@
 //! The allocator thread: creates the next mapped file of a queue before it is needed and keeps
 //! the pages just ahead of each writer pre-touched, so the append path never pays for
-//! `ftruncate` + `mmap` + first-touch page faults (a page faulted by a store costs ~8x a page
-//! populated in bulk with `MADV_POPULATE_WRITE` on this VM: 291 vs 2,300 MB/s). A queue requests
-//! its next file early (`request`) and swaps it in when the current one is full (`take`),
-//! waiting only if the allocator fell behind; its writer asks for warming ahead of it as it goes
-//! (`warm_ahead`), so no more than [`MappedFile::WARM_AHEAD`] is warmed before it is needed.
+//! `ftruncate` + `mmap` + first-touch page faults (how a page is warmed, and why that way:
+//! `mapped_file/warm.rs`). A queue requests its next file early (`request`) and swaps it in
+//! when the current one is full (`take`), waiting only if the allocator fell behind; its writer
+//! asks for warming ahead of it as it goes (`warm_ahead`), so no more than
+//! [`MappedFile::WARM_AHEAD`] is warmed before it is needed.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

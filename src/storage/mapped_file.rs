@@ -26,9 +26,9 @@ use bytes::Bytes;
 use memmap2::MmapMut;
 
 pub use super::allocator::Allocator;
+use super::error::{IoContext, StoreError};
 
 mod warm;
-use super::error::{IoContext, StoreError};
 
 pub const PAGE_SIZE: u64 = 4096;
 
