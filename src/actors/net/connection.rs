@@ -2,7 +2,7 @@
 //!
 //! - Owns: the connection's [`Outbox`](super::outbox::Outbox) (replies encoded and waiting for the
 //!   peer) and its [`Writer`](super::outbox::Writer), a future in this actor's context that drains
-//!   it into the socket; a count of requests in flight; the idle deadline.
+//!   it into the socket; the requests in flight ([`InFlight`]); the idle deadline.
 //! - Handles: decoded frames from its read half (a stream gated by the outbox: while more than
 //!   `writeBufferHighWaterMark` bytes wait for the peer, no request is read); `Outbound` commands
 //!   from other actors (server-initiated requests such as NOTIFY_CONSUMER_IDS_CHANGED); `Call`
@@ -17,8 +17,14 @@
 //! for `serverChannelMaxIdleTimeSeconds` is closed, as RocketMQ's idle handler does.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Poll, Waker};
 use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
+use tracing::instrument::Instrumented;
 
 use tokio::sync::oneshot;
 
@@ -76,7 +82,7 @@ pub struct Connection {
     pub(super) calls: PendingCalls,
     pub(super) outbox: SharedOutbox,
     pub(super) dispatch: Arc<dyn Dispatch>,
-    pub(super) inflight: usize,
+    pub(super) inflight: InFlight,
     pub(super) max_inflight: usize,
     /// `None`: never closed for idleness.
     pub(super) idle_timeout: Option<Duration>,
@@ -100,10 +106,65 @@ impl Connection {
     }
 }
 
+/// A request being handled: the dispatcher's future, in the request's span.
+type Handling = Instrumented<LocalBoxFuture<'static, Option<RemotingCommand>>>;
+
+/// The requests a connection is handling, polled by [`Replies`] only when woken.
+///
+/// Why not one `ctx.spawn` per request: actix polls every future spawned in an actor's context
+/// whenever the actor wakes. With 64 SYNC_MASTER sends waiting for a slave's ack (or a consumer's
+/// long-polling pulls), each ack, frame or reply woke all of them again.
+#[derive(Default)]
+pub struct InFlight {
+    handling: FuturesUnordered<Handling>,
+    /// The waker of the [`Replies`] future, woken when a request is added.
+    waker: Option<Waker>,
+}
+
+impl InFlight {
+    fn len(&self) -> usize {
+        self.handling.len()
+    }
+
+    fn push(&mut self, request: Handling) {
+        self.handling.push(request);
+        if let Some(w) = &self.waker {
+            w.wake_by_ref();
+        }
+    }
+}
+
+/// The future in the connection's context that writes each reply as its request completes.
+struct Replies;
+
+impl ActorFuture<Connection> for Replies {
+    type Output = ();
+
+    fn poll(
+        self: Pin<&mut Self>,
+        act: &mut Connection,
+        _ctx: &mut Context<Connection>,
+        task: &mut std::task::Context<'_>,
+    ) -> Poll<()> {
+        // `None` once empty: the set restarts with the next push (which wakes this future).
+        while let Poll::Ready(Some(reply)) = act.inflight.handling.poll_next_unpin(task) {
+            if let Some(reply) = reply {
+                act.write(&reply);
+            }
+        }
+        let fresh = act.inflight.waker.as_ref();
+        if !fresh.is_some_and(|w| w.will_wake(task.waker())) {
+            act.inflight.waker = Some(task.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
 impl Actor for Connection {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.spawn(Replies);
         if let Some(limit) = self.idle_timeout {
             let every = (limit / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
             ctx.run_interval(every, |act, ctx| act.close_if_idle(ctx));
@@ -143,26 +204,20 @@ impl StreamHandler<Result<RemotingCommand, CodecError>> for Connection {
             }
             return;
         }
-        if self.inflight >= self.max_inflight {
+        if self.inflight.len() >= self.max_inflight {
             if !req.is_oneway() {
                 let busy = ServiceError::Busy(format!(
                     "[OVERLOAD]system busy, {} requests in flight on this connection",
-                    self.inflight
+                    self.inflight.len()
                 ));
                 self.write(&busy.into_response(&req));
             }
             return;
         }
-        self.inflight += 1;
         let span =
             tracing::info_span!("request", code = req.code, opaque = req.opaque, peer = %info.peer);
-        let fut = self.dispatch.dispatch(req, &info).instrument(span);
-        ctx.spawn(fut.into_actor(self).map(|resp, act, _ctx| {
-            act.inflight -= 1;
-            if let Some(resp) = resp {
-                act.write(&resp);
-            }
-        }));
+        self.inflight
+            .push(self.dispatch.dispatch(req, &info).instrument(span));
     }
 
     fn finished(&mut self, ctx: &mut Self::Context) {

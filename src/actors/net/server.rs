@@ -187,7 +187,7 @@ pub(super) fn start_actor<R, W>(
             }),
             outbox,
             dispatch: shared.dispatch.clone(),
-            inflight: 0,
+            inflight: Default::default(),
             max_inflight: shared.opts.max_inflight,
             idle_timeout: shared.opts.idle_timeout,
         }
