@@ -321,8 +321,11 @@ async fn serve_slave<S: AsyncRead + AsyncWrite + Unpin>(
                 Err(e) => return e,
             };
         }
-        let nap = if busy { Duration::ZERO } else { POLL };
+        // Busy: read the reports that are already in, then stream on at once. A zero-length
+        // `sleep` is no substitute: its deadline rounds up to the timer's next millisecond, so
+        // each transfer would wait for a report or a tick (a stop-and-wait stream).
         tokio::select! {
+            biased;
             r = sock.read_buf(&mut buf) => match r {
                 Ok(0) => return SessionError::Io("closed by the slave".into()),
                 Err(e) => return io_err(e),
@@ -338,8 +341,9 @@ async fn serve_slave<S: AsyncRead + AsyncWrite + Unpin>(
                     }
                 }
             },
+            _ = tokio::task::yield_now(), if busy => {}
             _ = &mut appended, if !busy => {}
-            _ = tokio::time::sleep(nap) => {}
+            _ = tokio::time::sleep(POLL), if !busy => {}
         }
     }
 }
