@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 
@@ -121,13 +122,14 @@ fn account(s: &Shared, msgs: &[MessageExt]) {
     s.meters.consumed.add(msgs.len() as u64);
 }
 
-/// One pull at `offset`: the next offset, or why it failed.
+/// One pull at `offset`: the next offset and the records found (not yet decoded), or why it
+/// failed.
 async fn pull_once(
     s: &Shared,
     c: &RemotingClient,
     queue_id: i32,
     offset: i64,
-) -> Result<i64, Failure> {
+) -> Result<(i64, Option<Bytes>), Failure> {
     let timeout = Duration::from_millis(s.args.suspend_ms) + s.args.common.timeout();
     let resp = c
         .call(pull_request(s, queue_id, offset), timeout)
@@ -138,20 +140,30 @@ async fn pull_once(
         .ok()
         .map(|h| h.next_begin_offset);
     match pull_step(resp.code, next, offset) {
-        PullStep::Found { next } => {
-            account(s, &decode_records(&resp.body));
-            Ok(next)
-        }
-        PullStep::Move { next } => Ok(next),
+        PullStep::Found { next } => Ok((next, Some(resp.body))),
+        PullStep::Move { next } => Ok((next, None)),
         PullStep::Error(code) => Err(Failure::response(code, resp.remark.as_deref())),
     }
 }
 
+/// Pull a queue until the run ends. As RocketMQ's push consumer, the next pull goes out as soon
+/// as a batch arrives, and the batch is decoded and counted while it is in flight: counting
+/// first would leave the broker idle for that time (with 4 queues, ~40 % of a catch-up run).
 async fn pull_loop(s: Arc<Shared>, queue_id: i32, mut offset: i64) {
+    let mut found: Option<Bytes> = None;
     loop {
         let (generation, c) = s.link.client(queue_id as usize);
-        match pull_once(&s, &c, queue_id, offset).await {
-            Ok(next) => offset = next,
+        let count = async {
+            if let Some(records) = found.take() {
+                // Let the connection's writer task send the pull first (one runtime thread).
+                tokio::task::yield_now().await;
+                account(&s, &decode_records(&records));
+            }
+        };
+        // `join` polls the pull first, which queues its request.
+        let (pulled, ()) = futures::join!(pull_once(&s, &c, queue_id, offset), count);
+        match pulled {
+            Ok((next, records)) => (offset, found) = (next, records),
             Err(f) => {
                 s.meters.failed.add(1);
                 s.failures.record(f, 1);
