@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::error::StoreError;
-use super::file_queue::MappedFileQueue;
+use super::file_queue::{FileCursor, MappedFileQueue};
 use super::mapped_file::{Allocator, MappedFile};
 
 pub const CQ_UNIT_SIZE: u64 = 20;
@@ -162,10 +162,15 @@ impl ConsumeQueue {
 
     /// The unit at logical offset `off`, if written.
     pub fn get(&self, off: u64) -> Option<CqUnit> {
+        self.get_with(&mut FileCursor::default(), off)
+    }
+
+    /// [`ConsumeQueue::get`] for a scan: `cursor` keeps the file between calls.
+    pub fn get_with(&self, cursor: &mut FileCursor, off: u64) -> Option<CqUnit> {
         // Offsets come from peers (a committed consumer offset can be anything): one whose byte
         // position does not fit a u64 is simply not written.
         let byte = off.checked_mul(CQ_UNIT_SIZE)?;
-        let f = self.files.find(byte)?;
+        let f = cursor.file(&self.files, byte)?;
         let pos = byte - f.start();
         if pos + CQ_UNIT_SIZE > f.wrote_pos() {
             return None;
@@ -412,6 +417,22 @@ mod tests {
         again.truncate_logical(5).unwrap();
         assert_eq!(again.max_offset(), 5);
         assert_eq!(again.files().files().len(), 1);
+    }
+
+    #[test]
+    fn a_cursor_answers_as_get() {
+        let dir = tempfile::tempdir().unwrap();
+        let cq = ConsumeQueue::new(dir.path(), "T", 1, 100, None); // 5 units per file
+        for i in 0..12 {
+            cq.put(i, unit(i as i64 * 10)).unwrap();
+        }
+        // Across files, backwards and past the end.
+        let mut c = FileCursor::default();
+        for off in [0, 4, 5, 11, 12, 3, u64::MAX] {
+            assert_eq!(cq.get_with(&mut c, off), cq.get(off), "offset {off}");
+        }
+        cq.put(12, unit(120)).unwrap();
+        assert_eq!(cq.get_with(&mut c, 12), Some(unit(120)), "written after");
     }
 
     #[test]

@@ -13,6 +13,23 @@ use super::allocator::Allocator;
 use super::error::{IoContext, StoreError};
 use super::mapped_file::{file_name, MappedFile};
 
+/// A reader's hold on the file it read last. A scan whose reads stay in one file (a pull answer's
+/// consume-queue units and records) looks the file up once: each lookup takes the queue's lock
+/// and an `Arc` of the file, shared cache lines that bounce between the cores per record.
+#[derive(Default)]
+pub struct FileCursor(Option<Arc<MappedFile>>);
+
+impl FileCursor {
+    /// The file holding `off`: the one held when it does, else looked up (and held).
+    pub fn file(&mut self, q: &MappedFileQueue, off: u64) -> Option<&Arc<MappedFile>> {
+        let held = self.0.as_ref();
+        if !held.is_some_and(|f| f.start() <= off && off < f.end()) {
+            self.0 = q.find(off);
+        }
+        self.0.as_ref()
+    }
+}
+
 /// An ordered list of same-size files forming one log (`commitlog/` or one consume queue).
 pub struct MappedFileQueue {
     dir: PathBuf,

@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 use super::consume_queue::{ConsumeQueue, CqUnit};
 use super::dispatcher::RecordView;
+use super::file_queue::FileCursor;
 use super::store::MessageStore;
 use super::types::{GetResult, GetStatus, TagsFilter};
 use crate::protocol::message::{decode_record, MessageExt};
@@ -83,8 +84,9 @@ impl MessageStore {
         let mut removing = false;
         let mut bytes = 0usize;
         let mut i = 0i64;
+        let (mut units, mut records) = (FileCursor::default(), self.cl.reader());
         while i < scan_units && offset + i < max {
-            let Some(u) = cq.get((offset + i) as u64) else {
+            let Some(u) = cq.get_with(&mut units, (offset + i) as u64) else {
                 if i == 0 {
                     r.status = GetStatus::OffsetFoundNull;
                     r.next_begin_offset = cq.roll_next_file(offset as u64) as i64;
@@ -112,7 +114,7 @@ impl MessageStore {
                     continue;
                 }
             }
-            match self.cl.read(u.phys_offset as u64, u.size as usize) {
+            match records.read(u.phys_offset as u64, u.size as usize) {
                 Some(b) => {
                     bytes += b.len();
                     r.messages.push(b);
