@@ -16,6 +16,8 @@
 #   ratio FIELD R                    broker median / null median: the machine-independent figure
 # Extra options for the null broker: NULL_ARGS="--threads 2".
 # P3 (SYNC_FLUSH) takes W= the sends in flight (default 64; issue 16 measures W=256).
+# P5 takes N= the backlog (default 1 M) and Q= its queues (default 1; issue 16's 4-queue
+# catch-up: Q=4 N=2000000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib-bench.sh
@@ -121,7 +123,8 @@ P4) start_broker
       field "['born_to_consume_us']['p99_us']" <"$WORK/c.json"
     done | median ;;
 P5) N=${N:-1000000}; start_broker; start_null
-    bench producer --broker "$BROKER" -t P5 -q 1 --mode batch -b 32 -w 8 --duration 0 --count "$N" --timeout-ms 30000 >"$OUT/P5-fill.json"
+    Q=${Q:-1}
+    bench producer --broker "$BROKER" -t P5 -q "$Q" --mode batch -b 32 -w 8 --duration 0 --count "$N" --timeout-ms 30000 >"$OUT/P5-fill.json"
     echo "backlog: $(field "['sent']" <"$OUT/P5-fill.json") messages, broker RSS $(rss_kb $BROKER_PID) kB, anon $(anon_kb $BROKER_PID) kB" >&2
     N=$(field "['sent']" <"$OUT/P5-fill.json")   # what was acknowledged (a few batches may fail)
     : >"$OUT/P5.jsonl"
@@ -130,11 +133,11 @@ P5) N=${N:-1000000}; start_broker; start_null
       # Peak RSS and peak anonymous RSS (RSS also counts the CommitLog pages the mmap touched).
       ( peak=0; pa=0; while kill -0 $BROKER_PID 2>/dev/null; do r=$(rss_kb $BROKER_PID); a=$(anon_kb $BROKER_PID)
           [ "$r" -gt "$peak" ] && peak=$r; [ "$a" -gt "$pa" ] && pa=$a; echo "$peak kB, anon $pa kB" >"$WORK/peak"; sleep 0.2; done ) & MON=$!
-      bench consumer --broker "$BROKER" -t P5 -q 1 --from first --duration 0 --count "$N" --idle-exit 10 >>"$OUT/P5.jsonl"
+      bench consumer --broker "$BROKER" -t P5 -q "$Q" --from first --duration 0 --count "$N" --idle-exit 10 >>"$OUT/P5.jsonl"
       kill $MON 2>/dev/null || true
       echo "tps $(tail -1 "$OUT/P5.jsonl" | field "['tps']") peak RSS $(cat "$WORK/peak")" >&2
       # The same catch-up read of N messages from the null broker (which never runs dry).
-      bench consumer --broker "$NULL" -t P5 -q 1 --from first --duration 0 --count "$N" --idle-exit 10 >>"$OUT/P5-null.jsonl"
+      bench consumer --broker "$NULL" -t P5 -q "$Q" --from first --duration 0 --count "$N" --idle-exit 10 >>"$OUT/P5-null.jsonl"
       tail -1 "$OUT/P5.jsonl" | field "['tps']"
     done | median
     ratio_lines P5 tps ;;
