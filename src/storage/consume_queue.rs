@@ -394,13 +394,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn put_get_across_files_and_reload() {
-        let dir = tempfile::tempdir().unwrap();
-        let cq = ConsumeQueue::new(dir.path(), "T", 1, 100, None); // 5 units per file
+    /// Queue 1 of topic T with units 0..12 (physical offsets 0, 10, ...), 5 units per file.
+    fn twelve_units(dir: &std::path::Path) -> ConsumeQueue {
+        let cq = ConsumeQueue::new(dir, "T", 1, 100, None);
         for i in 0..12 {
             cq.put(i, unit(i as i64 * 10)).unwrap();
         }
+        cq
+    }
+
+    #[test]
+    fn put_get_across_files_and_reload() {
+        let dir = tempfile::tempdir().unwrap();
+        let cq = twelve_units(dir.path());
         assert_eq!(cq.max_offset(), 12);
         assert_eq!(cq.get(7), Some(unit(70)));
         assert_eq!(cq.get(12), None);
@@ -422,10 +428,7 @@ mod tests {
     #[test]
     fn a_cursor_answers_as_get() {
         let dir = tempfile::tempdir().unwrap();
-        let cq = ConsumeQueue::new(dir.path(), "T", 1, 100, None); // 5 units per file
-        for i in 0..12 {
-            cq.put(i, unit(i as i64 * 10)).unwrap();
-        }
+        let cq = twelve_units(dir.path());
         // Across files, backwards and past the end.
         let mut c = FileCursor::default();
         for off in [0, 4, 5, 11, 12, 3, u64::MAX] {
