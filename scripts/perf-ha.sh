@@ -2,8 +2,10 @@
 # Replication figures of docs/performance.md: scripts/perf-ha.sh p1|catchup|lag [runs|MiB]
 # Release build first: cargo build --release --bin mqbench --bin broker
 #   p1 [runs]      mqbench P1 (sync sends, 64 in flight, 1 KiB) alternating between an
-#                  ASYNC_MASTER alone and a SYNC_MASTER with one slave; median TPS and p99 each
-#                  (W=<n> sends in flight instead of 64).
+#                  ASYNC_MASTER alone, an ASYNC_MASTER with SLAVES slaves (default 1; nothing
+#                  waits for them: the ceiling a SYNC_MASTER can reach when its slaves share the
+#                  machine) and a SYNC_MASTER with SLAVES slaves; median TPS and p99 each, and
+#                  both ratios to alone (W=<n> sends in flight instead of 64).
 #   catchup [MiB]  fill an ASYNC_MASTER with MiB (default 700) of 1 KiB messages, start an
 #                  empty slave, time it until its CommitLog end equals the master's.
 #   lag [runs]     P1 load on an ASYNC_MASTER with a slave; both CommitLog ends sampled every
@@ -19,7 +21,11 @@ WARM=${WARM:-10} # seconds of discarded load first: each fresh store warms its n
 BIN=${BIN:-target/release} # BIN=dir with broker and mqbench, to compare two builds
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/perf-ha.XXXX")
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  { wait; } 2>/dev/null || true # no "Killed" line per process
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 # start NAME ha|- [--set k=v ...]: start a broker (`ha`: a master, wait for its HA line too); sets
@@ -32,7 +38,13 @@ start() {
   wait_ready "$WORK/$name.out" "$WORK/$name.err" "${ha#-}"
 }
 master() { start "$1" ha --set standalone=true --set namesrvListenPort=0 --set "brokerRole=$2"; }
-slave() { start "$1" - --set logLevel=${SLAVE_LOG:-warn} ${SLAVE_SETS:-} --set "namesrvAddr=$NS" --set brokerRole=SLAVE --set brokerId=1 --set "haMasterAddress=$HA"; }
+# slave NAME [ID]: a slave (brokerId ID, default 1) of the master started last.
+slave() { start "$1" - --set logLevel=${SLAVE_LOG:-warn} ${SLAVE_SETS:-} --set "namesrvAddr=$NS" --set brokerRole=SLAVE --set "brokerId=${2:-1}" --set "haMasterAddress=$HA"; }
+# slaves NAME: SLAVES slaves (default 1) of the master started last.
+slaves() {
+  local i ns=$NS ha=$HA
+  for i in $(seq 1 "${SLAVES:-1}"); do NS=$ns HA=$ha slave "$1-$i" "$i"; done
+}
 bench() { "$BIN/mqbench" "$@" --json 2>/dev/null | tail -1; }
 # commitLogMaxOffset from GET_BROKER_RUNTIME_INFO (28), over a plain remoting frame.
 maxoff() {
@@ -61,22 +73,27 @@ case $MODE in
 p1)
   RUNS=${ARG:-5}
   master alone ASYNC_MASTER; ALONE=$ADDR
+  master async ASYNC_MASTER; ASYNC=$ADDR
+  slaves async-slave
   master sync SYNC_MASTER; SYNC=$ADDR
-  slave sync-slave
-  for b in $ALONE $SYNC; do
+  slaves sync-slave
+  for b in $ALONE $ASYNC $SYNC; do
     bench producer --broker "$b" --duration "$WARM" --timeout-ms 30000 -t P1 -w 64 --mode sync >/dev/null
   done
   for i in $(seq 1 "$RUNS"); do
-    for x in alone:$ALONE sync:$SYNC; do
+    for x in alone:$ALONE async:$ASYNC sync:$SYNC; do
       r=$(bench producer --broker "${x#*:}" --duration "$SECS" -t P1 -w "${W:-64}" --mode sync)
       echo "$r" >>"$WORK/${x%%:*}.jsonl"
       echo "run $i ${x%%:*} $(echo "$r" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("tps", round(d["tps"]), "p99_us", d["rt_us"]["p99_us"], "failed", d["failed"])')"
     done
   done
-  for n in alone sync; do
-    echo "$n median tps $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["tps"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
-    echo "$n median p99_us $(python3 -c 'import sys,json; print(" ".join(str(json.loads(l)["rt_us"]["p99_us"]) for l in open(sys.argv[1])))' "$WORK/$n.jsonl" | median)"
-  done
+  print_medians "$WORK" alone async sync
+  python3 - "$WORK" <<'PY'
+import json, statistics, sys
+m = {n: statistics.median(json.loads(l)["tps"] for l in open(f"{sys.argv[1]}/{n}.jsonl"))
+     for n in ("alone", "async", "sync")}
+print(f"async / alone {m['async'] / m['alone']:.3f}  sync / alone {m['sync'] / m['alone']:.3f}")
+PY
   ;;
 catchup)
   MIB=${ARG:-700} # ~850 MB of records: all in the first 1 GiB CommitLog file, so the empty slave replicates all
