@@ -29,6 +29,7 @@ pub mod controller;
 pub mod dashboard;
 pub mod error;
 pub mod fast_map;
+pub mod idle_poll;
 pub mod protocol;
 pub mod remoting;
 pub mod storage;

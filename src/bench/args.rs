@@ -44,6 +44,10 @@ pub struct NullBrokerArgs {
     /// Runtime worker threads.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Microseconds a runtime thread that ran out of work watches for its next event before it
+    /// sleeps (0: sleep at once); the broker's `idlePollMicros`.
+    #[arg(long = "idle-poll-us", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub idle_poll_us: u64,
 }
 
 /// Options shared by both modes.
@@ -71,6 +75,11 @@ pub struct CommonArgs {
     /// Runtime worker threads of the load generator.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
+    /// Microseconds a runtime thread that ran out of work watches for its next event before it
+    /// sleeps (0: sleep at once), as the broker's `idlePollMicros` (same default), so the load
+    /// generator pays for wake-ups no more than the broker it drives.
+    #[arg(long = "idle-poll-us", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=1000))]
+    pub idle_poll_us: u64,
     /// Request timeout in milliseconds.
     #[arg(long, default_value_t = 3000)]
     pub timeout_ms: u64,
@@ -482,5 +491,16 @@ mod tests {
             (n.listen.as_str(), n.size, n.threads),
             ("127.0.0.1:0", 100, 2)
         );
+        assert_eq!(n.idle_poll_us, 50);
+    }
+
+    #[test]
+    fn idle_poll_is_bounded() {
+        let Mode::Producer(p) = parse(&["producer", "--idle-poll-us", "0"]).mode else {
+            panic!("not producer")
+        };
+        assert_eq!(p.common.idle_poll_us, 0);
+        assert!(Cli::try_parse_from(["mqbench", "producer", "--idle-poll-us", "1001"]).is_err());
+        assert!(Cli::try_parse_from(["mqbench", "null-broker", "--idle-poll-us", "x"]).is_err());
     }
 }

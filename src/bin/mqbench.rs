@@ -14,28 +14,27 @@ use clap::Parser;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn runtime(threads: usize) -> tokio::runtime::Runtime {
+fn runtime(threads: usize, idle_poll_us: u64) -> tokio::runtime::Runtime {
+    let spin = std::time::Duration::from_micros(idle_poll_us);
     if threads <= 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+        actormq::idle_poll::current_thread(spin).build()
     } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build()
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads).enable_all();
+        actormq::idle_poll::install(&mut b, spin);
+        b.build()
     }
     .expect("tokio runtime")
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let (threads, json) = match &cli.mode {
-        Mode::Producer(p) => (p.common.threads, p.common.json),
-        Mode::Consumer(c) => (c.common.threads, c.common.json),
-        Mode::NullBroker(n) => (n.threads, false),
+    let (threads, json, spin) = match &cli.mode {
+        Mode::Producer(p) => (p.common.threads, p.common.json, p.common.idle_poll_us),
+        Mode::Consumer(c) => (c.common.threads, c.common.json, c.common.idle_poll_us),
+        Mode::NullBroker(n) => (n.threads, false, n.idle_poll_us),
     };
-    let rt = runtime(threads);
+    let rt = runtime(threads, spin);
     let progress = move |line: String| {
         if json {
             eprintln!("{line}");

@@ -22,6 +22,10 @@ pub struct NetConfig {
     /// Bytes that frames still arriving may hold across all connections; a connection whose next
     /// frame would pass it is closed.
     pub incomplete_frames_max_bytes: usize,
+    /// Microseconds a network thread that ran out of work keeps watching for its next event
+    /// before it sleeps (0 = sleep at once; at most 1000). Not a RocketMQ key: see
+    /// `crate::idle_poll` for why (wake-ups of idle cores are dear on many VMs).
+    pub idle_poll_micros: u64,
 }
 
 impl Default for NetConfig {
@@ -33,14 +37,21 @@ impl Default for NetConfig {
             write_buffer_high_water_mark: 4 * 1024 * 1024,
             write_buffer_low_water_mark: 2 * 1024 * 1024,
             incomplete_frames_max_bytes: 128 * 1024 * 1024,
+            idle_poll_micros: 50,
         }
     }
 }
 
 impl NetConfig {
+    /// `idlePollMicros` as a duration.
+    pub fn idle_poll(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.idle_poll_micros)
+    }
+
     /// The low water mark is at most the high one, and incomplete frames may hold at least one
     /// whole frame.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        check_range("idlePollMicros", self.idle_poll_micros, 0..=1000)?;
         check_min(
             "maxInflightPerConnection",
             self.max_inflight_per_connection,

@@ -64,6 +64,8 @@ pub struct HaSettings {
     /// Master side: the most CommitLog bytes per transfer (`haTransferBatchSize`).
     pub batch: usize,
     pub reconnect: Duration,
+    /// The replication thread's spin before it sleeps (`idlePollMicros`, see `idle_poll`).
+    pub idle_poll: Duration,
 }
 
 impl HaSettings {
@@ -73,6 +75,7 @@ impl HaSettings {
             housekeeping: Duration::from_millis(cfg.ha_housekeeping_interval),
             batch: cfg.ha_transfer_batch_size,
             reconnect: Duration::from_millis(cfg.ha_reconnect_interval),
+            idle_poll: cfg.net.idle_poll(),
         }
     }
 }
@@ -592,7 +595,7 @@ impl Replication {
 
     fn start(&self, role: HaRole) {
         self.stop();
-        let arbiter = Arbiter::new();
+        let arbiter = crate::idle_poll::arbiter(self.settings.idle_poll);
         let (store, ha, s) = (self.store.clone(), self.ha.clone(), self.settings);
         let (tls, ident) = (self.tls.clone(), Some(self.role.clone()));
         ReplicationActor::start_in_arbiter(&arbiter.handle(), move |_| {

@@ -129,7 +129,9 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
         _ => None,
     };
 
-    let arbiters: Vec<Arbiter> = (0..io_thread_count(&cfg)).map(|_| io_arbiter()).collect();
+    let arbiters: Vec<Arbiter> = (0..io_thread_count(&cfg))
+        .map(|_| io_arbiter(cfg.net.idle_poll()))
+        .collect();
     let handles: Vec<_> = arbiters.iter().map(|a| a.handle()).collect();
     let persister = Persister::start(MetadataFiles::new(cfg.store.config_dir()));
     let delay_offsets = saved.delay_offsets.clone();
@@ -190,8 +192,8 @@ pub async fn start(mut cfg: BrokerConfig) -> Result<BrokerHandle, StartError> {
 /// `ioThreads`, or one I/O arbiter per core when 0.
 /// An I/O arbiter whose appends wake the replication streams once per round of work (see
 /// `storage::tail`): the wake runs as a task after the requests this thread is handling.
-fn io_arbiter() -> Arbiter {
-    let a = Arbiter::new();
+fn io_arbiter(idle_poll: std::time::Duration) -> Arbiter {
+    let a = crate::idle_poll::arbiter(idle_poll);
     a.spawn_fn(|| {
         crate::storage::tail::defer_wakes_on_this_thread(|wake| {
             actix_rt::spawn(async move { wake() });
