@@ -91,6 +91,11 @@ pub fn current_thread(max: Duration) -> tokio::runtime::Builder {
     b
 }
 
+/// An actix system (the process's main arbiter) whose thread spins before it sleeps.
+pub fn system(max: Duration) -> actix_rt::SystemRunner {
+    actix_rt::System::with_tokio_rt(move || current_thread(max).build().expect("tokio runtime"))
+}
+
 /// An actix arbiter whose thread spins before it sleeps.
 pub fn arbiter(max: Duration) -> actix_rt::Arbiter {
     actix_rt::Arbiter::with_tokio_rt(move || current_thread(max).build().expect("tokio runtime"))

@@ -39,12 +39,7 @@ fn main() -> std::process::ExitCode {
     let (dashboard_cfg, tls_cfg) = (cfg.dashboard.clone(), cfg.tls.clone());
     let acl_cfg = cfg.acl.clone();
     let spin = cfg.net.idle_poll();
-    let system = actix_rt::System::with_tokio_rt(move || {
-        actormq::idle_poll::current_thread(spin)
-            .build()
-            .expect("tokio runtime")
-    });
-    let result = system.block_on(async move {
+    let result = actormq::idle_poll::system(spin).block_on(async move {
         let broker = match actormq::actors::broker::start(cfg).await {
             Ok(b) => b,
             Err(e) => {

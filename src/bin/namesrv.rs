@@ -22,12 +22,7 @@ fn main() -> std::process::ExitCode {
         Err(code) => return code,
     };
     let spin = cfg.net.idle_poll();
-    let system = actix_rt::System::with_tokio_rt(move || {
-        actormq::idle_poll::current_thread(spin)
-            .build()
-            .expect("tokio runtime")
-    });
-    let result = system.block_on(async move {
+    let result = actormq::idle_poll::system(spin).block_on(async move {
         let handle = actormq::actors::namesrv::start(&cfg).await?;
         // The signal handlers are installed (first poll) and the dashboard started before the
         // ready lines, so a SIGTERM sent as soon as they are read stops the process cleanly.
