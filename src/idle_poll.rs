@@ -15,10 +15,10 @@
 //! time is over; tokio's `epoll_wait` then returns at once, or sleeps as before. The spin runs
 //! only after work and ends at the first event, so an idle process sleeps as before, and
 //! events are never delayed. Each turn of the spin yields the core (`sched_yield`), so a thread
-//! that is ready on the same core runs first: the spin uses only time the core would spend
-//! idle. Measured on the benchmark VM (docs/performance.md): a one-queue catch-up 350 k ->
-//! 1.08 M msg/s; sync sends, batch sends and SYNC_FLUSH unchanged; an idle broker's CPU
-//! unchanged. Configured by `idlePollMicros` (broker, name server) and `mqbench --idle-poll-us`.
+//! that is ready on the same core runs first. Measured on the benchmark VM
+//! (docs/performance.md): a one-queue catch-up 350 k -> 657 k msg/s (1.08 M with a fixed
+//! spin in every thread, which the test suite showed too greedy); sync sends, batch sends,
+//! SYNC_FLUSH and an idle broker's CPU unchanged. Configured by `idlePollMicros` (broker, name server) and `mqbench --idle-poll-us`.
 //!
 //! The spin adapts as the kernel's halt-polling governor does ([`Window`]): only a thread whose
 //! events come within the limit spins, and only while the machine has no more runnable threads
