@@ -513,6 +513,38 @@ fn raw_commit_log_reads_and_memory_check() {
     assert!(!store.is_in_memory("None", 0, 0));
 }
 
+/// Beyond the in-memory window (here: ratio 0, so every message), a pull gets the on-disk caps
+/// (8 messages) only when its CommitLog range is not in the page cache; a cached backlog gets the
+/// in-memory caps (32).
+#[test]
+fn disk_caps_apply_to_uncached_data_only() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    let store = MessageStore::open(cfg(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    for i in 0..600 {
+        store.put_message(msg("D", 0, i)).unwrap();
+    }
+    store
+        .tunables
+        .access_in_memory_max_ratio
+        .store(0, Ordering::Relaxed);
+    assert!(!store.is_in_memory("D", 0, 0), "outside the window");
+    let pulled = |store: &MessageStore| store.get_message("D", 0, 0, 100, None).messages.len();
+    assert_eq!(pulled(&store), 32, "written just now: still cached");
+    // Write back (which also drops our mapping's page entries), then drop the first file from
+    // the page cache through its own descriptor.
+    store.flush().unwrap();
+    let first = dir.path().join("commitlog").join("00000000000000000000");
+    let f = std::fs::File::open(&first).unwrap();
+    f.sync_all().unwrap();
+    let rc = unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    assert_eq!(rc, 0);
+    assert_eq!(pulled(&store), 8, "not cached: the on-disk caps");
+    // Read back into the cache (as readahead or another reader would): the larger caps again.
+    std::fs::read(&first).unwrap();
+    assert_eq!(pulled(&store), 32);
+}
+
 #[test]
 fn deleting_a_topic_drops_its_queues() {
     let dir = tempfile::tempdir().unwrap();

@@ -158,6 +158,16 @@ impl CommitLog {
         f.slice(phys - f.start(), size)
     }
 
+    /// Whether the bytes `[phys, phys + len)` of the file holding `phys` (clipped to its end) are
+    /// all in the page cache (see [`MappedFile::resident`]); only written bytes count.
+    pub fn resident(&self, phys: u64, len: usize) -> bool {
+        self.files.find(phys).is_some_and(|f| {
+            let pos = phys - f.start();
+            let written = f.wrote_pos().saturating_sub(pos);
+            f.resident(pos, len.min(written as usize))
+        })
+    }
+
     /// A reader for the records of one scan (see [`RecordReader`]).
     pub fn reader(&self) -> RecordReader<'_> {
         RecordReader {

@@ -83,6 +83,8 @@ impl MessageStore {
         let cl_min = self.cl.min_offset() as i64;
         let mut removing = false;
         let mut bytes = 0usize;
+        // Chosen at the first message: later ones lie closer to the CommitLog's end.
+        let mut caps = None;
         let mut i = 0i64;
         let (mut units, mut records) = (FileCursor::default(), self.cl.reader());
         while i < scan_units && offset + i < max {
@@ -103,7 +105,8 @@ impl MessageStore {
                 i += 1;
                 continue;
             }
-            let (cap_bytes, cap_count) = self.transfer_caps(u.phys_offset as u64);
+            let (cap_bytes, cap_count) =
+                *caps.get_or_insert_with(|| self.transfer_caps(u.phys_offset as u64));
             let n = r.messages.len();
             if n >= max_msgs || (n > 0 && (bytes + u.size as usize > cap_bytes || n >= cap_count)) {
                 break;
@@ -134,15 +137,15 @@ impl MessageStore {
         };
     }
 
-    /// The (bytes, count) caps of one pull answer, by whether the record at `phys` is still in
-    /// the in-memory window or already on disk (docs/protocol.md §6.3).
+    /// The (bytes, count) caps of one pull answer from the record at `phys` on: the in-memory
+    /// caps when it lies within the in-memory window, or beyond it but with the whole in-memory
+    /// byte cap's worth of CommitLog still in the page cache (one `mincore`); else the on-disk
+    /// caps (docs/protocol.md §6.3).
     fn transfer_caps(&self, phys: u64) -> (usize, usize) {
         let t = &self.tunables;
-        if self.in_memory(phys) {
-            (
-                t.max_transfer_bytes_in_memory.load(Relaxed),
-                t.max_transfer_count_in_memory.load(Relaxed),
-            )
+        let mem_bytes = t.max_transfer_bytes_in_memory.load(Relaxed);
+        if self.in_memory(phys) || self.cl.resident(phys, mem_bytes) {
+            (mem_bytes, t.max_transfer_count_in_memory.load(Relaxed))
         } else {
             (
                 t.max_transfer_bytes_in_disk.load(Relaxed),
