@@ -34,7 +34,15 @@ fn run_python(b: &Standalone, topic: &str, wait_secs: u32) -> serde_json::Value 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_2x_transaction_producer_commit_rollback_and_check_back() {
-    let b = start_broker(&["transactionTimeOut=1000", "transactionCheckInterval=500"]);
+    // The C++ producer heartbeats every 30 s: with the test harness's 3 s channel expiry its
+    // connection was closed 3 s after it started, and a check-back that came later (a loaded
+    // machine) found no producer to ask, 15 times, and gave the message up. The default expiry
+    // (120 s) is what a deployment has.
+    let b = start_broker(&[
+        "transactionTimeOut=1000",
+        "transactionCheckInterval=500",
+        "clientChannelExpiredTime=120000",
+    ]);
     let topic = "PyTxTopic";
     create_topic(&b, topic, 4);
     let summary = {
