@@ -5,7 +5,10 @@
 #                  ASYNC_MASTER alone, an ASYNC_MASTER with SLAVES slaves (default 1; nothing
 #                  waits for them: the ceiling a SYNC_MASTER can reach when its slaves share the
 #                  machine) and a SYNC_MASTER with SLAVES slaves; median TPS and p99 each, and
-#                  both ratios to alone (W=<n> sends in flight instead of 64).
+#                  both ratios to alone (W=<n> sends in flight instead of 64). The brokers
+#                  of the setups not being measured are stopped (SIGSTOP) meanwhile, so each
+#                  run has the machine to itself; their HA housekeeping is 10 minutes, so a
+#                  stopped pair's connection outlives the pause.
 #   catchup [MiB]  fill an ASYNC_MASTER with MiB (default 700) of 1 KiB messages, start an
 #                  empty slave, time it until its CommitLog end equals the master's.
 #   lag [runs]     P1 load on an ASYNC_MASTER with a slave; both CommitLog ends sampled every
@@ -37,7 +40,7 @@ start() {
   PIDS+=($!)
   wait_ready "$WORK/$name.out" "$WORK/$name.err" "${ha#-}"
 }
-master() { start "$1" ha --set standalone=true --set namesrvListenPort=0 --set "brokerRole=$2"; }
+master() { start "$1" ha --set standalone=true --set namesrvListenPort=0 --set "brokerRole=$2" "${@:3}"; }
 # slave NAME [ID]: a slave (brokerId ID, default 1) of the master started last.
 slave() { start "$1" - --set logLevel=${SLAVE_LOG:-warn} ${SLAVE_SETS:-} --set "namesrvAddr=$NS" --set brokerRole=SLAVE --set "brokerId=${2:-1}" --set "haMasterAddress=$HA"; }
 # slaves NAME: SLAVES slaves (default 1) of the master started last.
@@ -72,16 +75,30 @@ PY
 case $MODE in
 p1)
   RUNS=${ARG:-5}
-  master alone ASYNC_MASTER; ALONE=$ADDR
-  master async ASYNC_MASTER; ASYNC=$ADDR
+  SLAVE_SETS="${SLAVE_SETS:-} --set haHousekeepingInterval=600000"
+  # The processes of each setup, to stop and continue together.
+  declare -A SETUP
+  n=${#PIDS[@]}; master alone ASYNC_MASTER --set haHousekeepingInterval=600000; ALONE=$ADDR
+  SETUP[alone]="${PIDS[*]:n}"
+  n=${#PIDS[@]}; master async ASYNC_MASTER --set haHousekeepingInterval=600000; ASYNC=$ADDR
   slaves async-slave
-  master sync SYNC_MASTER; SYNC=$ADDR
+  SETUP[async]="${PIDS[*]:n}"
+  n=${#PIDS[@]}; master sync SYNC_MASTER --set haHousekeepingInterval=600000; SYNC=$ADDR
   slaves sync-slave
-  for b in $ALONE $ASYNC $SYNC; do
-    bench producer --broker "$b" --duration "$WARM" --timeout-ms 30000 -t P1 -w 64 --mode sync >/dev/null
+  SETUP[sync]="${PIDS[*]:n}"
+  # only NAME: continue NAME's processes, stop every other setup's.
+  only() {
+    local k
+    for k in "${!SETUP[@]}"; do [ "$k" = "$1" ] || kill -STOP ${SETUP[$k]}; done
+    kill -CONT ${SETUP[$1]}
+  }
+  for x in alone:$ALONE async:$ASYNC sync:$SYNC; do
+    only "${x%%:*}"
+    bench producer --broker "${x#*:}" --duration "$WARM" --timeout-ms 30000 -t P1 -w 64 --mode sync >/dev/null
   done
   for i in $(seq 1 "$RUNS"); do
     for x in alone:$ALONE async:$ASYNC sync:$SYNC; do
+      only "${x%%:*}"
       r=$(bench producer --broker "${x#*:}" --duration "$SECS" -t P1 -w "${W:-64}" --mode sync)
       echo "$r" >>"$WORK/${x%%:*}.jsonl"
       echo "run $i ${x%%:*} $(echo "$r" | python3 -c 'import sys,json; d=json.load(sys.stdin); print("tps", round(d["tps"]), "p99_us", d["rt_us"]["p99_us"], "failed", d["failed"])')"

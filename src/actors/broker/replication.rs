@@ -44,7 +44,7 @@ use parking_lot::Mutex;
 use super::context::{HaShared, RoleCell};
 use super::logic::ha_session::{MasterSession, MasterStep, SessionError};
 use super::logic::replica_acks::ReplicaAcks;
-use crate::config::BrokerConfig;
+use crate::config::{BrokerConfig, BrokerRole};
 use crate::protocol::ha;
 use crate::storage::MessageStore;
 use crate::tls::server::Accepted;
@@ -69,7 +69,18 @@ pub struct HaSettings {
     pub reconnect: Duration,
     /// The replication thread's spin before it sleeps (`idlePollMicros`, see `idle_poll`).
     pub idle_poll: Duration,
+    /// Master side: how long to gather appends after the first one wakes the stream, when no
+    /// send waits for a slave's ack ([`ASYNC_GATHER`]); zero when sends wait.
+    pub gather: Duration,
 }
+
+/// An ASYNC_MASTER streams what a millisecond of appends gathered, not each append as it
+/// comes: one transfer, one report and two thread wakes per batch instead of per message
+/// (under P1 the replication thread slept ~95 times per 1,000 messages, and 16 with this).
+/// RocketMQ 4.x goes further: an ASYNC put never wakes the transfer thread, which looks again
+/// every 100 ms when it has nothing to send. A SYNC_MASTER's sends wait on every transfer, so it
+/// streams at once.
+const ASYNC_GATHER: Duration = Duration::from_millis(1);
 
 impl HaSettings {
     pub fn from_config(cfg: &BrokerConfig) -> Self {
@@ -79,6 +90,21 @@ impl HaSettings {
             batch: cfg.ha_transfer_batch_size,
             reconnect: Duration::from_millis(cfg.ha_reconnect_interval),
             idle_poll: cfg.net.idle_poll(),
+            gather: if Self::sends_wait(cfg) {
+                Duration::ZERO
+            } else {
+                ASYNC_GATHER
+            },
+        }
+    }
+
+    /// Whether this broker's sends, as master, wait for slaves' acks: a SYNC_MASTER, or in
+    /// controller mode a master with `allAckInSyncStateSet` (`ReplicasActor` makes it one).
+    fn sends_wait(cfg: &BrokerConfig) -> bool {
+        if cfg.controller.enable_controller_mode {
+            cfg.controller.all_ack_in_sync_state_set
+        } else {
+            cfg.broker_role == BrokerRole::SyncMaster
         }
     }
 }
@@ -348,7 +374,11 @@ async fn serve_slave<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             },
             _ = tokio::task::yield_now(), if busy => {}
-            _ = &mut appended, if !busy => {}
+            _ = &mut appended, if !busy => {
+                if !s.gather.is_zero() {
+                    tokio::time::sleep(s.gather).await;
+                }
+            }
             _ = tokio::time::sleep(POLL), if !busy => {}
         }
     }
@@ -473,5 +503,30 @@ impl Replication {
                 .identified_by(ident)
         });
         *self.running.lock() = Some(arbiter);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_master_whose_sends_wait_streams_without_gathering() {
+        let gather = |role, controller: Option<bool>| {
+            let mut cfg = BrokerConfig {
+                broker_role: role,
+                ..Default::default()
+            };
+            if let Some(all_ack) = controller {
+                cfg.controller.enable_controller_mode = true;
+                cfg.controller.all_ack_in_sync_state_set = all_ack;
+            }
+            HaSettings::from_config(&cfg).gather
+        };
+        assert_eq!(gather(BrokerRole::AsyncMaster, None), ASYNC_GATHER);
+        assert_eq!(gather(BrokerRole::SyncMaster, None), Duration::ZERO);
+        // Controller mode: the configured role is not what the broker becomes.
+        assert_eq!(gather(BrokerRole::Slave, Some(true)), Duration::ZERO);
+        assert_eq!(gather(BrokerRole::Slave, Some(false)), ASYNC_GATHER);
     }
 }
