@@ -11,9 +11,10 @@
 //! - Master: every report is an ack for `HaShared::acks` (which releases waiting SYNC_MASTER
 //!   sends); connects and disconnects are counted there too. Every 60 s (the first 10 s after
 //!   start) it logs at INFO its CommitLog end, the slaves' acked offset and the lag between them.
-//! - Slave (in `replication/slave.rs`): connects to `haMasterAddress`, or without it to the HA address the name server
-//!   last answered (`HaShared::master`, so a slave follows a moved master); reports its expected offset (0 when empty) on connect, after every applied transfer
-//!   and every `haSendHeartbeatInterval`; appends transfers with `append_replicated`. On any
+//! - Slave (`replication/slave.rs`): connects to `haMasterAddress`, or without it to the HA
+//!   address the name server last answered (`HaShared::master`, so a slave follows a moved
+//!   master); reports its expected offset (0 when empty) on connect, after every applied
+//!   transfer and every `haSendHeartbeatInterval`; appends transfers with `append_replicated`. On any
 //!   error (or a master silent for `haHousekeepingInterval`) it closes and reconnects at once,
 //!   then every `haReconnectInterval` (5 s) while the master cannot be reached.
 //! - TLS: a master with `tlsMode` permissive or enforcing accepts slaves as the remoting ports
@@ -76,8 +77,8 @@ pub struct HaSettings {
 
 /// An ASYNC_MASTER streams what a millisecond of appends gathered, not each append as it
 /// comes: one transfer, one report and two thread wakes per batch instead of per message
-/// (under P1 the replication thread slept ~95 times per 1,000 messages, and 16 with this).
-/// RocketMQ 4.x goes further: an ASYNC put never wakes the transfer thread, which looks again
+/// (under P1 with one slave the replication thread slept 80-90 times per 1,000 messages, and
+/// ~20 with this). RocketMQ 4.x goes further: an ASYNC put never wakes the transfer thread, which looks again
 /// every 100 ms when it has nothing to send. A SYNC_MASTER's sends wait on every transfer, so it
 /// streams at once.
 const ASYNC_GATHER: Duration = Duration::from_millis(1);
@@ -322,7 +323,7 @@ async fn read_handshake<S: AsyncRead + Unpin>(
     Ok(h.broker_id)
 }
 
-pub(super) fn io_err(e: std::io::Error) -> SessionError {
+fn io_err(e: std::io::Error) -> SessionError {
     SessionError::Io(e.to_string())
 }
 
