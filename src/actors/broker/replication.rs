@@ -71,8 +71,7 @@ pub struct HaSettings {
     /// The replication thread's spin before it sleeps (`idlePollMicros`, see `idle_poll`), in
     /// controller mode, where [`Replication`] makes the arbiter. A fixed role's arbiter does not
     /// spin: under SYNC_MASTER P1 with a slave (master at `ioThreads=1`) it did worse spinning
-    /// (75.4 k and 65.2 k msg/s
-    /// against 77.9 k and 72.7 k; docs/performance.md).
+    /// (75.4 k and 65.2 k msg/s against 77.9 k and 72.7 k; docs/performance.md).
     pub idle_poll: Duration,
     /// Master side: how long to gather appends after the first one wakes the stream, when no
     /// send waits for a slave's ack ([`ASYNC_GATHER`]); zero when sends wait.
