@@ -163,16 +163,11 @@ impl BrokerConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{load, Sources};
+    use crate::config::load_sets;
 
     #[test]
     fn controller_mode_takes_its_role_from_the_controller() {
-        let load_sets = |sets: &[&str]| {
-            load::<BrokerConfig>(&Sources {
-                sets: sets.iter().map(|s| s.to_string()).collect(),
-                ..Default::default()
-            })
-        };
+        let load_sets = load_sets::<BrokerConfig>;
         let on = [
             "enableControllerMode=true",
             "controllerAddr=127.0.0.1:9878;127.0.0.1:9879",

@@ -1,7 +1,7 @@
 //! Tests of `config::broker` (in their own file to keep that one short).
 
 use super::*;
-use crate::config::{load, Sources};
+use crate::config::{load, load_sets, Sources};
 
 #[test]
 fn a_rocketmq_broker_conf_loads() {
@@ -32,12 +32,7 @@ fn a_rocketmq_broker_conf_loads() {
 
 #[test]
 fn out_of_range_values_name_the_key_and_the_range() {
-    let load_one = |set: &str| {
-        load::<BrokerConfig>(&Sources {
-            sets: vec![set.into()],
-            ..Default::default()
-        })
-    };
+    let load_one = |set: &str| load_sets::<BrokerConfig>(&[set]);
     for (set, key, allowed) in [
         (
             "diskMaxUsedSpaceRatio=1",
@@ -92,12 +87,7 @@ fn out_of_range_values_name_the_key_and_the_range() {
 
 #[test]
 fn roles_ids_and_ha_keys() {
-    let load_sets = |sets: &[&str]| {
-        load::<BrokerConfig>(&Sources {
-            sets: sets.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        })
-    };
+    let load_sets = load_sets::<BrokerConfig>;
     let (c, _) = load_sets(&[
         "brokerRole=SLAVE",
         "brokerId=1",
@@ -142,29 +132,16 @@ fn roles_ids_and_ha_keys() {
 
 #[test]
 fn store_keys_are_settable_and_unknown_keys_named() {
-    let (c, _) = load::<BrokerConfig>(&Sources {
-        sets: vec![
-            "mappedFileSizeCommitLog=65536".into(),
-            "storePathRootDir=/tmp/x".into(),
-        ],
-        ..Default::default()
-    })
-    .unwrap();
+    let (c, _) =
+        load_sets::<BrokerConfig>(&["mappedFileSizeCommitLog=65536", "storePathRootDir=/tmp/x"])
+            .unwrap();
     assert_eq!(c.store.mapped_file_size_commit_log, 65536);
     assert_eq!(
         c.store.store_path_root_dir,
         std::path::PathBuf::from("/tmp/x")
     );
-    let e = load::<BrokerConfig>(&Sources {
-        sets: vec!["flushDiskTyp=SYNC_FLUSH".into()],
-        ..Default::default()
-    })
-    .unwrap_err();
+    let e = load_sets::<BrokerConfig>(&["flushDiskTyp=SYNC_FLUSH"]).unwrap_err();
     assert!(e.to_string().contains("flushDiskTyp"));
-    let e = load::<BrokerConfig>(&Sources {
-        sets: vec!["flushDiskType=FAST".into()],
-        ..Default::default()
-    })
-    .unwrap_err();
+    let e = load_sets::<BrokerConfig>(&["flushDiskType=FAST"]).unwrap_err();
     assert!(e.to_string().contains("flushDiskType"), "{e}");
 }

@@ -97,14 +97,10 @@ impl MetricsConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{load, BrokerConfig, Sources};
+    use crate::config::{load_sets, BrokerConfig};
 
     fn with(sets: &[&str]) -> Result<BrokerConfig, ConfigError> {
-        load::<BrokerConfig>(&Sources {
-            sets: sets.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        })
-        .map(|(c, _)| c)
+        load_sets::<BrokerConfig>(sets).map(|(c, _)| c)
     }
 
     #[test]

@@ -170,6 +170,15 @@ impl Sources {
     }
 }
 
+/// Tests: `T` loaded from `--set key=value` strings alone (defaults underneath).
+#[cfg(test)]
+pub(crate) fn load_sets<T: ConfigKeys>(sets: &[&str]) -> Result<(T, Vec<String>), ConfigError> {
+    load::<T>(&Sources {
+        sets: sets.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    })
+}
+
 /// Load `T` from the layered sources. Returns the config and the ignored keys that were seen.
 pub fn load<T: ConfigKeys>(src: &Sources) -> Result<(T, Vec<String>), ConfigError> {
     let defaults = serde_json::to_value(T::default()).expect("config serializes");
